@@ -1,0 +1,48 @@
+use enamel_crypto::CryptoError;
+use enamel_domain::FieldProblem;
+use enamel_store::StoreError;
+
+/// The one application error. Messages are safe to show a person: they name fields and
+/// problems, never values. The web layer maps each variant to one HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("sign-in is required")]
+    Unauthenticated,
+    #[error("you do not have permission to do this")]
+    Forbidden,
+    #[error("the record was not found")]
+    NotFound,
+    #[error("the record was changed by someone else; reload it and try again")]
+    Conflict,
+    #[error("some fields need attention")]
+    Invalid(Vec<FieldProblem>),
+    /// A stored value failed its integrity check: tampering or a value moved between records.
+    #[error("a stored value failed its integrity check")]
+    Integrity(#[source] CryptoError),
+    #[error("{0}")]
+    Unavailable(String),
+    /// Something we did not expect; details go to the log with the request id, not the user.
+    #[error("something went wrong on our side")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict | StoreError::Duplicate => AppError::Conflict,
+            StoreError::Unreachable { .. } => AppError::Unavailable(e.to_string()),
+            StoreError::SchemaTooNew { .. } => AppError::Unavailable(e.to_string()),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<CryptoError> for AppError {
+    fn from(e: CryptoError) -> Self {
+        match e {
+            CryptoError::Integrity { .. } => AppError::Integrity(e),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,50 @@
+use enamel_domain::{AuditAction, Outcome, PracticeId};
+use enamel_store::PracticeRow;
+
+use crate::keyring::{PURPOSE_FIELD, PURPOSE_INDEX};
+use crate::{Access, App, AppError, RequestOrigin, SystemReason};
+
+/// What `enamel init` asks for.
+#[derive(Debug, Clone)]
+pub struct NewPractice {
+    /// The office's trading name (not PHI).
+    pub display_name: String,
+}
+
+impl App {
+    /// Creates a practice with its first field and index keys; the audit entry commits with it.
+    pub async fn create_practice(&self, new: &NewPractice, origin: RequestOrigin) -> Result<PracticeId, AppError> {
+        let name = new.display_name.trim();
+        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+            return Err(AppError::Invalid(vec![enamel_domain::FieldProblem {
+                field: "display_name",
+                problem: "must be one line of 1 to 200 characters",
+            }]));
+        }
+        let id = PracticeId::new();
+        let now = self.clock().now_ms();
+        let access = Access::system_bypassing_policy(id, SystemReason::PracticeSetup, origin);
+        let mut tx = self.db().begin().await?;
+        tx.insert_practice(&PracticeRow {
+            id: id.to_string(),
+            display_name: name.to_string(),
+            created_ms: now,
+            active_key_version: 1,
+            min_key_version: 1,
+        })
+        .await?;
+        let pid = id.to_string();
+        self.keys().insert_new_key(&mut tx, &pid, PURPOSE_FIELD, 1, now).await?;
+        self.keys().insert_new_key(&mut tx, &pid, PURPOSE_INDEX, 1, now).await?;
+        let entry = access
+            .audit(AuditAction::PracticeCreated, Outcome::Allowed)
+            .about("practice", id);
+        self.audit().record_in(&mut tx, vec![entry]).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn practices(&self) -> Result<Vec<PracticeRow>, AppError> {
+        Ok(self.db().practices().await?)
+    }
+}

@@ -1,0 +1,252 @@
+//! The raw layer: exactly what a file or the environment may say, every field optional,
+//! unknown names refused. `resolve` fills defaults and validates.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::{
+    AuditConfig, Config, ConfigError, DatabaseConfig, HttpConfig, KeyProviderKind, KeysConfig,
+    LogConfig, LogFormat, Overrides, TlsConfig,
+};
+
+/// Every setting path, for turning `ENAMEL_A__B` into `a.b` and refusing unknown names.
+pub(crate) const KNOWN: &[&str] = &[
+    "data_dir",
+    "listen",
+    "database.url",
+    "database.max_connections",
+    "database.app_role",
+    "keys.provider",
+    "keys.key_file",
+    "keys.env_var",
+    "keys.rotation_batch",
+    "tls.cert_file",
+    "tls.key_file",
+    "audit.signing_key_file",
+    "audit.public_key_file",
+    "audit.checkpoint_interval_secs",
+    "audit.witness_dir",
+    "audit.origin",
+    "log.format",
+    "log.level",
+    "http.max_body_bytes",
+    "http.request_timeout_secs",
+    "http.hsts_max_age_secs",
+];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConfig {
+    data_dir: Option<PathBuf>,
+    listen: Option<String>,
+    #[serde(default)]
+    database: RawDatabase,
+    #[serde(default)]
+    keys: RawKeys,
+    #[serde(default)]
+    tls: RawTls,
+    #[serde(default)]
+    audit: RawAudit,
+    #[serde(default)]
+    log: RawLog,
+    #[serde(default)]
+    http: RawHttp,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    url: Option<String>,
+    max_connections: Option<u32>,
+    app_role: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKeys {
+    provider: Option<KeyProviderKind>,
+    key_file: Option<PathBuf>,
+    env_var: Option<String>,
+    rotation_batch: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTls {
+    cert_file: Option<PathBuf>,
+    key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    signing_key_file: Option<PathBuf>,
+    public_key_file: Option<PathBuf>,
+    checkpoint_interval_secs: Option<u64>,
+    witness_dir: Option<PathBuf>,
+    origin: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    format: Option<LogFormat>,
+    level: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    max_body_bytes: Option<usize>,
+    request_timeout_secs: Option<u64>,
+    hsts_max_age_secs: Option<u64>,
+}
+
+/// Sets `path` in `table` from an environment string: a TOML scalar if it reads as one
+/// (`16`, `true`), otherwise the text itself.
+pub(crate) fn set_path(table: &mut toml::Table, path: &[String], value: &str) -> Result<(), ()> {
+    if !KNOWN.contains(&path.join(".").as_str()) {
+        return Err(());
+    }
+    let parsed = format!("v = {value}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .filter(|v| !v.is_table() && !v.is_array())
+        .unwrap_or_else(|| toml::Value::String(value.to_string()));
+    let (last, parents) = path.split_last().ok_or(())?;
+    let mut node = table;
+    for p in parents {
+        node = node
+            .entry(p.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .ok_or(())?;
+    }
+    node.insert(last.clone(), parsed);
+    Ok(())
+}
+
+pub(crate) fn from_table(table: toml::Table) -> Result<RawConfig, ConfigError> {
+    let text = toml::to_string(&table).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+    toml::from_str(&text).map_err(|e| ConfigError::Syntax(e.message().to_string()))
+}
+
+fn invalid(setting: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        setting: setting.into(),
+        problem: problem.into(),
+    }
+}
+
+impl RawConfig {
+    pub(crate) fn resolve(self, o: &Overrides) -> Result<Config, ConfigError> {
+        let data_dir = o
+            .data_dir
+            .clone()
+            .or(self.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./enamel-data"));
+        if data_dir.as_os_str().is_empty() {
+            return Err(invalid("data_dir", "must name a folder"));
+        }
+        let in_data = |p: &str| data_dir.join(p);
+
+        let listen_text = o
+            .listen
+            .clone()
+            .or(self.listen)
+            .unwrap_or_else(|| "127.0.0.1:8443".into());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            invalid("listen", "must be an address and port such as 127.0.0.1:8443")
+        })?;
+
+        let url = self.database.url.unwrap_or_else(|| {
+            format!("sqlite://{}", in_data("enamel.db").display())
+        });
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(invalid("database.url", "must start with sqlite:// or postgres://"));
+        }
+        let max_connections = self.database.max_connections.unwrap_or(16);
+        if !(1..=1000).contains(&max_connections) {
+            return Err(invalid("database.max_connections", "must be between 1 and 1000"));
+        }
+        if let Some(role) = &self.database.app_role {
+            let ok = !role.is_empty()
+                && role.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !ok {
+                return Err(invalid("database.app_role", "must be lower-case letters, digits and underscores"));
+            }
+        }
+
+        let rotation_batch = self.keys.rotation_batch.unwrap_or(500);
+        if !(1..=10_000).contains(&rotation_batch) {
+            return Err(invalid("keys.rotation_batch", "must be between 1 and 10000"));
+        }
+        let env_var = self.keys.env_var.unwrap_or_else(|| "ENAMEL_KEK".into());
+        if env_var.is_empty() || !env_var.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
+            return Err(invalid("keys.env_var", "must be an environment variable name such as ENAMEL_KEK"));
+        }
+
+        let level = self.log.level.unwrap_or_else(|| "info".into());
+        if !["error", "warn", "info", "debug", "trace"].contains(&level.as_str()) {
+            return Err(invalid("log.level", "must be one of error, warn, info, debug, trace"));
+        }
+
+        let max_body_bytes = self.http.max_body_bytes.unwrap_or(1024 * 1024);
+        if !(1024..=64 * 1024 * 1024).contains(&max_body_bytes) {
+            return Err(invalid("http.max_body_bytes", "must be between 1024 and 67108864"));
+        }
+        let request_timeout_secs = self.http.request_timeout_secs.unwrap_or(30);
+        if !(1..=600).contains(&request_timeout_secs) {
+            return Err(invalid("http.request_timeout_secs", "must be between 1 and 600"));
+        }
+        let origin = self.audit.origin.unwrap_or_else(|| "enamel".into());
+        if origin.is_empty() || origin.contains('\n') || origin.len() > 200 {
+            return Err(invalid("audit.origin", "must be one line of at most 200 characters"));
+        }
+
+        Ok(Config {
+            listen,
+            database: DatabaseConfig {
+                url,
+                max_connections,
+                app_role: self.database.app_role,
+            },
+            keys: KeysConfig {
+                provider: self.keys.provider.unwrap_or(KeyProviderKind::File),
+                key_file: self.keys.key_file.unwrap_or_else(|| in_data("keys/kek.json")),
+                env_var,
+                rotation_batch,
+            },
+            tls: TlsConfig {
+                cert_file: self.tls.cert_file.unwrap_or_else(|| in_data("tls/cert.pem")),
+                key_file: self.tls.key_file.unwrap_or_else(|| in_data("tls/key.pem")),
+            },
+            audit: AuditConfig {
+                signing_key_file: self
+                    .audit
+                    .signing_key_file
+                    .unwrap_or_else(|| in_data("audit-signing/checkpoint.key")),
+                public_key_file: self
+                    .audit
+                    .public_key_file
+                    .unwrap_or_else(|| in_data("audit-public.txt")),
+                checkpoint_interval_secs: self.audit.checkpoint_interval_secs.unwrap_or(60),
+                witness_dir: self.audit.witness_dir,
+                origin,
+            },
+            log: LogConfig {
+                format: self.log.format.unwrap_or(LogFormat::Text),
+                level,
+            },
+            http: HttpConfig {
+                max_body_bytes,
+                request_timeout_secs,
+                hsts_max_age_secs: self.http.hsts_max_age_secs.unwrap_or(63_072_000),
+            },
+            data_dir,
+        })
+    }
+}

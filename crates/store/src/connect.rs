@@ -1,0 +1,223 @@
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use crate::StoreError;
+
+/// Which engine a database URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+}
+
+/// Pool sizing; the defaults suit a single practice on SQLite and a small cluster on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub connect_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 16,
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A connection pool to one of the two engines.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// An open write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so the write lock
+/// is taken up front and a read-then-write transaction can never fail half way with a busy
+/// upgrade; on PostgreSQL row locks do that work.
+#[derive(Debug)]
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Db {
+    /// Opens a pool for `url` (`sqlite://path`, `sqlite::memory:` or `postgres://…`). Fails with a
+    /// plain message naming the target (without any password) when the database cannot be reached.
+    pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Db, StoreError> {
+        let target = redact_url(url);
+        let unreachable = |e: sqlx::Error| StoreError::Unreachable {
+            target: target.clone(),
+            reason: plain_reason(&e),
+        };
+        match engine_of(url)? {
+            Engine::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)
+                    .map_err(|_| StoreError::BadUrl(format!("{target} is not a SQLite URL")))?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    // FULL: an audit entry that was acknowledged survives power loss.
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(30));
+                let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+                let pool = SqlitePoolOptions::new()
+                    // An in-memory database exists per connection: keep exactly one.
+                    .max_connections(if in_memory {
+                        1
+                    } else {
+                        settings.max_connections
+                    })
+                    .min_connections(if in_memory { 1 } else { 0 })
+                    .idle_timeout(if in_memory {
+                        None
+                    } else {
+                        Some(Duration::from_secs(600))
+                    })
+                    .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(3600)) })
+                    .acquire_timeout(Duration::from_secs(60))
+                    .connect_with(options)
+                    .await
+                    .map_err(unreachable)?;
+                Ok(Db::Sqlite(pool))
+            }
+            Engine::Postgres => {
+                let options = PgConnectOptions::from_str(url).map_err(|_| {
+                    StoreError::BadUrl(format!("{target} is not a PostgreSQL URL"))
+                })?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(settings.connect_timeout.max(Duration::from_secs(30)))
+                    .connect_with(options)
+                    .await
+                    .map_err(unreachable)?;
+                Ok(Db::Postgres(pool))
+            }
+        }
+    }
+
+    /// Opens (creating if needed) a SQLite database file.
+    pub async fn open_sqlite_file(path: &Path, settings: &PoolSettings) -> Result<Db, StoreError> {
+        Db::connect(&format!("sqlite://{}", path.display()), settings).await
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self {
+            Db::Sqlite(_) => Engine::Sqlite,
+            Db::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Begins a write transaction (see [`Tx`]).
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Cheap liveness probe used by `/readyz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        crate::on_db!(self, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        crate::on_db!(self, pool => pool.close().await)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await?,
+            Tx::Postgres(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn engine_of(url: &str) -> Result<Engine, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Engine::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Engine::Postgres)
+    } else {
+        Err(StoreError::BadUrl(
+            "database_url must start with sqlite:// or postgres://".into(),
+        ))
+    }
+}
+
+/// The URL without its password, fit for an error message or a log line.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) => {
+            let user = credentials.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_string(),
+    }
+}
+
+fn plain_reason(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => "nothing is listening there".into(),
+            std::io::ErrorKind::NotFound => "the file or folder does not exist".into(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+            std::io::ErrorKind::TimedOut => "the connection timed out".into(),
+            _ => "a network or file error occurred".into(),
+        },
+        sqlx::Error::PoolTimedOut => "the connection timed out".into(),
+        sqlx::Error::Tls(_) => "the TLS handshake failed".into(),
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("28P01") | Some("28000") => "the user name or password was refused".into(),
+            Some("3D000") => "the database does not exist".into(),
+            Some("14") => "the database file cannot be opened".into(),
+            _ => "the server refused the connection".into(),
+        },
+        _ => "the connection failed".into(),
+    }
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::redact_url;
+
+    #[test]
+    fn password_never_shown() {
+        let shown = redact_url("postgres://enamel:s3cret@db.example.test:5432/enamel");
+        assert!(!shown.contains("s3cret"));
+        assert!(shown.contains("db.example.test"));
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

@@ -1,0 +1,61 @@
+//! Storage adapters for Enamel: one schema on two engines, SQLite (the embedded default) and
+//! PostgreSQL (the scale-out backend).
+//!
+//! Every query is written once in the SQL subset both engines share (`$n` placeholders,
+//! `RETURNING`, BIGINT/TEXT/BLOB columns, times as unix milliseconds) and dispatched to the
+//! concrete pool by the `on_db!`/`on_tx!` macros; the two migration folders mirror each other
+//! file for file. PHI never reaches this crate as plaintext: sealed columns arrive as bytes
+//! that the app layer encrypted. Every practice-owned query filters by practice id.
+//!
+//! This crate must never depend on HTTP, on the crypto core, or on the app layer.
+
+mod audit;
+mod connect;
+mod error;
+mod keys;
+mod migrate;
+mod patients;
+mod practices;
+mod sealed;
+
+pub use audit::{AuditHead, AuditQuery, CheckpointRow};
+pub use connect::{Db, Engine, PoolSettings, Tx};
+pub use error::StoreError;
+pub use keys::WrappedKeyRow;
+pub use migrate::MIGRATIONS_SQLITE_NAMES;
+pub use patients::PatientRow;
+pub use practices::PracticeRow;
+pub use sealed::{KeyVersionCount, SEALED_TABLES, SealedRow, SealedTable};
+
+/// Runs `$body` with `$conn` bound to the concrete pool. The body is compiled once per engine,
+/// so each query is type-checked against both drivers.
+macro_rules! on_db {
+    ($db:expr, $conn:ident => $body:expr) => {
+        match $db {
+            $crate::connect::Db::Sqlite($conn) => $body,
+            $crate::connect::Db::Postgres($conn) => $body,
+        }
+    };
+}
+
+/// Like `on_db!`, for an open transaction; `$conn` is the connection inside it.
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::connect::Tx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::connect::Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+pub(crate) use on_db;
+pub(crate) use on_tx;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,173 @@
+//! Embedded, mirrored migrations with our own small runner: the two folders hold the same file
+//! names (a test checks it), each applied once in its own transaction and recorded in
+//! `schema_migrations`. Concurrent starters are serialised (an advisory lock on PostgreSQL, the
+//! write lock on SQLite), so several `enamel serve` processes may start at once.
+
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::{Db, StoreError, on_db};
+
+/// Records an applied migration inside its transaction (a macro: the two engines' connections
+/// are different types).
+macro_rules! record {
+    ($conn:expr, $m:expr, $now_ms:expr) => {
+        sqlx::query("INSERT INTO schema_migrations (version, name, applied_ms) VALUES ($1, $2, $3)")
+            .bind($m.version)
+            .bind($m.name)
+            .bind($now_ms)
+            .execute($conn)
+            .await?
+    };
+}
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_core.sql",
+    sqlite: include_str!("../migrations/sqlite/0001_core.sql"),
+    postgres: include_str!("../migrations/postgres/0001_core.sql"),
+}];
+
+/// File names the SQLite folder must contain (the mirror test compares both folders to this).
+pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &["0001_core.sql"];
+
+const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
+     version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)";
+
+/// An arbitrary constant naming Enamel's migration lock among other advisory locks.
+const PG_MIGRATION_LOCK: i64 = 0x656e_616d_656c_0001;
+
+impl Db {
+    /// Applies every migration this build knows that the database has not seen yet. Returns the
+    /// names applied. Refuses to run against a schema newer than this build.
+    pub async fn migrate(&self, now_ms: i64) -> Result<Vec<&'static str>, StoreError> {
+        let mut applied = Vec::new();
+        let known = MIGRATIONS.last().map_or(0, |m| m.version);
+        match self {
+            Db::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                sqlx::query("SELECT pg_advisory_lock($1)")
+                    .bind(PG_MIGRATION_LOCK)
+                    .execute(&mut *conn)
+                    .await?;
+                let result: Result<(), StoreError> = async {
+                    sqlx::query(CREATE_LEDGER).execute(&mut *conn).await?;
+                    let current: i64 =
+                        sqlx::query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+                            .fetch_one(&mut *conn)
+                            .await?
+                            .try_get(0)?;
+                    if current > known {
+                        return Err(StoreError::SchemaTooNew {
+                            found: current,
+                            known,
+                        });
+                    }
+                    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+                        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                        sqlx::raw_sql(AssertSqlSafe(m.postgres))
+                            .execute(&mut *tx)
+                            .await?;
+                        record!(&mut *tx, m, now_ms);
+                        tx.commit().await?;
+                        applied.push(m.name);
+                    }
+                    Ok(())
+                }
+                .await;
+                sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(PG_MIGRATION_LOCK)
+                    .execute(&mut *conn)
+                    .await?;
+                result?;
+            }
+            Db::Sqlite(pool) => {
+                let mut conn = pool.acquire().await?;
+                sqlx::query(CREATE_LEDGER).execute(&mut *conn).await?;
+                for m in MIGRATIONS {
+                    let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+                    let done: i64 = sqlx::query(
+                        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                    )
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+                    if done > known {
+                        return Err(StoreError::SchemaTooNew { found: done, known });
+                    }
+                    if done >= m.version {
+                        tx.rollback().await?;
+                        continue;
+                    }
+                    sqlx::raw_sql(AssertSqlSafe(m.sqlite))
+                        .execute(&mut *tx)
+                        .await?;
+                    record!(&mut *tx, m, now_ms);
+                    tx.commit().await?;
+                    applied.push(m.name);
+                }
+            }
+        }
+        Ok(applied)
+    }
+
+    /// The newest migration applied, or 0 on an empty database.
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        on_db!(self, pool => {
+            let exists = sqlx::query("SELECT 1 FROM schema_migrations LIMIT 1")
+                .fetch_optional(pool)
+                .await;
+            if exists.is_err() {
+                return Ok(0);
+            }
+            let row = sqlx::query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+                .fetch_one(pool)
+                .await?;
+            Ok(row.try_get(0)?)
+        })
+    }
+
+    /// Whether this build's schema is fully applied; `/readyz` and the CLI check it.
+    pub async fn schema_is_current(&self) -> Result<bool, StoreError> {
+        let known = MIGRATIONS.last().map_or(0, |m| m.version);
+        Ok(self.schema_version().await? == known)
+    }
+
+    /// PostgreSQL only: give an application role the least it needs. It may read and append
+    /// to the audit log but never change or delete it, even if the triggers were dropped by
+    /// an owner. `role` must be a plain identifier.
+    pub async fn grant_app_role(&self, role: &str) -> Result<(), StoreError> {
+        let valid = !role.is_empty()
+            && role.len() <= 63
+            && role
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && !role.starts_with(|c: char| c.is_ascii_digit());
+        if !valid {
+            return Err(StoreError::BadUrl(
+                "app_role must be lower-case letters, digits and underscores".into(),
+            ));
+        }
+        let Db::Postgres(pool) = self else {
+            return Ok(());
+        };
+        let statements = [
+            format!("GRANT SELECT, INSERT, UPDATE, DELETE ON practices, practice_keys, patients TO {role}"),
+            format!("GRANT SELECT, INSERT ON audit_events, audit_checkpoints TO {role}"),
+            format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_events, audit_checkpoints FROM {role}"),
+            format!("GRANT SELECT, UPDATE ON audit_head TO {role}"),
+            format!("GRANT SELECT ON schema_migrations TO {role}"),
+        ];
+        for sql in statements {
+            sqlx::query(AssertSqlSafe(sql)).execute(pool).await?;
+        }
+        Ok(())
+    }
+}
+
