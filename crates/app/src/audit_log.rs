@@ -203,7 +203,7 @@ pub struct VerifyOutcome {
 
 /// Signs the current tree head with `key` and stores it, unless the newest checkpoint by this
 /// key already covers the whole log.
-pub async fn checkpoint(
+pub async fn checkpoint_audit_log(
     db: &Db,
     key: &SigningKey,
     origin: &str,
@@ -267,7 +267,7 @@ const VERIFY_PAGE: i64 = 20_000;
 
 /// Recomputes the chain and the tree from the rows, with the public key alone, and checks
 /// every stored checkpoint. `Ok(Err(problem))` names the first bad entry.
-pub async fn verify(
+pub async fn verify_audit_log(
     db: &Db,
     key: &VerifyingKey,
 ) -> Result<Result<VerifyOutcome, Problem>, AppError> {

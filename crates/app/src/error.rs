@@ -21,6 +21,10 @@ pub enum AppError {
     Integrity(#[source] CryptoError),
     #[error("{0}")]
     Unavailable(String),
+    /// A request that is understood but cannot be done in the current state; the message says
+    /// what to do first.
+    #[error("{0}")]
+    Refused(String),
     /// Something we did not expect; details go to the log with the request id, not the user.
     #[error("something went wrong on our side")]
     Internal(String),

@@ -19,13 +19,15 @@ mod rotation;
 use std::sync::Arc;
 
 pub use access::{Access, RequestOrigin, SystemReason};
-pub use audit_log::{AuditDraft, AuditWriter, CheckpointOutcome, VerifyOutcome};
+pub use audit_log::{
+    AuditDraft, AuditWriter, CheckpointOutcome, VerifyOutcome, checkpoint_audit_log, verify_audit_log,
+};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::AppError;
 pub use keyring::KeyRing;
 pub use patients::PatientView;
 pub use practices::NewPractice;
-pub use rotation::{KeyStatus, ReencryptReport, TableVersionCount};
+pub use rotation::{FieldKeyVersion, KeyStatus, ReencryptReport, TableVersionCount};
 
 pub use enamel_store::{Db, PoolSettings};
 

@@ -8,7 +8,7 @@ use enamel_store::{PatientRow, StoreError};
 use time::macros::format_description;
 use zeroize::Zeroizing;
 
-use crate::{Access, App, AppError};
+use crate::{Access, App, AppError, AuditDraft};
 
 const TABLE: &str = "patients";
 const RECORD_TYPE: &str = "patient";
@@ -204,4 +204,3 @@ impl App {
     }
 }
 
-use crate::AuditDraft;

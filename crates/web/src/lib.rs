@@ -1,1 +1,55 @@
-//! placeholder
+//! Enamel's HTTP surface: the axum router, the security middleware every response passes
+//! through, and the one place where an application error becomes an HTTP status and a JSON body.
+//!
+//! Handlers hold an [`enamel_app::App`], never a database handle: the path to PHI goes through
+//! the app layer's access and audit. This crate must never depend on the store, the crypto core
+//! or the binary's configuration format.
+
+mod error;
+mod health;
+mod middleware;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use enamel_app::App;
+
+pub use error::{ApiError, ErrorBody};
+pub use middleware::RequestId;
+
+/// The HTTP settings the router needs, taken from the validated configuration by the binary.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Largest request body accepted; larger ones get `413`.
+    pub max_body_bytes: usize,
+    /// A request that takes longer is answered `408` and its work dropped.
+    pub request_timeout: Duration,
+    /// `Strict-Transport-Security: max-age`; 0 leaves the header out (only for plain-HTTP tests).
+    pub hsts_max_age_secs: u64,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            max_body_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            hsts_max_age_secs: 63_072_000,
+        }
+    }
+}
+
+/// The application's router with every security layer applied.
+pub fn router(app: App, settings: &WebSettings) -> Router {
+    let routes = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .with_state(app);
+    middleware::secure(routes.layer(DefaultBodyLimit::max(settings.max_body_bytes)), settings)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,263 @@
+//! Data-key rotation: a new field-key version, re-encryption of every sealed row in batches,
+//! and retirement of old versions once no row needs them.
+//!
+//! Rotation never blocks the practice. Writers always seal with the active version, readers
+//! open any loaded version, and the sweep re-seals a row only if it is still at the version it
+//! read (a concurrent write already used a current key). Each batch is decrypted and
+//! re-sealed before its write transaction opens, so the transaction is short.
+
+use enamel_crypto::{CryptoError, PracticeKeys, sealed_key_version};
+use enamel_domain::{AuditAction, Outcome, PracticeId};
+use enamel_store::{SEALED_TABLES, SealedRow, SealedTable};
+
+use crate::keyring::{PURPOSE_FIELD, version_u32};
+use crate::{Access, App, AppError, RequestOrigin, SystemReason};
+
+/// Rows of one sealed table at one key version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableVersionCount {
+    pub table: &'static str,
+    pub key_version: i64,
+    pub rows: i64,
+}
+
+/// One stored field-key version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldKeyVersion {
+    pub version: i64,
+    pub kek_id: String,
+    pub created_ms: i64,
+}
+
+/// What `enamel keys status` shows for one practice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyStatus {
+    pub practice_id: String,
+    pub display_name: String,
+    pub active_version: i64,
+    pub min_version: i64,
+    pub field_keys: Vec<FieldKeyVersion>,
+    pub rows: Vec<TableVersionCount>,
+}
+
+impl KeyStatus {
+    /// Rows sealed under a version older than `version`.
+    pub fn rows_below(&self, version: i64) -> i64 {
+        self.rows
+            .iter()
+            .filter(|c| c.key_version < version)
+            .map(|c| c.rows)
+            .sum()
+    }
+}
+
+/// What a re-encryption sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReencryptReport {
+    /// The version every row was brought up to (at least).
+    pub target_version: i64,
+    pub resealed: u64,
+    /// Rows a concurrent write re-sealed first.
+    pub skipped_concurrent: u64,
+    /// Rows still below the target when the sweep stopped (writers on other servers with a
+    /// stale key cache can add a few for up to a refresh interval; run it again).
+    pub remaining: i64,
+}
+
+/// Full passes over the tables before the sweep reports what is left instead of looping.
+const MAX_PASSES: usize = 5;
+
+impl App {
+    fn rotation_access(&self, practice_id: PracticeId, origin: RequestOrigin) -> Access {
+        Access::system_bypassing_policy(practice_id, SystemReason::KeyRotation, origin)
+    }
+
+    /// Creates the next field-key version and makes it the one new writes use. Existing rows
+    /// stay readable; [`App::reencrypt`] moves them.
+    pub async fn rotate_data_key(&self, practice_id: PracticeId, origin: RequestOrigin) -> Result<i64, AppError> {
+        let access = self.rotation_access(practice_id, origin);
+        let pid = practice_id.to_string();
+        let newest = self
+            .db()
+            .wrapped_keys(&pid)
+            .await?
+            .iter()
+            .filter(|k| k.purpose == PURPOSE_FIELD)
+            .map(|k| k.version)
+            .max()
+            .unwrap_or(0);
+        let version = newest + 1;
+        version_u32(version)?;
+        let now = self.clock().now_ms();
+        let mut tx = self.db().begin().await?;
+        self.keys().insert_new_key(&mut tx, &pid, PURPOSE_FIELD, version, now).await?;
+        tx.set_active_key_version(&pid, version).await?;
+        let entry = access
+            .audit(AuditAction::KeyRotation, Outcome::Allowed)
+            .about("practice_key", format!("{PURPOSE_FIELD}:v{version}"));
+        self.audit().record_in(&mut tx, vec![entry]).await?;
+        tx.commit().await?;
+        self.keys().reload(practice_id, now).await?;
+        Ok(version)
+    }
+
+    /// Re-seals every row below the active version, `batch` rows per transaction, calling
+    /// `progress(done, total)` after each batch.
+    pub async fn reencrypt(
+        &self,
+        practice_id: PracticeId,
+        origin: RequestOrigin,
+        batch: usize,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<ReencryptReport, AppError> {
+        let access = self.rotation_access(practice_id, origin);
+        let pid = practice_id.to_string();
+        let keys = self.keys().reload(practice_id, self.clock().now_ms()).await?;
+        let target = i64::from(keys.active_version());
+        let limit = i64::try_from(batch.clamp(1, 10_000)).unwrap_or(500);
+        let total = u64::try_from(self.key_status(practice_id).await?.rows_below(target)).unwrap_or(0);
+        let mut report = ReencryptReport {
+            target_version: target,
+            ..ReencryptReport::default()
+        };
+        progress(0, total);
+        for _pass in 0..MAX_PASSES {
+            let before = report.resealed;
+            for table in SEALED_TABLES {
+                let mut after_id = String::new();
+                loop {
+                    let rows = self.db().sealed_rows_below(table, &pid, target, &after_id, limit).await?;
+                    let Some(last) = rows.last() else { break };
+                    after_id = last.id.clone();
+                    let mut keys = self.keys().practice(practice_id, self.clock().now_ms()).await?;
+                    let loaded = keys.versions();
+                    if rows.iter().any(|r| !loaded.iter().any(|v| i64::from(*v) == r.key_version)) {
+                        // Another server rotated or this cache is stale.
+                        keys = self.keys().reload(practice_id, self.clock().now_ms()).await?;
+                    }
+                    let mut resealed = Vec::with_capacity(rows.len());
+                    for row in &rows {
+                        resealed.push(reseal(&keys, table, row)?);
+                    }
+                    let mut tx = self.db().begin().await?;
+                    for (old, new) in rows.iter().zip(&resealed) {
+                        if tx.reseal_row(table, &pid, new, old.key_version).await? {
+                            report.resealed += 1;
+                        } else {
+                            report.skipped_concurrent += 1;
+                        }
+                    }
+                    tx.commit().await?;
+                    progress(report.resealed + report.skipped_concurrent, total);
+                }
+            }
+            report.remaining = self.key_status(practice_id).await?.rows_below(target);
+            if report.remaining == 0 || report.resealed == before {
+                break;
+            }
+        }
+        let entry = access
+            .audit(AuditAction::KeyRotation, Outcome::Allowed)
+            .about("practice_key", format!("{PURPOSE_FIELD}:v{target}:reencrypted"));
+        self.audit().record(entry).await?;
+        Ok(report)
+    }
+
+    /// Makes versions below `min_version` unusable: refused while any row still needs one.
+    pub async fn retire_key_versions_below(
+        &self,
+        practice_id: PracticeId,
+        min_version: i64,
+        origin: RequestOrigin,
+    ) -> Result<(), AppError> {
+        let access = self.rotation_access(practice_id, origin);
+        let status = self.key_status(practice_id).await?;
+        if min_version > status.active_version {
+            return Err(AppError::Refused(format!(
+                "version {min_version} is newer than the active key version {}",
+                status.active_version
+            )));
+        }
+        if min_version <= status.min_version {
+            return Ok(());
+        }
+        let left = status.rows_below(min_version);
+        if left > 0 {
+            return Err(AppError::Refused(format!(
+                "{left} rows still use a key version below {min_version}; run `enamel keys rotate --resume` to re-encrypt them first"
+            )));
+        }
+        let mut tx = self.db().begin().await?;
+        tx.set_min_key_version(&practice_id.to_string(), min_version).await?;
+        let entry = access
+            .audit(AuditAction::KeyRetired, Outcome::Allowed)
+            .about("practice_key", format!("{PURPOSE_FIELD}:below:v{min_version}"));
+        self.audit().record_in(&mut tx, vec![entry]).await?;
+        tx.commit().await?;
+        self.keys().reload(practice_id, self.clock().now_ms()).await?;
+        Ok(())
+    }
+
+    /// Key versions of one practice and how many rows use each.
+    pub async fn key_status(&self, practice_id: PracticeId) -> Result<KeyStatus, AppError> {
+        let pid = practice_id.to_string();
+        let practice = self.db().practice(&pid).await?;
+        let field_keys = self
+            .db()
+            .wrapped_keys(&pid)
+            .await?
+            .into_iter()
+            .filter(|k| k.purpose == PURPOSE_FIELD)
+            .map(|k| FieldKeyVersion {
+                version: k.version,
+                kek_id: k.kek_id,
+                created_ms: k.created_ms,
+            })
+            .collect();
+        let rows = self
+            .db()
+            .key_version_counts(&pid)
+            .await?
+            .into_iter()
+            .map(|c| TableVersionCount {
+                table: c.table,
+                key_version: c.key_version,
+                rows: c.rows,
+            })
+            .collect();
+        Ok(KeyStatus {
+            practice_id: pid,
+            display_name: practice.display_name,
+            active_version: practice.active_key_version,
+            min_version: practice.min_key_version,
+            field_keys,
+            rows,
+        })
+    }
+}
+
+/// Opens a row's sealed values with whatever version sealed them and seals them again with the
+/// active version. The row id and column stay bound as associated data.
+fn reseal(keys: &PracticeKeys, table: &SealedTable, row: &SealedRow) -> Result<SealedRow, AppError> {
+    let mut values = Vec::with_capacity(row.values.len());
+    for (column, value) in table.columns.iter().zip(&row.values) {
+        let Some(sealed) = value else {
+            values.push(None);
+            continue;
+        };
+        let stored_version = sealed_key_version(sealed)?;
+        if i64::from(stored_version) != row.key_version {
+            return Err(AppError::from(CryptoError::Integrity {
+                table: table.table.to_string(),
+                column: (*column).to_string(),
+            }));
+        }
+        let plain = keys.open(table.table, column, &row.id, sealed)?;
+        values.push(Some(keys.seal(table.table, column, &row.id, &plain)?));
+    }
+    Ok(SealedRow {
+        id: row.id.clone(),
+        key_version: i64::from(keys.active_version()),
+        values,
+    })
+}

@@ -1,0 +1,286 @@
+//! The storage contract, run against whichever engine `ENAMEL_TEST_DATABASE_URL` selects
+//! (SQLite when unset): CI runs it once per engine.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use enamel_audit::{Entry, GENESIS_CHAIN, Hash};
+use enamel_store::{
+    AuditHead, AuditQuery, CheckpointRow, Db, PatientRow, PracticeRow, SEALED_TABLES, SealedRow, StoreError,
+    WrappedKeyRow,
+};
+use enamel_testkit::fresh_db;
+
+async fn migrated() -> (enamel_testkit::TestDb, Db) {
+    let t = fresh_db().await;
+    let applied = t.db.migrate(1).await.unwrap();
+    assert!(!applied.is_empty());
+    let db = t.db.clone();
+    (t, db)
+}
+
+fn practice(id: &str) -> PracticeRow {
+    PracticeRow {
+        id: id.into(),
+        display_name: format!("Synthetic Dental {id}"),
+        created_ms: 1,
+        active_key_version: 1,
+        min_key_version: 1,
+    }
+}
+
+fn patient(practice_id: &str, id: &str, token: u8) -> PatientRow {
+    PatientRow {
+        practice_id: practice_id.into(),
+        id: id.into(),
+        key_version: 1,
+        family_name: vec![1, token],
+        given_name: vec![2, token],
+        birth_date: vec![3, token],
+        family_name_bidx: vec![token; 32],
+        birth_date_bidx: vec![token ^ 0xff; 32],
+        created_ms: 1,
+        updated_ms: 1,
+        row_version: 1,
+    }
+}
+
+async fn two_practices(db: &Db) {
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_practice(&practice("pa")).await.unwrap();
+    tx.insert_practice(&practice("pb")).await.unwrap();
+    tx.insert_patients(&[patient("pa", "p1", 7), patient("pa", "p2", 8), patient("pb", "p3", 7)])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn migrating_twice_is_a_no_op_and_the_schema_is_current() {
+    let (_t, db) = migrated().await;
+    assert!(db.schema_is_current().await.unwrap());
+    assert!(db.migrate(2).await.unwrap().is_empty());
+    assert_eq!(db.schema_version().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn an_empty_database_is_not_current() {
+    let t = fresh_db().await;
+    assert_eq!(t.db.schema_version().await.unwrap(), 0);
+    assert!(!t.db.schema_is_current().await.unwrap());
+}
+
+#[tokio::test]
+async fn no_query_reads_another_practices_rows() {
+    let (_t, db) = migrated().await;
+    two_practices(&db).await;
+
+    // By id: p3 belongs to pb.
+    assert!(matches!(db.patient("pa", "p3").await, Err(StoreError::NotFound)));
+    assert_eq!(db.patient("pb", "p3").await.unwrap().practice_id, "pb");
+    // By blind index: token 7 exists in both practices.
+    let found = db.patients_by_family_name("pa", &[7; 32], 10).await.unwrap();
+    assert_eq!(found.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["p1"]);
+    assert_eq!(db.count_patients("pa").await.unwrap(), 2);
+    assert_eq!(db.count_patients("pb").await.unwrap(), 1);
+    // Key-version counts and the rotation sweep stay inside the practice.
+    let counts = db.key_version_counts("pb").await.unwrap();
+    assert_eq!(counts.iter().map(|c| c.rows).sum::<i64>(), 1);
+    let rows = db.sealed_rows_below(&SEALED_TABLES[0], "pb", 2, "", 100).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["p3"]);
+
+    // Writes aimed at another practice's row change nothing.
+    let mut tx = db.begin().await.unwrap();
+    let mut hijack = patient("pa", "p3", 9);
+    hijack.row_version = 2;
+    assert!(matches!(tx.update_patient(&hijack, 1).await, Err(StoreError::Conflict)));
+    let moved = SealedRow {
+        id: "p3".into(),
+        key_version: 2,
+        values: vec![Some(vec![0]), Some(vec![0]), Some(vec![0])],
+    };
+    assert!(!tx.reseal_row(&SEALED_TABLES[0], "pa", &moved, 1).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(db.patient("pb", "p3").await.unwrap(), patient("pb", "p3", 7));
+
+    // Keys too.
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_wrapped_key(&WrappedKeyRow {
+        practice_id: "pa".into(),
+        purpose: "field".into(),
+        version: 1,
+        kek_id: "kek-a".into(),
+        wrapped: vec![1, 2, 3],
+        created_ms: 1,
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(db.wrapped_keys("pa").await.unwrap().len(), 1);
+    assert!(db.wrapped_keys("pb").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_stale_row_version_is_a_conflict_and_leaves_the_row_unchanged() {
+    let (_t, db) = migrated().await;
+    two_practices(&db).await;
+    let mut tx = db.begin().await.unwrap();
+    let mut next = patient("pa", "p1", 42);
+    next.row_version = 2;
+    tx.update_patient(&next, 1).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let mut stale = patient("pa", "p1", 43);
+    stale.row_version = 2;
+    assert!(matches!(tx.update_patient(&stale, 1).await, Err(StoreError::Conflict)));
+    tx.rollback().await.unwrap();
+    assert_eq!(db.patient("pa", "p1").await.unwrap(), next);
+}
+
+#[tokio::test]
+async fn the_active_key_version_only_moves_forward() {
+    let (_t, db) = migrated().await;
+    two_practices(&db).await;
+    let mut tx = db.begin().await.unwrap();
+    tx.set_active_key_version("pa", 2).await.unwrap();
+    assert!(matches!(tx.set_active_key_version("pa", 2).await, Err(StoreError::Conflict)));
+    tx.commit().await.unwrap();
+    assert_eq!(db.practice("pa").await.unwrap().active_key_version, 2);
+    assert_eq!(db.practice("pb").await.unwrap().active_key_version, 1);
+}
+
+fn entry(seq: u64) -> Entry {
+    Entry {
+        seq,
+        time_ms: 1_000 + seq as i64,
+        practice_id: Some("pa".into()),
+        actor_id: Some("system".into()),
+        actor_role: Some("system".into()),
+        patient_id: None,
+        record_type: Some("patient".into()),
+        record_id: Some(format!("p{seq}")),
+        action: "view".into(),
+        outcome: "allowed".into(),
+        client_ip: None,
+        user_agent: None,
+        app_version: "test".into(),
+        access_method: "cli".into(),
+        reason: None,
+    }
+}
+
+async fn append_three(db: &Db) {
+    let mut tx = db.begin().await.unwrap();
+    let head = tx.lock_audit_head().await.unwrap();
+    assert_eq!(head.size, 0);
+    assert_eq!(head.chain, GENESIS_CHAIN.to_vec());
+    assert_eq!(head.frontier, vec![0u8; 8]);
+    let rows: Vec<(Entry, Hash)> = (0..3).map(|s| (entry(s), [s as u8; 32])).collect();
+    tx.insert_audit_entries(&rows).await.unwrap();
+    tx.set_audit_head(&AuditHead {
+        size: 3,
+        chain: vec![2; 32],
+        frontier: vec![9; 8],
+    })
+    .await
+    .unwrap();
+    tx.insert_checkpoint(&CheckpointRow {
+        size: 3,
+        key_id: "k".into(),
+        origin: "o".into(),
+        root: vec![1; 32],
+        time_ms: 5,
+        signature: vec![1; 64],
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn audit_rows_round_trip_and_filter() {
+    let (_t, db) = migrated().await;
+    two_practices(&db).await;
+    append_three(&db).await;
+    let rows = db.audit_rows_from(1, 10).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].0, entry(1));
+    assert_eq!(rows[0].1, [1u8; 32]);
+    assert_eq!(db.audit_head().await.unwrap().size, 3);
+    let q = AuditQuery {
+        practice_id: Some("pa".into()),
+        limit: 10,
+        after_seq: Some(0),
+        ..AuditQuery::default()
+    };
+    let filtered = db.audit_entries(&q).await.unwrap();
+    assert_eq!(filtered.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+    let other = AuditQuery {
+        practice_id: Some("pb".into()),
+        limit: 10,
+        ..AuditQuery::default()
+    };
+    assert!(db.audit_entries(&other).await.unwrap().is_empty());
+    assert_eq!(db.checkpoints().await.unwrap().len(), 1);
+}
+
+/// Runs one statement directly, as someone with database access would.
+async fn raw(db: &Db, sql: &str) -> Result<u64, sqlx::Error> {
+    match db {
+        Db::Sqlite(pool) => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()),
+        Db::Postgres(pool) => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()),
+    }
+}
+
+#[tokio::test]
+async fn the_database_refuses_to_change_or_delete_audit_rows() {
+    let (_t, db) = migrated().await;
+    two_practices(&db).await;
+    append_three(&db).await;
+    for sql in [
+        "UPDATE audit_events SET action = 'delete' WHERE seq = 1",
+        "UPDATE audit_events SET seq = 7 WHERE seq = 2",
+        "DELETE FROM audit_events WHERE seq = 1",
+        "DELETE FROM audit_events",
+        "UPDATE audit_checkpoints SET time_ms = 0",
+        "DELETE FROM audit_checkpoints",
+    ] {
+        let err = raw(&db, sql).await.expect_err(sql);
+        assert!(
+            err.to_string().contains("audit records cannot be changed or deleted"),
+            "{sql}: {err}"
+        );
+    }
+    if matches!(db, Db::Postgres(_)) {
+        assert!(raw(&db, "TRUNCATE audit_events").await.is_err());
+        assert!(raw(&db, "TRUNCATE audit_checkpoints").await.is_err());
+    }
+    let rows = db.audit_rows_from(0, 10).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>(), (0..3).map(entry).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn the_application_role_cannot_change_the_audit_log_even_without_triggers() {
+    let (_t, db) = migrated().await;
+    let Db::Postgres(_) = &db else { return };
+    two_practices(&db).await;
+    append_three(&db).await;
+    let role = format!("enamel_app_{}", uuid::Uuid::new_v4().simple());
+    raw(&db, &format!("CREATE ROLE {role} NOLOGIN")).await.unwrap();
+    db.grant_app_role(&role).await.unwrap();
+    raw(&db, "DROP TRIGGER audit_events_refuse_change ON audit_events").await.unwrap();
+    let attempt = format!(
+        "BEGIN; SET LOCAL ROLE {role}; UPDATE audit_events SET action = 'x' WHERE seq = 1; COMMIT;"
+    );
+    let err = raw(&db, &attempt).await.expect_err("the role must not update");
+    assert!(err.to_string().contains("permission denied"), "{err}");
+    let _ = raw(&db, "ROLLBACK").await;
+    let read = format!("BEGIN; SET LOCAL ROLE {role}; SELECT seq FROM audit_events; INSERT INTO audit_head (id, size, chain, frontier) SELECT 2, 0, chain, frontier FROM audit_head WHERE false; COMMIT;");
+    raw(&db, &read).await.unwrap();
+    raw(&db, &format!("DROP OWNED BY {role}; DROP ROLE {role}")).await.unwrap();
+    assert!(db.grant_app_role("bad name; DROP TABLE patients").await.is_err());
+}

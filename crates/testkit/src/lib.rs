@@ -1,0 +1,109 @@
+//! Test support shared by the crates' integration tests: a fresh, empty database on the engine
+//! this test run targets. With `ENAMEL_TEST_DATABASE_URL` unset, each test gets its own SQLite
+//! file; set to a PostgreSQL URL (CI uses `postgres://postgres@127.0.0.1:5432/test`), each test
+//! gets its own database, created next to the one named, so tests never see each other's rows.
+//! The same tests therefore run unchanged on both engines.
+
+use std::path::{Path, PathBuf};
+
+use enamel_store::{Db, Engine, PoolSettings};
+use sqlx::Connection;
+
+/// The variable that selects PostgreSQL for a test run.
+pub const DATABASE_URL_VAR: &str = "ENAMEL_TEST_DATABASE_URL";
+/// Prefix of the per-test PostgreSQL databases (CI drops leftovers by this prefix).
+pub const PG_DATABASE_PREFIX: &str = "enamel_t_";
+
+/// A database for one test; a SQLite file lives as long as this value.
+#[derive(Debug)]
+pub struct TestDb {
+    pub db: Db,
+    /// The URL a server process would be given for this database.
+    pub url: String,
+    dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    pub fn engine(&self) -> Engine {
+        self.db.engine()
+    }
+
+    /// The SQLite file, when the engine is SQLite.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        (self.engine() == Engine::Sqlite).then(|| self.dir.path().join("enamel.db"))
+    }
+
+    /// A scratch folder for the test (key files, blobs, logs).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// Which engine this test run targets.
+pub fn engine() -> Engine {
+    match std::env::var(DATABASE_URL_VAR) {
+        Ok(url) if url.starts_with("postgres") => Engine::Postgres,
+        _ => Engine::Sqlite,
+    }
+}
+
+/// A fresh, empty (unmigrated) database. Panics are fine here: this is test set-up.
+#[allow(clippy::expect_used, clippy::panic)]
+pub async fn fresh_db() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = match std::env::var(DATABASE_URL_VAR) {
+        Ok(admin_url) if admin_url.starts_with("postgres") => {
+            let name = format!("{PG_DATABASE_PREFIX}{}", uuid::Uuid::new_v4().simple());
+            let mut admin = sqlx::PgConnection::connect(&admin_url)
+                .await
+                .unwrap_or_else(|e| panic!("cannot reach {DATABASE_URL_VAR}: {e}"));
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut admin)
+                .await
+                .expect("create test database");
+            let _ = admin.close().await;
+            with_database(&admin_url, &name)
+        }
+        _ => format!("sqlite://{}", dir.path().join("enamel.db").display()),
+    };
+    let db = Db::connect(&url, &PoolSettings::default())
+        .await
+        .expect("connect to the test database");
+    TestDb { db, url, dir }
+}
+
+/// `url` with its database name replaced.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[authority_end..].find('/').map(|i| i + authority_end);
+    let root = match path_start {
+        Some(i) => &base[..i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn replaces_the_database_name_only() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/test?sslmode=disable", "x"),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://h:5432", "x"), "postgres://h:5432/x");
+    }
+}

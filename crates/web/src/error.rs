@@ -1,0 +1,131 @@
+//! The one mapping from an application error to an HTTP answer. Bodies have a stable shape,
+//! `{"code", "message", "fields"?, "request_id"}`, with plain messages that never carry values
+//! from the request or the database; internal details go to the log under the request id.
+
+use axum::Json;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use enamel_app::AppError;
+use serde::Serialize;
+
+/// One field's problem, named by the field, never echoing its value.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub problem: String,
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ErrorBody {
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+    /// Filled in by the middleware, so a person can quote it to support.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl ErrorBody {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        ErrorBody {
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+            request_id: None,
+        }
+    }
+
+    /// The body for a status that arrived without one of ours (from the framework or a layer).
+    pub(crate) fn for_status(status: StatusCode) -> Self {
+        let (code, message) = match status {
+            StatusCode::BAD_REQUEST => ("bad_request", "The request could not be understood."),
+            StatusCode::UNAUTHORIZED => ("unauthenticated", "Please sign in."),
+            StatusCode::FORBIDDEN => ("forbidden", "You do not have permission to do this."),
+            StatusCode::NOT_FOUND => ("not_found", "There is nothing at this address."),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                ("method_not_allowed", "This address does not accept that kind of request.")
+            }
+            StatusCode::REQUEST_TIMEOUT => ("timeout", "The request took too long and was stopped."),
+            StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "The request is larger than allowed."),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ("unsupported_media_type", "Send the request body as application/json.")
+            }
+            StatusCode::UNPROCESSABLE_ENTITY => ("invalid", "Some fields need attention."),
+            StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "Too many requests; wait a moment and try again."),
+            StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "The service is not available right now."),
+            s if s.is_client_error() => ("bad_request", "The request could not be completed."),
+            _ => ("internal", "Something went wrong on our side. Please try again."),
+        };
+        ErrorBody::new(code, message)
+    }
+}
+
+/// An application error on its way out as HTTP.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match self.0 {
+            AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, ErrorBody::for_status(StatusCode::UNAUTHORIZED)),
+            AppError::Forbidden => (StatusCode::FORBIDDEN, ErrorBody::for_status(StatusCode::FORBIDDEN)),
+            AppError::NotFound => (StatusCode::NOT_FOUND, ErrorBody::new("not_found", "The record was not found.")),
+            AppError::Conflict => (
+                StatusCode::CONFLICT,
+                ErrorBody::new("conflict", "The record was changed by someone else; reload it and try again."),
+            ),
+            AppError::Refused(message) => (StatusCode::CONFLICT, ErrorBody::new("refused", message)),
+            AppError::Invalid(problems) => {
+                let mut body = ErrorBody::for_status(StatusCode::UNPROCESSABLE_ENTITY);
+                body.fields = problems
+                    .into_iter()
+                    .map(|p| FieldError {
+                        field: p.field.to_string(),
+                        problem: p.problem.to_string(),
+                    })
+                    .collect();
+                (StatusCode::UNPROCESSABLE_ENTITY, body)
+            }
+            AppError::Integrity(source) => {
+                // Tampering or a moved value: an alarm for the operators, a calm line for the user.
+                tracing::error!(error = %source, "stored value failed its integrity check");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorBody::new(
+                        "integrity",
+                        "A stored value failed its integrity check. The office's administrator has been alerted.",
+                    ),
+                )
+            }
+            AppError::Unavailable(why) => {
+                tracing::warn!(reason = %why, "service unavailable");
+                (StatusCode::SERVICE_UNAVAILABLE, ErrorBody::for_status(StatusCode::SERVICE_UNAVAILABLE))
+            }
+            AppError::Internal(detail) => {
+                tracing::error!(detail = %detail, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, ErrorBody::for_status(StatusCode::INTERNAL_SERVER_ERROR))
+            }
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+pub(crate) async fn not_found(_uri: Uri) -> Response {
+    (StatusCode::NOT_FOUND, Json(ErrorBody::for_status(StatusCode::NOT_FOUND))).into_response()
+}
+
+pub(crate) async fn method_not_allowed() -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(ErrorBody::for_status(StatusCode::METHOD_NOT_ALLOWED)),
+    )
+        .into_response()
+}

@@ -1,0 +1,139 @@
+//! The layers every request passes through, outermost first:
+//!
+//! 1. a request id, in a tracing span around everything the request logs, and echoed in
+//!    `X-Request-Id`; the log line names the method and path, never the query string (search
+//!    terms can be PHI);
+//! 2. security headers on every response, errors included: HSTS, a CSP without inline script,
+//!    `nosniff`, `Referrer-Policy: no-referrer`, frame denial, and `Cache-Control: no-store`
+//!    (any response may carry PHI, so none may be cached);
+//! 3. error bodies made JSON with the stable shape, whoever produced the status;
+//! 4. a panic becomes a `500` instead of a dropped connection;
+//! 5. a request timeout (`408`) and a body limit (`413`).
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::header::{self, HeaderName, HeaderValue};
+use axum::http::{Request, StatusCode};
+use axum::middleware::{self as mw, Next};
+use axum::response::{IntoResponse, Response};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tracing::Instrument;
+
+use crate::WebSettings;
+use crate::error::ErrorBody;
+
+/// The id of the request being served, for handlers that want to mention it.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// No inline script or style, no framing, no plugins, nothing from other origins.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
+     frame-ancestors 'none'; base-uri 'none'";
+
+pub(crate) fn secure(routes: Router, settings: &WebSettings) -> Router {
+    let hsts = (settings.hsts_max_age_secs > 0)
+        .then(|| HeaderValue::from_str(&format!("max-age={}; includeSubDomains", settings.hsts_max_age_secs)))
+        .and_then(Result::ok);
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(mw::from_fn(request_span))
+            .layer(mw::from_fn(move |req, next| security_headers(hsts.clone(), req, next)))
+            .layer(mw::from_fn(json_errors))
+            .layer(CatchPanicLayer::custom(|_panic| {
+                tracing::error!("a request handler panicked");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }))
+            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
+            .layer(RequestBodyLimitLayer::new(settings.max_body_bytes)),
+    )
+}
+
+async fn request_span(mut req: Request<Body>, next: Next) -> Response {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
+    let started = Instant::now();
+    let mut response = next.run(req).instrument(span.clone()).await;
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        tracing::info!(status = response.status().as_u16(), elapsed_ms, "served");
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(X_REQUEST_ID, value);
+    }
+    response
+}
+
+async fn security_headers(hsts: Option<HeaderValue>, req: Request<Body>, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    if let Some(hsts) = hsts {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts);
+    }
+    let fixed: [(HeaderName, &'static str); 8] = [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::CACHE_CONTROL, "no-store"),
+        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+        (HeaderName::from_static("cross-origin-resource-policy"), "same-origin"),
+        (
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(), payment=()",
+        ),
+    ];
+    for (name, value) in fixed {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// Replaces a non-JSON error body (from the framework or a layer) with ours, and adds the
+/// request id to every JSON error body.
+async fn json_errors(req: Request<Body>, next: Next) -> Response {
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let (parts, body) = response.into_parts();
+    let mut error = if is_json {
+        // Ours already; add the request id. Error bodies are small and produced by this crate.
+        match axum::body::to_bytes(body, 64 * 1024).await {
+            Ok(bytes) => match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                Ok(value) => value,
+                Err(_) => serde_json::to_value(ErrorBody::for_status(status)).unwrap_or_default(),
+            },
+            Err(_) => serde_json::to_value(ErrorBody::for_status(status)).unwrap_or_default(),
+        }
+    } else {
+        serde_json::to_value(ErrorBody::for_status(status)).unwrap_or_default()
+    };
+    if let (Some(id), Some(map)) = (request_id, error.as_object_mut()) {
+        map.insert("request_id".into(), serde_json::Value::String(id));
+    }
+    let mut response = (status, axum::Json(error)).into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            response.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    response
+}
