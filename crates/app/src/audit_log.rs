@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use enamel_audit::{
     Checkpoint, Entry, Frontier, Hash, LogVerifier, Problem, SignedCheckpoint, SigningKey,
-    StoredEntry, VerifyReport, VerifyingKey, chain_hash,
+    StoredEntry, VerifyReport, VerifyingKey, chain_hash, check_head,
 };
 use enamel_domain::{AccessMethod, AuditAction, Outcome};
 use enamel_store::{AuditHead, CheckpointRow, Db, Tx};
@@ -200,7 +200,6 @@ pub struct VerifyOutcome {
     pub checkpoints: Vec<SignedCheckpoint>,
 }
 
-
 /// Signs the current tree head with `key` and stores it, unless the newest checkpoint by this
 /// key already covers the whole log.
 pub async fn checkpoint_audit_log(
@@ -265,8 +264,10 @@ fn signed_from_row(row: &CheckpointRow) -> Result<SignedCheckpoint, AppError> {
 /// Rows read per page while verifying.
 const VERIFY_PAGE: i64 = 20_000;
 
-/// Recomputes the chain and the tree from the rows, with the public key alone, and checks
-/// every stored checkpoint. `Ok(Err(problem))` names the first bad entry.
+/// Recomputes the chain and the tree from the rows, with the public key alone, checks every
+/// stored checkpoint, and checks that the rows end exactly where the log head says. Appends that
+/// commit while it runs are followed until the head stops moving. `Ok(Err(problem))` names the
+/// first bad entry.
 pub async fn verify_audit_log(
     db: &Db,
     key: &VerifyingKey,
@@ -277,24 +278,52 @@ pub async fn verify_audit_log(
         checkpoints.push(signed_from_row(row)?);
     }
     let mut verifier = LogVerifier::new(key.clone(), checkpoints.clone());
+    let mut head = db.audit_head().await?;
     let mut next: i64 = 0;
     loop {
-        let page = db.audit_rows_from(next, VERIFY_PAGE).await?;
-        let Some(last) = page.last() else { break };
-        next = i64::try_from(last.0.seq).unwrap_or(i64::MAX).saturating_add(1);
-        for (entry, chain) in page {
-            if let Err(problem) = verifier.push(&StoredEntry { entry, chain }) {
-                return Ok(Err(problem));
+        // Only rows below the head read at the start of this round: later ones belong to
+        // appends that are checked in the next round.
+        while next < head.size {
+            let page = db.audit_rows_from(next, VERIFY_PAGE.min(head.size - next)).await?;
+            let Some(last) = page.last() else { break };
+            next = i64::try_from(last.0.seq).unwrap_or(i64::MAX).saturating_add(1);
+            for (entry, chain) in page {
+                if let Err(problem) = verifier.push(&StoredEntry { entry, chain }) {
+                    return Ok(Err(problem));
+                }
             }
         }
+        let beyond = db.audit_rows_from(head.size, 1).await?;
+        let now = db.audit_head().await?;
+        if now.size != head.size {
+            head = now;
+            continue;
+        }
+        if !beyond.is_empty() {
+            // A row past the head that no append wrote: inserted behind the log's back.
+            return Ok(Err(Problem::NotInHead {
+                seq: u64::try_from(head.size).unwrap_or(0),
+            }));
+        }
+        break;
     }
+    let head_chain: Hash = head
+        .chain
+        .as_slice()
+        .try_into()
+        .map_err(|_| AppError::Internal("the audit log head is damaged".into()))?;
+    let head_size = u64::try_from(head.size).map_err(|_| AppError::Internal("the audit log head is damaged".into()))?;
     let leaves = verifier.leaves().to_vec();
-    match verifier.finish() {
-        Ok(report) => Ok(Ok(VerifyOutcome {
-            report,
-            leaves,
-            checkpoints,
-        })),
-        Err(problem) => Ok(Err(problem)),
+    let report = match verifier.finish() {
+        Ok(report) => report,
+        Err(problem) => return Ok(Err(problem)),
+    };
+    if let Err(problem) = check_head(&report, head_size, &head_chain) {
+        return Ok(Err(problem));
     }
+    Ok(Ok(VerifyOutcome {
+        report,
+        leaves,
+        checkpoints,
+    }))
 }

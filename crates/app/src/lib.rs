@@ -29,7 +29,7 @@ pub use patients::PatientView;
 pub use practices::NewPractice;
 pub use rotation::{FieldKeyVersion, KeyStatus, ReencryptReport, TableVersionCount};
 
-pub use enamel_store::{Db, PoolSettings};
+pub use enamel_store::{Db, PoolSettings, PracticeRow};
 
 /// The version string written into every audit entry.
 pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");

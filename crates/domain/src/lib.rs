@@ -7,6 +7,7 @@
 mod audit;
 mod ids;
 mod patient;
+pub mod synthetic;
 
 pub use audit::{AccessMethod, AuditAction, Outcome};
 pub use ids::{IdError, PatientId, PracticeId};

@@ -15,12 +15,19 @@ pub struct FieldProblem {
 }
 
 /// What a caller submits to create or replace a patient.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct PatientDraft {
     pub family_name: String,
     pub given_name: String,
     /// ISO 8601 calendar date, `YYYY-MM-DD`.
     pub birth_date: String,
+}
+
+/// Debug never prints the values: drafts carry PHI and end up in error reports.
+impl std::fmt::Debug for PatientDraft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PatientDraft { .. }")
+    }
 }
 
 /// A validated patient.

@@ -1,0 +1,64 @@
+//! Shared set-up for the app's integration tests: a migrated database on the engine this run
+//! targets, a key provider, the application and one practice.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use enamel_app::{Access, App, Db, NewPractice, RequestOrigin, SystemClock, SystemReason};
+use enamel_crypto::{EnvKeyProvider, KeyProvider};
+use enamel_domain::PracticeId;
+use enamel_testkit::{TestDb, fresh_db};
+
+pub struct Fixture {
+    pub t: TestDb,
+    pub app: App,
+    pub practice: PracticeId,
+    pub access: Access,
+}
+
+pub fn provider(seed: u8) -> Arc<dyn KeyProvider> {
+    let key = base64::engine::general_purpose::STANDARD.encode([seed; 32]);
+    Arc::new(EnvKeyProvider::from_base64("TEST_KEK", &key).unwrap())
+}
+
+pub async fn fixture() -> Fixture {
+    let t = fresh_db().await;
+    t.db.migrate(1).await.unwrap();
+    let app = App::new(t.db.clone(), provider(7), Arc::new(SystemClock));
+    let practice = app
+        .create_practice(&NewPractice { display_name: "Synthetic Smiles".into() }, RequestOrigin::cli())
+        .await
+        .unwrap();
+    let access = Access::system_bypassing_policy(practice, SystemReason::Import, RequestOrigin::cli());
+    Fixture { t, app, practice, access }
+}
+
+/// Runs one statement directly, as someone with database access would.
+pub async fn raw(db: &Db, sql: &str) -> Result<u64, sqlx::Error> {
+    match db {
+        Db::Sqlite(pool) => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()),
+        Db::Postgres(pool) => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()),
+    }
+}
+
+/// Removes the database's refusal to change audit rows: what an attacker with owner access
+/// could do before tampering.
+pub async fn drop_audit_triggers(db: &Db) {
+    match db {
+        Db::Sqlite(_) => {
+            for t in ["audit_events_refuse_update", "audit_events_refuse_delete"] {
+                raw(db, &format!("DROP TRIGGER IF EXISTS {t}")).await.unwrap();
+            }
+        }
+        Db::Postgres(_) => {
+            raw(db, "DROP TRIGGER audit_events_refuse_change ON audit_events").await.unwrap();
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! After records holding a marker string are created, read, searched, updated and re-encrypted,
+//! the marker appears nowhere: not in the database (SQLite file and WAL, or every PostgreSQL
+//! table), not in the key folder, not in any log line at the most verbose level.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use common::fixture;
+use enamel_app::{Db, RequestOrigin};
+use enamel_domain::PatientDraft;
+
+const MARKER: &str = "Zqxvmarkerw";
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+fn scan_dir(dir: &std::path::Path, needle: &[u8]) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            scan_dir(&path, needle);
+        } else {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(!contains(&bytes, needle), "marker found in {}", path.display());
+        }
+    }
+}
+
+/// Every row of every table as text (bytea as hex), so both plaintext and its hex show up.
+async fn postgres_dump(db: &Db) -> String {
+    let Db::Postgres(pool) = db else { unreachable!() };
+    let tables: Vec<(String,)> =
+        sqlx::query_as("SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    let mut dump = String::new();
+    for (table,) in tables {
+        let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT t::text FROM {table} t")))
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        for (row,) in rows {
+            dump.push_str(&row);
+            dump.push('\n');
+        }
+    }
+    dump
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_plaintext_phi_in_the_database_files_or_logs() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .init();
+
+    let f = fixture().await;
+    let draft = |n: u32| PatientDraft {
+        family_name: format!("{MARKER}-Family{n}"),
+        given_name: format!("{MARKER}Given"),
+        birth_date: "1987-06-05".into(),
+    };
+    let ids = f.app.create_patients(&f.access, &[draft(1), draft(2), draft(3)]).await.unwrap();
+    for id in &ids {
+        let view = f.app.read_patient(&f.access, *id).await.unwrap();
+        assert!(view.family_name.starts_with(MARKER));
+        f.app.update_patient(&f.access, *id, &draft(9), view.row_version).await.unwrap();
+    }
+    let found = f.app.find_patients_by_family_name(&f.access, &format!("{MARKER}-Family9"), 10).await.unwrap();
+    assert_eq!(found.len(), 3);
+    f.app.rotate_data_key(f.practice, RequestOrigin::cli()).await.unwrap();
+    f.app.reencrypt(f.practice, RequestOrigin::cli(), 2, &mut |_, _| {}).await.unwrap();
+    f.app.read_patient(&f.access, ids[0]).await.unwrap();
+
+    let needle = MARKER.as_bytes();
+    match f.app.db() {
+        Db::Sqlite(pool) => {
+            // Let the WAL fold into the main file too, so both are scanned with content.
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(pool).await.unwrap();
+            scan_dir(f.t.dir(), needle);
+            assert!(f.t.sqlite_path().unwrap().exists());
+        }
+        Db::Postgres(_) => {
+            let dump = postgres_dump(f.app.db()).await;
+            assert!(dump.len() > 1000, "the dump is not empty");
+            assert!(!contains(dump.as_bytes(), needle), "marker found in a PostgreSQL table");
+            let hex_marker = hex::encode(needle);
+            assert!(!dump.contains(&hex_marker), "marker found (hex) in a PostgreSQL table");
+            scan_dir(f.t.dir(), needle);
+        }
+    }
+    let logged = logs.0.lock().unwrap().clone();
+    assert!(logged.len() > 100, "the log capture works");
+    assert!(!contains(&logged, needle), "marker found in the logs");
+}

@@ -1,0 +1,178 @@
+//! Key rotation on a large store while reads and writes go on.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use common::fixture;
+use enamel_app::{AppError, RequestOrigin};
+use enamel_domain::{PatientDraft, synthetic};
+use enamel_store::SEALED_TABLES;
+
+const ROWS: usize = 100_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_of_100k_rows_keeps_reads_and_writes_working() {
+    let f = fixture().await;
+    let pid = f.practice.to_string();
+    let drafts = synthetic::patients(ROWS, 11);
+    let mut ids = Vec::with_capacity(ROWS);
+    for chunk in drafts.chunks(10_000) {
+        ids.extend(f.app.create_patients(&f.access, chunk).await.unwrap());
+    }
+    let ids = Arc::new(ids);
+
+    let old = f.app.key_status(f.practice).await.unwrap();
+    assert_eq!(old.active_version, 1);
+    assert_eq!(old.rows_below(2), ROWS as i64);
+
+    let new_version = f.app.rotate_data_key(f.practice, RequestOrigin::cli()).await.unwrap();
+    assert_eq!(new_version, 2);
+
+    // Readers and a writer run for as long as the sweep does.
+    let stop = Arc::new(AtomicBool::new(false));
+    let reads = Arc::new(AtomicU64::new(0));
+    let writes = Arc::new(AtomicU64::new(0));
+    let mut workers = Vec::new();
+    for r in 0..2u64 {
+        let (app, access, ids, stop, reads) = (f.app.clone(), f.access.clone(), ids.clone(), stop.clone(), reads.clone());
+        workers.push(tokio::spawn(async move {
+            let mut i = r as usize * 7919;
+            while !stop.load(Ordering::Relaxed) {
+                i = (i + 104_729) % ids.len();
+                let view = app.read_patient(&access, ids[i]).await.unwrap();
+                assert!(!view.family_name.is_empty());
+                reads.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    {
+        let (app, access, ids, stop, writes) = (f.app.clone(), f.access.clone(), ids.clone(), stop.clone(), writes.clone());
+        workers.push(tokio::spawn(async move {
+            let mut i = 17usize;
+            while !stop.load(Ordering::Relaxed) {
+                i = (i + 15_485_863) % ids.len();
+                let current = app.read_patient(&access, ids[i]).await.unwrap();
+                let next = PatientDraft {
+                    family_name: format!("{}-Edited", current.family_name),
+                    given_name: current.given_name.clone(),
+                    birth_date: current.birth_date.clone(),
+                };
+                match app.update_patient(&access, ids[i], &next, current.row_version).await {
+                    Ok(_) | Err(AppError::Conflict) => {}
+                    Err(e) => panic!("write during rotation failed: {e:?}"),
+                }
+                app.create_patient(&access, &synthetic::patients(1, i as u64)[0]).await.unwrap();
+                writes.fetch_add(2, Ordering::Relaxed);
+            }
+        }));
+    }
+
+    let mut calls = 0u64;
+    let report = f
+        .app
+        .reencrypt(f.practice, RequestOrigin::cli(), 500, &mut |_, _| calls += 1)
+        .await
+        .unwrap();
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.await.unwrap();
+    }
+    assert!(reads.load(Ordering::Relaxed) > 0 && writes.load(Ordering::Relaxed) > 0);
+    assert!(calls > ROWS as u64 / 500, "progress was reported per batch");
+    assert_eq!(report.target_version, 2);
+    assert_eq!(report.remaining, 0);
+    assert_eq!(report.resealed + report.skipped_concurrent, ROWS as u64);
+
+    // Every row is on the new version and opens.
+    let status = f.app.key_status(f.practice).await.unwrap();
+    assert_eq!(status.rows_below(2), 0);
+    let total: i64 = status.rows.iter().map(|c| c.rows).sum();
+    assert_eq!(total, f.app.db().count_patients(&pid).await.unwrap());
+    let keys = f.app.keys().reload(f.practice, 0).await.unwrap();
+    let table = &SEALED_TABLES[0];
+    let mut after = String::new();
+    let mut opened = 0i64;
+    loop {
+        let rows = f.app.db().sealed_rows_below(table, &pid, i64::MAX, &after, 5_000).await.unwrap();
+        let Some(last) = rows.last() else { break };
+        after = last.id.clone();
+        for row in &rows {
+            assert_eq!(row.key_version, 2);
+            for (column, value) in table.columns.iter().zip(&row.values) {
+                keys.open(table.table, column, &row.id, value.as_ref().unwrap()).unwrap();
+            }
+            opened += 1;
+        }
+    }
+    assert_eq!(opened, total);
+
+    // Version 1 can now be retired; afterwards it no longer opens anything.
+    f.app.retire_key_versions_below(f.practice, 2, RequestOrigin::cli()).await.unwrap();
+    let status = f.app.key_status(f.practice).await.unwrap();
+    assert_eq!(status.min_version, 2);
+    f.app.read_patient(&f.access, ids[0]).await.unwrap();
+}
+
+#[tokio::test]
+async fn retiring_a_version_that_rows_still_use_is_refused() {
+    let f = fixture().await;
+    f.app.create_patients(&f.access, &synthetic::patients(10, 1)).await.unwrap();
+    f.app.rotate_data_key(f.practice, RequestOrigin::cli()).await.unwrap();
+    let refused = f.app.retire_key_versions_below(f.practice, 2, RequestOrigin::cli()).await;
+    match refused {
+        Err(AppError::Refused(message)) => assert!(message.contains("10 rows"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        f.app.retire_key_versions_below(f.practice, 3, RequestOrigin::cli()).await,
+        Err(AppError::Refused(_))
+    ));
+    // New writes already use version 2.
+    let id = f.app.create_patient(&f.access, &synthetic::patients(1, 9)[0]).await.unwrap();
+    let row = f.app.db().patient(&f.practice.to_string(), &id.to_string()).await.unwrap();
+    assert_eq!(row.key_version, 2);
+    assert_eq!(enamel_crypto::sealed_key_version(&row.family_name).unwrap(), 2);
+}
+
+#[tokio::test]
+async fn a_kek_rotation_rewraps_every_data_key_and_keeps_records_readable() {
+    use enamel_app::{Access, App, NewPractice, SystemClock, SystemReason};
+    use enamel_crypto::FileKeyProvider;
+
+    let t = enamel_testkit::fresh_db().await;
+    t.db.migrate(1).await.unwrap();
+    let path = t.dir().join("keys").join("kek.json");
+    let old_copy = t.dir().join("old-kek.json");
+    let first = FileKeyProvider::create_new(&path, 1).unwrap();
+    let kek_a = first.kek_ids();
+    std::fs::copy(&path, &old_copy).unwrap();
+    let app = App::new(t.db.clone(), Arc::new(first), Arc::new(SystemClock));
+    let practice = app
+        .create_practice(&NewPractice { display_name: "Synthetic Smiles".into() }, RequestOrigin::cli())
+        .await
+        .unwrap();
+    let access = Access::system_bypassing_policy(practice, SystemReason::Import, RequestOrigin::cli());
+    let id = app.create_patient(&access, &synthetic::patients(1, 5)[0]).await.unwrap();
+    drop(app);
+
+    let mut second = FileKeyProvider::open(&path).unwrap();
+    let kek_b = second.add_kek(2).unwrap();
+    let app = App::new(t.db.clone(), Arc::new(second), Arc::new(SystemClock));
+    assert_eq!(app.keys().rewrap_all().await.unwrap(), 2, "the field key and the index key");
+    assert_eq!(app.keys().keks_in_use().await.unwrap(), vec![kek_b.clone()]);
+    assert_eq!(app.keys().rewrap_all().await.unwrap(), 0, "nothing left to move");
+    drop(app);
+
+    let mut third = FileKeyProvider::open(&path).unwrap();
+    third.remove_kek(&kek_a[0]).unwrap();
+    assert_eq!(third.kek_ids(), vec![kek_b]);
+    let app = App::new(t.db.clone(), Arc::new(third), Arc::new(SystemClock));
+    assert!(!app.read_patient(&access, id).await.unwrap().family_name.is_empty());
+
+    // The retired KEK alone opens nothing any more.
+    let stale = App::new(t.db.clone(), Arc::new(FileKeyProvider::open(&old_copy).unwrap()), Arc::new(SystemClock));
+    assert!(matches!(stale.read_patient(&access, id).await, Err(AppError::Unavailable(_))));
+}

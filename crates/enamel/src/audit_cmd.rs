@@ -1,0 +1,230 @@
+//! `enamel audit …`: the signing key, checkpoints (with witness copies), verification and
+//! proofs. Verification needs only the public key and read access to the database.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use enamel_app::{Db, VerifyOutcome, checkpoint_audit_log, verify_audit_log};
+use enamel_audit::{
+    Hash, SignedCheckpoint, SigningKey, VerifyingKey, consistency_proof, inclusion_proof, verify_consistency,
+    verify_inclusion,
+};
+use enamel_config::Config;
+use serde::{Deserialize, Serialize};
+
+use crate::setup::write_private_file;
+
+const PEM_BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
+const PEM_END: &str = "-----END PRIVATE KEY-----";
+
+/// Creates the checkpoint signing key and its public half if they do not exist yet.
+pub fn ensure_signing_key(config: &Config) -> Result<bool> {
+    let path = &config.audit.signing_key_file;
+    if path.exists() {
+        return Ok(false);
+    }
+    let key = SigningKey::generate()?;
+    let der = key.pkcs8_der_danger();
+    let pem = format!("{PEM_BEGIN}\n{}\n{PEM_END}\n", STANDARD.encode(&*der));
+    write_private_file(path, pem.as_bytes())?;
+    let public = key.verifying_key().to_text();
+    if let Some(parent) = config.audit.public_key_file.parent() {
+        std::fs::create_dir_all(parent).ok();
+    }
+    std::fs::write(&config.audit.public_key_file, public)
+        .with_context(|| format!("cannot write {}", config.audit.public_key_file.display()))?;
+    Ok(true)
+}
+
+pub fn load_signing_key(path: &Path) -> Result<SigningKey> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                bail!(
+                    "the audit signing key {} can be read by other users; run `chmod 600 {}`",
+                    path.display(),
+                    path.display()
+                );
+            }
+        }
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => anyhow!(
+            "the audit signing key {} does not exist; run `enamel init`, or copy it from the first server",
+            path.display()
+        ),
+        _ => anyhow!("the audit signing key {} cannot be read", path.display()),
+    })?;
+    let body: String = text
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<Vec<_>>()
+        .concat();
+    let der = zeroize::Zeroizing::new(
+        STANDARD
+            .decode(body.trim())
+            .map_err(|_| anyhow!("the audit signing key {} is not a valid key file", path.display()))?,
+    );
+    SigningKey::from_pkcs8(&der).map_err(|_| anyhow!("the audit signing key {} is not a valid key file", path.display()))
+}
+
+pub fn load_public_key(path: &Path) -> Result<VerifyingKey> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|_| anyhow!("the audit public key {} cannot be read", path.display()))?;
+    VerifyingKey::from_text(&text).map_err(|_| anyhow!("{} is not an Enamel audit public key", path.display()))
+}
+
+/// Signs the log's current head; copies a new checkpoint to the witness folder.
+pub async fn checkpoint(db: &Db, config: &Config, key: &SigningKey, witness: Option<&Path>, now_ms: i64) -> Result<SignedCheckpoint> {
+    let outcome = checkpoint_audit_log(db, key, &config.audit.origin, now_ms).await?;
+    if let Some(dir) = witness.or(config.audit.witness_dir.as_deref()) {
+        write_witness(dir, &outcome.signed)?;
+    }
+    Ok(outcome.signed)
+}
+
+/// One file per checkpoint, never overwritten: a witness only ever grows.
+pub fn write_witness(dir: &Path, signed: &SignedCheckpoint) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the witness folder {}", dir.display()))?;
+    let path = dir.join(format!(
+        "checkpoint-{:012}-{}.txt",
+        signed.checkpoint.size, signed.key_id
+    ));
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+        Ok(mut file) => file
+            .write_all(signed.to_note().as_bytes())
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("cannot write the witness file {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(_) => bail!("cannot write to the witness folder {}", dir.display()),
+    }
+}
+
+/// A proof as printed by `audit verify --inclusion/--consistency` and checked by `audit check-proof`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Proof {
+    Inclusion {
+        seq: u64,
+        leaf_hash: String,
+        tree_size: u64,
+        path: Vec<String>,
+        checkpoint: String,
+    },
+    Consistency {
+        old_size: u64,
+        new_size: u64,
+        path: Vec<String>,
+        old_checkpoint: String,
+        new_checkpoint: String,
+    },
+}
+
+fn newest_covering(outcome: &VerifyOutcome, key: &VerifyingKey, size: u64) -> Option<SignedCheckpoint> {
+    outcome
+        .checkpoints
+        .iter()
+        .filter(|c| c.key_id == key.key_id() && c.checkpoint.size >= size)
+        .min_by_key(|c| c.checkpoint.size)
+        .cloned()
+}
+
+pub fn inclusion(outcome: &VerifyOutcome, key: &VerifyingKey, seq: u64) -> Result<Proof> {
+    let signed = newest_covering(outcome, key, seq + 1).ok_or_else(|| {
+        anyhow!("no signed checkpoint covers entry #{seq} yet; run `enamel audit checkpoint` first")
+    })?;
+    let size = signed.checkpoint.size;
+    let leaves = outcome
+        .leaves
+        .get(..usize::try_from(size)?)
+        .ok_or_else(|| anyhow!("the checkpoint is larger than the log"))?;
+    let path = inclusion_proof(leaves, seq)?;
+    let leaf = leaves[usize::try_from(seq)?];
+    Ok(Proof::Inclusion {
+        seq,
+        leaf_hash: hex::encode(leaf),
+        tree_size: size,
+        path: path.iter().map(hex::encode).collect(),
+        checkpoint: signed.to_note(),
+    })
+}
+
+pub fn consistency(outcome: &VerifyOutcome, key: &VerifyingKey, spec: &str) -> Result<Proof> {
+    let (old, new) = spec
+        .split_once(':')
+        .and_then(|(a, b)| Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?)))
+        .ok_or_else(|| anyhow!("--consistency takes two checkpoint sizes, like 100:250"))?;
+    if old == 0 || old > new {
+        bail!("--consistency needs 0 < OLD <= NEW");
+    }
+    let find = |size: u64| {
+        outcome
+            .checkpoints
+            .iter()
+            .find(|c| c.key_id == key.key_id() && c.checkpoint.size == size)
+            .cloned()
+            .ok_or_else(|| anyhow!("there is no signed checkpoint of size {size}; `enamel audit verify` lists them"))
+    };
+    let (old_cp, new_cp) = (find(old)?, find(new)?);
+    let leaves = outcome
+        .leaves
+        .get(..usize::try_from(new)?)
+        .ok_or_else(|| anyhow!("the checkpoint is larger than the log"))?;
+    let path = consistency_proof(leaves, old)?;
+    Ok(Proof::Consistency {
+        old_size: old,
+        new_size: new,
+        path: path.iter().map(hex::encode).collect(),
+        old_checkpoint: old_cp.to_note(),
+        new_checkpoint: new_cp.to_note(),
+    })
+}
+
+fn hash_of(text: &str) -> Result<Hash> {
+    let bytes = hex::decode(text).map_err(|_| anyhow!("the proof holds a hash that is not hex"))?;
+    bytes.try_into().map_err(|_| anyhow!("the proof holds a hash of the wrong length"))
+}
+
+fn signed_note(text: &str, key: &VerifyingKey) -> Result<SignedCheckpoint> {
+    let signed = SignedCheckpoint::from_note(text).map_err(|_| anyhow!("the proof's checkpoint is not a valid note"))?;
+    if !signed.verify(key) {
+        bail!("the proof's checkpoint is not signed by this public key");
+    }
+    Ok(signed)
+}
+
+/// Checks a proof with the public key alone (no database).
+pub fn check_proof(proof: &Proof, key: &VerifyingKey) -> Result<String> {
+    match proof {
+        Proof::Inclusion { seq, leaf_hash, tree_size, path, checkpoint } => {
+            let signed = signed_note(checkpoint, key)?;
+            if signed.checkpoint.size != *tree_size {
+                bail!("the proof's tree size does not match its checkpoint");
+            }
+            let path = path.iter().map(|h| hash_of(h)).collect::<Result<Vec<_>>>()?;
+            if !verify_inclusion(&hash_of(leaf_hash)?, *seq, *tree_size, &path, &signed.checkpoint.root) {
+                bail!("the inclusion proof does not hold: entry #{seq} is not in the signed log as given");
+            }
+            Ok(format!("Entry #{seq} is in the signed audit log of {tree_size} entries."))
+        }
+        Proof::Consistency { old_size, new_size, path, old_checkpoint, new_checkpoint } => {
+            let old = signed_note(old_checkpoint, key)?;
+            let new = signed_note(new_checkpoint, key)?;
+            if old.checkpoint.size != *old_size || new.checkpoint.size != *new_size {
+                bail!("the proof's sizes do not match its checkpoints");
+            }
+            let path = path.iter().map(|h| hash_of(h)).collect::<Result<Vec<_>>>()?;
+            if !verify_consistency(*old_size, *new_size, &old.checkpoint.root, &new.checkpoint.root, &path) {
+                bail!("the consistency proof does not hold: the log of {new_size} entries does not extend the log of {old_size}");
+            }
+            Ok(format!(
+                "The signed log of {new_size} entries extends the signed log of {old_size} entries without rewriting it."
+            ))
+        }
+    }
+}

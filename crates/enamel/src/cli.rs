@@ -1,0 +1,143 @@
+//! The command line, written for the person who runs the office's server: every command and
+//! option says in plain words what it does.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "enamel",
+    version,
+    about = "Enamel: the practice server for dental offices, with patient records kept encrypted and every access logged.",
+    long_about = "Enamel keeps a dental office's patient records encrypted, logs every access in a \
+                  tamper-evident audit log, and serves them over HTTPS.\n\n\
+                  To try it:     enamel demo\n\
+                  To set up:     enamel init --practice-name \"Your Practice\", then enamel serve",
+    after_help = "Exit status: 0 when done, 1 when something stopped the command (the message says what), \
+                  2 when `enamel audit verify` found a problem in the audit log."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Folder where Enamel keeps its database, keys and certificates.
+    #[arg(long, global = true, value_name = "DIR", env = "ENAMEL_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Settings file (TOML). See config.example.toml for every setting.
+    #[arg(long, global = true, value_name = "FILE", env = "ENAMEL_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Try Enamel: set up a demo practice with made-up patients and start the server.
+    Demo(ServeArgs),
+    /// Start the server.
+    Serve(ServeArgs),
+    /// Set up a new practice: keys, certificate, database, and the practice itself.
+    Init(InitArgs),
+    /// Bring the database up to date with this version of Enamel.
+    Migrate,
+    /// Check or sign the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Rotate, inspect or retire encryption keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on, e.g. 0.0.0.0:8443 (default 127.0.0.1:8443).
+    #[arg(long, value_name = "ADDR", env = "ENAMEL_LISTEN")]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// The office's name as patients know it (not patient information).
+    #[arg(long, value_name = "NAME")]
+    pub practice_name: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the audit log's hash chain and tree with the public key alone, and check every
+    /// signed checkpoint. Names the first bad entry if anything was changed, removed, reordered
+    /// or inserted.
+    Verify(VerifyArgs),
+    /// Sign the current end of the audit log and store the checkpoint (and copy it to the
+    /// witness folder, if one is set).
+    Checkpoint {
+        /// Folder that also receives the checkpoint (overrides audit.witness_dir).
+        #[arg(long, value_name = "DIR")]
+        witness_dir: Option<PathBuf>,
+    },
+    /// Check a proof printed by `audit verify --inclusion/--consistency`, with the public key
+    /// alone (no database needed).
+    CheckProof {
+        /// The proof file (JSON).
+        #[arg(value_name = "PROOF")]
+        proof: PathBuf,
+        /// The public key file (default: audit.public_key_file).
+        #[arg(long, value_name = "FILE")]
+        public_key: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// The public key file to check signatures with (default: audit.public_key_file).
+    #[arg(long, value_name = "FILE")]
+    pub public_key: Option<PathBuf>,
+    /// Also print a proof that entry SEQ is in the log at the newest checkpoint.
+    #[arg(long, value_name = "SEQ")]
+    pub inclusion: Option<u64>,
+    /// Also print a proof that checkpoint OLD is a prefix of checkpoint NEW (sizes, e.g. 100:250).
+    #[arg(long, value_name = "OLD:NEW")]
+    pub consistency: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new data-key version and re-encrypt every record with it (reads and writes keep
+    /// working meanwhile). With --kek, instead re-wrap the data keys under a new key-encryption key.
+    Rotate(RotateArgs),
+    /// Show key versions and how many records use each.
+    Status {
+        /// Only this practice (its id).
+        #[arg(long, value_name = "ID")]
+        practice: Option<String>,
+    },
+    /// Make key versions older than VERSION unusable, once no record needs them.
+    Retire {
+        /// The oldest version that stays usable.
+        #[arg(long, value_name = "VERSION")]
+        below: i64,
+        /// Only this practice (its id).
+        #[arg(long, value_name = "ID")]
+        practice: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RotateArgs {
+    /// Rotate the key-encryption key in the key file and re-wrap every data key under it.
+    #[arg(long, conflicts_with = "resume")]
+    pub kek: bool,
+    /// Do not make a new version; finish re-encrypting to the current one.
+    #[arg(long)]
+    pub resume: bool,
+    /// Only this practice (its id).
+    #[arg(long, value_name = "ID")]
+    pub practice: Option<String>,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}

@@ -1,0 +1,332 @@
+//! One function per subcommand. Each returns what it has to say; `main` prints errors.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use enamel_app::{
+    Access, App, Clock, NewPractice, PracticeRow, RequestOrigin, SystemClock, SystemReason, verify_audit_log,
+};
+use enamel_config::{Config, KeyProviderKind};
+use enamel_crypto::FileKeyProvider;
+use enamel_domain::PracticeId;
+
+use crate::cli::{AuditCommand, GlobalArgs, InitArgs, KeysCommand, RotateArgs, ServeArgs, VerifyArgs};
+use crate::{audit_cmd, output, serve, setup, tls};
+
+/// The demo practice's name; `enamel demo` reuses it on the next start.
+pub const DEMO_PRACTICE_NAME: &str = "Demo Dental (synthetic data)";
+/// Synthetic patients created for the demo.
+const DEMO_PATIENTS: usize = 300;
+
+fn now() -> i64 {
+    SystemClock.now_ms()
+}
+
+/// Everything a new installation needs on disk: key file, signing key, certificate, schema.
+async fn prepare(config: &Config) -> Result<App> {
+    setup::create_private_dir(&config.data_dir)?;
+    let provider = setup::key_provider(config, true, now())?;
+    audit_cmd::ensure_signing_key(config)?;
+    tls::ensure_self_signed(&config.tls)?;
+    let db = setup::open_db(config).await?;
+    db.migrate(now()).await?;
+    Ok(App::new(db, provider, Arc::new(SystemClock)))
+}
+
+pub async fn demo(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
+    let config = setup::load_config(global, args.listen.as_deref())?;
+    setup::init_logging(&config);
+    let app = prepare(&config).await?;
+    let existing = app
+        .practices()
+        .await?
+        .into_iter()
+        .find(|p| p.display_name == DEMO_PRACTICE_NAME);
+    let practice_id: PracticeId = match existing {
+        Some(p) => p.id.parse().map_err(|_| anyhow!("the demo practice's id is damaged"))?,
+        None => {
+            let id = app
+                .create_practice(&NewPractice { display_name: DEMO_PRACTICE_NAME.into() }, RequestOrigin::cli())
+                .await?;
+            let access = Access::system_bypassing_policy(id, SystemReason::DemoData, RequestOrigin::cli());
+            let drafts = enamel_domain::synthetic::patients(DEMO_PATIENTS, 2026);
+            app.create_patients(&access, &drafts).await?;
+            id
+        }
+    };
+    let accounts_path = config.data_dir.join("demo-accounts.json");
+    let data_dir = config.data_dir.clone();
+    serve::serve(app, &config, |bound| {
+        let url = format!("https://{}:{}", display_host(bound), bound.port());
+        let accounts = serde_json::json!({
+            "practice_id": practice_id.to_string(),
+            "practice_name": DEMO_PRACTICE_NAME,
+            "url": url,
+            // Staff sign-in (one account per role, with TOTP secrets) is listed here once
+            // access control ships; the list is empty until then.
+            "accounts": [],
+        });
+        let written = serde_json::to_vec_pretty(&accounts)
+            .map_err(anyhow::Error::from)
+            .and_then(|bytes| setup::replace_private_file(&accounts_path, &bytes));
+        output::line(&format!("Enamel demo is running at {url}"));
+        output::line(&format!("  Practice: {DEMO_PRACTICE_NAME}, {DEMO_PATIENTS} made-up patients"));
+        output::line(&format!("  Data folder: {}", data_dir.display()));
+        match written {
+            Ok(()) => output::line(&format!("  Demo sign-ins: {}", accounts_path.display())),
+            Err(e) => output::line(&format!("  Could not write the demo sign-ins: {e:#}")),
+        }
+        output::line("  The certificate is self-signed: your browser will ask you to accept it.");
+        output::line("  Press Ctrl-C to stop.");
+    })
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn display_host(addr: std::net::SocketAddr) -> String {
+    match addr.ip() {
+        ip if ip.is_unspecified() => "localhost".into(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    }
+}
+
+pub async fn serve(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
+    let config = setup::load_config(global, args.listen.as_deref())?;
+    setup::init_logging(&config);
+    let app = setup::open_app(&config).await?;
+    serve::serve(app, &config, |bound| {
+        output::line(&format!("Enamel is listening on https://{}:{}", display_host(bound), bound.port()));
+    })
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn init(global: &GlobalArgs, args: &InitArgs) -> Result<ExitCode> {
+    let config = setup::load_config(global, None)?;
+    setup::init_logging(&config);
+    let app = prepare(&config).await?;
+    let id = app
+        .create_practice(&NewPractice { display_name: args.practice_name.clone() }, RequestOrigin::cli())
+        .await?;
+    output::line(&format!("Created the practice \"{}\" (id {id}).", args.practice_name.trim()));
+    output::line(&format!("  Data folder: {}", config.data_dir.display()));
+    if config.keys.provider == KeyProviderKind::File {
+        output::line(&format!(
+            "  Key file: {} (back it up somewhere other than the database backups)",
+            config.keys.key_file.display()
+        ));
+    }
+    output::line(&format!("  Audit public key: {}", config.audit.public_key_file.display()));
+    output::line("Start the server with: enamel serve");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn migrate(global: &GlobalArgs) -> Result<ExitCode> {
+    let config = setup::load_config(global, None)?;
+    setup::init_logging(&config);
+    let db = setup::open_db(&config).await?;
+    let applied = db.migrate(now()).await?;
+    if let Some(role) = &config.database.app_role {
+        db.grant_app_role(role).await?;
+    }
+    if applied.is_empty() {
+        output::line("The database is already up to date.");
+    } else {
+        output::line(&format!("Applied: {}", applied.join(", ")));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn audit(global: &GlobalArgs, command: &AuditCommand) -> Result<ExitCode> {
+    let config = setup::load_config(global, None)?;
+    setup::init_logging(&config);
+    match command {
+        AuditCommand::Verify(args) => verify(&config, args).await,
+        AuditCommand::Checkpoint { witness_dir } => {
+            let db = setup::open_db(&config).await?;
+            if !db.schema_is_current().await? {
+                bail!("the database is not set up for this version of Enamel; run `enamel migrate`");
+            }
+            let key = audit_cmd::load_signing_key(&config.audit.signing_key_file)?;
+            let signed = audit_cmd::checkpoint(&db, &config, &key, witness_dir.as_deref(), now()).await?;
+            let mut out = std::io::stdout().lock();
+            out.write_all(signed.to_note().as_bytes())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::CheckProof { proof, public_key } => {
+            let key = audit_cmd::load_public_key(public_key.as_deref().unwrap_or(&config.audit.public_key_file))?;
+            let text = std::fs::read_to_string(proof)
+                .with_context(|| format!("cannot read the proof file {}", proof.display()))?;
+            let parsed: audit_cmd::Proof = serde_json::from_str(&text)
+                .map_err(|_| anyhow!("{} is not a proof printed by `enamel audit verify`", proof.display()))?;
+            match audit_cmd::check_proof(&parsed, &key) {
+                Ok(message) => {
+                    output::line(&message);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    output::error(&format!("PROOF FAILED: {e:#}"));
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+    }
+}
+
+async fn verify(config: &Config, args: &VerifyArgs) -> Result<ExitCode> {
+    let key = audit_cmd::load_public_key(args.public_key.as_deref().unwrap_or(&config.audit.public_key_file))?;
+    let db = setup::open_db(config).await?;
+    if !db.schema_is_current().await? {
+        bail!("the database is not set up for this version of Enamel; run `enamel migrate`");
+    }
+    let outcome = match verify_audit_log(&db, &key).await? {
+        Ok(outcome) => outcome,
+        Err(problem) => {
+            output::error(&format!("AUDIT LOG PROBLEM: {problem}"));
+            if let Some(seq) = problem.first_bad_seq() {
+                output::error(&format!("First bad entry: #{seq}"));
+            }
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let report = &outcome.report;
+    output::line(&format!(
+        "The audit log is intact: {} entries, tree root {}.",
+        report.entries,
+        hex::encode(report.root)
+    ));
+    match report.last_checkpoint_size {
+        Some(size) => output::line(&format!(
+            "{} signed checkpoints verified with key {}; the newest covers {size} entries, {} entries since then are not yet signed.",
+            report.checkpoints_verified,
+            key.key_id(),
+            report.unanchored_entries
+        )),
+        None => output::line("No signed checkpoint yet: run `enamel audit checkpoint` to anchor the log."),
+    }
+    if report.checkpoints_other_keys > 0 {
+        output::line(&format!(
+            "{} checkpoints signed by other keys were not checked.",
+            report.checkpoints_other_keys
+        ));
+    }
+    if let Some(seq) = args.inclusion {
+        let proof = audit_cmd::inclusion(&outcome, &key, seq)?;
+        output::line(&serde_json::to_string_pretty(&proof)?);
+    }
+    if let Some(spec) = &args.consistency {
+        let proof = audit_cmd::consistency(&outcome, &key, spec)?;
+        output::line(&serde_json::to_string_pretty(&proof)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn selected(practices: Vec<PracticeRow>, only: Option<&str>) -> Result<Vec<PracticeId>> {
+    let mut out = Vec::new();
+    for p in practices {
+        if only.is_none_or(|id| id == p.id) {
+            out.push(p.id.parse().map_err(|_| anyhow!("a practice id in the database is damaged"))?);
+        }
+    }
+    if out.is_empty() {
+        match only {
+            Some(id) => bail!("there is no practice with id {id}; `enamel keys status` lists them"),
+            None => bail!("there is no practice yet; run `enamel init`"),
+        }
+    }
+    Ok(out)
+}
+
+pub async fn keys(global: &GlobalArgs, command: &KeysCommand) -> Result<ExitCode> {
+    let config = setup::load_config(global, None)?;
+    setup::init_logging(&config);
+    match command {
+        KeysCommand::Rotate(args) if args.kek => rotate_kek(&config).await,
+        KeysCommand::Rotate(args) => rotate_data_keys(&config, args).await,
+        KeysCommand::Status { practice } => {
+            let app = setup::open_app(&config).await?;
+            for id in selected(app.practices().await?, practice.as_deref())? {
+                output::line(&output::key_status(&app.key_status(id).await?));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        KeysCommand::Retire { below, practice } => {
+            let app = setup::open_app(&config).await?;
+            for id in selected(app.practices().await?, practice.as_deref())? {
+                app.retire_key_versions_below(id, *below, RequestOrigin::cli()).await?;
+                output::line(&format!("Practice {id}: key versions below {below} are retired."));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn rotate_data_keys(config: &Config, args: &RotateArgs) -> Result<ExitCode> {
+    let app = setup::open_app(config).await?;
+    for id in selected(app.practices().await?, args.practice.as_deref())? {
+        if !args.resume {
+            let version = app.rotate_data_key(id, RequestOrigin::cli()).await?;
+            output::line(&format!("Practice {id}: new data key version {version}; re-encrypting records…"));
+        }
+        let bar = output::progress_bar(args.quiet);
+        let mut progress = |done: u64, total: u64| {
+            bar.set_length(total);
+            bar.set_position(done);
+        };
+        let report = app
+            .reencrypt(id, RequestOrigin::cli(), config.keys.rotation_batch as usize, &mut progress)
+            .await?;
+        bar.finish_and_clear();
+        output::line(&format!(
+            "Practice {id}: {} records re-encrypted to version {}{}.",
+            report.resealed,
+            report.target_version,
+            if report.skipped_concurrent > 0 {
+                format!(" ({} were re-encrypted by concurrent edits)", report.skipped_concurrent)
+            } else {
+                String::new()
+            }
+        ));
+        if report.remaining > 0 {
+            output::line(&format!(
+                "  {} records still use an older version (written meanwhile by another server); run `enamel keys rotate --resume`.",
+                report.remaining
+            ));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn rotate_kek(config: &Config) -> Result<ExitCode> {
+    if config.keys.provider != KeyProviderKind::File {
+        bail!(
+            "keys.provider is \"env\": rotate the key-encryption key by giving the new key in {} \
+             together with the old one is not supported; use the key file provider to rotate with `--kek`",
+            config.keys.env_var
+        );
+    }
+    let mut provider = FileKeyProvider::open(&config.keys.key_file)?;
+    let old = provider.kek_ids();
+    let new_id = provider.add_kek(now())?;
+    let provider = Arc::new(provider);
+    let db = setup::open_db(config).await?;
+    if !db.schema_is_current().await? {
+        bail!("the database is not set up for this version of Enamel; run `enamel migrate`");
+    }
+    let app = App::new(db, provider.clone(), Arc::new(SystemClock));
+    let rewrapped = app.keys().rewrap_all().await?;
+    let in_use = app.keys().keks_in_use().await?;
+    app.db().close().await;
+    drop(app);
+    let mut provider = Arc::try_unwrap(provider).map_err(|_| anyhow!("the key file is still in use"))?;
+    for id in old.iter().filter(|id| !in_use.contains(id)) {
+        provider.remove_kek(id)?;
+    }
+    output::line(&format!(
+        "New key-encryption key {new_id}; {rewrapped} data keys re-wrapped. Restart running Enamel servers so they load the new key file, and back it up."
+    ));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,122 @@
+//! The HTTPS server process: TLS, the router, the periodic audit checkpoint, and a clean stop
+//! on Ctrl-C or SIGTERM.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use axum_server::Handle;
+use axum_server::accept::NoDelayAcceptor;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
+use enamel_app::{App, Clock, SystemClock};
+use enamel_config::Config;
+use enamel_web::WebSettings;
+
+use crate::audit_cmd;
+
+/// Serves until a stop signal. `on_listening` receives the bound address (the port may be 0
+/// in the configuration, e.g. in tests).
+pub async fn serve(app: App, config: &Config, on_listening: impl FnOnce(SocketAddr)) -> Result<()> {
+    let tls = crate::tls::server_config(&config.tls)?;
+    let listener = TcpListener::bind(config.listen).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => anyhow!(
+            "the address {} is already in use (is Enamel already running?); choose another with --listen",
+            config.listen
+        ),
+        std::io::ErrorKind::PermissionDenied => anyhow!(
+            "not allowed to listen on {}; ports below 1024 need extra rights, try --listen 127.0.0.1:8443",
+            config.listen
+        ),
+        _ => anyhow!("cannot listen on {}", config.listen),
+    })?;
+    listener.set_nonblocking(true).context("cannot configure the listening socket")?;
+    let bound = listener.local_addr().context("cannot read the listening address")?;
+
+    let settings = WebSettings {
+        max_body_bytes: config.http.max_body_bytes,
+        request_timeout: Duration::from_secs(config.http.request_timeout_secs),
+        hsts_max_age_secs: config.http.hsts_max_age_secs,
+    };
+    let router = enamel_web::router(app.clone(), &settings);
+    let checkpoints = start_checkpoint_job(app.clone(), config)?;
+
+    let handle: Handle<SocketAddr> = Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        wait_for_stop_signal().await;
+        tracing::info!("stopping: finishing requests in flight");
+        stopper.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+
+    // Nagle's algorithm with delayed ACKs stalls small TLS records by ~40 ms.
+    let acceptor = RustlsAcceptor::new(RustlsConfig::from_config(tls)).acceptor(NoDelayAcceptor::new());
+    let server = axum_server::from_tcp(listener)
+        .context("cannot start the server")?
+        .acceptor(acceptor)
+        .handle(handle);
+    tracing::info!(address = %bound, "listening");
+    on_listening(bound);
+    server
+        .serve(router.into_make_service_with_connect_info::<SocketAddr>())
+        .await
+        .context("the server stopped unexpectedly")?;
+    if let Some(job) = checkpoints {
+        job.abort();
+    }
+    // A final checkpoint so the log's end is signed at every clean stop.
+    if let Ok(key) = audit_cmd::load_signing_key(&config.audit.signing_key_file) {
+        let now = SystemClock.now_ms();
+        if let Err(e) = audit_cmd::checkpoint(app.db(), config, &key, None, now).await {
+            tracing::warn!(error = %e, "final audit checkpoint failed");
+        }
+    }
+    app.db().close().await;
+    Ok(())
+}
+
+/// Signs the audit log's head every `audit.checkpoint_interval_secs` (0 turns it off). Each
+/// server of a PostgreSQL cluster runs it; a checkpoint already stored for the same size is
+/// not stored twice.
+fn start_checkpoint_job(app: App, config: &Config) -> Result<Option<tokio::task::JoinHandle<()>>> {
+    let interval = config.audit.checkpoint_interval_secs;
+    if interval == 0 {
+        return Ok(None);
+    }
+    let key = Arc::new(audit_cmd::load_signing_key(&config.audit.signing_key_file)?);
+    let config = config.clone();
+    Ok(Some(tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(Duration::from_secs(interval));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let now = SystemClock.now_ms();
+            match audit_cmd::checkpoint(app.db(), &config, &key, None, now).await {
+                Ok(signed) => tracing::debug!(size = signed.checkpoint.size, "audit checkpoint"),
+                Err(e) => tracing::error!(error = %e, "audit checkpoint failed"),
+            }
+        }
+    })))
+}
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

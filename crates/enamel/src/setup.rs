@@ -1,0 +1,138 @@
+//! Turning the command line and the configuration into the parts a command needs: the
+//! validated configuration, logging, the key provider, the database and the application.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use enamel_app::{App, Db, PoolSettings, SystemClock};
+use enamel_config::{Config, KeyProviderKind, LogFormat, Overrides};
+use enamel_crypto::{EnvKeyProvider, FileKeyProvider, KeyProvider};
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::GlobalArgs;
+
+pub fn load_config(global: &GlobalArgs, listen: Option<&str>) -> Result<Config> {
+    let overrides = Overrides {
+        data_dir: global.data_dir.clone(),
+        listen: listen.map(str::to_string),
+    };
+    Ok(Config::load(global.config.as_deref(), std::env::vars(), &overrides)?)
+}
+
+/// Structured logs on stderr. `ENAMEL_LOG` (an env-filter expression) wins over `log.level`.
+/// Log lines carry ids and counts only: no request bodies, no query strings, no field values.
+pub fn init_logging(config: &Config) {
+    let filter = std::env::var("ENAMEL_LOG")
+        .ok()
+        .and_then(|v| EnvFilter::try_new(v).ok())
+        .or_else(|| EnvFilter::try_new(&config.log.level).ok())
+        .unwrap_or_else(|| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = match config.log.format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// The key provider named by the configuration. `create` makes a new key file when none exists.
+pub fn key_provider(config: &Config, create: bool, now_ms: i64) -> Result<Arc<dyn KeyProvider>> {
+    match config.keys.provider {
+        KeyProviderKind::File => {
+            let path = &config.keys.key_file;
+            let provider = if create && !path.exists() {
+                FileKeyProvider::create_new(path, now_ms)?
+            } else {
+                FileKeyProvider::open(path).map_err(|e| match e {
+                    enamel_crypto::CryptoError::KeyFileMissing { .. } => anyhow!(
+                        "{e}; run `enamel init` to set up a new practice, or restore the key file from its backup"
+                    ),
+                    other => anyhow!(other),
+                })?
+            };
+            Ok(Arc::new(provider))
+        }
+        KeyProviderKind::Env => {
+            let name = &config.keys.env_var;
+            let value = std::env::var(name).map_err(|_| {
+                anyhow!("keys.provider is \"env\" but the environment variable {name} is not set")
+            })?;
+            Ok(Arc::new(EnvKeyProvider::from_base64(name, &value)?))
+        }
+    }
+}
+
+pub fn pool_settings(config: &Config) -> PoolSettings {
+    PoolSettings {
+        max_connections: config.database.max_connections,
+        ..PoolSettings::default()
+    }
+}
+
+/// Opens the database; SQLite's folder is created first (for `demo`/`init`/`migrate`).
+pub async fn open_db(config: &Config) -> Result<Db> {
+    if config.database.url.starts_with("sqlite:") {
+        create_private_dir(&config.data_dir)?;
+    }
+    Ok(Db::connect(&config.database.url, &pool_settings(config)).await?)
+}
+
+/// The application over an up-to-date database.
+pub async fn open_app(config: &Config) -> Result<App> {
+    let now = enamel_app::Clock::now_ms(&SystemClock);
+    let db = open_db(config).await?;
+    if !db.schema_is_current().await? {
+        bail!("the database is not set up for this version of Enamel; run `enamel migrate` (or `enamel init` for a new practice)");
+    }
+    let provider = key_provider(config, false, now)?;
+    Ok(App::new(db, provider, Arc::new(SystemClock)))
+}
+
+/// Creates `dir` (and parents) readable by the owner only.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .with_context(|| format!("cannot create the folder {}", dir.display()))
+}
+
+/// Writes a new file readable and writable by the owner only; refuses to overwrite.
+pub fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
+    use std::io::Write;
+    if let Some(parent) = path.parent() {
+        create_private_dir(parent)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(contents)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Replaces a file written by Enamel (owner-only) atomically.
+pub fn replace_private_file(path: &Path, contents: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    let _ = std::fs::remove_file(&tmp);
+    write_private_file(&tmp, contents)?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
+}
