@@ -166,7 +166,8 @@ pub struct SigningKey {
 impl SigningKey {
     /// A new random key from the system CSPRNG.
     pub fn generate() -> Result<SigningKey, AuditError> {
-        let doc = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| AuditError::Rng)?;
+        let doc =
+            Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| AuditError::Rng)?;
         SigningKey::from_pkcs8(doc.as_ref())
     }
 
@@ -193,7 +194,11 @@ impl SigningKey {
 
     /// Signs the checkpoint's body. Ed25519 signing is deterministic and cannot fail.
     pub fn sign(&self, checkpoint: Checkpoint) -> SignedCheckpoint {
-        let signature = self.pair.sign(checkpoint.body().as_bytes()).as_ref().to_vec();
+        let signature = self
+            .pair
+            .sign(checkpoint.body().as_bytes())
+            .as_ref()
+            .to_vec();
         SignedCheckpoint {
             checkpoint,
             key_id: self.verifying_key().key_id(),

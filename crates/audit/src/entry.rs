@@ -175,21 +175,29 @@ pub fn chain_hash(prev: &Hash, leaf: &Hash) -> Hash {
 #[doc(hidden)]
 pub fn sample_entry(seq: u64) -> Entry {
     let opt = |present: bool, value: String| present.then_some(value);
+    let action = if seq.is_multiple_of(5) {
+        "update"
+    } else {
+        "read"
+    };
     Entry {
         seq,
         time_ms: 1_700_000_000_000 + (seq as i64).wrapping_mul(1_000),
         practice_id: Some("sample-practice-1".to_string()),
         actor_id: Some(format!("sample-user-{}", seq % 7)),
         actor_role: Some("sample-role".to_string()),
-        patient_id: opt(seq % 3 != 0, format!("sample-patient-{}", seq % 101)),
+        patient_id: opt(
+            !seq.is_multiple_of(3),
+            format!("sample-patient-{}", seq % 97),
+        ),
         record_type: Some("sample-record".to_string()),
-        record_id: opt(seq % 3 != 0, format!("sample-record-{seq}")),
-        action: if seq % 5 == 0 { "update" } else { "read" }.to_string(),
+        record_id: opt(!seq.is_multiple_of(3), format!("sample-record-{seq}")),
+        action: action.to_string(),
         outcome: "success".to_string(),
         client_ip: Some("192.0.2.1".to_string()),
-        user_agent: opt(seq % 2 == 0, "sample-agent/1.0".to_string()),
+        user_agent: opt(seq.is_multiple_of(2), "sample-agent/1.0".to_string()),
         app_version: "0.0.0-sample".to_string(),
         access_method: "web".to_string(),
-        reason: opt(seq % 11 == 0, "sample reason".to_string()),
+        reason: opt(seq.is_multiple_of(11), "sample reason".to_string()),
     }
 }

@@ -26,7 +26,9 @@ pub enum AuditError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
     /// Entry `expected` is absent: the next row carries the later number `found`.
-    #[error("entry #{expected} is missing: the next entry found is #{found}, so entries were deleted")]
+    #[error(
+        "entry #{expected} is missing: the next entry found is #{found}, so entries were deleted"
+    )]
     Missing { expected: u64, found: u64 },
     /// A row numbered `seq` came where entry `expected` belonged: a duplicate or a reordering.
     #[error(
@@ -39,7 +41,9 @@ pub enum Problem {
     )]
     ChainMismatch { seq: u64 },
     /// A checkpoint claiming the trusted key carries a signature that does not verify.
-    #[error("the checkpoint at {size} entries claims key {key_id} but its signature is not valid: it was forged or altered")]
+    #[error(
+        "the checkpoint at {size} entries claims key {key_id} but its signature is not valid: it was forged or altered"
+    )]
     BadSignature { size: u64, key_id: String },
     /// The first `size` entries no longer hash to the root a trusted checkpoint signed.
     #[error(
@@ -52,7 +56,9 @@ pub enum Problem {
     )]
     Truncated { checkpoint_size: u64, entries: u64 },
     /// The log holds entries beyond the size recorded in its head.
-    #[error("entry #{seq} lies beyond the recorded head of the log: it was added outside the audit path")]
+    #[error(
+        "entry #{seq} lies beyond the recorded head of the log: it was added outside the audit path"
+    )]
     NotInHead { seq: u64 },
     /// The head records more entries than the log holds.
     #[error(
@@ -60,7 +66,9 @@ pub enum Problem {
     )]
     HeadAhead { head_size: u64, entries: u64 },
     /// The log is empty but its head's chain value is not the genesis value.
-    #[error("the log is empty but its recorded head does not match an empty log: entries were deleted or the head was altered")]
+    #[error(
+        "the log is empty but its recorded head does not match an empty log: entries were deleted or the head was altered"
+    )]
     HeadMismatch,
 }
 

@@ -25,9 +25,9 @@ mod merkle;
 mod verify;
 
 pub use checkpoint::{Checkpoint, SignedCheckpoint, SigningKey, VerifyingKey};
-pub use entry::{Entry, chain_hash};
 #[doc(hidden)]
 pub use entry::sample_entry;
+pub use entry::{Entry, chain_hash};
 pub use error::{AuditError, Problem};
 pub use merkle::{
     Frontier, consistency_proof, empty_root, inclusion_proof, node_hash, root, verify_consistency,

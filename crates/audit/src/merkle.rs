@@ -120,7 +120,9 @@ impl Frontier {
     /// Parses [`Frontier::to_bytes`]. The peak count must equal the number of set bits of the
     /// size: anything else is a damaged head, and appending to it would fork the tree.
     pub fn from_bytes(bytes: &[u8]) -> Result<Frontier, AuditError> {
-        let (size_bytes, rest) = bytes.split_first_chunk::<8>().ok_or(AuditError::BadFrontier)?;
+        let (size_bytes, rest) = bytes
+            .split_first_chunk::<8>()
+            .ok_or(AuditError::BadFrontier)?;
         let size = u64::from_be_bytes(*size_bytes);
         let (peaks, tail) = rest.as_chunks::<32>();
         if !tail.is_empty() || peaks.len() != size.count_ones() as usize {

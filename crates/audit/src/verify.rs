@@ -15,8 +15,8 @@
 //! - [`check_head`]: rows appended or deleted behind the application's back since the last
 //!   checkpoint, by comparing with the head the application maintains.
 
-use crate::{Entry, Frontier, GENESIS_CHAIN, Hash, Problem, SignedCheckpoint, VerifyingKey};
 use crate::chain_hash;
+use crate::{Entry, Frontier, GENESIS_CHAIN, Hash, Problem, SignedCheckpoint, VerifyingKey};
 
 /// A row as read from the database: the entry and the chain value stored with it.
 #[derive(Debug, Clone, PartialEq, Eq)]

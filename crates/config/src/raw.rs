@@ -130,8 +130,61 @@ pub(crate) fn set_path(table: &mut toml::Table, path: &[String], value: &str) ->
 }
 
 pub(crate) fn from_table(table: toml::Table) -> Result<RawConfig, ConfigError> {
-    let text = toml::to_string(&table).map_err(|e| ConfigError::Syntax(e.to_string()))?;
-    toml::from_str(&text).map_err(|e| ConfigError::Syntax(e.message().to_string()))
+    deserialize(&table).map_err(|message| {
+        // Every setting is optional, so a table holding one setting alone deserializes exactly
+        // when that setting is valid: the first that does not is the one to name.
+        KNOWN
+            .iter()
+            .find_map(|path| {
+                let value = lookup(&table, path)?;
+                let mut alone = toml::Table::new();
+                let parts: Vec<String> = path.split('.').map(str::to_string).collect();
+                insert(&mut alone, &parts, value.clone())?;
+                let problem = deserialize(&alone).err()?;
+                Some(invalid(path, expected_only(&problem)))
+            })
+            .unwrap_or(ConfigError::Syntax(message))
+    })
+}
+
+fn deserialize(table: &toml::Table) -> Result<RawConfig, String> {
+    let text = toml::to_string(table).map_err(|e| e.to_string())?;
+    toml::from_str(&text).map_err(|e| e.message().to_string())
+}
+
+fn lookup<'a>(table: &'a toml::Table, path: &str) -> Option<&'a toml::Value> {
+    let mut parts = path.split('.').peekable();
+    let mut node = table;
+    while let Some(part) = parts.next() {
+        let value = node.get(part)?;
+        if parts.peek().is_none() {
+            return Some(value);
+        }
+        node = value.as_table()?;
+    }
+    None
+}
+
+fn insert(table: &mut toml::Table, path: &[String], value: toml::Value) -> Option<()> {
+    let (last, parents) = path.split_last()?;
+    let mut node = table;
+    for p in parents {
+        node = node
+            .entry(p.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()?;
+    }
+    node.insert(last.clone(), value);
+    Some(())
+}
+
+/// serde's "invalid type: string \"…\", expected usize" quotes the value, which may be a
+/// secret: keep only what was expected.
+fn expected_only(message: &str) -> String {
+    match message.find("expected ") {
+        Some(i) => message[i..].to_string(),
+        None => "it is not a valid value".to_string(),
+    }
 }
 
 fn invalid(setting: &str, problem: impl Into<String>) -> ConfigError {

@@ -83,3 +83,14 @@ fn missing_file_is_a_plain_error() {
         .to_string();
     assert!(e.contains("does not exist"), "{e}");
 }
+
+#[test]
+fn a_value_of_the_wrong_type_is_named_without_echoing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("enamel.toml");
+    std::fs::write(&path, "[http]\nmax_body_bytes = \"secret-ish\"\n").unwrap();
+    let err = Config::load(Some(&path), Vec::new(), &Overrides::default()).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("http.max_body_bytes"), "{text}");
+    assert!(!text.contains("secret-ish"), "{text}");
+}

@@ -72,7 +72,7 @@ impl KeyProvider for EnvKeyProvider {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::secret::test_support::assert_no_key_in;
@@ -86,7 +86,8 @@ mod tests {
     #[test]
     fn id_is_stable_and_derived_from_the_key() {
         let a = provider();
-        let b = EnvKeyProvider::from_base64("OTHER", &format!("{}\n", STANDARD.encode(KEY))).unwrap();
+        let b =
+            EnvKeyProvider::from_base64("OTHER", &format!("{}\n", STANDARD.encode(KEY))).unwrap();
         assert_eq!(a.active_kek_id(), b.active_kek_id());
         let mut input = b"enamel-kek-id".to_vec();
         input.extend_from_slice(&KEY);
@@ -103,7 +104,10 @@ mod tests {
         let w = provider().wrap(&data, b"ctx").unwrap();
         let back = provider().unwrap(&w, b"ctx").unwrap();
         assert_eq!(back.expose_secret_danger(), data.expose_secret_danger());
-        assert!(matches!(provider().unwrap(&w, b"other"), Err(CryptoError::Unwrap)));
+        assert!(matches!(
+            provider().unwrap(&w, b"other"),
+            Err(CryptoError::Unwrap)
+        ));
         let foreign = WrappedKey {
             kek_id: "kek-0000000000000000".into(),
             ..w
@@ -118,10 +122,18 @@ mod tests {
     fn bad_values_name_the_variable_not_the_value() {
         let short = STANDARD.encode([7u8; 31]);
         let long = STANDARD.encode([7u8; 33]);
-        for value in ["not base64 at all!!", short.as_str(), long.as_str(), "", "c2VjcmV0"] {
+        for value in [
+            "not base64 at all!!",
+            short.as_str(),
+            long.as_str(),
+            "",
+            "c2VjcmV0",
+        ] {
             let err = EnvKeyProvider::from_base64("ENAMEL_KEK", value).unwrap_err();
             match &err {
-                CryptoError::BadKeyEncoding { source_name } => assert_eq!(source_name, "ENAMEL_KEK"),
+                CryptoError::BadKeyEncoding { source_name } => {
+                    assert_eq!(source_name, "ENAMEL_KEK")
+                }
                 other => panic!("expected BadKeyEncoding, got {other:?}"),
             }
             let shown = format!("{err} {err:?}");

@@ -135,7 +135,7 @@ pub fn sealed_key_version(sealed: &[u8]) -> Result<u32, CryptoError> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::secret::test_support::assert_no_key_in;
@@ -182,12 +182,18 @@ mod tests {
     #[test]
     fn same_bytes_under_a_key_with_another_version_do_not_open() {
         let sealed = key(1).seal(&PLACE, b"x").unwrap();
-        assert!(matches!(key(2).open(&PLACE, &sealed), Err(CryptoError::Integrity { .. })));
+        assert!(matches!(
+            key(2).open(&PLACE, &sealed),
+            Err(CryptoError::Integrity { .. })
+        ));
     }
 
     #[test]
     fn sealed_key_version_rejects_short_and_unknown_format() {
-        assert!(matches!(sealed_key_version(&[1, 0, 0, 0]), Err(CryptoError::Malformed(_))));
+        assert!(matches!(
+            sealed_key_version(&[1, 0, 0, 0]),
+            Err(CryptoError::Malformed(_))
+        ));
         let mut sealed = key(1).seal(&PLACE, b"").unwrap();
         assert_eq!(sealed.len(), MIN_SEALED_LEN);
         assert!(sealed_key_version(&sealed).is_ok());
@@ -196,7 +202,10 @@ mod tests {
             Err(CryptoError::Malformed(_))
         ));
         sealed[0] = 0x02;
-        assert!(matches!(sealed_key_version(&sealed), Err(CryptoError::Malformed(_))));
+        assert!(matches!(
+            sealed_key_version(&sealed),
+            Err(CryptoError::Malformed(_))
+        ));
     }
 
     #[test]

@@ -32,7 +32,7 @@ impl FileKeyProvider {
     /// than replace a file whose keys may still be needed.
     pub fn create_new(path: &Path, now_ms: i64) -> Result<Self, CryptoError> {
         let kek = new_kek(now_ms)?;
-        create_private(path, &key_file::render(&keys.active, &[&kek])?)?;
+        create_private(path, &key_file::render(&kek.id, &[&kek])?)?;
         Ok(Self {
             path: path.to_path_buf(),
             keys: KeySet {
@@ -122,11 +122,15 @@ impl KeyProvider for FileKeyProvider {
 fn new_kek(now_ms: i64) -> Result<Kek, CryptoError> {
     let mut id = [0u8; 8];
     fill_random(&mut id)?;
-    Kek::new(format!("kek-{}", to_hex(&id)), now_ms, SecretKey32::generate()?)
+    Kek::new(
+        format!("kek-{}", to_hex(&id)),
+        now_ms,
+        SecretKey32::generate()?,
+    )
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::secret::test_support::assert_no_key_in;
@@ -155,7 +159,10 @@ mod tests {
         assert_eq!(again.active_kek_id(), id);
         let back = again.unwrap(&w, b"practice-1|field|1").unwrap();
         assert_eq!(back.expose_secret_danger(), data.expose_secret_danger());
-        assert!(matches!(again.unwrap(&w, b"practice-2|field|1"), Err(CryptoError::Unwrap)));
+        assert!(matches!(
+            again.unwrap(&w, b"practice-2|field|1"),
+            Err(CryptoError::Unwrap)
+        ));
     }
 
     #[test]
@@ -181,8 +188,14 @@ mod tests {
         for loose in [0o644, 0o640, 0o604, 0o660, 0o602] {
             fs::set_permissions(&path, fs::Permissions::from_mode(loose)).unwrap();
             let err = FileKeyProvider::open(&path).unwrap_err();
-            assert!(matches!(err, CryptoError::KeyFilePermissions { .. }), "{loose:o}");
-            assert!(err.to_string().contains(&format!("chmod 600 {}", path.display())));
+            assert!(
+                matches!(err, CryptoError::KeyFilePermissions { .. }),
+                "{loose:o}"
+            );
+            assert!(
+                err.to_string()
+                    .contains(&format!("chmod 600 {}", path.display()))
+            );
         }
         fs::set_permissions(&path, fs::Permissions::from_mode(0o400)).unwrap();
         FileKeyProvider::open(&path).unwrap();
@@ -251,7 +264,10 @@ mod tests {
         let old = p.active_kek_id();
         let old_wrap = p.wrap(&SecretKey32::generate().unwrap(), b"c").unwrap();
         let new = p.add_kek(2).unwrap();
-        assert!(matches!(p.remove_kek(&new), Err(CryptoError::ActiveKekRemoval)));
+        assert!(matches!(
+            p.remove_kek(&new),
+            Err(CryptoError::ActiveKekRemoval)
+        ));
         assert!(matches!(
             p.remove_kek("kek-doesnotexist00"),
             Err(CryptoError::UnknownKek { .. })

@@ -87,7 +87,7 @@ fn prefix_ends(text: &str) -> impl Iterator<Item = usize> + '_ {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::secret::test_support::assert_no_key_in;
@@ -102,7 +102,12 @@ mod tests {
     fn exact_ignores_case_accents_and_whitespace() {
         let k = key(1);
         let base = k.exact(DOMAIN, "José O'Brien");
-        for variant in ["jose o'brien", "  JOSE   O'BRIEN ", "Jose\u{0301} O'Brien", "JOSÉ\to'brien"] {
+        for variant in [
+            "jose o'brien",
+            "  JOSE   O'BRIEN ",
+            "Jose\u{0301} O'Brien",
+            "JOSÉ\to'brien",
+        ] {
             assert_eq!(k.exact(DOMAIN, variant), base, "{variant:?}");
         }
         assert_ne!(k.exact(DOMAIN, "Jose OBrien"), base);
@@ -135,7 +140,10 @@ mod tests {
     fn exact_raw_does_not_normalize() {
         let k = key(1);
         assert_ne!(k.exact_raw(DOMAIN, b"ABC"), k.exact_raw(DOMAIN, b"abc"));
-        assert_eq!(k.exact_raw(DOMAIN, b"1980-02-01"), k.exact_raw(DOMAIN, b"1980-02-01"));
+        assert_eq!(
+            k.exact_raw(DOMAIN, b"1980-02-01"),
+            k.exact_raw(DOMAIN, b"1980-02-01")
+        );
     }
 
     #[test]
@@ -150,7 +158,10 @@ mod tests {
         assert!(!tokens.contains(&k.prefix_query(DOMAIN, "ja").unwrap()));
         assert!(!tokens.contains(&k.prefix_query(DOMAIN, "johnsons").unwrap()));
         assert!(!tokens.contains(&k.exact(DOMAIN, "johnson")));
-        assert!(!k.prefix_tokens("other", "Johnson").contains(&k.prefix_query(DOMAIN, "jo").unwrap()));
+        assert!(
+            !k.prefix_tokens("other", "Johnson")
+                .contains(&k.prefix_query(DOMAIN, "jo").unwrap())
+        );
     }
 
     #[test]
@@ -161,7 +172,10 @@ mod tests {
         assert_eq!(k.prefix_tokens(DOMAIN, "Zoë").len(), 3);
         assert_eq!(k.prefix_tokens(DOMAIN, "山田太郎").len(), 4);
         assert_eq!(k.prefix_tokens(DOMAIN, &"a".repeat(16)).len(), 16);
-        assert_eq!(k.prefix_tokens(DOMAIN, &"a".repeat(40)).len(), MAX_PREFIX_CHARS);
+        assert_eq!(
+            k.prefix_tokens(DOMAIN, &"a".repeat(40)).len(),
+            MAX_PREFIX_CHARS
+        );
         let tokens = k.prefix_tokens(DOMAIN, "山田太郎");
         assert!(tokens.contains(&k.prefix_query(DOMAIN, "山田").unwrap()));
     }
@@ -171,8 +185,14 @@ mod tests {
         let k = key(1);
         let long = "abcdefghijklmnopqrstuvwxyz";
         let tokens = k.prefix_tokens(DOMAIN, long);
-        assert_eq!(k.prefix_query(DOMAIN, long), k.prefix_query(DOMAIN, &long[..16]));
-        assert_eq!(tokens.last(), k.prefix_query(DOMAIN, "abcdefghijklmnopXYZ").as_ref());
+        assert_eq!(
+            k.prefix_query(DOMAIN, long),
+            k.prefix_query(DOMAIN, &long[..16])
+        );
+        assert_eq!(
+            tokens.last(),
+            k.prefix_query(DOMAIN, "abcdefghijklmnopXYZ").as_ref()
+        );
         assert_eq!(k.prefix_query(DOMAIN, ""), None);
         assert_eq!(k.prefix_query(DOMAIN, " \t\u{0301} "), None);
     }

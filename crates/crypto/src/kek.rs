@@ -28,7 +28,11 @@ impl fmt::Debug for Kek {
 }
 
 impl Kek {
-    pub(crate) fn new(id: String, created_ms: i64, secret: SecretKey32) -> Result<Self, CryptoError> {
+    pub(crate) fn new(
+        id: String,
+        created_ms: i64,
+        secret: SecretKey32,
+    ) -> Result<Self, CryptoError> {
         let aead = RandomizedNonceKey::new(&AES_256_GCM, secret.expose_secret_danger())
             .map_err(|_| CryptoError::Malformed("key-encryption key rejected by AES-256-GCM"))?;
         Ok(Self {
@@ -39,7 +43,11 @@ impl Kek {
         })
     }
 
-    pub(crate) fn wrap(&self, key: &SecretKey32, context: &[u8]) -> Result<WrappedKey, CryptoError> {
+    pub(crate) fn wrap(
+        &self,
+        key: &SecretKey32,
+        context: &[u8],
+    ) -> Result<WrappedKey, CryptoError> {
         let mut out = Vec::with_capacity(WRAPPED_LEN);
         out.extend_from_slice(&[0u8; NONCE_LEN]);
         out.extend_from_slice(key.expose_secret_danger());
@@ -57,7 +65,11 @@ impl Kek {
 
     /// The caller has already matched `wrapped.kek_id` to this KEK; it is bound again through
     /// the associated data, so a wrap relabelled with another id fails here.
-    pub(crate) fn unwrap(&self, wrapped: &WrappedKey, context: &[u8]) -> Result<SecretKey32, CryptoError> {
+    pub(crate) fn unwrap(
+        &self,
+        wrapped: &WrappedKey,
+        context: &[u8],
+    ) -> Result<SecretKey32, CryptoError> {
         if wrapped.ciphertext.len() != WRAPPED_LEN {
             return Err(CryptoError::Unwrap);
         }
@@ -93,7 +105,7 @@ pub(crate) fn valid_kek_id(id: &str) -> bool {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -122,21 +134,33 @@ mod tests {
             kek_id: "kek-b".into(),
             ..w.clone()
         };
-        assert!(matches!(k.unwrap(&relabelled, b"ctx"), Err(CryptoError::Unwrap)));
+        assert!(matches!(
+            k.unwrap(&relabelled, b"ctx"),
+            Err(CryptoError::Unwrap)
+        ));
         for i in 0..w.ciphertext.len() {
             let mut t = w.clone();
             t.ciphertext[i] ^= 0x01;
-            assert!(matches!(k.unwrap(&t, b"ctx"), Err(CryptoError::Unwrap)), "byte {i}");
+            assert!(
+                matches!(k.unwrap(&t, b"ctx"), Err(CryptoError::Unwrap)),
+                "byte {i}"
+            );
         }
         let mut short = w.clone();
         short.ciphertext.pop();
         assert!(matches!(k.unwrap(&short, b"ctx"), Err(CryptoError::Unwrap)));
-        assert!(matches!(kek("kek-a", 2).unwrap(&w, b"ctx"), Err(CryptoError::Unwrap)));
+        assert!(matches!(
+            kek("kek-a", 2).unwrap(&w, b"ctx"),
+            Err(CryptoError::Unwrap)
+        ));
     }
 
     #[test]
     fn aad_is_prefix_id_bar_context() {
-        assert_eq!(aad("kek-1", b"p|field|3"), b"enamel-wrap-v1|kek-1|p|field|3".to_vec());
+        assert_eq!(
+            aad("kek-1", b"p|field|3"),
+            b"enamel-wrap-v1|kek-1|p|field|3".to_vec()
+        );
     }
 
     #[test]

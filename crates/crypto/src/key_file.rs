@@ -45,9 +45,7 @@ pub(crate) fn parse(path: &Path, text: &[u8]) -> Result<KeySet, CryptoError> {
     // category and position are reported.
     let file: FileJson = serde_json::from_slice(text).map_err(|e| {
         let what = match e.classify() {
-            serde_json::error::Category::Data => {
-                "it does not have the enamel-kek-v1 layout"
-            }
+            serde_json::error::Category::Data => "it does not have the enamel-kek-v1 layout",
             _ => "it is not valid JSON",
         };
         invalid(format!("{what} (line {}, column {})", e.line(), e.column()))
@@ -67,13 +65,15 @@ pub(crate) fn parse(path: &Path, text: &[u8]) -> Result<KeySet, CryptoError> {
             ));
         }
         if keks.iter().any(|k| k.id == entry.id) {
-            return Err(invalid(format!("the key id \"{}\" appears twice", entry.id)));
+            return Err(invalid(format!(
+                "the key id \"{}\" appears twice",
+                entry.id
+            )));
         }
-        let decoded = Zeroizing::new(
-            STANDARD
-                .decode(entry.key.as_bytes())
-                .map_err(|_| invalid(format!("the key of \"{}\" is not valid base64", entry.id)))?,
-        );
+        let decoded =
+            Zeroizing::new(STANDARD.decode(entry.key.as_bytes()).map_err(|_| {
+                invalid(format!("the key of \"{}\" is not valid base64", entry.id))
+            })?);
         let bytes: [u8; 32] = decoded
             .as_slice()
             .try_into()
@@ -82,7 +82,9 @@ pub(crate) fn parse(path: &Path, text: &[u8]) -> Result<KeySet, CryptoError> {
         keks.push(Kek::new(entry.id.clone(), entry.created_ms, secret)?);
     }
     if !keks.iter().any(|k| k.id == file.active) {
-        return Err(invalid("its \"active\" key is not one of the listed keys".into()));
+        return Err(invalid(
+            "its \"active\" key is not one of the listed keys".into(),
+        ));
     }
     Ok(KeySet {
         active: file.active.clone(),
@@ -113,7 +115,7 @@ pub(crate) fn render(active: &str, keks: &[&Kek]) -> Result<Zeroizing<Vec<u8>>, 
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -132,7 +134,7 @@ mod tests {
 
     #[test]
     fn render_then_parse_round_trips() {
-        let keks = vec![
+        let keks = [
             Kek::new("kek-a".into(), 5, SecretKey32::from_bytes([1; 32])).unwrap(),
             Kek::new("kek-b".into(), 6, SecretKey32::from_bytes([2; 32])).unwrap(),
         ];
@@ -152,7 +154,10 @@ mod tests {
         );
         let set = parse(path(), text.as_bytes()).unwrap();
         let expected: Vec<u8> = (0u8..32).collect();
-        assert_eq!(set.keks[0].secret.expose_secret_danger().as_slice(), expected);
+        assert_eq!(
+            set.keks[0].secret.expose_secret_danger().as_slice(),
+            expected
+        );
     }
 
     #[test]

@@ -1,1 +1,34 @@
-//! placeholder
+//! Enamel's cryptography core: secret key types, the key hierarchy (key-encryption keys that
+//! wrap per-practice data keys), field encryption that binds every value to its practice,
+//! table, column, row and key version, and blind indexes for searching encrypted columns.
+//!
+//! Every primitive comes from aws-lc-rs; nothing here is hand-rolled. The crate does no I/O
+//! beyond reading and writing the key file, and must never depend on storage, HTTP or the
+//! application layer: callers hand it bytes and identifiers and get bytes back.
+//!
+//! Key hierarchy: a [`KeyProvider`] holds KEKs and wraps each practice's [`SecretKey32`] data
+//! keys; the unwrapped keys become a [`PracticeKeys`] (field keys by version plus a
+//! [`BlindIndexKey`]). Cloud KMS or Vault custody can be added as another `KeyProvider`.
+
+mod env_provider;
+mod error;
+mod field;
+mod file_provider;
+mod index;
+mod kek;
+mod key_file;
+mod normalize;
+mod practice;
+mod provider;
+mod secret;
+mod secure_file;
+
+pub use env_provider::EnvKeyProvider;
+pub use error::CryptoError;
+pub use field::{FieldKey, sealed_key_version};
+pub use file_provider::FileKeyProvider;
+pub use index::{BlindIndexKey, MAX_PREFIX_CHARS};
+pub use normalize::normalize_for_search;
+pub use practice::PracticeKeys;
+pub use provider::{KeyProvider, WrappedKey};
+pub use secret::SecretKey32;

@@ -159,7 +159,7 @@ impl PracticeKeys {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::SecretKey32;
@@ -192,9 +192,15 @@ mod tests {
         let k = keys();
         let sealed = k.seal(T, C, R, b"\x00\xffbytes").unwrap();
         assert_eq!(sealed_key_version(&sealed).unwrap(), 2);
-        assert_eq!(k.open(T, C, R, &sealed).unwrap().as_slice(), b"\x00\xffbytes");
+        assert_eq!(
+            k.open(T, C, R, &sealed).unwrap().as_slice(),
+            b"\x00\xffbytes"
+        );
         let sealed = k.seal_str(T, C, R, "Zoë 山田").unwrap();
-        assert_eq!(k.open_string(T, C, R, &sealed).unwrap().as_str(), "Zoë 山田");
+        assert_eq!(
+            k.open_string(T, C, R, &sealed).unwrap().as_str(),
+            "Zoë 山田"
+        );
         let empty = k.seal_str(T, C, R, "").unwrap();
         assert_eq!(k.open_string(T, C, R, &empty).unwrap().as_str(), "");
     }
@@ -218,8 +224,17 @@ mod tests {
         }
         // Same key bytes, other practice: only the bound practice id differs.
         let other = keys_for("practice-b");
-        assert!(matches!(other.open(T, C, R, &sealed), Err(CryptoError::Integrity { .. })));
-        assert_eq!(keys_for("practice-a").open_string(T, C, R, &sealed).unwrap().as_str(), "Smith");
+        assert!(matches!(
+            other.open(T, C, R, &sealed),
+            Err(CryptoError::Integrity { .. })
+        ));
+        assert_eq!(
+            keys_for("practice-a")
+                .open_string(T, C, R, &sealed)
+                .unwrap()
+                .as_str(),
+            "Smith"
+        );
     }
 
     #[test]
@@ -230,11 +245,20 @@ mod tests {
             for bit in [0x01u8, 0x80] {
                 let mut t = sealed.clone();
                 t[i] ^= bit;
-                assert!(k.open(T, C, R, &t).is_err(), "byte {i} bit {bit:#x} accepted");
+                assert!(
+                    k.open(T, C, R, &t).is_err(),
+                    "byte {i} bit {bit:#x} accepted"
+                );
             }
         }
-        assert!(matches!(k.open(T, C, R, &sealed[..sealed.len() - 1]), Err(CryptoError::Integrity { .. })));
-        assert!(matches!(k.open(T, C, R, &sealed[..20]), Err(CryptoError::Malformed(_))));
+        assert!(matches!(
+            k.open(T, C, R, &sealed[..sealed.len() - 1]),
+            Err(CryptoError::Integrity { .. })
+        ));
+        assert!(matches!(
+            k.open(T, C, R, &sealed[..20]),
+            Err(CryptoError::Malformed(_))
+        ));
         let mut longer = sealed.clone();
         longer.push(0);
         assert!(k.open(T, C, R, &longer).is_err());
@@ -247,7 +271,10 @@ mod tests {
         let mut sealed = k.seal_str(T, C, R, "Smith").unwrap();
         assert_eq!(sealed[1..5], [0, 0, 0, 1]);
         sealed[4] = 2;
-        assert!(matches!(k.open(T, C, R, &sealed), Err(CryptoError::Integrity { .. })));
+        assert!(matches!(
+            k.open(T, C, R, &sealed),
+            Err(CryptoError::Integrity { .. })
+        ));
         sealed[4] = 3;
         assert!(matches!(
             k.open(T, C, R, &sealed),
@@ -263,7 +290,10 @@ mod tests {
         k.set_active(1).unwrap();
         let mut sealed = k.seal_str(T, C, R, "Smith").unwrap();
         sealed[4] = 2;
-        assert!(matches!(k.open(T, C, R, &sealed), Err(CryptoError::Integrity { .. })));
+        assert!(matches!(
+            k.open(T, C, R, &sealed),
+            Err(CryptoError::Integrity { .. })
+        ));
     }
 
     #[test]
@@ -274,7 +304,10 @@ mod tests {
         k.set_active(2).unwrap();
         k.set_min_version(2);
         assert_eq!(k.min_version(), 2);
-        assert!(matches!(k.open(T, C, R, &old), Err(CryptoError::KeyRetired { version: 1 })));
+        assert!(matches!(
+            k.open(T, C, R, &old),
+            Err(CryptoError::KeyRetired { version: 1 })
+        ));
         let current = k.seal_str(T, C, R, "Smith").unwrap();
         assert_eq!(k.open_string(T, C, R, &current).unwrap().as_str(), "Smith");
 
@@ -282,14 +315,23 @@ mod tests {
         newer.insert_field_key(FieldKey::new(5, &secret(5)).unwrap());
         newer.set_active(5).unwrap();
         let v5 = newer.seal_str(T, C, R, "Smith").unwrap();
-        assert!(matches!(k.open(T, C, R, &v5), Err(CryptoError::UnknownKeyVersion { version: 5 })));
+        assert!(matches!(
+            k.open(T, C, R, &v5),
+            Err(CryptoError::UnknownKeyVersion { version: 5 })
+        ));
     }
 
     #[test]
     fn active_version_must_be_loaded() {
         let mut k = PracticeKeys::new("p".into(), BlindIndexKey::new(&secret(9)));
-        assert!(matches!(k.seal(T, C, R, b"x"), Err(CryptoError::UnknownKeyVersion { version: 0 })));
-        assert!(matches!(k.set_active(4), Err(CryptoError::UnknownKeyVersion { version: 4 })));
+        assert!(matches!(
+            k.seal(T, C, R, b"x"),
+            Err(CryptoError::UnknownKeyVersion { version: 0 })
+        ));
+        assert!(matches!(
+            k.set_active(4),
+            Err(CryptoError::UnknownKeyVersion { version: 4 })
+        ));
         k.insert_field_key(FieldKey::new(4, &secret(4)).unwrap());
         k.insert_field_key(FieldKey::new(3, &secret(3)).unwrap());
         k.set_active(4).unwrap();
@@ -311,7 +353,10 @@ mod tests {
     fn invalid_utf8_is_an_integrity_failure() {
         let k = keys();
         let sealed = k.seal(T, C, R, &[0x66, 0xff, 0xfe]).unwrap();
-        assert!(matches!(k.open_string(T, C, R, &sealed), Err(CryptoError::Integrity { .. })));
+        assert!(matches!(
+            k.open_string(T, C, R, &sealed),
+            Err(CryptoError::Integrity { .. })
+        ));
     }
 
     #[test]
@@ -320,7 +365,10 @@ mod tests {
         let sealed = k.seal_str(T, C, R, "Smith").unwrap();
         let err = k.open(T, C, "other-row", &sealed).unwrap_err();
         let shown = format!("{err} {err:?}");
-        assert!(!shown.contains("Smith") && !shown.contains("row"), "{shown}");
+        assert!(
+            !shown.contains("Smith") && !shown.contains("other-row"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -343,7 +391,8 @@ mod tests {
             let k = keys();
             let sealed = k.seal(T, C, &row, &data).unwrap();
             prop_assert_eq!(sealed.len(), 1 + 4 + 12 + data.len() + 16);
-            prop_assert_eq!(k.open(T, C, &row, &sealed).unwrap().as_slice(), data.as_slice());
+            let opened = k.open(T, C, &row, &sealed).unwrap();
+            prop_assert_eq!(opened.as_slice(), data.as_slice());
         }
     }
 }

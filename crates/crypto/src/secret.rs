@@ -39,9 +39,7 @@ impl fmt::Debug for SecretKey32 {
 }
 
 pub(crate) fn fill_random(dest: &mut [u8]) -> Result<(), CryptoError> {
-    SystemRandom::new()
-        .fill(dest)
-        .map_err(|_| CryptoError::Rng)
+    SystemRandom::new().fill(dest).map_err(|_| CryptoError::Rng)
 }
 
 /// Lowercase hex, used for identifiers (KEK ids), never for key bytes.
@@ -73,13 +71,16 @@ pub(crate) mod test_support {
 
     pub(crate) fn assert_no_key_in(text: &str, key: &[u8; 32]) {
         for r in renderings(key) {
-            assert!(!text.contains(&r), "key rendering {r:?} leaked into {text:?}");
+            assert!(
+                !text.contains(&r),
+                "key rendering {r:?} leaked into {text:?}"
+            );
         }
     }
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -39,7 +39,8 @@ pub(crate) fn read_private(path: &Path) -> Result<Zeroizing<Vec<u8>>, CryptoErro
     }
     let capacity = usize::try_from(meta.len()).unwrap_or(0).saturating_add(1);
     let mut text = Zeroizing::new(Vec::with_capacity(capacity));
-    file.read_to_end(&mut text).map_err(|e| io_error(path, &e))?;
+    file.read_to_end(&mut text)
+        .map_err(|e| io_error(path, &e))?;
     Ok(text)
 }
 
@@ -135,7 +136,7 @@ fn sync_dir(_dir: &Path) -> io::Result<()> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

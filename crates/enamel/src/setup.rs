@@ -88,7 +88,16 @@ pub async fn open_app(config: &Config) -> Result<App> {
         bail!("the database is not set up for this version of Enamel; run `enamel migrate` (or `enamel init` for a new practice)");
     }
     let provider = key_provider(config, false, now)?;
-    Ok(App::new(db, provider, Arc::new(SystemClock)))
+    let app = App::new(db, provider, Arc::new(SystemClock));
+    // Fail at start, not on the first patient read, when the KEK cannot open the data keys.
+    for practice in app.practices().await? {
+        let id = practice
+            .id
+            .parse()
+            .map_err(|_| anyhow!("a practice id in the database is damaged"))?;
+        app.keys().practice(id, now).await?;
+    }
+    Ok(app)
 }
 
 /// Creates `dir` (and parents) readable by the owner only.

@@ -18,7 +18,6 @@ use axum::http::header::{self, HeaderName, HeaderValue};
 use axum::http::{Request, StatusCode};
 use axum::middleware::{self as mw, Next};
 use axum::response::{IntoResponse, Response};
-use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -42,18 +41,17 @@ pub(crate) fn secure(routes: Router, settings: &WebSettings) -> Router {
     let hsts = (settings.hsts_max_age_secs > 0)
         .then(|| HeaderValue::from_str(&format!("max-age={}; includeSubDomains", settings.hsts_max_age_secs)))
         .and_then(Result::ok);
-    routes.layer(
-        ServiceBuilder::new()
-            .layer(mw::from_fn(request_span))
-            .layer(mw::from_fn(move |req, next| security_headers(hsts.clone(), req, next)))
-            .layer(mw::from_fn(json_errors))
-            .layer(CatchPanicLayer::custom(|_panic| {
-                tracing::error!("a request handler panicked");
-                StatusCode::INTERNAL_SERVER_ERROR.into_response()
-            }))
-            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
-            .layer(RequestBodyLimitLayer::new(settings.max_body_bytes)),
-    )
+    // `Router::layer` wraps what came before, so the last layer added is the outermost.
+    routes
+        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
+        .layer(CatchPanicLayer::custom(|_panic| {
+            tracing::error!("a request handler panicked");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }))
+        .layer(mw::from_fn(json_errors))
+        .layer(mw::from_fn(move |req, next| security_headers(hsts.clone(), req, next)))
+        .layer(mw::from_fn(request_span))
 }
 
 async fn request_span(mut req: Request<Body>, next: Next) -> Response {
