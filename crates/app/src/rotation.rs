@@ -139,15 +139,13 @@ impl App {
                     for row in &rows {
                         resealed.push(reseal(&keys, table, row)?);
                     }
+                    let pairs: Vec<(SealedRow, i64)> =
+                        resealed.into_iter().zip(rows.iter().map(|r| r.key_version)).collect();
                     let mut tx = self.db().begin().await?;
-                    for (old, new) in rows.iter().zip(&resealed) {
-                        if tx.reseal_row(table, &pid, new, old.key_version).await? {
-                            report.resealed += 1;
-                        } else {
-                            report.skipped_concurrent += 1;
-                        }
-                    }
+                    let written = tx.reseal_rows(table, &pid, &pairs).await?;
                     tx.commit().await?;
+                    report.resealed += written;
+                    report.skipped_concurrent += pairs.len() as u64 - written;
                     progress(report.resealed + report.skipped_concurrent, total);
                 }
             }

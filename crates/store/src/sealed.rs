@@ -101,41 +101,61 @@ impl Db {
     }
 }
 
+/// Rows per re-seal statement: 5 parameters each stays far below both engines' limits.
+const RESEAL_CHUNK: usize = 500;
+
 impl Tx {
-    /// Writes re-sealed values if the row is still at the version it was read at; returns false
-    /// when a concurrent write got there first (its own write already used a current key).
-    pub async fn reseal_row(
+    /// Writes re-sealed rows, each only if it is still at the version it was read at (`old`);
+    /// returns how many were written. A row skipped was re-sealed by a concurrent write, which
+    /// already used a current key. One statement per chunk: a round trip per row would make
+    /// rotation of a large practice crawl on a busy server.
+    pub async fn reseal_rows(
         &mut self,
         table: &SealedTable,
         practice_id: &str,
-        row: &SealedRow,
-        read_at_version: i64,
-    ) -> Result<bool, StoreError> {
-        if row.values.len() != table.columns.len() {
+        rows: &[(SealedRow, i64)],
+    ) -> Result<u64, StoreError> {
+        let width = table.columns.len();
+        if rows.iter().any(|(r, _)| r.values.len() != width) {
             return Err(StoreError::Corrupt("sealed row width"));
         }
-        let assignments: Vec<String> = table
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c} = ${}", i + 5))
-            .collect();
-        let sql = format!(
-            "UPDATE {} SET key_version = $3, {} WHERE practice_id = $1 AND id = $2 AND key_version = $4",
-            table.table,
-            assignments.join(", ")
-        );
-        let n = on_tx!(self, c => {
-            let mut q = sqlx::query(AssertSqlSafe(sql))
-                .bind(practice_id)
-                .bind(&row.id)
-                .bind(row.key_version)
-                .bind(read_at_version);
-            for v in &row.values {
-                q = q.bind(v);
+        let mut written = 0;
+        for chunk in rows.chunks(RESEAL_CHUNK) {
+            let per_row = 3 + width;
+            let mut values = Vec::with_capacity(chunk.len());
+            for r in 0..chunk.len() {
+                let first = 2 + r * per_row;
+                let params: Vec<String> = (0..per_row).map(|i| format!("${}", first + i)).collect();
+                values.push(format!("({})", params.join(", ")));
             }
-            q.execute(c).await?.rows_affected()
-        });
-        Ok(n == 1)
+            let value_columns: Vec<String> = (0..width).map(|i| format!("c{i}")).collect();
+            let assignments: Vec<String> = table
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c} = v.c{i}"))
+                .collect();
+            // A CTE with named columns and UPDATE … FROM: the same text runs on both engines.
+            let sql = format!(
+                "WITH v (id, old_version, new_version, {}) AS (VALUES {}) \
+                 UPDATE {t} SET key_version = v.new_version, {} FROM v \
+                 WHERE {t}.practice_id = $1 AND {t}.id = v.id AND {t}.key_version = v.old_version",
+                value_columns.join(", "),
+                values.join(", "),
+                assignments.join(", "),
+                t = table.table,
+            );
+            written += on_tx!(self, c => {
+                let mut q = sqlx::query(AssertSqlSafe(sql)).bind(practice_id);
+                for (row, old) in chunk {
+                    q = q.bind(&row.id).bind(*old).bind(row.key_version);
+                    for v in &row.values {
+                        q = q.bind(v);
+                    }
+                }
+                q.execute(c).await?.rows_affected()
+            });
+        }
+        Ok(written)
     }
 }

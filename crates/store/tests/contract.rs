@@ -97,7 +97,7 @@ async fn no_query_reads_another_practices_rows() {
         key_version: 2,
         values: vec![Some(vec![0]), Some(vec![0]), Some(vec![0])],
     };
-    assert!(!tx.reseal_row(&SEALED_TABLES[0], "pa", &moved, 1).await.unwrap());
+    assert_eq!(tx.reseal_rows(&SEALED_TABLES[0], "pa", &[(moved, 1)]).await.unwrap(), 0);
     tx.commit().await.unwrap();
     assert_eq!(db.patient("pb", "p3").await.unwrap(), patient("pb", "p3", 7));
 
@@ -283,4 +283,28 @@ async fn the_application_role_cannot_change_the_audit_log_even_without_triggers(
     raw(&db, &read).await.unwrap();
     raw(&db, &format!("DROP OWNED BY {role}; DROP ROLE {role}")).await.unwrap();
     assert!(db.grant_app_role("bad name; DROP TABLE patients").await.is_err());
+}
+
+#[tokio::test]
+async fn resealing_writes_only_rows_still_at_the_version_read() {
+    let (_t, db) = migrated().await;
+    two_practices(&db).await;
+    let row = |id: &str| SealedRow {
+        id: id.into(),
+        key_version: 2,
+        values: vec![Some(vec![9, 1]), Some(vec![9, 2]), Some(vec![9, 3])],
+    };
+    let mut tx = db.begin().await.unwrap();
+    let written = tx
+        .reseal_rows(&SEALED_TABLES[0], "pa", &[(row("p1"), 1), (row("p2"), 1)])
+        .await
+        .unwrap();
+    assert_eq!(written, 2);
+    // Read at version 1 again: the rows moved on, nothing is written.
+    assert_eq!(tx.reseal_rows(&SEALED_TABLES[0], "pa", &[(row("p1"), 1)]).await.unwrap(), 0);
+    tx.commit().await.unwrap();
+    let p1 = db.patient("pa", "p1").await.unwrap();
+    assert_eq!((p1.key_version, p1.family_name, p1.birth_date), (2, vec![9, 1], vec![9, 3]));
+    assert_eq!(p1.family_name_bidx, vec![7; 32], "blind indexes are not touched");
+    assert_eq!(db.patient("pb", "p3").await.unwrap().key_version, 1);
 }
