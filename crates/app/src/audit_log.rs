@@ -116,7 +116,11 @@ impl AuditWriter {
     }
 
     /// Appends entries inside `tx`, which commits them together with the change they describe.
-    pub async fn record_in(&self, tx: &mut Tx, drafts: Vec<AuditDraft>) -> Result<Vec<u64>, AppError> {
+    pub async fn record_in(
+        &self,
+        tx: &mut Tx,
+        drafts: Vec<AuditDraft>,
+    ) -> Result<Vec<u64>, AppError> {
         append(tx, self.clock.now_ms(), drafts).await
     }
 }
@@ -284,9 +288,13 @@ pub async fn verify_audit_log(
         // Only rows below the head read at the start of this round: later ones belong to
         // appends that are checked in the next round.
         while next < head.size {
-            let page = db.audit_rows_from(next, VERIFY_PAGE.min(head.size - next)).await?;
+            let page = db
+                .audit_rows_from(next, VERIFY_PAGE.min(head.size - next))
+                .await?;
             let Some(last) = page.last() else { break };
-            next = i64::try_from(last.0.seq).unwrap_or(i64::MAX).saturating_add(1);
+            next = i64::try_from(last.0.seq)
+                .unwrap_or(i64::MAX)
+                .saturating_add(1);
             for (entry, chain) in page {
                 if let Err(problem) = verifier.push(&StoredEntry { entry, chain }) {
                     return Ok(Err(problem));
@@ -312,7 +320,8 @@ pub async fn verify_audit_log(
         .as_slice()
         .try_into()
         .map_err(|_| AppError::Internal("the audit log head is damaged".into()))?;
-    let head_size = u64::try_from(head.size).map_err(|_| AppError::Internal("the audit log head is damaged".into()))?;
+    let head_size = u64::try_from(head.size)
+        .map_err(|_| AppError::Internal("the audit log head is damaged".into()))?;
     let leaves = verifier.leaves().to_vec();
     let report = match verifier.finish() {
         Ok(report) => report,

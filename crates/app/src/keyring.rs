@@ -56,17 +56,25 @@ impl KeyRing {
     }
 
     /// The practice's keys, from the cache when fresh.
-    pub async fn practice(&self, practice_id: PracticeId, now_ms: i64) -> Result<Arc<PracticeKeys>, AppError> {
-        if let Some((loaded, keys)) = self.cache.read().await.get(&practice_id) {
-            if now_ms - loaded < REFRESH_MS {
-                return Ok(keys.clone());
-            }
+    pub async fn practice(
+        &self,
+        practice_id: PracticeId,
+        now_ms: i64,
+    ) -> Result<Arc<PracticeKeys>, AppError> {
+        if let Some((loaded, keys)) = self.cache.read().await.get(&practice_id)
+            && now_ms - loaded < REFRESH_MS
+        {
+            return Ok(keys.clone());
         }
         self.reload(practice_id, now_ms).await
     }
 
     /// Re-reads the practice's keys from the database.
-    pub async fn reload(&self, practice_id: PracticeId, now_ms: i64) -> Result<Arc<PracticeKeys>, AppError> {
+    pub async fn reload(
+        &self,
+        practice_id: PracticeId,
+        now_ms: i64,
+    ) -> Result<Arc<PracticeKeys>, AppError> {
         let keys = Arc::new(self.load(practice_id).await?);
         self.cache
             .write()
@@ -105,7 +113,10 @@ impl KeyRing {
             ciphertext: row.wrapped.clone(),
         };
         self.provider
-            .unwrap(&wrapped, &wrap_context(&row.practice_id, &row.purpose, row.version))
+            .unwrap(
+                &wrapped,
+                &wrap_context(&row.practice_id, &row.purpose, row.version),
+            )
             .map_err(|e| match e {
                 CryptoError::UnknownKek { .. } | CryptoError::Unwrap => AppError::Unavailable(
                     "the practice's data keys cannot be opened with this key-encryption key; \
@@ -153,8 +164,14 @@ impl KeyRing {
                 let secret = self.unwrap_row(row)?;
                 let context = wrap_context(&row.practice_id, &row.purpose, row.version);
                 let wrapped = self.provider.wrap(&secret, &context)?;
-                tx.rewrap_key(&row.practice_id, &row.purpose, row.version, &wrapped.kek_id, &wrapped.ciphertext)
-                    .await?;
+                tx.rewrap_key(
+                    &row.practice_id,
+                    &row.purpose,
+                    row.version,
+                    &wrapped.kek_id,
+                    &wrapped.ciphertext,
+                )
+                .await?;
                 count += 1;
             }
             tx.commit().await?;

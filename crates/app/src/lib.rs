@@ -20,7 +20,8 @@ use std::sync::Arc;
 
 pub use access::{Access, RequestOrigin, SystemReason};
 pub use audit_log::{
-    AuditDraft, AuditWriter, CheckpointOutcome, VerifyOutcome, checkpoint_audit_log, verify_audit_log,
+    AuditDraft, AuditWriter, CheckpointOutcome, VerifyOutcome, checkpoint_audit_log,
+    verify_audit_log,
 };
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::AppError;

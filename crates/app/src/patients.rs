@@ -54,8 +54,14 @@ fn seal_patient(
         family_name: keys.seal_str(TABLE, "family_name", &id, &patient.family_name)?,
         given_name: keys.seal_str(TABLE, "given_name", &id, &patient.given_name)?,
         birth_date: keys.seal_str(TABLE, "birth_date", &id, &birth_date)?,
-        family_name_bidx: keys.index().exact(FAMILY_NAME_INDEX, &patient.family_name).to_vec(),
-        birth_date_bidx: keys.index().exact_raw(BIRTH_DATE_INDEX, birth_date.as_bytes()).to_vec(),
+        family_name_bidx: keys
+            .index()
+            .exact(FAMILY_NAME_INDEX, &patient.family_name)
+            .to_vec(),
+        birth_date_bidx: keys
+            .index()
+            .exact_raw(BIRTH_DATE_INDEX, birth_date.as_bytes())
+            .to_vec(),
         id,
         created_ms: now_ms,
         updated_ms: now_ms,
@@ -68,7 +74,10 @@ fn open_patient(keys: &PracticeKeys, row: &PatientRow) -> Result<PatientView, Cr
         keys.open_string(TABLE, column, &row.id, sealed)
     };
     Ok(PatientView {
-        id: row.id.parse().map_err(|_| CryptoError::Malformed("patient id"))?,
+        id: row
+            .id
+            .parse()
+            .map_err(|_| CryptoError::Malformed("patient id"))?,
         family_name: open("family_name", &row.family_name)?.to_string(),
         given_name: open("given_name", &row.given_name)?.to_string(),
         birth_date: open("birth_date", &row.birth_date)?.to_string(),
@@ -78,18 +87,27 @@ fn open_patient(keys: &PracticeKeys, row: &PatientRow) -> Result<PatientView, Cr
 
 impl App {
     async fn keys_for(&self, access: &Access) -> Result<Arc<PracticeKeys>, AppError> {
-        self.keys().practice(access.practice_id(), self.clock().now_ms()).await
+        self.keys()
+            .practice(access.practice_id(), self.clock().now_ms())
+            .await
     }
 
     /// Opens rows, reloading the key set once if a row names a version this process has not
     /// loaded yet (another server rotated).
-    async fn open_rows(&self, access: &Access, rows: &[PatientRow]) -> Result<Vec<PatientView>, AppError> {
+    async fn open_rows(
+        &self,
+        access: &Access,
+        rows: &[PatientRow],
+    ) -> Result<Vec<PatientView>, AppError> {
         let mut keys = self.keys_for(access).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let view = match open_patient(&keys, row) {
                 Err(CryptoError::UnknownKeyVersion { .. }) => {
-                    keys = self.keys().reload(access.practice_id(), self.clock().now_ms()).await?;
+                    keys = self
+                        .keys()
+                        .reload(access.practice_id(), self.clock().now_ms())
+                        .await?;
                     open_patient(&keys, row)?
                 }
                 other => other?,
@@ -113,7 +131,9 @@ impl App {
         let mut entries = Vec::with_capacity(drafts.len());
         let mut ids = Vec::with_capacity(drafts.len());
         for draft in drafts {
-            let patient = draft.validate(PatientId::new(), today).map_err(AppError::Invalid)?;
+            let patient = draft
+                .validate(PatientId::new(), today)
+                .map_err(AppError::Invalid)?;
             rows.push(seal_patient(&keys, &practice_id, &patient, now)?);
             entries.push(
                 access
@@ -130,8 +150,14 @@ impl App {
         Ok(ids)
     }
 
-    pub async fn create_patient(&self, access: &Access, draft: &PatientDraft) -> Result<PatientId, AppError> {
-        let ids = self.create_patients(access, std::slice::from_ref(draft)).await?;
+    pub async fn create_patient(
+        &self,
+        access: &Access,
+        draft: &PatientDraft,
+    ) -> Result<PatientId, AppError> {
+        let ids = self
+            .create_patients(access, std::slice::from_ref(draft))
+            .await?;
         ids.into_iter()
             .next()
             .ok_or_else(|| AppError::Internal("no patient was created".into()))
@@ -145,14 +171,19 @@ impl App {
         draft: &PatientDraft,
         expected_version: i64,
     ) -> Result<i64, AppError> {
-        let patient = draft.validate(id, self.clock().today()).map_err(AppError::Invalid)?;
+        let patient = draft
+            .validate(id, self.clock().today())
+            .map_err(AppError::Invalid)?;
         let keys = self.keys_for(access).await?;
         let now = self.clock().now_ms();
         let practice_id = access.practice_id().to_string();
         let mut tx = self.db().begin().await?;
         let mut row = seal_patient(&keys, &practice_id, &patient, now)?;
         row.row_version = expected_version + 1;
-        let entry = access.audit(AuditAction::Update, Outcome::Allowed).about(RECORD_TYPE, id).patient(id);
+        let entry = access
+            .audit(AuditAction::Update, Outcome::Allowed)
+            .about(RECORD_TYPE, id)
+            .patient(id);
         match tx.update_patient(&row, expected_version).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => {
@@ -168,12 +199,26 @@ impl App {
 
     /// Reads one patient. The `view` entry is durable before any value is decrypted; a miss is
     /// audited as `failed` (it may be a probe for another practice's ids).
-    pub async fn read_patient(&self, access: &Access, id: PatientId) -> Result<PatientView, AppError> {
-        let entry = access.audit(AuditAction::View, Outcome::Allowed).about(RECORD_TYPE, id).patient(id);
-        let row = match self.db().patient(&access.practice_id().to_string(), &id.to_string()).await {
+    pub async fn read_patient(
+        &self,
+        access: &Access,
+        id: PatientId,
+    ) -> Result<PatientView, AppError> {
+        let entry = access
+            .audit(AuditAction::View, Outcome::Allowed)
+            .about(RECORD_TYPE, id)
+            .patient(id);
+        let row = match self
+            .db()
+            .patient(&access.practice_id().to_string(), &id.to_string())
+            .await
+        {
             Ok(row) => row,
             Err(StoreError::NotFound) => {
-                let failed = AuditDraft { outcome: Outcome::Failed, ..entry };
+                let failed = AuditDraft {
+                    outcome: Outcome::Failed,
+                    ..entry
+                };
                 self.audit().record(failed).await?;
                 return Err(AppError::NotFound);
             }
@@ -195,12 +240,19 @@ impl App {
         let token = keys.index().exact(FAMILY_NAME_INDEX, family_name);
         let rows = self
             .db()
-            .patients_by_family_name(&access.practice_id().to_string(), &token, limit.clamp(1, 500))
+            .patients_by_family_name(
+                &access.practice_id().to_string(),
+                &token,
+                limit.clamp(1, 500),
+            )
             .await?;
         self.audit()
-            .record(access.audit(AuditAction::Search, Outcome::Allowed).about(RECORD_TYPE, "*"))
+            .record(
+                access
+                    .audit(AuditAction::Search, Outcome::Allowed)
+                    .about(RECORD_TYPE, "*"),
+            )
             .await?;
         self.open_rows(access, &rows).await
     }
 }
-

@@ -13,7 +13,11 @@ pub struct NewPractice {
 
 impl App {
     /// Creates a practice with its first field and index keys; the audit entry commits with it.
-    pub async fn create_practice(&self, new: &NewPractice, origin: RequestOrigin) -> Result<PracticeId, AppError> {
+    pub async fn create_practice(
+        &self,
+        new: &NewPractice,
+        origin: RequestOrigin,
+    ) -> Result<PracticeId, AppError> {
         let name = new.display_name.trim();
         if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
             return Err(AppError::Invalid(vec![enamel_domain::FieldProblem {
@@ -34,8 +38,12 @@ impl App {
         })
         .await?;
         let pid = id.to_string();
-        self.keys().insert_new_key(&mut tx, &pid, PURPOSE_FIELD, 1, now).await?;
-        self.keys().insert_new_key(&mut tx, &pid, PURPOSE_INDEX, 1, now).await?;
+        self.keys()
+            .insert_new_key(&mut tx, &pid, PURPOSE_FIELD, 1, now)
+            .await?;
+        self.keys()
+            .insert_new_key(&mut tx, &pid, PURPOSE_INDEX, 1, now)
+            .await?;
         let entry = access
             .audit(AuditAction::PracticeCreated, Outcome::Allowed)
             .about("practice", id);

@@ -74,7 +74,11 @@ impl App {
 
     /// Creates the next field-key version and makes it the one new writes use. Existing rows
     /// stay readable; [`App::reencrypt`] moves them.
-    pub async fn rotate_data_key(&self, practice_id: PracticeId, origin: RequestOrigin) -> Result<i64, AppError> {
+    pub async fn rotate_data_key(
+        &self,
+        practice_id: PracticeId,
+        origin: RequestOrigin,
+    ) -> Result<i64, AppError> {
         let access = self.rotation_access(practice_id, origin);
         let pid = practice_id.to_string();
         let newest = self
@@ -90,7 +94,9 @@ impl App {
         version_u32(version)?;
         let now = self.clock().now_ms();
         let mut tx = self.db().begin().await?;
-        self.keys().insert_new_key(&mut tx, &pid, PURPOSE_FIELD, version, now).await?;
+        self.keys()
+            .insert_new_key(&mut tx, &pid, PURPOSE_FIELD, version, now)
+            .await?;
         tx.set_active_key_version(&pid, version).await?;
         let entry = access
             .audit(AuditAction::KeyRotation, Outcome::Allowed)
@@ -112,10 +118,14 @@ impl App {
     ) -> Result<ReencryptReport, AppError> {
         let access = self.rotation_access(practice_id, origin);
         let pid = practice_id.to_string();
-        let keys = self.keys().reload(practice_id, self.clock().now_ms()).await?;
+        let keys = self
+            .keys()
+            .reload(practice_id, self.clock().now_ms())
+            .await?;
         let target = i64::from(keys.active_version());
         let limit = i64::try_from(batch.clamp(1, 10_000)).unwrap_or(500);
-        let total = u64::try_from(self.key_status(practice_id).await?.rows_below(target)).unwrap_or(0);
+        let total =
+            u64::try_from(self.key_status(practice_id).await?.rows_below(target)).unwrap_or(0);
         let mut report = ReencryptReport {
             target_version: target,
             ..ReencryptReport::default()
@@ -126,21 +136,35 @@ impl App {
             for table in SEALED_TABLES {
                 let mut after_id = String::new();
                 loop {
-                    let rows = self.db().sealed_rows_below(table, &pid, target, &after_id, limit).await?;
+                    let rows = self
+                        .db()
+                        .sealed_rows_below(table, &pid, target, &after_id, limit)
+                        .await?;
                     let Some(last) = rows.last() else { break };
                     after_id = last.id.clone();
-                    let mut keys = self.keys().practice(practice_id, self.clock().now_ms()).await?;
+                    let mut keys = self
+                        .keys()
+                        .practice(practice_id, self.clock().now_ms())
+                        .await?;
                     let loaded = keys.versions();
-                    if rows.iter().any(|r| !loaded.iter().any(|v| i64::from(*v) == r.key_version)) {
+                    if rows
+                        .iter()
+                        .any(|r| !loaded.iter().any(|v| i64::from(*v) == r.key_version))
+                    {
                         // Another server rotated or this cache is stale.
-                        keys = self.keys().reload(practice_id, self.clock().now_ms()).await?;
+                        keys = self
+                            .keys()
+                            .reload(practice_id, self.clock().now_ms())
+                            .await?;
                     }
                     let mut resealed = Vec::with_capacity(rows.len());
                     for row in &rows {
                         resealed.push(reseal(&keys, table, row)?);
                     }
-                    let pairs: Vec<(SealedRow, i64)> =
-                        resealed.into_iter().zip(rows.iter().map(|r| r.key_version)).collect();
+                    let pairs: Vec<(SealedRow, i64)> = resealed
+                        .into_iter()
+                        .zip(rows.iter().map(|r| r.key_version))
+                        .collect();
                     let mut tx = self.db().begin().await?;
                     let written = tx.reseal_rows(table, &pid, &pairs).await?;
                     tx.commit().await?;
@@ -156,7 +180,10 @@ impl App {
         }
         let entry = access
             .audit(AuditAction::KeyRotation, Outcome::Allowed)
-            .about("practice_key", format!("{PURPOSE_FIELD}:v{target}:reencrypted"));
+            .about(
+                "practice_key",
+                format!("{PURPOSE_FIELD}:v{target}:reencrypted"),
+            );
         self.audit().record(entry).await?;
         Ok(report)
     }
@@ -186,13 +213,19 @@ impl App {
             )));
         }
         let mut tx = self.db().begin().await?;
-        tx.set_min_key_version(&practice_id.to_string(), min_version).await?;
+        tx.set_min_key_version(&practice_id.to_string(), min_version)
+            .await?;
         let entry = access
             .audit(AuditAction::KeyRetired, Outcome::Allowed)
-            .about("practice_key", format!("{PURPOSE_FIELD}:below:v{min_version}"));
+            .about(
+                "practice_key",
+                format!("{PURPOSE_FIELD}:below:v{min_version}"),
+            );
         self.audit().record_in(&mut tx, vec![entry]).await?;
         tx.commit().await?;
-        self.keys().reload(practice_id, self.clock().now_ms()).await?;
+        self.keys()
+            .reload(practice_id, self.clock().now_ms())
+            .await?;
         Ok(())
     }
 
@@ -236,7 +269,11 @@ impl App {
 
 /// Opens a row's sealed values with whatever version sealed them and seals them again with the
 /// active version. The row id and column stay bound as associated data.
-fn reseal(keys: &PracticeKeys, table: &SealedTable, row: &SealedRow) -> Result<SealedRow, AppError> {
+fn reseal(
+    keys: &PracticeKeys,
+    table: &SealedTable,
+    row: &SealedRow,
+) -> Result<SealedRow, AppError> {
     let mut values = Vec::with_capacity(row.values.len());
     for (column, value) in table.columns.iter().zip(&row.values) {
         let Some(sealed) = value else {

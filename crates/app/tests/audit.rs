@@ -12,7 +12,10 @@ use enamel_domain::synthetic;
 /// A practice with `n` created patients (one audit entry each, plus the practice's own).
 async fn log_of(n: usize) -> (common::Fixture, SigningKey) {
     let f = fixture().await;
-    f.app.create_patients(&f.access, &synthetic::patients(n, 3)).await.unwrap();
+    f.app
+        .create_patients(&f.access, &synthetic::patients(n, 3))
+        .await
+        .unwrap();
     (f, SigningKey::generate().unwrap())
 }
 
@@ -41,7 +44,9 @@ async fn concurrent_durable_appends_form_one_valid_log() {
         assert_eq!(t.await.unwrap().len(), 3);
     }
     let key = SigningKey::generate().unwrap();
-    checkpoint_audit_log(f.app.db(), &key, "test", 1).await.unwrap();
+    checkpoint_audit_log(f.app.db(), &key, "test", 1)
+        .await
+        .unwrap();
     let outcome = verify(f.app.db(), &key).await.unwrap();
     // 1 practice creation + 64 × 3 × (create + view).
     assert_eq!(outcome.report.entries, 1 + 64 * 3 * 2);
@@ -52,12 +57,19 @@ async fn concurrent_durable_appends_form_one_valid_log() {
 #[tokio::test]
 async fn an_untouched_log_verifies_and_checkpoints_are_not_repeated() {
     let (f, key) = log_of(20).await;
-    let first = checkpoint_audit_log(f.app.db(), &key, "test", 5).await.unwrap();
+    let first = checkpoint_audit_log(f.app.db(), &key, "test", 5)
+        .await
+        .unwrap();
     assert!(first.new);
     assert_eq!(first.signed.checkpoint.size, 21);
-    let again = checkpoint_audit_log(f.app.db(), &key, "test", 6).await.unwrap();
+    let again = checkpoint_audit_log(f.app.db(), &key, "test", 6)
+        .await
+        .unwrap();
     assert!(!again.new);
-    f.app.create_patients(&f.access, &synthetic::patients(5, 4)).await.unwrap();
+    f.app
+        .create_patients(&f.access, &synthetic::patients(5, 4))
+        .await
+        .unwrap();
     let report = verify(f.app.db(), &key).await.unwrap().report;
     assert_eq!(report.entries, 26);
     assert_eq!(report.last_checkpoint_size, Some(21));
@@ -68,7 +80,12 @@ async fn an_untouched_log_verifies_and_checkpoints_are_not_repeated() {
 async fn a_changed_entry_is_named() {
     let (f, key) = log_of(20).await;
     drop_audit_triggers(f.app.db()).await;
-    raw(f.app.db(), "UPDATE audit_events SET action = 'view' WHERE seq = 7").await.unwrap();
+    raw(
+        f.app.db(),
+        "UPDATE audit_events SET action = 'view' WHERE seq = 7",
+    )
+    .await
+    .unwrap();
     let problem = verify(f.app.db(), &key).await.unwrap_err();
     assert_eq!(problem, Problem::ChainMismatch { seq: 7 });
     assert_eq!(problem.first_bad_seq(), Some(7));
@@ -79,7 +96,9 @@ async fn a_changed_entry_is_named() {
 async fn a_deleted_entry_is_named() {
     let (f, key) = log_of(20).await;
     drop_audit_triggers(f.app.db()).await;
-    raw(f.app.db(), "DELETE FROM audit_events WHERE seq = 12").await.unwrap();
+    raw(f.app.db(), "DELETE FROM audit_events WHERE seq = 12")
+        .await
+        .unwrap();
     let problem = verify(f.app.db(), &key).await.unwrap_err();
     assert_eq!(problem.first_bad_seq(), Some(12), "{problem}");
 }
@@ -90,9 +109,15 @@ async fn reordered_entries_are_named() {
     drop_audit_triggers(f.app.db()).await;
     // Swap the contents of entries 4 and 9 (their record ids differ).
     let db = f.app.db();
-    raw(db, "UPDATE audit_events SET seq = -1 WHERE seq = 4").await.unwrap();
-    raw(db, "UPDATE audit_events SET seq = 4 WHERE seq = 9").await.unwrap();
-    raw(db, "UPDATE audit_events SET seq = 9 WHERE seq = -1").await.unwrap();
+    raw(db, "UPDATE audit_events SET seq = -1 WHERE seq = 4")
+        .await
+        .unwrap();
+    raw(db, "UPDATE audit_events SET seq = 4 WHERE seq = 9")
+        .await
+        .unwrap();
+    raw(db, "UPDATE audit_events SET seq = 9 WHERE seq = -1")
+        .await
+        .unwrap();
     let problem = verify(db, &key).await.unwrap_err();
     assert_eq!(problem.first_bad_seq(), Some(4), "{problem}");
 }
@@ -121,7 +146,15 @@ async fn an_entry_inserted_in_the_middle_is_named() {
     let db = f.app.db();
     // Make room after entry 9 by renumbering the tail, then insert a copy of entry 3 there.
     for seq in (10..=20).rev() {
-        raw(db, &format!("UPDATE audit_events SET seq = {} WHERE seq = {seq}", seq + 1)).await.unwrap();
+        raw(
+            db,
+            &format!(
+                "UPDATE audit_events SET seq = {} WHERE seq = {seq}",
+                seq + 1
+            ),
+        )
+        .await
+        .unwrap();
     }
     raw(
         db,
@@ -140,9 +173,14 @@ async fn an_entry_inserted_in_the_middle_is_named() {
 async fn a_truncated_tail_is_detected() {
     let (f, key) = log_of(20).await;
     drop_audit_triggers(f.app.db()).await;
-    raw(f.app.db(), "DELETE FROM audit_events WHERE seq >= 18").await.unwrap();
+    raw(f.app.db(), "DELETE FROM audit_events WHERE seq >= 18")
+        .await
+        .unwrap();
     let problem = verify(f.app.db(), &key).await.unwrap_err();
-    assert!(problem.to_string().contains("18") || problem.first_bad_seq() == Some(18), "{problem}");
+    assert!(
+        problem.to_string().contains("18") || problem.first_bad_seq() == Some(18),
+        "{problem}"
+    );
 }
 
 /// An owner who rewrites an entry and recomputes every chain hash (and the head) after it
@@ -150,10 +188,17 @@ async fn a_truncated_tail_is_detected() {
 #[tokio::test]
 async fn a_rewritten_history_is_caught_by_the_signed_checkpoint() {
     let (f, key) = log_of(20).await;
-    checkpoint_audit_log(f.app.db(), &key, "test", 5).await.unwrap();
+    checkpoint_audit_log(f.app.db(), &key, "test", 5)
+        .await
+        .unwrap();
     drop_audit_triggers(f.app.db()).await;
     let db = f.app.db();
-    raw(db, "UPDATE audit_events SET outcome = 'denied' WHERE seq = 5").await.unwrap();
+    raw(
+        db,
+        "UPDATE audit_events SET outcome = 'denied' WHERE seq = 5",
+    )
+    .await
+    .unwrap();
     // Recompute the chain from the rows as the attacker would (unkeyed SHA-256).
     let rows = db.audit_rows_from(0, 1000).await.unwrap();
     let mut chain = enamel_audit::GENESIS_CHAIN;
@@ -163,7 +208,11 @@ async fn a_rewritten_history_is_caught_by_the_signed_checkpoint() {
         chain = enamel_audit::chain_hash(&chain, &leaf);
         frontier.push(leaf);
         let sql = match db {
-            Db::Sqlite(_) => format!("UPDATE audit_events SET chain = X'{}' WHERE seq = {}", hex::encode(chain), entry.seq),
+            Db::Sqlite(_) => format!(
+                "UPDATE audit_events SET chain = X'{}' WHERE seq = {}",
+                hex::encode(chain),
+                entry.seq
+            ),
             Db::Postgres(_) => format!(
                 "UPDATE audit_events SET chain = '\\x{}'::bytea WHERE seq = {}",
                 hex::encode(chain),
@@ -182,33 +231,52 @@ async fn a_rewritten_history_is_caught_by_the_signed_checkpoint() {
     .unwrap();
     tx.commit().await.unwrap();
     let problem = verify(db, &key).await.unwrap_err();
-    assert!(matches!(problem, Problem::CheckpointMismatch { size: 21, .. }), "{problem:?}");
+    assert!(
+        matches!(problem, Problem::CheckpointMismatch { size: 21, .. }),
+        "{problem:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_forged_checkpoint_is_refused() {
     let (f, key) = log_of(5).await;
     let other = SigningKey::generate().unwrap();
-    checkpoint_audit_log(f.app.db(), &key, "test", 5).await.unwrap();
+    checkpoint_audit_log(f.app.db(), &key, "test", 5)
+        .await
+        .unwrap();
     drop_audit_triggers(f.app.db()).await;
     let sql = match f.app.db() {
         Db::Sqlite(_) => "UPDATE audit_checkpoints SET signature = zeroblob(64)",
-        Db::Postgres(_) => "UPDATE audit_checkpoints SET signature = decode(repeat('00', 64), 'hex')",
+        Db::Postgres(_) => {
+            "UPDATE audit_checkpoints SET signature = decode(repeat('00', 64), 'hex')"
+        }
     };
     // Checkpoint triggers are separate: drop them too for this test.
     match f.app.db() {
         Db::Sqlite(_) => {
-            raw(f.app.db(), "DROP TRIGGER audit_checkpoints_refuse_update").await.unwrap();
+            raw(f.app.db(), "DROP TRIGGER audit_checkpoints_refuse_update")
+                .await
+                .unwrap();
         }
         Db::Postgres(_) => {
-            raw(f.app.db(), "DROP TRIGGER audit_checkpoints_refuse_change ON audit_checkpoints").await.unwrap();
+            raw(
+                f.app.db(),
+                "DROP TRIGGER audit_checkpoints_refuse_change ON audit_checkpoints",
+            )
+            .await
+            .unwrap();
         }
     }
     raw(f.app.db(), sql).await.unwrap();
     let problem = verify(f.app.db(), &key).await.unwrap_err();
-    assert!(matches!(problem, Problem::BadSignature { .. }), "{problem:?}");
+    assert!(
+        matches!(problem, Problem::BadSignature { .. }),
+        "{problem:?}"
+    );
     // A checkpoint signed by a key we do not trust is not counted as verified.
-    let report = verify_audit_log(f.app.db(), &other.verifying_key()).await.unwrap();
+    let report = verify_audit_log(f.app.db(), &other.verifying_key())
+        .await
+        .unwrap();
     let outcome = report.unwrap();
     assert_eq!(outcome.report.checkpoints_verified, 0);
     assert_eq!(outcome.report.checkpoints_other_keys, 1);

@@ -28,7 +28,9 @@ impl Write for Captured {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 fn scan_dir(dir: &std::path::Path, needle: &[u8]) {
@@ -38,25 +40,34 @@ fn scan_dir(dir: &std::path::Path, needle: &[u8]) {
             scan_dir(&path, needle);
         } else {
             let bytes = std::fs::read(&path).unwrap();
-            assert!(!contains(&bytes, needle), "marker found in {}", path.display());
+            assert!(
+                !contains(&bytes, needle),
+                "marker found in {}",
+                path.display()
+            );
         }
     }
 }
 
 /// Every row of every table as text (bytea as hex), so both plaintext and its hex show up.
 async fn postgres_dump(db: &Db) -> String {
-    let Db::Postgres(pool) = db else { unreachable!() };
-    let tables: Vec<(String,)> =
-        sqlx::query_as("SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'")
-            .fetch_all(pool)
-            .await
-            .unwrap();
+    let Db::Postgres(pool) = db else {
+        unreachable!()
+    };
+    let tables: Vec<(String,)> = sqlx::query_as(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
     let mut dump = String::new();
     for (table,) in tables {
-        let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT t::text FROM {table} t")))
-            .fetch_all(pool)
-            .await
-            .unwrap();
+        let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT t::text FROM {table} t"
+        )))
+        .fetch_all(pool)
+        .await
+        .unwrap();
         for (row,) in rows {
             dump.push_str(&row);
             dump.push('\n');
@@ -81,32 +92,58 @@ async fn no_plaintext_phi_in_the_database_files_or_logs() {
         given_name: format!("{MARKER}Given"),
         birth_date: "1987-06-05".into(),
     };
-    let ids = f.app.create_patients(&f.access, &[draft(1), draft(2), draft(3)]).await.unwrap();
+    let ids = f
+        .app
+        .create_patients(&f.access, &[draft(1), draft(2), draft(3)])
+        .await
+        .unwrap();
     for id in &ids {
         let view = f.app.read_patient(&f.access, *id).await.unwrap();
         assert!(view.family_name.starts_with(MARKER));
-        f.app.update_patient(&f.access, *id, &draft(9), view.row_version).await.unwrap();
+        f.app
+            .update_patient(&f.access, *id, &draft(9), view.row_version)
+            .await
+            .unwrap();
     }
-    let found = f.app.find_patients_by_family_name(&f.access, &format!("{MARKER}-Family9"), 10).await.unwrap();
+    let found = f
+        .app
+        .find_patients_by_family_name(&f.access, &format!("{MARKER}-Family9"), 10)
+        .await
+        .unwrap();
     assert_eq!(found.len(), 3);
-    f.app.rotate_data_key(f.practice, RequestOrigin::cli()).await.unwrap();
-    f.app.reencrypt(f.practice, RequestOrigin::cli(), 2, &mut |_, _| {}).await.unwrap();
+    f.app
+        .rotate_data_key(f.practice, RequestOrigin::cli())
+        .await
+        .unwrap();
+    f.app
+        .reencrypt(f.practice, RequestOrigin::cli(), 2, &mut |_, _| {})
+        .await
+        .unwrap();
     f.app.read_patient(&f.access, ids[0]).await.unwrap();
 
     let needle = MARKER.as_bytes();
     match f.app.db() {
         Db::Sqlite(pool) => {
             // Let the WAL fold into the main file too, so both are scanned with content.
-            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(pool).await.unwrap();
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(pool)
+                .await
+                .unwrap();
             scan_dir(f.t.dir(), needle);
             assert!(f.t.sqlite_path().unwrap().exists());
         }
         Db::Postgres(_) => {
             let dump = postgres_dump(f.app.db()).await;
             assert!(dump.len() > 1000, "the dump is not empty");
-            assert!(!contains(dump.as_bytes(), needle), "marker found in a PostgreSQL table");
+            assert!(
+                !contains(dump.as_bytes(), needle),
+                "marker found in a PostgreSQL table"
+            );
             let hex_marker = hex::encode(needle);
-            assert!(!dump.contains(&hex_marker), "marker found (hex) in a PostgreSQL table");
+            assert!(
+                !dump.contains(&hex_marker),
+                "marker found (hex) in a PostgreSQL table"
+            );
             scan_dir(f.t.dir(), needle);
         }
     }

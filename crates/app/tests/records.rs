@@ -20,10 +20,30 @@ fn draft(family: &str, given: &str, birth: &str) -> PatientDraft {
 #[tokio::test]
 async fn a_patient_round_trips_and_every_read_and_write_is_audited() {
     let f = fixture().await;
-    let id = f.app.create_patient(&f.access, &draft("Molar", "Demo", "1990-02-03")).await.unwrap();
+    let id = f
+        .app
+        .create_patient(&f.access, &draft("Molar", "Demo", "1990-02-03"))
+        .await
+        .unwrap();
     let view = f.app.read_patient(&f.access, id).await.unwrap();
-    assert_eq!((view.family_name.as_str(), view.given_name.as_str(), view.birth_date.as_str()), ("Molar", "Demo", "1990-02-03"));
-    let v2 = f.app.update_patient(&f.access, id, &draft("Canine", "Demo", "1990-02-03"), view.row_version).await.unwrap();
+    assert_eq!(
+        (
+            view.family_name.as_str(),
+            view.given_name.as_str(),
+            view.birth_date.as_str()
+        ),
+        ("Molar", "Demo", "1990-02-03")
+    );
+    let v2 = f
+        .app
+        .update_patient(
+            &f.access,
+            id,
+            &draft("Canine", "Demo", "1990-02-03"),
+            view.row_version,
+        )
+        .await
+        .unwrap();
     assert_eq!(v2, view.row_version + 1);
     let entries = f
         .app
@@ -35,10 +55,23 @@ async fn a_patient_round_trips_and_every_read_and_write_is_audited() {
         })
         .await
         .unwrap();
-    let actions: Vec<(&str, &str)> = entries.iter().map(|e| (e.action.as_str(), e.outcome.as_str())).collect();
-    assert_eq!(actions, [("create", "allowed"), ("view", "allowed"), ("update", "allowed")]);
+    let actions: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e.action.as_str(), e.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("create", "allowed"),
+            ("view", "allowed"),
+            ("update", "allowed")
+        ]
+    );
     for e in &entries {
-        assert_eq!(e.practice_id.as_deref(), Some(f.practice.to_string().as_str()));
+        assert_eq!(
+            e.practice_id.as_deref(),
+            Some(f.practice.to_string().as_str())
+        );
         assert_eq!(e.reason.as_deref(), Some("system:import"));
         assert_eq!(e.access_method, "cli");
     }
@@ -47,22 +80,50 @@ async fn a_patient_round_trips_and_every_read_and_write_is_audited() {
 #[tokio::test]
 async fn a_stale_update_is_a_conflict_and_changes_nothing() {
     let f = fixture().await;
-    let id = f.app.create_patient(&f.access, &draft("Molar", "Demo", "1990-02-03")).await.unwrap();
-    f.app.update_patient(&f.access, id, &draft("Canine", "Demo", "1990-02-03"), 1).await.unwrap();
-    let stale = f.app.update_patient(&f.access, id, &draft("Incisor", "Demo", "1990-02-03"), 1).await;
+    let id = f
+        .app
+        .create_patient(&f.access, &draft("Molar", "Demo", "1990-02-03"))
+        .await
+        .unwrap();
+    f.app
+        .update_patient(&f.access, id, &draft("Canine", "Demo", "1990-02-03"), 1)
+        .await
+        .unwrap();
+    let stale = f
+        .app
+        .update_patient(&f.access, id, &draft("Incisor", "Demo", "1990-02-03"), 1)
+        .await;
     assert!(matches!(stale, Err(AppError::Conflict)), "{stale:?}");
-    assert_eq!(f.app.read_patient(&f.access, id).await.unwrap().family_name, "Canine");
+    assert_eq!(
+        f.app.read_patient(&f.access, id).await.unwrap().family_name,
+        "Canine"
+    );
 }
 
 #[tokio::test]
 async fn invalid_drafts_are_refused_and_nothing_is_written() {
     let f = fixture().await;
-    let drafts = [draft("Molar", "Demo", "1990-02-03"), draft("", "Demo", "not a date")];
+    let drafts = [
+        draft("Molar", "Demo", "1990-02-03"),
+        draft("", "Demo", "not a date"),
+    ];
     let err = f.app.create_patients(&f.access, &drafts).await.unwrap_err();
-    let AppError::Invalid(problems) = err else { panic!("{err:?}") };
+    let AppError::Invalid(problems) = err else {
+        panic!("{err:?}")
+    };
     let fields: Vec<&str> = problems.iter().map(|p| p.field).collect();
-    assert!(fields.contains(&"family_name") && fields.contains(&"birth_date"), "{fields:?}");
-    assert_eq!(f.app.db().count_patients(&f.practice.to_string()).await.unwrap(), 0);
+    assert!(
+        fields.contains(&"family_name") && fields.contains(&"birth_date"),
+        "{fields:?}"
+    );
+    assert_eq!(
+        f.app
+            .db()
+            .count_patients(&f.practice.to_string())
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 #[tokio::test]
@@ -70,15 +131,35 @@ async fn another_practices_patient_is_not_found_and_the_probe_is_audited() {
     let f = fixture().await;
     let other = f
         .app
-        .create_practice(&NewPractice { display_name: "Other Synthetic Office".into() }, RequestOrigin::cli())
+        .create_practice(
+            &NewPractice {
+                display_name: "Other Synthetic Office".into(),
+            },
+            RequestOrigin::cli(),
+        )
         .await
         .unwrap();
-    let other_access = Access::system_bypassing_policy(other, SystemReason::Import, RequestOrigin::cli());
-    let theirs = f.app.create_patient(&other_access, &draft("Molar", "Demo", "1990-02-03")).await.unwrap();
-    f.app.create_patient(&f.access, &draft("Molar", "Sample", "1991-02-03")).await.unwrap();
+    let other_access =
+        Access::system_bypassing_policy(other, SystemReason::Import, RequestOrigin::cli());
+    let theirs = f
+        .app
+        .create_patient(&other_access, &draft("Molar", "Demo", "1990-02-03"))
+        .await
+        .unwrap();
+    f.app
+        .create_patient(&f.access, &draft("Molar", "Sample", "1991-02-03"))
+        .await
+        .unwrap();
 
-    assert!(matches!(f.app.read_patient(&f.access, theirs).await, Err(AppError::NotFound)));
-    let found = f.app.find_patients_by_family_name(&f.access, "molar", 50).await.unwrap();
+    assert!(matches!(
+        f.app.read_patient(&f.access, theirs).await,
+        Err(AppError::NotFound)
+    ));
+    let found = f
+        .app
+        .find_patients_by_family_name(&f.access, "molar", 50)
+        .await
+        .unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].given_name, "Sample");
     let probes = f
@@ -93,19 +174,35 @@ async fn another_practices_patient_is_not_found_and_the_probe_is_audited() {
         .await
         .unwrap();
     assert_eq!(probes.len(), 1);
-    assert_eq!(probes[0].record_id.as_deref(), Some(theirs.to_string().as_str()));
+    assert_eq!(
+        probes[0].record_id.as_deref(),
+        Some(theirs.to_string().as_str())
+    );
 }
 
 #[tokio::test]
 async fn search_is_case_and_accent_insensitive_through_the_blind_index() {
     let f = fixture().await;
-    f.app.create_patient(&f.access, &draft("Crème-Molar", "Zoë", "1990-02-03")).await.unwrap();
+    f.app
+        .create_patient(&f.access, &draft("Crème-Molar", "Zoë", "1990-02-03"))
+        .await
+        .unwrap();
     for query in ["crème-molar", "CREME-MOLAR", "  Creme-Molar "] {
-        let found = f.app.find_patients_by_family_name(&f.access, query, 10).await.unwrap();
+        let found = f
+            .app
+            .find_patients_by_family_name(&f.access, query, 10)
+            .await
+            .unwrap();
         assert_eq!(found.len(), 1, "{query}");
         assert_eq!(found[0].family_name, "Crème-Molar");
     }
-    assert!(f.app.find_patients_by_family_name(&f.access, "molar", 10).await.unwrap().is_empty());
+    assert!(
+        f.app
+            .find_patients_by_family_name(&f.access, "molar", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn expect_integrity_failure(f: &common::Fixture, id: enamel_domain::PatientId) {
@@ -123,7 +220,13 @@ async fn a_ciphertext_moved_to_another_row_or_column_fails_to_open() {
     let f = fixture().await;
     let ids = f
         .app
-        .create_patients(&f.access, &[draft("Molar", "Demo", "1990-02-03"), draft("Canine", "Sample", "1980-01-01")])
+        .create_patients(
+            &f.access,
+            &[
+                draft("Molar", "Demo", "1990-02-03"),
+                draft("Canine", "Sample", "1980-01-01"),
+            ],
+        )
         .await
         .unwrap();
     let (a, b) = (ids[0], ids[1]);
@@ -136,24 +239,40 @@ async fn a_ciphertext_moved_to_another_row_or_column_fails_to_open() {
     .unwrap();
     expect_integrity_failure(&f, b).await;
     // The same row's given name pasted into its family name.
-    raw(f.app.db(), &format!("UPDATE patients SET family_name = given_name WHERE id = '{a}'"))
-        .await
-        .unwrap();
+    raw(
+        f.app.db(),
+        &format!("UPDATE patients SET family_name = given_name WHERE id = '{a}'"),
+    )
+    .await
+    .unwrap();
     expect_integrity_failure(&f, a).await;
 }
 
 #[tokio::test]
 async fn a_tampered_byte_fails_to_open() {
     let f = fixture().await;
-    let id = f.app.create_patient(&f.access, &draft("Molar", "Demo", "1990-02-03")).await.unwrap();
-    let row = f.app.db().patient(&f.practice.to_string(), &id.to_string()).await.unwrap();
+    let id = f
+        .app
+        .create_patient(&f.access, &draft("Molar", "Demo", "1990-02-03"))
+        .await
+        .unwrap();
+    let row = f
+        .app
+        .db()
+        .patient(&f.practice.to_string(), &id.to_string())
+        .await
+        .unwrap();
     let mut tampered = row.birth_date.clone();
     let last = tampered.len() - 1;
     tampered[last] ^= 0x01;
     let literal = hex::encode(&tampered);
     let sql = match f.app.db() {
-        enamel_app::Db::Sqlite(_) => format!("UPDATE patients SET birth_date = X'{literal}' WHERE id = '{id}'"),
-        enamel_app::Db::Postgres(_) => format!("UPDATE patients SET birth_date = '\\x{literal}'::bytea WHERE id = '{id}'"),
+        enamel_app::Db::Sqlite(_) => {
+            format!("UPDATE patients SET birth_date = X'{literal}' WHERE id = '{id}'")
+        }
+        enamel_app::Db::Postgres(_) => {
+            format!("UPDATE patients SET birth_date = '\\x{literal}'::bytea WHERE id = '{id}'")
+        }
     };
     raw(f.app.db(), &sql).await.unwrap();
     expect_integrity_failure(&f, id).await;
@@ -165,7 +284,14 @@ async fn patients_are_created_in_bulk_with_one_entry_each() {
     let drafts = synthetic::patients(1_200, 1);
     let ids = f.app.create_patients(&f.access, &drafts).await.unwrap();
     assert_eq!(ids.len(), 1_200);
-    assert_eq!(f.app.db().count_patients(&f.practice.to_string()).await.unwrap(), 1_200);
+    assert_eq!(
+        f.app
+            .db()
+            .count_patients(&f.practice.to_string())
+            .await
+            .unwrap(),
+        1_200
+    );
     let creates = f
         .app
         .db()

@@ -16,8 +16,8 @@ use anyhow::{Context, Result};
 use base64::Engine as _;
 use clap::{Parser, Subcommand};
 use enamel_app::{
-    Access, App, AuditDraft, Clock, Db, NewPractice, PoolSettings, RequestOrigin, SystemClock, SystemReason,
-    verify_audit_log,
+    Access, App, AuditDraft, Clock, Db, NewPractice, PoolSettings, RequestOrigin, SystemClock,
+    SystemReason, verify_audit_log,
 };
 use enamel_audit::{Frontier, LogVerifier, SigningKey, StoredEntry, chain_hash, sample_entry};
 use enamel_crypto::EnvKeyProvider;
@@ -91,11 +91,21 @@ fn main() -> Result<()> {
 async fn run(command: Command) -> Result<()> {
     match command {
         Command::Crypto { .. } => Ok(()),
-        Command::AuditAppend { database_url, writers, entries_per_writer, actor_prefix } => {
-            audit_append(&database_url, writers, entries_per_writer, &actor_prefix).await
-        }
-        Command::Verify { entries, database_url } => verify(entries, database_url.as_deref()).await,
-        Command::Rotation { database_url, rows, batch } => rotation(&database_url, rows, batch).await,
+        Command::AuditAppend {
+            database_url,
+            writers,
+            entries_per_writer,
+            actor_prefix,
+        } => audit_append(&database_url, writers, entries_per_writer, &actor_prefix).await,
+        Command::Verify {
+            entries,
+            database_url,
+        } => verify(entries, database_url.as_deref()).await,
+        Command::Rotation {
+            database_url,
+            rows,
+            batch,
+        } => rotation(&database_url, rows, batch).await,
     }
 }
 
@@ -133,7 +143,12 @@ fn draft(actor: &str, i: usize) -> AuditDraft {
     }
 }
 
-async fn audit_append(database_url: &str, writers: usize, per_writer: usize, prefix: &str) -> Result<()> {
+async fn audit_append(
+    database_url: &str,
+    writers: usize,
+    per_writer: usize,
+    prefix: &str,
+) -> Result<()> {
     let app = bench_app(open(database_url).await?)?;
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(writers);
@@ -172,7 +187,7 @@ async fn verify(entries: u64, database_url: Option<&str>) -> Result<()> {
         chain = chain_hash(&chain, &leaf);
         frontier.push(leaf);
         stored.push(StoredEntry { entry, chain });
-        if frontier.size() % 100_000 == 0 {
+        if frontier.size().is_multiple_of(100_000) {
             checkpoints.push(key.sign(enamel_audit::Checkpoint {
                 origin: "bench".into(),
                 size: frontier.size(),
@@ -205,7 +220,9 @@ async fn verify(entries: u64, database_url: Option<&str>) -> Result<()> {
         while written < entries {
             let n = usize::try_from((entries - written).min(2_000))?;
             let mut tx = db.begin().await?;
-            app.audit().record_in(&mut tx, (0..n).map(|i| draft("bench-writer", i)).collect()).await?;
+            app.audit()
+                .record_in(&mut tx, (0..n).map(|i| draft("bench-writer", i)).collect())
+                .await?;
             tx.commit().await?;
             written += n as u64;
         }
@@ -234,9 +251,15 @@ async fn verify(entries: u64, database_url: Option<&str>) -> Result<()> {
 async fn rotation(database_url: &str, rows: usize, batch: usize) -> Result<()> {
     let app = bench_app(open(database_url).await?)?;
     let practice = app
-        .create_practice(&NewPractice { display_name: "Bench Synthetic Dental".into() }, RequestOrigin::job())
+        .create_practice(
+            &NewPractice {
+                display_name: "Bench Synthetic Dental".into(),
+            },
+            RequestOrigin::job(),
+        )
         .await?;
-    let access = Access::system_bypassing_policy(practice, SystemReason::Import, RequestOrigin::job());
+    let access =
+        Access::system_bypassing_policy(practice, SystemReason::Import, RequestOrigin::job());
     let drafts = enamel_domain::synthetic::patients(rows, 99);
     let started = Instant::now();
     for chunk in drafts.chunks(10_000) {
@@ -249,7 +272,9 @@ async fn rotation(database_url: &str, rows: usize, batch: usize) -> Result<()> {
     ));
     app.rotate_data_key(practice, RequestOrigin::job()).await?;
     let started = Instant::now();
-    let report = app.reencrypt(practice, RequestOrigin::job(), batch, &mut |_, _| {}).await?;
+    let report = app
+        .reencrypt(practice, RequestOrigin::job(), batch, &mut |_, _| {})
+        .await?;
     let elapsed = started.elapsed().as_secs_f64();
     line(&format!(
         "rotation: re-encrypted {} rows (3 sealed fields each, batch {batch}) in {elapsed:.2} s = {:.0} rows/s",

@@ -13,7 +13,15 @@ async fn two_processes_appending_at_once_keep_one_valid_log() {
     t.db.migrate(1).await.unwrap();
     let spawn = |prefix: &str| {
         Command::new(BIN)
-            .args(["audit-append", "--database-url", &t.url, "--writers", "16", "--entries-per-writer", "150"])
+            .args([
+                "audit-append",
+                "--database-url",
+                &t.url,
+                "--writers",
+                "16",
+                "--entries-per-writer",
+                "150",
+            ])
             .args(["--actor-prefix", prefix])
             .env_remove(enamel_testkit::DATABASE_URL_VAR)
             .spawn()
@@ -24,20 +32,24 @@ async fn two_processes_appending_at_once_keep_one_valid_log() {
     assert!(b.wait().unwrap().success());
 
     let key = enamel_audit::SigningKey::generate().unwrap();
-    enamel_app::checkpoint_audit_log(&t.db, &key, "test", 1).await.unwrap();
+    enamel_app::checkpoint_audit_log(&t.db, &key, "test", 1)
+        .await
+        .unwrap();
     let outcome = enamel_app::verify_audit_log(&t.db, &key.verifying_key())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(outcome.report.entries, 2 * 16 * 150);
-    let writers: std::collections::BTreeSet<String> = t
-        .db
-        .audit_rows_from(0, 10_000)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter_map(|(e, _)| e.actor_id)
-        .collect();
+    let writers: std::collections::BTreeSet<String> =
+        t.db.audit_rows_from(0, 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|(e, _)| e.actor_id)
+            .collect();
     assert_eq!(writers.len(), 32, "16 writers in each process");
-    assert!(writers.iter().any(|w| w.starts_with("process-a")) && writers.iter().any(|w| w.starts_with("process-b")));
+    assert!(
+        writers.iter().any(|w| w.starts_with("process-a"))
+            && writers.iter().any(|w| w.starts_with("process-b"))
+    );
 }

@@ -16,7 +16,12 @@ mod raw;
 use raw::RawConfig;
 
 /// Environment variables that belong to the command line or carry secrets, not settings.
-pub const RESERVED_ENV: &[&str] = &["ENAMEL_CONFIG", "ENAMEL_DATA_DIR", "ENAMEL_LISTEN", "ENAMEL_LOG"];
+pub const RESERVED_ENV: &[&str] = &[
+    "ENAMEL_CONFIG",
+    "ENAMEL_DATA_DIR",
+    "ENAMEL_LISTEN",
+    "ENAMEL_LOG",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -26,7 +31,9 @@ pub enum ConfigError {
     Syntax(String),
     #[error("the setting `{setting}` is not valid: {problem}")]
     Invalid { setting: String, problem: String },
-    #[error("the environment variable {name} is not a setting Enamel knows (settings look like ENAMEL_DATABASE__URL)")]
+    #[error(
+        "the environment variable {name} is not a setting Enamel knows (settings look like ENAMEL_DATABASE__URL)"
+    )]
     UnknownEnv { name: String },
 }
 
@@ -70,7 +77,14 @@ pub struct DatabaseConfig {
 impl std::fmt::Debug for DatabaseConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DatabaseConfig")
-            .field("url", &if self.url.contains('@') { "(redacted)" } else { &self.url })
+            .field(
+                "url",
+                &if self.url.contains('@') {
+                    "(redacted)"
+                } else {
+                    &self.url
+                },
+            )
             .field("max_connections", &self.max_connections)
             .field("app_role", &self.app_role)
             .finish()
@@ -135,11 +149,10 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let mut table = match file {
             Some(path) => {
-                let text =
-                    std::fs::read_to_string(path).map_err(|e| ConfigError::Unreadable {
-                        path: path.to_path_buf(),
-                        reason: plain_io(&e),
-                    })?;
+                let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Unreadable {
+                    path: path.to_path_buf(),
+                    reason: plain_io(&e),
+                })?;
                 text.parse::<toml::Table>().map_err(|e| {
                     ConfigError::Syntax(format!("{}: {}", path.display(), e.message()))
                 })?

@@ -212,52 +212,92 @@ impl RawConfig {
             .or(self.listen)
             .unwrap_or_else(|| "127.0.0.1:8443".into());
         let listen: SocketAddr = listen_text.parse().map_err(|_| {
-            invalid("listen", "must be an address and port such as 127.0.0.1:8443")
+            invalid(
+                "listen",
+                "must be an address and port such as 127.0.0.1:8443",
+            )
         })?;
 
-        let url = self.database.url.unwrap_or_else(|| {
-            format!("sqlite://{}", in_data("enamel.db").display())
-        });
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return Err(invalid("database.url", "must start with sqlite:// or postgres://"));
+        let url = self
+            .database
+            .url
+            .unwrap_or_else(|| format!("sqlite://{}", in_data("enamel.db").display()));
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "database.url",
+                "must start with sqlite:// or postgres://",
+            ));
         }
         let max_connections = self.database.max_connections.unwrap_or(16);
         if !(1..=1000).contains(&max_connections) {
-            return Err(invalid("database.max_connections", "must be between 1 and 1000"));
+            return Err(invalid(
+                "database.max_connections",
+                "must be between 1 and 1000",
+            ));
         }
         if let Some(role) = &self.database.app_role {
             let ok = !role.is_empty()
-                && role.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                && role
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
             if !ok {
-                return Err(invalid("database.app_role", "must be lower-case letters, digits and underscores"));
+                return Err(invalid(
+                    "database.app_role",
+                    "must be lower-case letters, digits and underscores",
+                ));
             }
         }
 
         let rotation_batch = self.keys.rotation_batch.unwrap_or(500);
         if !(1..=10_000).contains(&rotation_batch) {
-            return Err(invalid("keys.rotation_batch", "must be between 1 and 10000"));
+            return Err(invalid(
+                "keys.rotation_batch",
+                "must be between 1 and 10000",
+            ));
         }
         let env_var = self.keys.env_var.unwrap_or_else(|| "ENAMEL_KEK".into());
-        if env_var.is_empty() || !env_var.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
-            return Err(invalid("keys.env_var", "must be an environment variable name such as ENAMEL_KEK"));
+        if env_var.is_empty()
+            || !env_var
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(invalid(
+                "keys.env_var",
+                "must be an environment variable name such as ENAMEL_KEK",
+            ));
         }
 
         let level = self.log.level.unwrap_or_else(|| "info".into());
         if !["error", "warn", "info", "debug", "trace"].contains(&level.as_str()) {
-            return Err(invalid("log.level", "must be one of error, warn, info, debug, trace"));
+            return Err(invalid(
+                "log.level",
+                "must be one of error, warn, info, debug, trace",
+            ));
         }
 
         let max_body_bytes = self.http.max_body_bytes.unwrap_or(1024 * 1024);
         if !(1024..=64 * 1024 * 1024).contains(&max_body_bytes) {
-            return Err(invalid("http.max_body_bytes", "must be between 1024 and 67108864"));
+            return Err(invalid(
+                "http.max_body_bytes",
+                "must be between 1024 and 67108864",
+            ));
         }
         let request_timeout_secs = self.http.request_timeout_secs.unwrap_or(30);
         if !(1..=600).contains(&request_timeout_secs) {
-            return Err(invalid("http.request_timeout_secs", "must be between 1 and 600"));
+            return Err(invalid(
+                "http.request_timeout_secs",
+                "must be between 1 and 600",
+            ));
         }
         let origin = self.audit.origin.unwrap_or_else(|| "enamel".into());
         if origin.is_empty() || origin.contains('\n') || origin.len() > 200 {
-            return Err(invalid("audit.origin", "must be one line of at most 200 characters"));
+            return Err(invalid(
+                "audit.origin",
+                "must be one line of at most 200 characters",
+            ));
         }
 
         Ok(Config {
@@ -269,12 +309,18 @@ impl RawConfig {
             },
             keys: KeysConfig {
                 provider: self.keys.provider.unwrap_or(KeyProviderKind::File),
-                key_file: self.keys.key_file.unwrap_or_else(|| in_data("keys/kek.json")),
+                key_file: self
+                    .keys
+                    .key_file
+                    .unwrap_or_else(|| in_data("keys/kek.json")),
                 env_var,
                 rotation_batch,
             },
             tls: TlsConfig {
-                cert_file: self.tls.cert_file.unwrap_or_else(|| in_data("tls/cert.pem")),
+                cert_file: self
+                    .tls
+                    .cert_file
+                    .unwrap_or_else(|| in_data("tls/cert.pem")),
                 key_file: self.tls.key_file.unwrap_or_else(|| in_data("tls/key.pem")),
             },
             audit: AuditConfig {

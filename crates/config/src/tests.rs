@@ -28,7 +28,15 @@ fn example_file_parses_and_documents_every_setting() {
 
 #[test]
 fn defaults_live_in_the_data_dir() {
-    let c = Config::load(None, Vec::new(), &Overrides { data_dir: Some("/srv/x".into()), listen: None }).unwrap();
+    let c = Config::load(
+        None,
+        Vec::new(),
+        &Overrides {
+            data_dir: Some("/srv/x".into()),
+            listen: None,
+        },
+    )
+    .unwrap();
     assert_eq!(c.database.url, "sqlite:///srv/x/enamel.db");
     assert_eq!(c.keys.key_file, PathBuf::from("/srv/x/keys/kek.json"));
     assert_eq!(c.listen.to_string(), "127.0.0.1:8443");
@@ -38,13 +46,25 @@ fn defaults_live_in_the_data_dir() {
 fn environment_overrides_file_and_flags_override_both() {
     let c = load(
         "listen = \"127.0.0.1:1000\"\n[database]\nmax_connections = 4\n",
-        &[("ENAMEL_DATABASE__MAX_CONNECTIONS", "9"), ("ENAMEL_LOG__FORMAT", "json"), ("PATH", "/bin")],
+        &[
+            ("ENAMEL_DATABASE__MAX_CONNECTIONS", "9"),
+            ("ENAMEL_LOG__FORMAT", "json"),
+            ("PATH", "/bin"),
+        ],
     )
     .unwrap();
     assert_eq!(c.database.max_connections, 9);
     assert_eq!(c.log.format, LogFormat::Json);
     assert_eq!(c.listen.port(), 1000);
-    let c = Config::load(None, Vec::new(), &Overrides { data_dir: None, listen: Some("0.0.0.0:9".into()) }).unwrap();
+    let c = Config::load(
+        None,
+        Vec::new(),
+        &Overrides {
+            data_dir: None,
+            listen: Some("0.0.0.0:9".into()),
+        },
+    )
+    .unwrap();
     assert_eq!(c.listen.port(), 9);
 }
 
@@ -52,17 +72,25 @@ fn environment_overrides_file_and_flags_override_both() {
 fn bad_settings_are_named_plainly() {
     let e = load("listen = \"nowhere\"", &[]).unwrap_err().to_string();
     assert!(e.contains("`listen`"), "{e}");
-    let e = load("[database]\nmax_connections = 0", &[]).unwrap_err().to_string();
+    let e = load("[database]\nmax_connections = 0", &[])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("database.max_connections"), "{e}");
     let e = load("[databse]\nurl = \"x\"", &[]).unwrap_err().to_string();
     assert!(e.contains("databse"), "{e}");
-    let e = load("[database]\nurl = \"mysql://x\"", &[]).unwrap_err().to_string();
+    let e = load("[database]\nurl = \"mysql://x\"", &[])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("database.url"), "{e}");
     let e = load("listen = ", &[]).unwrap_err().to_string();
     assert!(e.contains("not valid"), "{e}");
-    let e = load("", &[("ENAMEL_DATABSE__URL", "x")]).unwrap_err().to_string();
+    let e = load("", &[("ENAMEL_DATABSE__URL", "x")])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("ENAMEL_DATABSE__URL"), "{e}");
-    let e = load("[database]\nmax_connections = \"many\"", &[]).unwrap_err().to_string();
+    let e = load("[database]\nmax_connections = \"many\"", &[])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("not valid"), "{e}");
 }
 
@@ -78,9 +106,13 @@ fn key_variable_is_not_mistaken_for_a_setting_and_url_password_is_redacted() {
 
 #[test]
 fn missing_file_is_a_plain_error() {
-    let e = Config::load(Some(Path::new("/nonexistent/enamel.toml")), Vec::new(), &Overrides::default())
-        .unwrap_err()
-        .to_string();
+    let e = Config::load(
+        Some(Path::new("/nonexistent/enamel.toml")),
+        Vec::new(),
+        &Overrides::default(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("does not exist"), "{e}");
 }
 

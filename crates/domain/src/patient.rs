@@ -42,7 +42,9 @@ pub struct Patient {
 impl std::fmt::Debug for Patient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // PHI stays out of debug output and therefore out of any log line that formats it.
-        f.debug_struct("Patient").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("Patient")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -150,8 +152,14 @@ mod tests {
     #[test]
     fn accepts_real_world_names() {
         let today = date!(2026 - 11 - 22);
-        for (f, g) in [("O'Testperson", "Zoë-Ann"), ("Тестова", "Анна"), ("試験", "花子")] {
-            let p = draft(f, g, "1990-02-28").validate(PatientId::new(), today).unwrap();
+        for (f, g) in [
+            ("O'Testperson", "Zoë-Ann"),
+            ("Тестова", "Анна"),
+            ("試験", "花子"),
+        ] {
+            let p = draft(f, g, "1990-02-28")
+                .validate(PatientId::new(), today)
+                .unwrap();
             assert_eq!(p.family_name, f);
         }
     }
@@ -167,11 +175,22 @@ mod tests {
         assert!(problems.iter().all(|p| !p.problem.contains("script")));
         let long = "A".repeat(201);
         assert_eq!(
-            draft(&long, "B", "2000-01-01").validate(PatientId::new(), today).unwrap_err()[0].problem,
+            draft(&long, "B", "2000-01-01")
+                .validate(PatientId::new(), today)
+                .unwrap_err()[0]
+                .problem,
             "is too long (at most 200 characters)"
         );
-        assert!(draft("A", "B", "2000-02-30").validate(PatientId::new(), today).is_err());
-        assert!(draft("A", "B", "01/02/2000").validate(PatientId::new(), today).is_err());
+        assert!(
+            draft("A", "B", "2000-02-30")
+                .validate(PatientId::new(), today)
+                .is_err()
+        );
+        assert!(
+            draft("A", "B", "01/02/2000")
+                .validate(PatientId::new(), today)
+                .is_err()
+        );
     }
 
     #[test]

@@ -5,13 +5,32 @@
 use crate::PatientDraft;
 
 const FAMILY: &[&str] = &[
-    "Molar", "Canine", "Incisor", "Bicuspid", "Premolar", "Enamel", "Dentin", "Cusp", "Crown", "Floss",
-    "Gumline", "Occlusal", "Lingual", "Buccal", "Palatal", "Fissure", "Sealant", "Veneer", "Bridge", "Implant",
+    "Molar", "Canine", "Incisor", "Bicuspid", "Premolar", "Enamel", "Dentin", "Cusp", "Crown",
+    "Floss", "Gumline", "Occlusal", "Lingual", "Buccal", "Palatal", "Fissure", "Sealant", "Veneer",
+    "Bridge", "Implant",
 ];
 
 const GIVEN: &[&str] = &[
-    "Demo", "Sample", "Testa", "Placeholder", "Exemplar", "Mock", "Dummy", "Fixture", "Specimen", "Proto",
-    "Zoë", "José", "Łucja", "Ngozi", "Mei", "Søren", "Aoife", "Thảo", "Renée", "O'Fake",
+    "Demo",
+    "Sample",
+    "Testa",
+    "Placeholder",
+    "Exemplar",
+    "Mock",
+    "Dummy",
+    "Fixture",
+    "Specimen",
+    "Proto",
+    "Zoë",
+    "José",
+    "Łucja",
+    "Ngozi",
+    "Mei",
+    "Søren",
+    "Aoife",
+    "Thảo",
+    "Renée",
+    "O'Fake",
 ];
 
 /// A small, fast, deterministic generator (SplitMix64): not for secrets, only for fake data.

@@ -9,8 +9,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use enamel_app::{Db, VerifyOutcome, checkpoint_audit_log};
 use enamel_audit::{
-    Hash, SignedCheckpoint, SigningKey, VerifyingKey, consistency_proof, inclusion_proof, verify_consistency,
-    verify_inclusion,
+    Hash, SignedCheckpoint, SigningKey, VerifyingKey, consistency_proof, inclusion_proof,
+    verify_consistency, verify_inclusion,
 };
 use enamel_config::Config;
 use serde::{Deserialize, Serialize};
@@ -43,14 +43,14 @@ pub fn load_signing_key(path: &Path) -> Result<SigningKey> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path) {
-            if meta.permissions().mode() & 0o077 != 0 {
-                bail!(
-                    "the audit signing key {} can be read by other users; run `chmod 600 {}`",
-                    path.display(),
-                    path.display()
-                );
-            }
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            bail!(
+                "the audit signing key {} can be read by other users; run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            );
         }
     }
     let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
@@ -65,22 +65,35 @@ pub fn load_signing_key(path: &Path) -> Result<SigningKey> {
         .filter(|l| !l.starts_with("-----"))
         .collect::<Vec<_>>()
         .concat();
-    let der = zeroize::Zeroizing::new(
-        STANDARD
-            .decode(body.trim())
-            .map_err(|_| anyhow!("the audit signing key {} is not a valid key file", path.display()))?,
-    );
-    SigningKey::from_pkcs8(&der).map_err(|_| anyhow!("the audit signing key {} is not a valid key file", path.display()))
+    let der = zeroize::Zeroizing::new(STANDARD.decode(body.trim()).map_err(|_| {
+        anyhow!(
+            "the audit signing key {} is not a valid key file",
+            path.display()
+        )
+    })?);
+    SigningKey::from_pkcs8(&der).map_err(|_| {
+        anyhow!(
+            "the audit signing key {} is not a valid key file",
+            path.display()
+        )
+    })
 }
 
 pub fn load_public_key(path: &Path) -> Result<VerifyingKey> {
     let text = std::fs::read_to_string(path)
         .map_err(|_| anyhow!("the audit public key {} cannot be read", path.display()))?;
-    VerifyingKey::from_text(&text).map_err(|_| anyhow!("{} is not an Enamel audit public key", path.display()))
+    VerifyingKey::from_text(&text)
+        .map_err(|_| anyhow!("{} is not an Enamel audit public key", path.display()))
 }
 
 /// Signs the log's current head; copies a new checkpoint to the witness folder.
-pub async fn checkpoint(db: &Db, config: &Config, key: &SigningKey, witness: Option<&Path>, now_ms: i64) -> Result<SignedCheckpoint> {
+pub async fn checkpoint(
+    db: &Db,
+    config: &Config,
+    key: &SigningKey,
+    witness: Option<&Path>,
+    now_ms: i64,
+) -> Result<SignedCheckpoint> {
     let outcome = checkpoint_audit_log(db, key, &config.audit.origin, now_ms).await?;
     if let Some(dir) = witness.or(config.audit.witness_dir.as_deref()) {
         write_witness(dir, &outcome.signed)?;
@@ -90,12 +103,17 @@ pub async fn checkpoint(db: &Db, config: &Config, key: &SigningKey, witness: Opt
 
 /// One file per checkpoint, never overwritten: a witness only ever grows.
 pub fn write_witness(dir: &Path, signed: &SignedCheckpoint) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the witness folder {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the witness folder {}", dir.display()))?;
     let path = dir.join(format!(
         "checkpoint-{:012}-{}.txt",
         signed.checkpoint.size, signed.key_id
     ));
-    match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+    {
         Ok(mut file) => file
             .write_all(signed.to_note().as_bytes())
             .and_then(|()| file.sync_all())
@@ -125,7 +143,11 @@ pub enum Proof {
     },
 }
 
-fn newest_covering(outcome: &VerifyOutcome, key: &VerifyingKey, size: u64) -> Option<SignedCheckpoint> {
+fn newest_covering(
+    outcome: &VerifyOutcome,
+    key: &VerifyingKey,
+    size: u64,
+) -> Option<SignedCheckpoint> {
     outcome
         .checkpoints
         .iter()
@@ -168,7 +190,11 @@ pub fn consistency(outcome: &VerifyOutcome, key: &VerifyingKey, spec: &str) -> R
             .iter()
             .find(|c| c.key_id == key.key_id() && c.checkpoint.size == size)
             .cloned()
-            .ok_or_else(|| anyhow!("there is no signed checkpoint of size {size}; `enamel audit verify` lists them"))
+            .ok_or_else(|| {
+                anyhow!(
+                    "there is no signed checkpoint of size {size}; `enamel audit verify` lists them"
+                )
+            })
     };
     let (old_cp, new_cp) = (find(old)?, find(new)?);
     let leaves = outcome
@@ -187,11 +213,14 @@ pub fn consistency(outcome: &VerifyOutcome, key: &VerifyingKey, spec: &str) -> R
 
 fn hash_of(text: &str) -> Result<Hash> {
     let bytes = hex::decode(text).map_err(|_| anyhow!("the proof holds a hash that is not hex"))?;
-    bytes.try_into().map_err(|_| anyhow!("the proof holds a hash of the wrong length"))
+    bytes
+        .try_into()
+        .map_err(|_| anyhow!("the proof holds a hash of the wrong length"))
 }
 
 fn signed_note(text: &str, key: &VerifyingKey) -> Result<SignedCheckpoint> {
-    let signed = SignedCheckpoint::from_note(text).map_err(|_| anyhow!("the proof's checkpoint is not a valid note"))?;
+    let signed = SignedCheckpoint::from_note(text)
+        .map_err(|_| anyhow!("the proof's checkpoint is not a valid note"))?;
     if !signed.verify(key) {
         bail!("the proof's checkpoint is not signed by this public key");
     }
@@ -201,26 +230,62 @@ fn signed_note(text: &str, key: &VerifyingKey) -> Result<SignedCheckpoint> {
 /// Checks a proof with the public key alone (no database).
 pub fn check_proof(proof: &Proof, key: &VerifyingKey) -> Result<String> {
     match proof {
-        Proof::Inclusion { seq, leaf_hash, tree_size, path, checkpoint } => {
+        Proof::Inclusion {
+            seq,
+            leaf_hash,
+            tree_size,
+            path,
+            checkpoint,
+        } => {
             let signed = signed_note(checkpoint, key)?;
             if signed.checkpoint.size != *tree_size {
                 bail!("the proof's tree size does not match its checkpoint");
             }
-            let path = path.iter().map(|h| hash_of(h)).collect::<Result<Vec<_>>>()?;
-            if !verify_inclusion(&hash_of(leaf_hash)?, *seq, *tree_size, &path, &signed.checkpoint.root) {
-                bail!("the inclusion proof does not hold: entry #{seq} is not in the signed log as given");
+            let path = path
+                .iter()
+                .map(|h| hash_of(h))
+                .collect::<Result<Vec<_>>>()?;
+            if !verify_inclusion(
+                &hash_of(leaf_hash)?,
+                *seq,
+                *tree_size,
+                &path,
+                &signed.checkpoint.root,
+            ) {
+                bail!(
+                    "the inclusion proof does not hold: entry #{seq} is not in the signed log as given"
+                );
             }
-            Ok(format!("Entry #{seq} is in the signed audit log of {tree_size} entries."))
+            Ok(format!(
+                "Entry #{seq} is in the signed audit log of {tree_size} entries."
+            ))
         }
-        Proof::Consistency { old_size, new_size, path, old_checkpoint, new_checkpoint } => {
+        Proof::Consistency {
+            old_size,
+            new_size,
+            path,
+            old_checkpoint,
+            new_checkpoint,
+        } => {
             let old = signed_note(old_checkpoint, key)?;
             let new = signed_note(new_checkpoint, key)?;
             if old.checkpoint.size != *old_size || new.checkpoint.size != *new_size {
                 bail!("the proof's sizes do not match its checkpoints");
             }
-            let path = path.iter().map(|h| hash_of(h)).collect::<Result<Vec<_>>>()?;
-            if !verify_consistency(*old_size, *new_size, &old.checkpoint.root, &new.checkpoint.root, &path) {
-                bail!("the consistency proof does not hold: the log of {new_size} entries does not extend the log of {old_size}");
+            let path = path
+                .iter()
+                .map(|h| hash_of(h))
+                .collect::<Result<Vec<_>>>()?;
+            if !verify_consistency(
+                *old_size,
+                *new_size,
+                &old.checkpoint.root,
+                &new.checkpoint.root,
+                &path,
+            ) {
+                bail!(
+                    "the consistency proof does not hold: the log of {new_size} entries does not extend the log of {old_size}"
+                );
             }
             Ok(format!(
                 "The signed log of {new_size} entries extends the signed log of {old_size} entries without rewriting it."

@@ -6,13 +6,16 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use enamel_app::{
-    Access, App, Clock, NewPractice, PracticeRow, RequestOrigin, SystemClock, SystemReason, verify_audit_log,
+    Access, App, Clock, NewPractice, PracticeRow, RequestOrigin, SystemClock, SystemReason,
+    verify_audit_log,
 };
 use enamel_config::{Config, KeyProviderKind};
 use enamel_crypto::FileKeyProvider;
 use enamel_domain::PracticeId;
 
-use crate::cli::{AuditCommand, GlobalArgs, InitArgs, KeysCommand, RotateArgs, ServeArgs, VerifyArgs};
+use crate::cli::{
+    AuditCommand, GlobalArgs, InitArgs, KeysCommand, RotateArgs, ServeArgs, VerifyArgs,
+};
 use crate::{audit_cmd, output, serve, setup, tls};
 
 /// The demo practice's name; `enamel demo` reuses it on the next start.
@@ -45,12 +48,21 @@ pub async fn demo(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
         .into_iter()
         .find(|p| p.display_name == DEMO_PRACTICE_NAME);
     let practice_id: PracticeId = match existing {
-        Some(p) => p.id.parse().map_err(|_| anyhow!("the demo practice's id is damaged"))?,
+        Some(p) => {
+            p.id.parse()
+                .map_err(|_| anyhow!("the demo practice's id is damaged"))?
+        }
         None => {
             let id = app
-                .create_practice(&NewPractice { display_name: DEMO_PRACTICE_NAME.into() }, RequestOrigin::cli())
+                .create_practice(
+                    &NewPractice {
+                        display_name: DEMO_PRACTICE_NAME.into(),
+                    },
+                    RequestOrigin::cli(),
+                )
                 .await?;
-            let access = Access::system_bypassing_policy(id, SystemReason::DemoData, RequestOrigin::cli());
+            let access =
+                Access::system_bypassing_policy(id, SystemReason::DemoData, RequestOrigin::cli());
             let drafts = enamel_domain::synthetic::patients(DEMO_PATIENTS, 2026);
             app.create_patients(&access, &drafts).await?;
             id
@@ -72,7 +84,9 @@ pub async fn demo(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
             .map_err(anyhow::Error::from)
             .and_then(|bytes| setup::replace_private_file(&accounts_path, &bytes));
         output::line(&format!("Enamel demo is running at {url}"));
-        output::line(&format!("  Practice: {DEMO_PRACTICE_NAME}, {DEMO_PATIENTS} made-up patients"));
+        output::line(&format!(
+            "  Practice: {DEMO_PRACTICE_NAME}, {DEMO_PATIENTS} made-up patients"
+        ));
         output::line(&format!("  Data folder: {}", data_dir.display()));
         match written {
             Ok(()) => output::line(&format!("  Demo sign-ins: {}", accounts_path.display())),
@@ -98,7 +112,11 @@ pub async fn serve(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
     setup::init_logging(&config);
     let app = setup::open_app(&config).await?;
     serve::serve(app, &config, |bound| {
-        output::line(&format!("Enamel is listening on https://{}:{}", display_host(bound), bound.port()));
+        output::line(&format!(
+            "Enamel is listening on https://{}:{}",
+            display_host(bound),
+            bound.port()
+        ));
     })
     .await?;
     Ok(ExitCode::SUCCESS)
@@ -109,9 +127,17 @@ pub async fn init(global: &GlobalArgs, args: &InitArgs) -> Result<ExitCode> {
     setup::init_logging(&config);
     let app = prepare(&config).await?;
     let id = app
-        .create_practice(&NewPractice { display_name: args.practice_name.clone() }, RequestOrigin::cli())
+        .create_practice(
+            &NewPractice {
+                display_name: args.practice_name.clone(),
+            },
+            RequestOrigin::cli(),
+        )
         .await?;
-    output::line(&format!("Created the practice \"{}\" (id {id}).", args.practice_name.trim()));
+    output::line(&format!(
+        "Created the practice \"{}\" (id {id}).",
+        args.practice_name.trim()
+    ));
     output::line(&format!("  Data folder: {}", config.data_dir.display()));
     if config.keys.provider == KeyProviderKind::File {
         output::line(&format!(
@@ -119,7 +145,10 @@ pub async fn init(global: &GlobalArgs, args: &InitArgs) -> Result<ExitCode> {
             config.keys.key_file.display()
         ));
     }
-    output::line(&format!("  Audit public key: {}", config.audit.public_key_file.display()));
+    output::line(&format!(
+        "  Audit public key: {}",
+        config.audit.public_key_file.display()
+    ));
     output::line("Start the server with: enamel serve");
     Ok(ExitCode::SUCCESS)
 }
@@ -148,20 +177,31 @@ pub async fn audit(global: &GlobalArgs, command: &AuditCommand) -> Result<ExitCo
         AuditCommand::Checkpoint { witness_dir } => {
             let db = setup::open_db(&config).await?;
             if !db.schema_is_current().await? {
-                bail!("the database is not set up for this version of Enamel; run `enamel migrate`");
+                bail!(
+                    "the database is not set up for this version of Enamel; run `enamel migrate`"
+                );
             }
             let key = audit_cmd::load_signing_key(&config.audit.signing_key_file)?;
-            let signed = audit_cmd::checkpoint(&db, &config, &key, witness_dir.as_deref(), now()).await?;
+            let signed =
+                audit_cmd::checkpoint(&db, &config, &key, witness_dir.as_deref(), now()).await?;
             let mut out = std::io::stdout().lock();
             out.write_all(signed.to_note().as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::CheckProof { proof, public_key } => {
-            let key = audit_cmd::load_public_key(public_key.as_deref().unwrap_or(&config.audit.public_key_file))?;
+            let key = audit_cmd::load_public_key(
+                public_key
+                    .as_deref()
+                    .unwrap_or(&config.audit.public_key_file),
+            )?;
             let text = std::fs::read_to_string(proof)
                 .with_context(|| format!("cannot read the proof file {}", proof.display()))?;
-            let parsed: audit_cmd::Proof = serde_json::from_str(&text)
-                .map_err(|_| anyhow!("{} is not a proof printed by `enamel audit verify`", proof.display()))?;
+            let parsed: audit_cmd::Proof = serde_json::from_str(&text).map_err(|_| {
+                anyhow!(
+                    "{} is not a proof printed by `enamel audit verify`",
+                    proof.display()
+                )
+            })?;
             match audit_cmd::check_proof(&parsed, &key) {
                 Ok(message) => {
                     output::line(&message);
@@ -177,7 +217,11 @@ pub async fn audit(global: &GlobalArgs, command: &AuditCommand) -> Result<ExitCo
 }
 
 async fn verify(config: &Config, args: &VerifyArgs) -> Result<ExitCode> {
-    let key = audit_cmd::load_public_key(args.public_key.as_deref().unwrap_or(&config.audit.public_key_file))?;
+    let key = audit_cmd::load_public_key(
+        args.public_key
+            .as_deref()
+            .unwrap_or(&config.audit.public_key_file),
+    )?;
     let db = setup::open_db(config).await?;
     if !db.schema_is_current().await? {
         bail!("the database is not set up for this version of Enamel; run `enamel migrate`");
@@ -205,7 +249,9 @@ async fn verify(config: &Config, args: &VerifyArgs) -> Result<ExitCode> {
             key.key_id(),
             report.unanchored_entries
         )),
-        None => output::line("No signed checkpoint yet: run `enamel audit checkpoint` to anchor the log."),
+        None => output::line(
+            "No signed checkpoint yet: run `enamel audit checkpoint` to anchor the log.",
+        ),
     }
     if report.checkpoints_other_keys > 0 {
         output::line(&format!(
@@ -228,7 +274,10 @@ fn selected(practices: Vec<PracticeRow>, only: Option<&str>) -> Result<Vec<Pract
     let mut out = Vec::new();
     for p in practices {
         if only.is_none_or(|id| id == p.id) {
-            out.push(p.id.parse().map_err(|_| anyhow!("a practice id in the database is damaged"))?);
+            out.push(
+                p.id.parse()
+                    .map_err(|_| anyhow!("a practice id in the database is damaged"))?,
+            );
         }
     }
     if out.is_empty() {
@@ -256,8 +305,11 @@ pub async fn keys(global: &GlobalArgs, command: &KeysCommand) -> Result<ExitCode
         KeysCommand::Retire { below, practice } => {
             let app = setup::open_app(&config).await?;
             for id in selected(app.practices().await?, practice.as_deref())? {
-                app.retire_key_versions_below(id, *below, RequestOrigin::cli()).await?;
-                output::line(&format!("Practice {id}: key versions below {below} are retired."));
+                app.retire_key_versions_below(id, *below, RequestOrigin::cli())
+                    .await?;
+                output::line(&format!(
+                    "Practice {id}: key versions below {below} are retired."
+                ));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -269,7 +321,9 @@ async fn rotate_data_keys(config: &Config, args: &RotateArgs) -> Result<ExitCode
     for id in selected(app.practices().await?, args.practice.as_deref())? {
         if !args.resume {
             let version = app.rotate_data_key(id, RequestOrigin::cli()).await?;
-            output::line(&format!("Practice {id}: new data key version {version}; re-encrypting records…"));
+            output::line(&format!(
+                "Practice {id}: new data key version {version}; re-encrypting records…"
+            ));
         }
         let bar = output::progress_bar(args.quiet);
         let mut progress = |done: u64, total: u64| {
@@ -277,7 +331,12 @@ async fn rotate_data_keys(config: &Config, args: &RotateArgs) -> Result<ExitCode
             bar.set_position(done);
         };
         let report = app
-            .reencrypt(id, RequestOrigin::cli(), config.keys.rotation_batch as usize, &mut progress)
+            .reencrypt(
+                id,
+                RequestOrigin::cli(),
+                config.keys.rotation_batch as usize,
+                &mut progress,
+            )
             .await?;
         bar.finish_and_clear();
         output::line(&format!(
@@ -285,7 +344,10 @@ async fn rotate_data_keys(config: &Config, args: &RotateArgs) -> Result<ExitCode
             report.resealed,
             report.target_version,
             if report.skipped_concurrent > 0 {
-                format!(" ({} were re-encrypted by concurrent edits)", report.skipped_concurrent)
+                format!(
+                    " ({} were re-encrypted by concurrent edits)",
+                    report.skipped_concurrent
+                )
             } else {
                 String::new()
             }
@@ -321,7 +383,8 @@ async fn rotate_kek(config: &Config) -> Result<ExitCode> {
     let in_use = app.keys().keks_in_use().await?;
     app.db().close().await;
     drop(app);
-    let mut provider = Arc::try_unwrap(provider).map_err(|_| anyhow!("the key file is still in use"))?;
+    let mut provider =
+        Arc::try_unwrap(provider).map_err(|_| anyhow!("the key file is still in use"))?;
     for id in old.iter().filter(|id| !in_use.contains(id)) {
         provider.remove_kek(id)?;
     }

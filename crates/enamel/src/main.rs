@@ -23,12 +23,17 @@ fn main() -> ExitCode {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        output::error(&format!("enamel: an internal error occurred{place}; please report it"));
+        output::error(&format!(
+            "enamel: an internal error occurred{place}; please report it"
+        ));
     }));
     let cli = Cli::parse();
     // One crypto provider for the whole process: aws-lc-rs, as for the data and audit keys.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(_) => {
             output::error("enamel: cannot start (the system refused to create worker threads)");

@@ -21,7 +21,9 @@ pub fn progress_bar(quiet: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(0);
-    if let Ok(style) = ProgressStyle::with_template("  {bar:40} {pos}/{len} records ({per_sec}, about {eta} left)") {
+    if let Ok(style) =
+        ProgressStyle::with_template("  {bar:40} {pos}/{len} records ({per_sec}, about {eta} left)")
+    {
         bar.set_style(style);
     }
     bar
@@ -31,8 +33,10 @@ fn date_of(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
         .ok()
         .and_then(|t| {
-            t.format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC"))
-                .ok()
+            t.format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
         })
         .unwrap_or_else(|| "unknown".into())
 }
@@ -40,7 +44,14 @@ fn date_of(ms: i64) -> String {
 pub fn key_status(status: &KeyStatus) -> String {
     let mut out = format!(
         "Practice {} ({})\n  New records use key version {}; the oldest usable version is {}.\n  {:<8} {:<22} {:<22} {:>10}\n",
-        status.display_name, status.practice_id, status.active_version, status.min_version, "version", "wrapped by", "created", "records"
+        status.display_name,
+        status.practice_id,
+        status.active_version,
+        status.min_version,
+        "version",
+        "wrapped by",
+        "created",
+        "records"
     );
     for key in &status.field_keys {
         let rows: i64 = status
@@ -49,7 +60,11 @@ pub fn key_status(status: &KeyStatus) -> String {
             .filter(|c| c.key_version == key.version)
             .map(|c| c.rows)
             .sum();
-        let note = if key.version < status.min_version { " (retired)" } else { "" };
+        let note = if key.version < status.min_version {
+            " (retired)"
+        } else {
+            ""
+        };
         out.push_str(&format!(
             "  {:<8} {:<22} {:<22} {:>10}{note}\n",
             key.version,

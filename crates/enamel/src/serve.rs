@@ -30,8 +30,12 @@ pub async fn serve(app: App, config: &Config, on_listening: impl FnOnce(SocketAd
         ),
         _ => anyhow!("cannot listen on {}", config.listen),
     })?;
-    listener.set_nonblocking(true).context("cannot configure the listening socket")?;
-    let bound = listener.local_addr().context("cannot read the listening address")?;
+    listener
+        .set_nonblocking(true)
+        .context("cannot configure the listening socket")?;
+    let bound = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
 
     let settings = WebSettings {
         max_body_bytes: config.http.max_body_bytes,
@@ -50,7 +54,8 @@ pub async fn serve(app: App, config: &Config, on_listening: impl FnOnce(SocketAd
     });
 
     // Nagle's algorithm with delayed ACKs stalls small TLS records by ~40 ms.
-    let acceptor = RustlsAcceptor::new(RustlsConfig::from_config(tls)).acceptor(NoDelayAcceptor::new());
+    let acceptor =
+        RustlsAcceptor::new(RustlsConfig::from_config(tls)).acceptor(NoDelayAcceptor::new());
     let server = axum_server::from_tcp(listener)
         .context("cannot start the server")?
         .acceptor(acceptor)

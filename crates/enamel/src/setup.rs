@@ -17,7 +17,11 @@ pub fn load_config(global: &GlobalArgs, listen: Option<&str>) -> Result<Config> 
         data_dir: global.data_dir.clone(),
         listen: listen.map(str::to_string),
     };
-    Ok(Config::load(global.config.as_deref(), std::env::vars(), &overrides)?)
+    Ok(Config::load(
+        global.config.as_deref(),
+        std::env::vars(),
+        &overrides,
+    )?)
 }
 
 /// Structured logs on stderr. `ENAMEL_LOG` (an env-filter expression) wins over `log.level`.
@@ -33,7 +37,11 @@ pub fn init_logging(config: &Config) {
         .with_writer(std::io::stderr)
         .with_target(false);
     let _ = match config.log.format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }
@@ -85,7 +93,9 @@ pub async fn open_app(config: &Config) -> Result<App> {
     let now = enamel_app::Clock::now_ms(&SystemClock);
     let db = open_db(config).await?;
     if !db.schema_is_current().await? {
-        bail!("the database is not set up for this version of Enamel; run `enamel migrate` (or `enamel init` for a new practice)");
+        bail!(
+            "the database is not set up for this version of Enamel; run `enamel migrate` (or `enamel init` for a new practice)"
+        );
     }
     let provider = key_provider(config, false, now)?;
     let app = App::new(db, provider, Arc::new(SystemClock));

@@ -17,10 +17,17 @@ pub fn ensure_self_signed(tls: &TlsConfig) -> Result<bool> {
     if tls.cert_file.exists() || tls.key_file.exists() {
         return Ok(false);
     }
-    let names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+    let names = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ];
     let certified = rcgen::generate_simple_self_signed(names)
         .map_err(|e| anyhow!("cannot create a self-signed certificate: {e}"))?;
-    write_private_file(&tls.key_file, certified.signing_key.serialize_pem().as_bytes())?;
+    write_private_file(
+        &tls.key_file,
+        certified.signing_key.serialize_pem().as_bytes(),
+    )?;
     write_private_file(&tls.cert_file, certified.cert.pem().as_bytes())?;
     Ok(true)
 }
@@ -49,9 +56,18 @@ pub fn server_config(tls: &TlsConfig) -> Result<Arc<rustls::ServerConfig>> {
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
     let certs = CertificateDer::pem_file_iter(path)
         .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| anyhow!("the TLS certificate file {} cannot be used: {}", path.display(), pem_problem(&e)))?;
+        .map_err(|e| {
+            anyhow!(
+                "the TLS certificate file {} cannot be used: {}",
+                path.display(),
+                pem_problem(&e)
+            )
+        })?;
     if certs.is_empty() {
-        return Err(anyhow!("the TLS certificate file {} holds no certificate", path.display()));
+        return Err(anyhow!(
+            "the TLS certificate file {} holds no certificate",
+            path.display()
+        ));
     }
     Ok(certs)
 }
@@ -59,9 +75,12 @@ fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
 fn pem_problem(e: &rustls::pki_types::pem::Error) -> String {
     match e {
         rustls::pki_types::pem::Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
-            "the file does not exist (run `enamel init`, or set tls.cert_file and tls.key_file)".into()
+            "the file does not exist (run `enamel init`, or set tls.cert_file and tls.key_file)"
+                .into()
         }
-        rustls::pki_types::pem::Error::NoItemsFound => "no PEM item of the right kind was found".into(),
+        rustls::pki_types::pem::Error::NoItemsFound => {
+            "no PEM item of the right kind was found".into()
+        }
         _ => "it is not a valid PEM file".into(),
     }
 }

@@ -58,8 +58,17 @@ fn assert_plain_failure(out: &Output, expected: &[&str]) -> String {
     for word in expected {
         assert!(stderr.contains(word), "stderr lacks {word:?}: {stderr}");
     }
-    for bad in ["panicked", "backtrace", "RUST_BACKTRACE", "Error {", "sqlx::"] {
-        assert!(!stderr.contains(bad), "stderr is not plain ({bad}): {stderr}");
+    for bad in [
+        "panicked",
+        "backtrace",
+        "RUST_BACKTRACE",
+        "Error {",
+        "sqlx::",
+    ] {
+        assert!(
+            !stderr.contains(bad),
+            "stderr is not plain ({bad}): {stderr}"
+        );
     }
     assert!(stderr.lines().count() <= 3, "one plain message: {stderr}");
     stderr
@@ -67,17 +76,29 @@ fn assert_plain_failure(out: &Output, expected: &[&str]) -> String {
 
 /// Starts a long-running command and waits for the line with its URL.
 fn start(mut cmd: Command) -> (Child, String) {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(i) = line.find("https://") {
-                let _ = tx.send(line[i..].split_whitespace().next().unwrap_or("").to_string());
+                let _ = tx.send(
+                    line[i..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_string(),
+                );
             }
         }
     });
-    let url = rx.recv_timeout(Duration::from_secs(120)).expect("the server printed its URL");
+    let url = rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the server printed its URL");
     (child, url)
 }
 
@@ -122,13 +143,17 @@ async fn the_demo_serves_healthz_over_https_and_its_records_rotate() {
     let ready = client.get(format!("{url}/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     // Plain HTTP on the TLS port gets nothing useful.
-    let plain = reqwest::Client::new().get(url.replace("https://", "http://") + "/healthz").send().await;
+    let plain = reqwest::Client::new()
+        .get(url.replace("https://", "http://") + "/healthz")
+        .send()
+        .await;
     assert!(plain.map(|r| r.status() != 200).unwrap_or(true));
 
     let accounts_path = s.data.join("demo-accounts.json");
     #[cfg(unix)]
     assert_eq!(mode(&accounts_path), 0o600);
-    let accounts: serde_json::Value = serde_json::from_slice(&std::fs::read(&accounts_path).unwrap()).unwrap();
+    let accounts: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&accounts_path).unwrap()).unwrap();
     assert_eq!(accounts["url"], url.as_str());
     assert!(accounts["accounts"].is_array());
     #[cfg(unix)]
@@ -143,7 +168,10 @@ async fn the_demo_serves_healthz_over_https_and_its_records_rotate() {
     assert!(status.contains("300"), "{status}");
 
     let rotated = s.ok(&["keys", "rotate", "--quiet"]);
-    assert!(rotated.contains("300 records re-encrypted to version 2"), "{rotated}");
+    assert!(
+        rotated.contains("300 records re-encrypted to version 2"),
+        "{rotated}"
+    );
     let status = s.ok(&["keys", "status"]);
     assert!(status.contains("New records use key version 2"), "{status}");
     s.ok(&["keys", "retire", "--below", "2"]);
@@ -161,7 +189,11 @@ async fn a_bad_setting_is_named_in_a_plain_message() {
     let out = s.run(&["--config", config.to_str().unwrap(), "migrate"]);
     assert_plain_failure(&out, &["http.max_body_bytes"]);
 
-    let out = s.cmd(&["migrate"]).env("ENAMEL_DATABSE__URL", "sqlite://x").output().unwrap();
+    let out = s
+        .cmd(&["migrate"])
+        .env("ENAMEL_DATABSE__URL", "sqlite://x")
+        .output()
+        .unwrap();
     assert_plain_failure(&out, &["ENAMEL_DATABSE__URL"]);
 
     let missing = s.run(&["--config", "/nonexistent/enamel.toml", "migrate"]);
@@ -178,7 +210,11 @@ async fn a_missing_wrong_or_exposed_key_file_is_a_plain_error() {
     let other = site().await;
     other.ok(&["init", "--practice-name", "Other Synthetic Office"]);
     let saved = std::fs::read(&key_file).unwrap();
-    std::fs::write(&key_file, std::fs::read(other.data.join("keys").join("kek.json")).unwrap()).unwrap();
+    std::fs::write(
+        &key_file,
+        std::fs::read(other.data.join("keys").join("kek.json")).unwrap(),
+    )
+    .unwrap();
     let out = s.run(&["keys", "status"]);
     assert_plain_failure(&out, &["key-encryption key"]);
     std::fs::write(&key_file, &saved).unwrap();
@@ -205,7 +241,10 @@ async fn an_unreachable_database_is_a_plain_error_without_the_password() {
     let s = site().await;
     let out = s
         .cmd(&["migrate"])
-        .env("ENAMEL_DATABASE__URL", "postgres://enamel:hunter2secret@127.0.0.1:1/enamel")
+        .env(
+            "ENAMEL_DATABASE__URL",
+            "postgres://enamel:hunter2secret@127.0.0.1:1/enamel",
+        )
         .output()
         .unwrap();
     let stderr = assert_plain_failure(&out, &["cannot be reached", "127.0.0.1:1"]);
@@ -222,14 +261,12 @@ async fn serve_refuses_a_database_that_is_not_set_up() {
 
 /// Runs raw statements on the site's database, as an attacker with database access would.
 async fn tamper(s: &Site, statements: &[&str]) -> Result<(), String> {
-    let db = enamel_store::Db::connect(&s.t.url, &enamel_store::PoolSettings::default()).await.unwrap();
+    let db = enamel_store::Db::connect(&s.t.url, &enamel_store::PoolSettings::default())
+        .await
+        .unwrap();
     let mut result = Ok(());
     for sql in statements {
-        let r = match &db {
-            enamel_store::Db::Sqlite(pool) => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(pool).await.map(|_| ()),
-            enamel_store::Db::Postgres(pool) => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(pool).await.map(|_| ()),
-        };
-        if let Err(e) = r {
+        if let Err(e) = enamel_testkit::raw_sql(&db, sql).await {
             result = Err(e.to_string());
             break;
         }
@@ -248,7 +285,12 @@ async fn audit_verify_checkpoints_proves_and_names_the_first_bad_entry() {
     s.ok(&["init", "--practice-name", "Synthetic Smiles"]);
     s.ok(&["keys", "rotate", "--quiet"]);
     let witness = s.t.dir().join("witness");
-    let first = s.ok(&["audit", "checkpoint", "--witness-dir", witness.to_str().unwrap()]);
+    let first = s.ok(&[
+        "audit",
+        "checkpoint",
+        "--witness-dir",
+        witness.to_str().unwrap(),
+    ]);
     assert!(first.contains("— enamel-audit"), "{first}");
     let witnessed: Vec<_> = std::fs::read_dir(&witness).unwrap().collect();
     assert_eq!(witnessed.len(), 1);
@@ -259,7 +301,10 @@ async fn audit_verify_checkpoints_proves_and_names_the_first_bad_entry() {
     assert!(new_size > old_size);
 
     let report = s.ok(&["audit", "verify"]);
-    assert!(report.contains(&format!("The audit log is intact: {new_size} entries")), "{report}");
+    assert!(
+        report.contains(&format!("The audit log is intact: {new_size} entries")),
+        "{report}"
+    );
     assert!(report.contains("2 signed checkpoints verified"), "{report}");
 
     // An inclusion proof checks out with the public key alone, and fails for another entry.
@@ -268,8 +313,17 @@ async fn audit_verify_checkpoints_proves_and_names_the_first_bad_entry() {
     let proof_file = s.t.dir().join("inclusion.json");
     std::fs::write(&proof_file, proof_text).unwrap();
     let public = s.data.join("audit-public.txt");
-    let checked = s.ok(&["audit", "check-proof", proof_file.to_str().unwrap(), "--public-key", public.to_str().unwrap()]);
-    assert!(checked.contains("Entry #1 is in the signed audit log"), "{checked}");
+    let checked = s.ok(&[
+        "audit",
+        "check-proof",
+        proof_file.to_str().unwrap(),
+        "--public-key",
+        public.to_str().unwrap(),
+    ]);
+    assert!(
+        checked.contains("Entry #1 is in the signed audit log"),
+        "{checked}"
+    );
     let mut wrong: serde_json::Value = serde_json::from_str(proof_text).unwrap();
     wrong["seq"] = serde_json::json!(2);
     std::fs::write(&proof_file, wrong.to_string()).unwrap();
@@ -277,7 +331,12 @@ async fn audit_verify_checkpoints_proves_and_names_the_first_bad_entry() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 
     // A consistency proof between the two checkpoints, and a rewritten history refused.
-    let out = s.ok(&["audit", "verify", "--consistency", &format!("{old_size}:{new_size}")]);
+    let out = s.ok(&[
+        "audit",
+        "verify",
+        "--consistency",
+        &format!("{old_size}:{new_size}"),
+    ]);
     let proof_text = &out[out.find('{').unwrap()..];
     std::fs::write(&proof_file, proof_text).unwrap();
     s.ok(&["audit", "check-proof", proof_file.to_str().unwrap()]);
@@ -288,14 +347,29 @@ async fn audit_verify_checkpoints_proves_and_names_the_first_bad_entry() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 
     // The database refuses a plain change; an owner who drops the guard is caught by verify.
-    let refused = tamper(&s, &["UPDATE audit_events SET action = 'view' WHERE seq = 2"]).await;
-    assert!(refused.unwrap_err().contains("cannot be changed"), "the trigger refused the update");
+    let refused = tamper(
+        &s,
+        &["UPDATE audit_events SET action = 'view' WHERE seq = 2"],
+    )
+    .await;
+    assert!(
+        refused.unwrap_err().contains("cannot be changed"),
+        "the trigger refused the update"
+    );
     let drop_guard = if s.t.url.starts_with("postgres") {
         "DROP TRIGGER audit_events_refuse_change ON audit_events"
     } else {
         "DROP TRIGGER audit_events_refuse_update"
     };
-    tamper(&s, &[drop_guard, "UPDATE audit_events SET action = 'export' WHERE seq = 2"]).await.unwrap();
+    tamper(
+        &s,
+        &[
+            drop_guard,
+            "UPDATE audit_events SET action = 'export' WHERE seq = 2",
+        ],
+    )
+    .await
+    .unwrap();
     let out = s.run(&["audit", "verify"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);

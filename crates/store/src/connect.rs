@@ -89,7 +89,11 @@ impl Db {
                     } else {
                         Some(Duration::from_secs(600))
                     })
-                    .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(3600)) })
+                    .max_lifetime(if in_memory {
+                        None
+                    } else {
+                        Some(Duration::from_secs(3600))
+                    })
                     .acquire_timeout(Duration::from_secs(60))
                     .connect_with(options)
                     .await
@@ -97,9 +101,8 @@ impl Db {
                 Ok(Db::Sqlite(pool))
             }
             Engine::Postgres => {
-                let options = PgConnectOptions::from_str(url).map_err(|_| {
-                    StoreError::BadUrl(format!("{target} is not a PostgreSQL URL"))
-                })?;
+                let options = PgConnectOptions::from_str(url)
+                    .map_err(|_| StoreError::BadUrl(format!("{target} is not a PostgreSQL URL")))?;
                 let pool = PgPoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.connect_timeout.max(Duration::from_secs(30)))

@@ -15,7 +15,9 @@ pub enum StoreError {
     Conflict,
     #[error("a record with this identity already exists")]
     Duplicate,
-    #[error("the database schema is newer than this version of Enamel (it has migration {found}, this build knows up to {known})")]
+    #[error(
+        "the database schema is newer than this version of Enamel (it has migration {found}, this build knows up to {known})"
+    )]
     SchemaTooNew { found: i64, known: i64 },
     #[error("the stored data is not in the expected shape ({0})")]
     Corrupt(&'static str),

@@ -54,7 +54,11 @@ impl Tx {
         .execute(c)
         .await?
         .rows_affected());
-        if n == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
     }
 }
 

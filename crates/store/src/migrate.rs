@@ -91,13 +91,13 @@ impl Db {
                 let mut conn = pool.acquire().await?;
                 sqlx::query(CREATE_LEDGER).execute(&mut *conn).await?;
                 for m in MIGRATIONS {
-                    let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
-                    let done: i64 = sqlx::query(
-                        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-                    )
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get(0)?;
+                    let mut tx =
+                        sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+                    let done: i64 =
+                        sqlx::query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+                            .fetch_one(&mut *tx)
+                            .await?
+                            .try_get(0)?;
                     if done > known {
                         return Err(StoreError::SchemaTooNew { found: done, known });
                     }
@@ -158,9 +158,13 @@ impl Db {
             return Ok(());
         };
         let statements = [
-            format!("GRANT SELECT, INSERT, UPDATE, DELETE ON practices, practice_keys, patients TO {role}"),
+            format!(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON practices, practice_keys, patients TO {role}"
+            ),
             format!("GRANT SELECT, INSERT ON audit_events, audit_checkpoints TO {role}"),
-            format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_events, audit_checkpoints FROM {role}"),
+            format!(
+                "REVOKE UPDATE, DELETE, TRUNCATE ON audit_events, audit_checkpoints FROM {role}"
+            ),
             format!("GRANT SELECT, UPDATE ON audit_head TO {role}"),
             format!("GRANT SELECT ON schema_migrations TO {role}"),
         ];
@@ -170,4 +174,3 @@ impl Db {
         Ok(())
     }
 }
-

@@ -106,7 +106,11 @@ impl Tx {
         .execute(c)
         .await?
         .rows_affected());
-        if n == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
     }
 }
 

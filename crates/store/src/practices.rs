@@ -56,7 +56,11 @@ impl Tx {
         .execute(c)
         .await?
         .rows_affected());
-        if changed == 1 { Ok(()) } else { Err(StoreError::Conflict) }
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
     }
 
     /// Raises the oldest key version that may still be opened. Only moves forward.

@@ -20,8 +20,14 @@ fn the_two_migration_folders_mirror_each_other_and_the_runner() {
     let sqlite = sql_files(&root.join("sqlite"));
     let postgres = sql_files(&root.join("postgres"));
     assert_eq!(sqlite, postgres, "every migration needs both dialects");
-    let known: BTreeSet<String> = MIGRATIONS_SQLITE_NAMES.iter().map(|s| s.to_string()).collect();
-    assert_eq!(sqlite, known, "a migration file is not registered in migrate.rs");
+    let known: BTreeSet<String> = MIGRATIONS_SQLITE_NAMES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(
+        sqlite, known,
+        "a migration file is not registered in migrate.rs"
+    );
 }
 
 /// Every table and column of one dialect exists in the other (names only; types differ).
@@ -30,7 +36,8 @@ fn the_two_dialects_declare_the_same_tables_and_columns() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
     for name in MIGRATIONS_SQLITE_NAMES {
         let a = declared_columns(&std::fs::read_to_string(root.join("sqlite").join(name)).unwrap());
-        let b = declared_columns(&std::fs::read_to_string(root.join("postgres").join(name)).unwrap());
+        let b =
+            declared_columns(&std::fs::read_to_string(root.join("postgres").join(name)).unwrap());
         assert!(!a.is_empty());
         assert_eq!(a, b, "{name}");
     }

@@ -4,8 +4,8 @@
 
 use enamel_audit::{Entry, GENESIS_CHAIN, Hash};
 use enamel_store::{
-    AuditHead, AuditQuery, CheckpointRow, Db, PatientRow, PracticeRow, SEALED_TABLES, SealedRow, StoreError,
-    WrappedKeyRow,
+    AuditHead, AuditQuery, CheckpointRow, Db, PatientRow, PracticeRow, SEALED_TABLES, SealedRow,
+    StoreError, WrappedKeyRow,
 };
 use enamel_testkit::fresh_db;
 
@@ -47,9 +47,13 @@ async fn two_practices(db: &Db) {
     let mut tx = db.begin().await.unwrap();
     tx.insert_practice(&practice("pa")).await.unwrap();
     tx.insert_practice(&practice("pb")).await.unwrap();
-    tx.insert_patients(&[patient("pa", "p1", 7), patient("pa", "p2", 8), patient("pb", "p3", 7)])
-        .await
-        .unwrap();
+    tx.insert_patients(&[
+        patient("pa", "p1", 7),
+        patient("pa", "p2", 8),
+        patient("pb", "p3", 7),
+    ])
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -74,32 +78,58 @@ async fn no_query_reads_another_practices_rows() {
     two_practices(&db).await;
 
     // By id: p3 belongs to pb.
-    assert!(matches!(db.patient("pa", "p3").await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        db.patient("pa", "p3").await,
+        Err(StoreError::NotFound)
+    ));
     assert_eq!(db.patient("pb", "p3").await.unwrap().practice_id, "pb");
     // By blind index: token 7 exists in both practices.
-    let found = db.patients_by_family_name("pa", &[7; 32], 10).await.unwrap();
-    assert_eq!(found.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["p1"]);
+    let found = db
+        .patients_by_family_name("pa", &[7; 32], 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        found.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+        ["p1"]
+    );
     assert_eq!(db.count_patients("pa").await.unwrap(), 2);
     assert_eq!(db.count_patients("pb").await.unwrap(), 1);
     // Key-version counts and the rotation sweep stay inside the practice.
     let counts = db.key_version_counts("pb").await.unwrap();
     assert_eq!(counts.iter().map(|c| c.rows).sum::<i64>(), 1);
-    let rows = db.sealed_rows_below(&SEALED_TABLES[0], "pb", 2, "", 100).await.unwrap();
-    assert_eq!(rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["p3"]);
+    let rows = db
+        .sealed_rows_below(&SEALED_TABLES[0], "pb", 2, "", 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["p3"]
+    );
 
     // Writes aimed at another practice's row change nothing.
     let mut tx = db.begin().await.unwrap();
     let mut hijack = patient("pa", "p3", 9);
     hijack.row_version = 2;
-    assert!(matches!(tx.update_patient(&hijack, 1).await, Err(StoreError::Conflict)));
+    assert!(matches!(
+        tx.update_patient(&hijack, 1).await,
+        Err(StoreError::Conflict)
+    ));
     let moved = SealedRow {
         id: "p3".into(),
         key_version: 2,
         values: vec![Some(vec![0]), Some(vec![0]), Some(vec![0])],
     };
-    assert_eq!(tx.reseal_rows(&SEALED_TABLES[0], "pa", &[(moved, 1)]).await.unwrap(), 0);
+    assert_eq!(
+        tx.reseal_rows(&SEALED_TABLES[0], "pa", &[(moved, 1)])
+            .await
+            .unwrap(),
+        0
+    );
     tx.commit().await.unwrap();
-    assert_eq!(db.patient("pb", "p3").await.unwrap(), patient("pb", "p3", 7));
+    assert_eq!(
+        db.patient("pb", "p3").await.unwrap(),
+        patient("pb", "p3", 7)
+    );
 
     // Keys too.
     let mut tx = db.begin().await.unwrap();
@@ -130,7 +160,10 @@ async fn a_stale_row_version_is_a_conflict_and_leaves_the_row_unchanged() {
     let mut tx = db.begin().await.unwrap();
     let mut stale = patient("pa", "p1", 43);
     stale.row_version = 2;
-    assert!(matches!(tx.update_patient(&stale, 1).await, Err(StoreError::Conflict)));
+    assert!(matches!(
+        tx.update_patient(&stale, 1).await,
+        Err(StoreError::Conflict)
+    ));
     tx.rollback().await.unwrap();
     assert_eq!(db.patient("pa", "p1").await.unwrap(), next);
 }
@@ -141,7 +174,10 @@ async fn the_active_key_version_only_moves_forward() {
     two_practices(&db).await;
     let mut tx = db.begin().await.unwrap();
     tx.set_active_key_version("pa", 2).await.unwrap();
-    assert!(matches!(tx.set_active_key_version("pa", 2).await, Err(StoreError::Conflict)));
+    assert!(matches!(
+        tx.set_active_key_version("pa", 2).await,
+        Err(StoreError::Conflict)
+    ));
     tx.commit().await.unwrap();
     assert_eq!(db.practice("pa").await.unwrap().active_key_version, 2);
     assert_eq!(db.practice("pb").await.unwrap().active_key_version, 1);
@@ -222,19 +258,7 @@ async fn audit_rows_round_trip_and_filter() {
     assert_eq!(db.checkpoints().await.unwrap().len(), 1);
 }
 
-/// Runs one statement directly, as someone with database access would.
-async fn raw(db: &Db, sql: &str) -> Result<u64, sqlx::Error> {
-    match db {
-        Db::Sqlite(pool) => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()),
-        Db::Postgres(pool) => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()),
-    }
-}
+use enamel_testkit::raw_sql as raw;
 
 #[tokio::test]
 async fn the_database_refuses_to_change_or_delete_audit_rows() {
@@ -251,7 +275,8 @@ async fn the_database_refuses_to_change_or_delete_audit_rows() {
     ] {
         let err = raw(&db, sql).await.expect_err(sql);
         assert!(
-            err.to_string().contains("audit records cannot be changed or deleted"),
+            err.to_string()
+                .contains("audit records cannot be changed or deleted"),
             "{sql}: {err}"
         );
     }
@@ -260,7 +285,10 @@ async fn the_database_refuses_to_change_or_delete_audit_rows() {
         assert!(raw(&db, "TRUNCATE audit_checkpoints").await.is_err());
     }
     let rows = db.audit_rows_from(0, 10).await.unwrap();
-    assert_eq!(rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>(), (0..3).map(entry).collect::<Vec<_>>());
+    assert_eq!(
+        rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
+        (0..3).map(entry).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test]
@@ -270,19 +298,42 @@ async fn the_application_role_cannot_change_the_audit_log_even_without_triggers(
     two_practices(&db).await;
     append_three(&db).await;
     let role = format!("enamel_app_{}", uuid::Uuid::new_v4().simple());
-    raw(&db, &format!("CREATE ROLE {role} NOLOGIN")).await.unwrap();
+    raw(&db, &format!("CREATE ROLE {role} NOLOGIN"))
+        .await
+        .unwrap();
     db.grant_app_role(&role).await.unwrap();
-    raw(&db, "DROP TRIGGER audit_events_refuse_change ON audit_events").await.unwrap();
-    let attempt = format!(
-        "BEGIN; SET LOCAL ROLE {role}; UPDATE audit_events SET action = 'x' WHERE seq = 1; COMMIT;"
-    );
-    let err = raw(&db, &attempt).await.expect_err("the role must not update");
+    raw(
+        &db,
+        "DROP TRIGGER audit_events_refuse_change ON audit_events",
+    )
+    .await
+    .unwrap();
+    // One query string runs as one implicit transaction: SET LOCAL ends with it, and a failure
+    // rolls it back, so the pooled connection comes back clean.
+    let attempt =
+        format!("SET LOCAL ROLE {role}; UPDATE audit_events SET action = 'x' WHERE seq = 1;");
+    let err = raw(&db, &attempt)
+        .await
+        .expect_err("the role must not update");
     assert!(err.to_string().contains("permission denied"), "{err}");
-    let _ = raw(&db, "ROLLBACK").await;
-    let read = format!("BEGIN; SET LOCAL ROLE {role}; SELECT seq FROM audit_events; INSERT INTO audit_head (id, size, chain, frontier) SELECT 2, 0, chain, frontier FROM audit_head WHERE false; COMMIT;");
+    // What the server does: read, lock the head, append, sign.
+    let read = format!(
+        "SET LOCAL ROLE {role}; SELECT seq FROM audit_events; \
+         UPDATE audit_head SET size = size WHERE id = 1; \
+         INSERT INTO audit_events (seq, time_ms, action, outcome, app_version, access_method, chain) \
+         VALUES (3, 1, 'view', 'allowed', 'test', 'cli', '\\x00'::bytea); \
+         INSERT INTO audit_checkpoints (size, key_id, origin, root, time_ms, signature) \
+         VALUES (4, 'k2', 'o', '\\x00'::bytea, 1, '\\x00'::bytea);"
+    );
     raw(&db, &read).await.unwrap();
-    raw(&db, &format!("DROP OWNED BY {role}; DROP ROLE {role}")).await.unwrap();
-    assert!(db.grant_app_role("bad name; DROP TABLE patients").await.is_err());
+    raw(&db, &format!("DROP OWNED BY {role}; DROP ROLE {role}"))
+        .await
+        .unwrap();
+    assert!(
+        db.grant_app_role("bad name; DROP TABLE patients")
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -301,10 +352,22 @@ async fn resealing_writes_only_rows_still_at_the_version_read() {
         .unwrap();
     assert_eq!(written, 2);
     // Read at version 1 again: the rows moved on, nothing is written.
-    assert_eq!(tx.reseal_rows(&SEALED_TABLES[0], "pa", &[(row("p1"), 1)]).await.unwrap(), 0);
+    assert_eq!(
+        tx.reseal_rows(&SEALED_TABLES[0], "pa", &[(row("p1"), 1)])
+            .await
+            .unwrap(),
+        0
+    );
     tx.commit().await.unwrap();
     let p1 = db.patient("pa", "p1").await.unwrap();
-    assert_eq!((p1.key_version, p1.family_name, p1.birth_date), (2, vec![9, 1], vec![9, 3]));
-    assert_eq!(p1.family_name_bidx, vec![7; 32], "blind indexes are not touched");
+    assert_eq!(
+        (p1.key_version, p1.family_name, p1.birth_date),
+        (2, vec![9, 1], vec![9, 3])
+    );
+    assert_eq!(
+        p1.family_name_bidx,
+        vec![7; 32],
+        "blind indexes are not touched"
+    );
     assert_eq!(db.patient("pb", "p3").await.unwrap().key_version, 1);
 }

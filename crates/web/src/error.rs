@@ -44,19 +44,31 @@ impl ErrorBody {
             StatusCode::UNAUTHORIZED => ("unauthenticated", "Please sign in."),
             StatusCode::FORBIDDEN => ("forbidden", "You do not have permission to do this."),
             StatusCode::NOT_FOUND => ("not_found", "There is nothing at this address."),
-            StatusCode::METHOD_NOT_ALLOWED => {
-                ("method_not_allowed", "This address does not accept that kind of request.")
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "method_not_allowed",
+                "This address does not accept that kind of request.",
+            ),
+            StatusCode::REQUEST_TIMEOUT => {
+                ("timeout", "The request took too long and was stopped.")
             }
-            StatusCode::REQUEST_TIMEOUT => ("timeout", "The request took too long and was stopped."),
             StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "The request is larger than allowed."),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                ("unsupported_media_type", "Send the request body as application/json.")
-            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "unsupported_media_type",
+                "Send the request body as application/json.",
+            ),
             StatusCode::UNPROCESSABLE_ENTITY => ("invalid", "Some fields need attention."),
-            StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "Too many requests; wait a moment and try again."),
-            StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "The service is not available right now."),
+            StatusCode::TOO_MANY_REQUESTS => (
+                "rate_limited",
+                "Too many requests; wait a moment and try again.",
+            ),
+            StatusCode::SERVICE_UNAVAILABLE => {
+                ("unavailable", "The service is not available right now.")
+            }
             s if s.is_client_error() => ("bad_request", "The request could not be completed."),
-            _ => ("internal", "Something went wrong on our side. Please try again."),
+            _ => (
+                "internal",
+                "Something went wrong on our side. Please try again.",
+            ),
         };
         ErrorBody::new(code, message)
     }
@@ -75,14 +87,28 @@ impl From<AppError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = match self.0 {
-            AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, ErrorBody::for_status(StatusCode::UNAUTHORIZED)),
-            AppError::Forbidden => (StatusCode::FORBIDDEN, ErrorBody::for_status(StatusCode::FORBIDDEN)),
-            AppError::NotFound => (StatusCode::NOT_FOUND, ErrorBody::new("not_found", "The record was not found.")),
+            AppError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                ErrorBody::for_status(StatusCode::UNAUTHORIZED),
+            ),
+            AppError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                ErrorBody::for_status(StatusCode::FORBIDDEN),
+            ),
+            AppError::NotFound => (
+                StatusCode::NOT_FOUND,
+                ErrorBody::new("not_found", "The record was not found."),
+            ),
             AppError::Conflict => (
                 StatusCode::CONFLICT,
-                ErrorBody::new("conflict", "The record was changed by someone else; reload it and try again."),
+                ErrorBody::new(
+                    "conflict",
+                    "The record was changed by someone else; reload it and try again.",
+                ),
             ),
-            AppError::Refused(message) => (StatusCode::CONFLICT, ErrorBody::new("refused", message)),
+            AppError::Refused(message) => {
+                (StatusCode::CONFLICT, ErrorBody::new("refused", message))
+            }
             AppError::Invalid(problems) => {
                 let mut body = ErrorBody::for_status(StatusCode::UNPROCESSABLE_ENTITY);
                 body.fields = problems
@@ -107,11 +133,17 @@ impl IntoResponse for ApiError {
             }
             AppError::Unavailable(why) => {
                 tracing::warn!(reason = %why, "service unavailable");
-                (StatusCode::SERVICE_UNAVAILABLE, ErrorBody::for_status(StatusCode::SERVICE_UNAVAILABLE))
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorBody::for_status(StatusCode::SERVICE_UNAVAILABLE),
+                )
             }
             AppError::Internal(detail) => {
                 tracing::error!(detail = %detail, "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, ErrorBody::for_status(StatusCode::INTERNAL_SERVER_ERROR))
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorBody::for_status(StatusCode::INTERNAL_SERVER_ERROR),
+                )
             }
         };
         (status, Json(body)).into_response()
@@ -119,7 +151,11 @@ impl IntoResponse for ApiError {
 }
 
 pub(crate) async fn not_found(_uri: Uri) -> Response {
-    (StatusCode::NOT_FOUND, Json(ErrorBody::for_status(StatusCode::NOT_FOUND))).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        Json(ErrorBody::for_status(StatusCode::NOT_FOUND)),
+    )
+        .into_response()
 }
 
 pub(crate) async fn method_not_allowed() -> Response {

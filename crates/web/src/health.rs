@@ -22,7 +22,10 @@ pub(crate) async fn readyz(State(app): State<App>) -> Response {
             tracing::warn!(reason = %e, "not ready");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(ErrorBody::new("not_ready", "The service is starting or cannot reach its database.")),
+                Json(ErrorBody::new(
+                    "not_ready",
+                    "The service is starting or cannot reach its database.",
+                )),
             )
                 .into_response()
         }

@@ -48,7 +48,10 @@ pub fn router(app: App, settings: &WebSettings) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(app);
-    middleware::secure(routes.layer(DefaultBodyLimit::max(settings.max_body_bytes)), settings)
+    middleware::secure(
+        routes.layer(DefaultBodyLimit::max(settings.max_body_bytes)),
+        settings,
+    )
 }
 
 #[cfg(test)]

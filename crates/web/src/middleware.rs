@@ -39,18 +39,28 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
 
 pub(crate) fn secure(routes: Router, settings: &WebSettings) -> Router {
     let hsts = (settings.hsts_max_age_secs > 0)
-        .then(|| HeaderValue::from_str(&format!("max-age={}; includeSubDomains", settings.hsts_max_age_secs)))
+        .then(|| {
+            HeaderValue::from_str(&format!(
+                "max-age={}; includeSubDomains",
+                settings.hsts_max_age_secs
+            ))
+        })
         .and_then(Result::ok);
     // `Router::layer` wraps what came before, so the last layer added is the outermost.
     routes
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            settings.request_timeout,
+        ))
         .layer(CatchPanicLayer::custom(|_panic| {
             tracing::error!("a request handler panicked");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }))
         .layer(mw::from_fn(json_errors))
-        .layer(mw::from_fn(move |req, next| security_headers(hsts.clone(), req, next)))
+        .layer(mw::from_fn(move |req, next| {
+            security_headers(hsts.clone(), req, next)
+        }))
         .layer(mw::from_fn(request_span))
 }
 
@@ -84,8 +94,14 @@ async fn security_headers(hsts: Option<HeaderValue>, req: Request<Body>, next: N
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::CACHE_CONTROL, "no-store"),
-        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
-        (HeaderName::from_static("cross-origin-resource-policy"), "same-origin"),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+        (
+            HeaderName::from_static("cross-origin-resource-policy"),
+            "same-origin",
+        ),
         (
             HeaderName::from_static("permissions-policy"),
             "camera=(), microphone=(), geolocation=(), payment=()",

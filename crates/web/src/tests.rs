@@ -27,8 +27,15 @@ async fn call(app: &App, request: Request<Body>) -> (Response<Body>, serde_json:
     call_with(app, &WebSettings::default(), request).await
 }
 
-async fn call_with(app: &App, settings: &WebSettings, request: Request<Body>) -> (Response<Body>, serde_json::Value) {
-    let response = router(app.clone(), settings).oneshot(request).await.unwrap();
+async fn call_with(
+    app: &App,
+    settings: &WebSettings,
+    request: Request<Body>,
+) -> (Response<Body>, serde_json::Value) {
+    let response = router(app.clone(), settings)
+        .oneshot(request)
+        .await
+        .unwrap();
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
     let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
@@ -42,13 +49,21 @@ fn get(path: &str) -> Request<Body> {
 fn assert_security_headers(response: &Response<Body>) {
     let h = response.headers();
     let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
-    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     assert_eq!(h[header::CACHE_CONTROL], "no-store");
     assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     assert_eq!(h[header::REFERRER_POLICY], "no-referrer");
     assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");
-    assert!(h[header::STRICT_TRANSPORT_SECURITY].to_str().unwrap().starts_with("max-age=63072000"));
+    assert!(
+        h[header::STRICT_TRANSPORT_SECURITY]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=63072000")
+    );
     assert_eq!(h["x-request-id"].len(), 32);
 }
 
@@ -81,10 +96,17 @@ async fn unknown_paths_and_methods_get_json_errors_with_the_request_id() {
     let (response, body) = call(&app, get("/nothing/here?name=Molar")).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(body["code"], "not_found");
-    assert_eq!(body["request_id"], response.headers()["x-request-id"].to_str().unwrap());
+    assert_eq!(
+        body["request_id"],
+        response.headers()["x-request-id"].to_str().unwrap()
+    );
     assert_security_headers(&response);
 
-    let (response, body) = call(&app, Request::delete("/healthz").body(Body::empty()).unwrap()).await;
+    let (response, body) = call(
+        &app,
+        Request::delete("/healthz").body(Body::empty()).unwrap(),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(body["code"], "method_not_allowed");
     assert_security_headers(&response);
@@ -116,27 +138,42 @@ async fn hsts_can_be_left_out_only_by_setting_it_to_zero() {
         ..WebSettings::default()
     };
     let (response, _) = call_with(&app, &settings, get("/healthz")).await;
-    assert!(!response.headers().contains_key(header::STRICT_TRANSPORT_SECURITY));
+    assert!(
+        !response
+            .headers()
+            .contains_key(header::STRICT_TRANSPORT_SECURITY)
+    );
 }
 
 async fn body_of(error: AppError) -> (StatusCode, String) {
     let response = axum::response::IntoResponse::into_response(ApiError(error));
     let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+        .await
+        .unwrap();
     (status, String::from_utf8(bytes.to_vec()).unwrap())
 }
 
 #[tokio::test]
 async fn application_errors_map_to_statuses_without_leaking_details() {
-    let (status, body) = body_of(AppError::Internal("SELECT secret FROM patients; Molar".into())).await;
+    let (status, body) = body_of(AppError::Internal(
+        "SELECT secret FROM patients; Molar".into(),
+    ))
+    .await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(!body.contains("Molar") && !body.contains("SELECT"), "{body}");
+    assert!(
+        !body.contains("Molar") && !body.contains("SELECT"),
+        "{body}"
+    );
     let (status, body) = body_of(AppError::Unavailable("db at 10.0.0.5 refused".into())).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(!body.contains("10.0.0.5"), "{body}");
     assert_eq!(body_of(AppError::NotFound).await.0, StatusCode::NOT_FOUND);
     assert_eq!(body_of(AppError::Forbidden).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(body_of(AppError::Unauthenticated).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        body_of(AppError::Unauthenticated).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(body_of(AppError::Conflict).await.0, StatusCode::CONFLICT);
     let (status, body) = body_of(AppError::Invalid(vec![enamel_domain::FieldProblem {
         field: "birth_date",

@@ -27,26 +27,25 @@ pub async fn fixture() -> Fixture {
     t.db.migrate(1).await.unwrap();
     let app = App::new(t.db.clone(), provider(7), Arc::new(SystemClock));
     let practice = app
-        .create_practice(&NewPractice { display_name: "Synthetic Smiles".into() }, RequestOrigin::cli())
+        .create_practice(
+            &NewPractice {
+                display_name: "Synthetic Smiles".into(),
+            },
+            RequestOrigin::cli(),
+        )
         .await
         .unwrap();
-    let access = Access::system_bypassing_policy(practice, SystemReason::Import, RequestOrigin::cli());
-    Fixture { t, app, practice, access }
-}
-
-/// Runs one statement directly, as someone with database access would.
-pub async fn raw(db: &Db, sql: &str) -> Result<u64, sqlx::Error> {
-    match db {
-        Db::Sqlite(pool) => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()),
-        Db::Postgres(pool) => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()),
+    let access =
+        Access::system_bypassing_policy(practice, SystemReason::Import, RequestOrigin::cli());
+    Fixture {
+        t,
+        app,
+        practice,
+        access,
     }
 }
+
+pub use enamel_testkit::raw_sql as raw;
 
 /// Removes the database's refusal to change audit rows: what an attacker with owner access
 /// could do before tampering.
@@ -54,11 +53,18 @@ pub async fn drop_audit_triggers(db: &Db) {
     match db {
         Db::Sqlite(_) => {
             for t in ["audit_events_refuse_update", "audit_events_refuse_delete"] {
-                raw(db, &format!("DROP TRIGGER IF EXISTS {t}")).await.unwrap();
+                raw(db, &format!("DROP TRIGGER IF EXISTS {t}"))
+                    .await
+                    .unwrap();
             }
         }
         Db::Postgres(_) => {
-            raw(db, "DROP TRIGGER audit_events_refuse_change ON audit_events").await.unwrap();
+            raw(
+                db,
+                "DROP TRIGGER audit_events_refuse_change ON audit_events",
+            )
+            .await
+            .unwrap();
         }
     }
 }
