@@ -81,10 +81,10 @@ CREATE TABLE audit_checkpoints (
 );
 
 CREATE TRIGGER audit_events_refuse_update BEFORE UPDATE ON audit_events
-BEGIN SELECT RAISE(ABORT, 'audit entries cannot be changed'); END;
+BEGIN SELECT RAISE(ABORT, 'audit records cannot be changed or deleted (UPDATE on audit_events)'); END;
 CREATE TRIGGER audit_events_refuse_delete BEFORE DELETE ON audit_events
-BEGIN SELECT RAISE(ABORT, 'audit entries cannot be deleted'); END;
+BEGIN SELECT RAISE(ABORT, 'audit records cannot be changed or deleted (DELETE on audit_events)'); END;
 CREATE TRIGGER audit_checkpoints_refuse_update BEFORE UPDATE ON audit_checkpoints
-BEGIN SELECT RAISE(ABORT, 'audit checkpoints cannot be changed'); END;
+BEGIN SELECT RAISE(ABORT, 'audit records cannot be changed or deleted (UPDATE on audit_checkpoints)'); END;
 CREATE TRIGGER audit_checkpoints_refuse_delete BEFORE DELETE ON audit_checkpoints
-BEGIN SELECT RAISE(ABORT, 'audit checkpoints cannot be deleted'); END;
+BEGIN SELECT RAISE(ABORT, 'audit records cannot be changed or deleted (DELETE on audit_checkpoints)'); END;
