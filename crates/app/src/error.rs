@@ -10,6 +10,22 @@ pub enum AppError {
     Unauthenticated,
     #[error("you do not have permission to do this")]
     Forbidden,
+    /// Wrong password, unknown user or disabled account: one answer for all three.
+    #[error("the username or password is not right")]
+    SignInFailed,
+    #[error("the code is not right")]
+    SecondFactorFailed,
+    /// The change needs a fresh second factor first.
+    #[error("confirm it is you with a code from your authenticator app")]
+    StepUpRequired,
+    #[error("too many attempts; try again later")]
+    TooManyAttempts { retry_after_secs: u64 },
+    /// The server is saturated with expensive work (password hashing); come back shortly.
+    #[error("the server is busy; try again shortly")]
+    Busy { retry_after_secs: u64 },
+    /// A reset or setup link that is unknown, used or expired.
+    #[error("this link is no longer valid")]
+    LinkInvalid,
     #[error("the record was not found")]
     NotFound,
     #[error("the record was changed by someone else; reload it and try again")]

@@ -9,6 +9,8 @@
 
 mod access;
 mod audit_log;
+mod audit_view;
+pub mod auth;
 mod clock;
 mod error;
 mod keyring;
@@ -18,11 +20,13 @@ mod rotation;
 
 use std::sync::Arc;
 
-pub use access::{Access, RequestOrigin, SystemReason};
+pub use access::{Access, Actor, RequestOrigin, SessionKind, SystemReason};
 pub use audit_log::{
     AuditDraft, AuditWriter, CheckpointOutcome, VerifyOutcome, checkpoint_audit_log,
     verify_audit_log,
 };
+pub use audit_view::{AuditFilter, AuditPage, MAX_AUDIT_EXPORT, MAX_AUDIT_PAGE};
+pub use auth::AuthSettings;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::AppError;
 pub use keyring::KeyRing;
@@ -47,25 +51,54 @@ struct Inner {
     keys: KeyRing,
     audit: AuditWriter,
     clock: Arc<dyn Clock>,
+    auth: AuthSettings,
+    passwords: auth::PasswordPool,
+    policies: auth::PolicyCache,
 }
 
 impl App {
-    /// Wires the parts together and starts the audit group-commit task (needs a Tokio runtime).
+    /// Wires the parts together with default sign-in settings and starts the audit
+    /// group-commit task (needs a Tokio runtime).
     pub fn new(
         db: Db,
         provider: Arc<dyn enamel_crypto::KeyProvider>,
         clock: Arc<dyn Clock>,
     ) -> App {
+        App::with_settings(db, provider, clock, AuthSettings::default())
+    }
+
+    pub fn with_settings(
+        db: Db,
+        provider: Arc<dyn enamel_crypto::KeyProvider>,
+        clock: Arc<dyn Clock>,
+        auth: AuthSettings,
+    ) -> App {
         let audit = AuditWriter::start(db.clone(), clock.clone());
         let keys = KeyRing::new(db.clone(), provider);
+        let passwords = auth::PasswordPool::new(auth.hashing_permits, auth.hashing_queue_wait);
         App {
             inner: Arc::new(Inner {
                 db,
                 keys,
                 audit,
                 clock,
+                auth,
+                passwords,
+                policies: auth::PolicyCache::default(),
             }),
         }
+    }
+
+    pub fn auth_settings(&self) -> &AuthSettings {
+        &self.inner.auth
+    }
+
+    pub(crate) fn password_pool(&self) -> &auth::PasswordPool {
+        &self.inner.passwords
+    }
+
+    pub(crate) fn policy_cache(&self) -> &auth::PolicyCache {
+        &self.inner.policies
     }
 
     pub fn db(&self) -> &Db {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use enamel_crypto::{CryptoError, PracticeKeys};
-use enamel_domain::{AuditAction, Outcome, Patient, PatientDraft, PatientId};
+use enamel_domain::{Action, AuditAction, Category, Outcome, Patient, PatientDraft, PatientId};
 use enamel_store::{PatientRow, StoreError};
 use time::macros::format_description;
 use zeroize::Zeroizing;
@@ -123,6 +123,7 @@ impl App {
         access: &Access,
         drafts: &[PatientDraft],
     ) -> Result<Vec<PatientId>, AppError> {
+        access.ensure(Category::Demographics, Action::Create, None)?;
         let today = self.clock().today();
         let now = self.clock().now_ms();
         let keys = self.keys_for(access).await?;
@@ -171,6 +172,7 @@ impl App {
         draft: &PatientDraft,
         expected_version: i64,
     ) -> Result<i64, AppError> {
+        access.ensure(Category::Demographics, Action::Edit, Some(id))?;
         let patient = draft
             .validate(id, self.clock().today())
             .map_err(AppError::Invalid)?;
@@ -204,6 +206,7 @@ impl App {
         access: &Access,
         id: PatientId,
     ) -> Result<PatientView, AppError> {
+        access.ensure(Category::Demographics, Action::View, Some(id))?;
         let entry = access
             .audit(AuditAction::View, Outcome::Allowed)
             .about(RECORD_TYPE, id)
@@ -236,6 +239,7 @@ impl App {
         family_name: &str,
         limit: i64,
     ) -> Result<Vec<PatientView>, AppError> {
+        access.ensure(Category::Demographics, Action::View, None)?;
         let keys = self.keys_for(access).await?;
         let token = keys.index().exact(FAMILY_NAME_INDEX, family_name);
         let rows = self

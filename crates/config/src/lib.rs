@@ -63,6 +63,31 @@ pub struct Config {
     pub audit: AuditConfig,
     pub log: LogConfig,
     pub http: HttpConfig,
+    pub sessions: SessionsConfig,
+    pub sign_in: SignInConfig,
+    pub access: AccessConfig,
+}
+
+/// Server-wide session defaults; a practice may choose its own within HIPAA-minded limits.
+#[derive(Debug, Clone)]
+pub struct SessionsConfig {
+    pub idle_timeout_secs: u64,
+    pub absolute_lifetime_secs: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SignInConfig {
+    pub lock_after_failures: u32,
+    pub lock_minutes: u64,
+    /// Hold back answers after repeated failures (switch off only for tests).
+    pub slow_down: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccessConfig {
+    /// "role_a+role_b" pairs that one person may not hold together.
+    pub exclusive_roles: Vec<String>,
+    pub emergency_minutes: u64,
 }
 
 #[derive(Clone)]
@@ -131,6 +156,8 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     pub request_timeout_secs: u64,
     pub hsts_max_age_secs: u64,
+    pub api_requests_per_sec: u32,
+    pub api_token_requests_per_sec: u32,
 }
 
 /// Values given on the command line; they win over the file and the environment.

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use crate::{
-    AuditConfig, Config, ConfigError, DatabaseConfig, HttpConfig, KeyProviderKind, KeysConfig,
-    LogConfig, LogFormat, Overrides, TlsConfig,
+    AccessConfig, AuditConfig, Config, ConfigError, DatabaseConfig, HttpConfig, KeyProviderKind,
+    KeysConfig, LogConfig, LogFormat, Overrides, SessionsConfig, SignInConfig, TlsConfig,
 };
 
 /// Every setting path, for turning `ENAMEL_A__B` into `a.b` and refusing unknown names.
@@ -34,6 +34,15 @@ pub(crate) const KNOWN: &[&str] = &[
     "http.max_body_bytes",
     "http.request_timeout_secs",
     "http.hsts_max_age_secs",
+    "http.api_requests_per_sec",
+    "http.api_token_requests_per_sec",
+    "sessions.idle_timeout_secs",
+    "sessions.absolute_lifetime_secs",
+    "sign_in.lock_after_failures",
+    "sign_in.lock_minutes",
+    "sign_in.slow_down",
+    "access.exclusive_roles",
+    "access.emergency_minutes",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -53,6 +62,34 @@ pub(crate) struct RawConfig {
     log: RawLog,
     #[serde(default)]
     http: RawHttp,
+    #[serde(default)]
+    sessions: RawSessions,
+    #[serde(default)]
+    sign_in: RawSignIn,
+    #[serde(default)]
+    access: RawAccess,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSessions {
+    idle_timeout_secs: Option<u64>,
+    absolute_lifetime_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSignIn {
+    lock_after_failures: Option<u32>,
+    lock_minutes: Option<u64>,
+    slow_down: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccess {
+    exclusive_roles: Option<String>,
+    emergency_minutes: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -102,6 +139,8 @@ struct RawHttp {
     max_body_bytes: Option<usize>,
     request_timeout_secs: Option<u64>,
     hsts_max_age_secs: Option<u64>,
+    api_requests_per_sec: Option<u32>,
+    api_token_requests_per_sec: Option<u32>,
 }
 
 /// Sets `path` in `table` from an environment string: a TOML scalar if it reads as one
@@ -300,7 +339,83 @@ impl RawConfig {
             ));
         }
 
+        let in_range = |setting: &str, value: u64, range: std::ops::RangeInclusive<u64>| {
+            if range.contains(&value) {
+                Ok(value)
+            } else {
+                Err(invalid(
+                    setting,
+                    format!("must be between {} and {}", range.start(), range.end()),
+                ))
+            }
+        };
+        let sessions = SessionsConfig {
+            idle_timeout_secs: in_range(
+                "sessions.idle_timeout_secs",
+                self.sessions.idle_timeout_secs.unwrap_or(900),
+                1..=3600,
+            )?,
+            absolute_lifetime_secs: in_range(
+                "sessions.absolute_lifetime_secs",
+                self.sessions.absolute_lifetime_secs.unwrap_or(43_200),
+                60..=86_400,
+            )?,
+        };
+        let sign_in = SignInConfig {
+            lock_after_failures: u32::try_from(in_range(
+                "sign_in.lock_after_failures",
+                u64::from(self.sign_in.lock_after_failures.unwrap_or(10)),
+                3..=100,
+            )?)
+            .unwrap_or(10),
+            lock_minutes: in_range(
+                "sign_in.lock_minutes",
+                self.sign_in.lock_minutes.unwrap_or(15),
+                1..=1440,
+            )?,
+            slow_down: self.sign_in.slow_down.unwrap_or(true),
+        };
+        let exclusive_roles: Vec<String> = self
+            .access
+            .exclusive_roles
+            .unwrap_or_else(|| {
+                "practice_administrator+compliance_officer, billing+compliance_officer".into()
+            })
+            .split(',')
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect();
+        if exclusive_roles.iter().any(|p| p.split('+').count() != 2) {
+            return Err(invalid(
+                "access.exclusive_roles",
+                "must be pairs such as \"billing+compliance_officer\", separated by commas",
+            ));
+        }
+        let access = AccessConfig {
+            exclusive_roles,
+            emergency_minutes: in_range(
+                "access.emergency_minutes",
+                self.access.emergency_minutes.unwrap_or(60),
+                5..=480,
+            )?,
+        };
+        let api_requests_per_sec = u32::try_from(in_range(
+            "http.api_requests_per_sec",
+            u64::from(self.http.api_requests_per_sec.unwrap_or(50)),
+            1..=100_000,
+        )?)
+        .unwrap_or(50);
+        let api_token_requests_per_sec = u32::try_from(in_range(
+            "http.api_token_requests_per_sec",
+            u64::from(self.http.api_token_requests_per_sec.unwrap_or(20)),
+            1..=100_000,
+        )?)
+        .unwrap_or(20);
+
         Ok(Config {
+            sessions,
+            sign_in,
+            access,
             listen,
             database: DatabaseConfig {
                 url,
@@ -344,6 +459,8 @@ impl RawConfig {
                 max_body_bytes,
                 request_timeout_secs,
                 hsts_max_age_secs: self.http.hsts_max_age_secs.unwrap_or(63_072_000),
+                api_requests_per_sec,
+                api_token_requests_per_sec,
             },
             data_dir,
         })

@@ -1,28 +1,6 @@
 //! What the audit log records: the vocabulary is closed so that reports can rely on it.
 
-macro_rules! text_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-            pub fn parse(s: &str) -> Option<$name> {
-                match s { $($text => Some($name::$variant),)+ _ => None }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
+use crate::text_enum::text_enum;
 
 text_enum!(
     /// An audited action.
@@ -39,6 +17,18 @@ text_enum!(
         SignIn => "sign_in",
         SignInFailed => "sign_in_failed",
         SignOut => "sign_out",
+        MfaEnrolled => "mfa_enrolled",
+        MfaFailed => "mfa_failed",
+        StepUp => "step_up",
+        AccountLocked => "account_locked",
+        SessionRevoked => "session_revoked",
+        PasswordChanged => "password_changed",
+        PasswordResetIssued => "password_reset_issued",
+        PasswordResetRequested => "password_reset_requested",
+        UserDisabled => "user_disabled",
+        UserEnabled => "user_enabled",
+        TokenRevoked => "token_revoked",
+        EmergencyReview => "emergency_review",
         PermissionChange => "permission_change",
         PracticeCreated => "practice_created",
         KeyRotation => "key_rotation",

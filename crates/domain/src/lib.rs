@@ -1,5 +1,6 @@
 //! The dental practice's model and its rules: identifiers, the patient record's fields and
-//! their validation, and the vocabulary of audited actions.
+//! their validation, the vocabulary of audited actions, and the declared access policy (which
+//! role may do what with which kind of information).
 //!
 //! Pure: no I/O, no clock, no knowledge of HTTP, SQL or encryption. Everything here can be
 //! tested with plain values.
@@ -7,8 +8,13 @@
 mod audit;
 mod ids;
 mod patient;
+pub mod policy;
 pub mod synthetic;
+mod text_enum;
 
 pub use audit::{AccessMethod, AuditAction, Outcome};
 pub use ids::{IdError, PatientId, PracticeId};
 pub use patient::{FieldProblem, Patient, PatientDraft};
+pub use policy::{
+    Action, Category, ExclusiveRoles, Policy, PolicyCell, PolicyProblem, Role, render_markdown,
+};

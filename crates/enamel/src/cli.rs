@@ -64,6 +64,12 @@ pub struct InitArgs {
     /// The office's name as patients know it (not patient information).
     #[arg(long, value_name = "NAME")]
     pub practice_name: String,
+    /// Username of the practice's first administrator.
+    #[arg(long, value_name = "USERNAME", default_value = "admin")]
+    pub admin_username: String,
+    /// The first administrator's name as colleagues know it.
+    #[arg(long, value_name = "NAME", default_value = "Practice administrator")]
+    pub admin_name: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -35,7 +35,61 @@ async fn prepare(config: &Config) -> Result<App> {
     tls::ensure_self_signed(&config.tls)?;
     let db = setup::open_db(config).await?;
     db.migrate(now()).await?;
-    Ok(App::new(db, provider, Arc::new(SystemClock)))
+    Ok(App::with_settings(
+        db,
+        provider,
+        Arc::new(SystemClock),
+        setup::auth_settings(config)?,
+    ))
+}
+
+/// One demo sign-in, as written to `demo-accounts.json`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct DemoAccount {
+    role: String,
+    username: String,
+    password: String,
+    totp_secret: String,
+}
+
+/// Creates one account per staff role with a random password and an enrolled TOTP secret.
+async fn create_demo_accounts(app: &App, practice_id: PracticeId) -> Result<Vec<DemoAccount>> {
+    let mut out = Vec::new();
+    for role in enamel_domain::Role::STAFF {
+        let username = role.as_str().replace('_', "-");
+        let (token, _) = enamel_crypto::OpaqueToken::generate("")?;
+        // Words a person can type, plus randomness: "demo-" and 16 random characters.
+        let password = format!("demo-{}", &token[..16]);
+        let secret = enamel_crypto::TotpSecret::generate()?;
+        app.create_user_as_system(
+            practice_id,
+            &enamel_app::auth::NewUser {
+                username: username.clone(),
+                display_name: format!("Demo {}", role.label().to_lowercase()),
+                roles: vec![*role],
+            },
+            Some(&password),
+            Some(&secret),
+        )
+        .await?;
+        out.push(DemoAccount {
+            role: role.as_str().into(),
+            username,
+            password,
+            totp_secret: secret.to_base32(),
+        });
+    }
+    Ok(out)
+}
+
+/// The demo accounts written on the first start, read back on the next ones.
+fn read_demo_accounts(path: &std::path::Path) -> Vec<DemoAccount> {
+    std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .and_then(|v| v.get("accounts").cloned())
+        .and_then(|a| serde_json::from_value(a).ok())
+        .unwrap_or_default()
 }
 
 pub async fn demo(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
@@ -47,11 +101,13 @@ pub async fn demo(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
         .await?
         .into_iter()
         .find(|p| p.display_name == DEMO_PRACTICE_NAME);
-    let practice_id: PracticeId = match existing {
-        Some(p) => {
+    let accounts_path = config.data_dir.join("demo-accounts.json");
+    let (practice_id, accounts): (PracticeId, Vec<DemoAccount>) = match existing {
+        Some(p) => (
             p.id.parse()
-                .map_err(|_| anyhow!("the demo practice's id is damaged"))?
-        }
+                .map_err(|_| anyhow!("the demo practice's id is damaged"))?,
+            read_demo_accounts(&accounts_path),
+        ),
         None => {
             let id = app
                 .create_practice(
@@ -65,10 +121,9 @@ pub async fn demo(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
                 Access::system_bypassing_policy(id, SystemReason::DemoData, RequestOrigin::cli());
             let drafts = enamel_domain::synthetic::patients(DEMO_PATIENTS, 2026);
             app.create_patients(&access, &drafts).await?;
-            id
+            (id, create_demo_accounts(&app, id).await?)
         }
     };
-    let accounts_path = config.data_dir.join("demo-accounts.json");
     let data_dir = config.data_dir.clone();
     serve::serve(app, &config, |bound| {
         let url = format!("https://{}:{}", display_host(bound), bound.port());
@@ -76,9 +131,7 @@ pub async fn demo(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
             "practice_id": practice_id.to_string(),
             "practice_name": DEMO_PRACTICE_NAME,
             "url": url,
-            // Staff sign-in (one account per role, with TOTP secrets) is listed here once
-            // access control ships; the list is empty until then.
-            "accounts": [],
+            "accounts": accounts,
         });
         let written = serde_json::to_vec_pretty(&accounts)
             .map_err(anyhow::Error::from)
@@ -134,10 +187,32 @@ pub async fn init(global: &GlobalArgs, args: &InitArgs) -> Result<ExitCode> {
             RequestOrigin::cli(),
         )
         .await?;
+    let admin = app
+        .create_user_as_system(
+            id,
+            &enamel_app::auth::NewUser {
+                username: args.admin_username.clone(),
+                display_name: args.admin_name.clone(),
+                roles: vec![enamel_domain::Role::PracticeAdministrator],
+            },
+            None,
+            None,
+        )
+        .await
+        .context("the first administrator could not be created")?;
     output::line(&format!(
         "Created the practice \"{}\" (id {id}).",
         args.practice_name.trim()
     ));
+    output::line(&format!(
+        "  First administrator: {} (no password yet)",
+        enamel_app::auth::normalize_username(&args.admin_username)
+    ));
+    output::line(&format!(
+        "  They choose a password at https://<this server>/reset/{} (valid for 72 hours, once),",
+        admin.setup_token.as_str()
+    ));
+    output::line("  then set up their authenticator app at the first sign-in.");
     output::line(&format!("  Data folder: {}", config.data_dir.display()));
     if config.keys.provider == KeyProviderKind::File {
         output::line(&format!(

@@ -41,6 +41,14 @@ pub async fn serve(app: App, config: &Config, on_listening: impl FnOnce(SocketAd
         max_body_bytes: config.http.max_body_bytes,
         request_timeout: Duration::from_secs(config.http.request_timeout_secs),
         hsts_max_age_secs: config.http.hsts_max_age_secs,
+        api_rate_per_ip: (
+            config.http.api_requests_per_sec,
+            config.http.api_requests_per_sec.saturating_mul(4),
+        ),
+        api_rate_per_token: (
+            config.http.api_token_requests_per_sec,
+            config.http.api_token_requests_per_sec.saturating_mul(4),
+        ),
     };
     let router = enamel_web::router(app.clone(), &settings);
     let checkpoints = start_checkpoint_job(app.clone(), config)?;

@@ -98,7 +98,7 @@ pub async fn open_app(config: &Config) -> Result<App> {
         );
     }
     let provider = key_provider(config, false, now)?;
-    let app = App::new(db, provider, Arc::new(SystemClock));
+    let app = App::with_settings(db, provider, Arc::new(SystemClock), auth_settings(config)?);
     // Fail at start, not on the first patient read, when the KEK cannot open the data keys.
     for practice in app.practices().await? {
         let id = practice
@@ -154,4 +154,26 @@ pub fn replace_private_file(path: &Path, contents: &[u8]) -> Result<()> {
     let _ = std::fs::remove_file(&tmp);
     write_private_file(&tmp, contents)?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
+}
+
+/// Sign-in and session rules from the configuration.
+pub fn auth_settings(config: &Config) -> Result<enamel_app::AuthSettings> {
+    let exclusive_roles =
+        enamel_domain::ExclusiveRoles::parse_pairs(&config.access.exclusive_roles)
+            .map_err(|e| anyhow!("the setting `access.exclusive_roles` is not valid: {e}"))?;
+    let defaults = enamel_app::AuthSettings::default();
+    Ok(enamel_app::AuthSettings {
+        idle_timeout: std::time::Duration::from_secs(config.sessions.idle_timeout_secs),
+        absolute_lifetime: std::time::Duration::from_secs(config.sessions.absolute_lifetime_secs),
+        lock_after_failures: i64::from(config.sign_in.lock_after_failures),
+        lock_duration: std::time::Duration::from_secs(config.sign_in.lock_minutes * 60),
+        slow_down_step: if config.sign_in.slow_down {
+            defaults.slow_down_step
+        } else {
+            std::time::Duration::ZERO
+        },
+        emergency_window: std::time::Duration::from_secs(config.access.emergency_minutes * 60),
+        exclusive_roles,
+        ..defaults
+    })
 }

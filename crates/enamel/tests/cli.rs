@@ -165,11 +165,12 @@ async fn the_demo_serves_healthz_over_https_and_its_records_rotate() {
     stop(child);
     let status = s.ok(&["keys", "status"]);
     assert_eq!(status.matches("Demo Dental").count(), 1, "{status}");
-    assert!(status.contains("300"), "{status}");
+    // 300 patients and one staff account per role, each with a sealed TOTP secret.
+    assert!(status.contains("308"), "{status}");
 
     let rotated = s.ok(&["keys", "rotate", "--quiet"]);
     assert!(
-        rotated.contains("300 records re-encrypted to version 2"),
+        rotated.contains("308 records re-encrypted to version 2"),
         "{rotated}"
     );
     let status = s.ok(&["keys", "status"]);

@@ -12,20 +12,26 @@
 mod audit;
 mod connect;
 mod error;
+mod grants;
 mod keys;
 mod migrate;
 mod patients;
 mod practices;
 mod sealed;
+mod sessions;
+mod users;
 
 pub use audit::{AuditHead, AuditQuery, CheckpointRow};
 pub use connect::{Db, Engine, PoolSettings, Tx};
 pub use error::StoreError;
+pub use grants::{ApiTokenRow, EmergencyGrantRow, PolicyOverrideRow, SessionSettingsRow};
 pub use keys::WrappedKeyRow;
 pub use migrate::MIGRATIONS_SQLITE_NAMES;
 pub use patients::PatientRow;
 pub use practices::PracticeRow;
 pub use sealed::{KeyVersionCount, SEALED_TABLES, SealedRow, SealedTable};
+pub use sessions::{ResolvedSession, SessionRow, ThrottleRow};
+pub use users::{UserRoleRow, UserRow};
 
 /// Runs `$body` with `$conn` bound to the concrete pool. The body is compiled once per engine,
 /// so each query is type-checked against both drivers.

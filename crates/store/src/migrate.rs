@@ -27,15 +27,23 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_core.sql",
-    sqlite: include_str!("../migrations/sqlite/0001_core.sql"),
-    postgres: include_str!("../migrations/postgres/0001_core.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_core.sql",
+        sqlite: include_str!("../migrations/sqlite/0001_core.sql"),
+        postgres: include_str!("../migrations/postgres/0001_core.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_access.sql",
+        sqlite: include_str!("../migrations/sqlite/0002_access.sql"),
+        postgres: include_str!("../migrations/postgres/0002_access.sql"),
+    },
+];
 
 /// File names the SQLite folder must contain (the mirror test compares both folders to this).
-pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &["0001_core.sql"];
+pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &["0001_core.sql", "0002_access.sql"];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
      version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)";
@@ -159,7 +167,9 @@ impl Db {
         };
         let statements = [
             format!(
-                "GRANT SELECT, INSERT, UPDATE, DELETE ON practices, practice_keys, patients TO {role}"
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON practices, practice_keys, patients, \
+                 users, user_roles, recovery_codes, sessions, sign_in_throttle, password_resets, \
+                 password_reset_requests, api_tokens, emergency_grants, policy_overrides TO {role}"
             ),
             format!("GRANT SELECT, INSERT ON audit_events, audit_checkpoints TO {role}"),
             format!(

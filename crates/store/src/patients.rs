@@ -115,6 +115,15 @@ impl Tx {
 }
 
 impl Db {
+    /// Whether a patient id exists in this practice (no sealed values are read).
+    pub async fn patient_exists(&self, practice_id: &str, id: &str) -> Result<bool, StoreError> {
+        on_db!(self, pool => {
+            let row = sqlx::query("SELECT 1 AS one FROM patients WHERE practice_id = $1 AND id = $2")
+                .bind(practice_id).bind(id).fetch_optional(pool).await?;
+            Ok(row.is_some())
+        })
+    }
+
     /// One patient of one practice; another practice's id is simply not found.
     pub async fn patient(&self, practice_id: &str, id: &str) -> Result<PatientRow, StoreError> {
         on_db!(self, pool => {

@@ -13,10 +13,20 @@ pub struct SealedTable {
     pub columns: &'static [&'static str],
 }
 
-pub const SEALED_TABLES: &[SealedTable] = &[SealedTable {
-    table: "patients",
-    columns: &["family_name", "given_name", "birth_date"],
-}];
+pub const SEALED_TABLES: &[SealedTable] = &[
+    SealedTable {
+        table: "patients",
+        columns: &["family_name", "given_name", "birth_date"],
+    },
+    SealedTable {
+        table: "users",
+        columns: &["totp_secret", "totp_pending"],
+    },
+    SealedTable {
+        table: "emergency_grants",
+        columns: &["justification"],
+    },
+];
 
 /// The sealed columns of one row, in the order of [`SealedTable::columns`].
 #[derive(Debug, Clone, PartialEq, Eq)]

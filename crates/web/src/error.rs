@@ -95,6 +95,51 @@ impl IntoResponse for ApiError {
                 StatusCode::FORBIDDEN,
                 ErrorBody::for_status(StatusCode::FORBIDDEN),
             ),
+            AppError::SignInFailed => (
+                StatusCode::UNAUTHORIZED,
+                ErrorBody::new(
+                    "sign_in_failed",
+                    "The username or password is not right. Check them and try again.",
+                ),
+            ),
+            AppError::SecondFactorFailed => (
+                StatusCode::UNAUTHORIZED,
+                ErrorBody::new(
+                    "mfa_failed",
+                    "That code is not right. Use the current code from your authenticator app, or one of your recovery codes.",
+                ),
+            ),
+            AppError::StepUpRequired => (
+                StatusCode::FORBIDDEN,
+                ErrorBody::new(
+                    "step_up_required",
+                    "Please confirm it is you: enter a code from your authenticator app first.",
+                ),
+            ),
+            AppError::TooManyAttempts { retry_after_secs } => {
+                return with_retry_after(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ErrorBody::new(
+                        "rate_limited",
+                        "Too many attempts. Please wait a little and try again.",
+                    ),
+                    retry_after_secs,
+                );
+            }
+            AppError::Busy { retry_after_secs } => {
+                return with_retry_after(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorBody::new("busy", "The server is busy. Please try again in a moment."),
+                    retry_after_secs,
+                );
+            }
+            AppError::LinkInvalid => (
+                StatusCode::BAD_REQUEST,
+                ErrorBody::new(
+                    "link_invalid",
+                    "This link has already been used or has expired. Ask your administrator for a new one.",
+                ),
+            ),
             AppError::NotFound => (
                 StatusCode::NOT_FOUND,
                 ErrorBody::new("not_found", "The record was not found."),
@@ -148,6 +193,16 @@ impl IntoResponse for ApiError {
         };
         (status, Json(body)).into_response()
     }
+}
+
+fn with_retry_after(status: StatusCode, body: ErrorBody, secs: u64) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&secs.max(1).to_string()) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, value);
+    }
+    response
 }
 
 pub(crate) async fn not_found(_uri: Uri) -> Response {

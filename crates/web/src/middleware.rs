@@ -122,11 +122,16 @@ async fn json_errors(req: Request<Body>, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let is_json = response
+    let content_type = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .unwrap_or("");
+    if content_type.starts_with("text/html") || content_type.starts_with("text/csv") {
+        // A page's own error page (plain words for people) stays as it is.
+        return response;
+    }
+    let is_json = content_type.starts_with("application/json");
     let (parts, body) = response.into_parts();
     let mut error = if is_json {
         // Ours already; add the request id. Error bodies are small and produced by this crate.
@@ -150,4 +155,24 @@ async fn json_errors(req: Request<Body>, next: Next) -> Response {
         }
     }
     response
+}
+
+/// Per-address limit on the API (each server process counts its own requests).
+pub(crate) async fn api_rate_limit(req: Request<Body>, next: Next) -> Response {
+    if req.uri().path().starts_with("/api/")
+        && let (Some(limits), Some(axum::extract::ConnectInfo(addr))) = (
+            req.extensions().get::<crate::Limits>(),
+            req.extensions()
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>(),
+        )
+        && let Err(wait) = limits
+            .per_ip
+            .check(&addr.ip().to_string(), std::time::Instant::now())
+    {
+        return crate::ApiError(enamel_app::AppError::TooManyAttempts {
+            retry_after_secs: wait.as_secs().max(1),
+        })
+        .into_response();
+    }
+    next.run(req).await
 }

@@ -1,0 +1,99 @@
+//! Reading the audit log as a person: the compliance officer's viewer and export. Reading the
+//! log is itself audited (who looked at whose trail is part of the trail).
+
+use enamel_audit::Entry;
+use enamel_domain::{Action, AuditAction, Category, Outcome};
+use enamel_store::AuditQuery;
+
+use crate::access::audit_action_for;
+use crate::{Actor, App, AppError};
+
+/// Filters of the viewer; every one optional. Times are unix milliseconds, `to` exclusive.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub user_id: Option<String>,
+    pub patient_id: Option<String>,
+    pub action: Option<AuditAction>,
+    pub outcome: Option<Outcome>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    /// Entries after this sequence number (the previous page's `next_after`).
+    pub after_seq: Option<i64>,
+    pub limit: i64,
+}
+
+/// One page of entries and where the next one starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditPage {
+    pub entries: Vec<Entry>,
+    pub next_after: Option<i64>,
+}
+
+pub const MAX_AUDIT_PAGE: i64 = 500;
+/// An export is one bounded file; narrower filters give the rest.
+pub const MAX_AUDIT_EXPORT: i64 = 100_000;
+
+impl App {
+    async fn audit_page(
+        &self,
+        actor: &Actor,
+        filter: &AuditFilter,
+        action: Action,
+        max: i64,
+    ) -> Result<AuditPage, AppError> {
+        let access = self
+            .authorize(actor, Category::AuditLog, action, None)
+            .await?;
+        let limit = filter.limit.clamp(1, max);
+        let query = AuditQuery {
+            practice_id: Some(actor.practice_id().to_string()),
+            actor_id: filter.user_id.clone(),
+            patient_id: filter.patient_id.clone(),
+            action: filter.action.map(|a| a.as_str().to_string()),
+            outcome: filter.outcome.map(|o| o.as_str().to_string()),
+            from_ms: filter.from_ms,
+            to_ms: filter.to_ms,
+            after_seq: filter.after_seq,
+            limit: limit + 1,
+        };
+        let mut entries = self.db().audit_entries(&query).await?;
+        let more = i64::try_from(entries.len()).unwrap_or(i64::MAX) > limit;
+        entries.truncate(usize::try_from(limit).unwrap_or(0));
+        let mut entry = access
+            .audit(audit_action_for(action), Outcome::Allowed)
+            .about("audit_log", "*");
+        if let Some(p) = &filter.patient_id {
+            entry = entry.patient(p);
+        }
+        self.audit().record(entry).await?;
+        let next_after = if more {
+            entries.last().and_then(|e| i64::try_from(e.seq).ok())
+        } else {
+            None
+        };
+        Ok(AuditPage {
+            entries,
+            next_after,
+        })
+    }
+
+    /// One page of the practice's audit entries (audit log, view).
+    pub async fn audit_events(
+        &self,
+        actor: &Actor,
+        filter: &AuditFilter,
+    ) -> Result<AuditPage, AppError> {
+        self.audit_page(actor, filter, Action::View, MAX_AUDIT_PAGE)
+            .await
+    }
+
+    /// Up to [`MAX_AUDIT_EXPORT`] entries for a download (audit log, export).
+    pub async fn export_audit_events(
+        &self,
+        actor: &Actor,
+        filter: &AuditFilter,
+    ) -> Result<AuditPage, AppError> {
+        self.audit_page(actor, filter, Action::Export, MAX_AUDIT_EXPORT)
+            .await
+    }
+}

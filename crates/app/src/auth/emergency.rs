@@ -1,0 +1,235 @@
+//! Break-glass: a clinician without a normal grant opens one patient's record for a limited
+//! time after typing a justification. The grant never reaches beyond that patient or that
+//! window; every access through it is audited with the grant's id; the compliance officer
+//! reviews each grant, and the review is audited too. The justification may describe clinical
+//! facts, so it is sealed like PHI and the audit log names only the grant.
+
+use enamel_domain::{Action, AuditAction, Category, FieldProblem, Outcome, PatientId};
+use enamel_store::EmergencyGrantRow;
+use zeroize::Zeroizing;
+
+use super::ms;
+use crate::{Actor, App, AppError};
+
+const TABLE: &str = "emergency_grants";
+const MIN_JUSTIFICATION_CHARS: usize = 20;
+const MAX_JUSTIFICATION_CHARS: usize = 2000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmergencyDecision {
+    /// The access was justified.
+    Accepted,
+    /// The access needs follow-up (possible misuse).
+    Escalated,
+}
+
+impl EmergencyDecision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmergencyDecision::Accepted => "accepted",
+            EmergencyDecision::Escalated => "escalated",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "accepted" => Some(EmergencyDecision::Accepted),
+            "escalated" => Some(EmergencyDecision::Escalated),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyGrant {
+    pub id: String,
+    pub patient_id: PatientId,
+    pub expires_ms: i64,
+}
+
+/// One grant in the compliance officer's review queue.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EmergencyReviewItem {
+    pub id: String,
+    pub user_id: String,
+    pub patient_id: String,
+    pub justification: Zeroizing<String>,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub review_status: String,
+    pub reviewed_by: Option<String>,
+    pub reviewed_ms: Option<i64>,
+}
+
+impl std::fmt::Debug for EmergencyReviewItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmergencyReviewItem")
+            .field("id", &self.id)
+            .field("review_status", &self.review_status)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Opens break-glass access to one patient for the configured window.
+    pub async fn open_emergency_access(
+        &self,
+        actor: &Actor,
+        patient_id: PatientId,
+        justification: &str,
+    ) -> Result<EmergencyGrant, AppError> {
+        let user_id = actor.user_id().ok_or(AppError::Forbidden)?.to_string();
+        let practice_id = actor.practice_id().to_string();
+        if !actor.roles().iter().any(|r| r.is_clinician()) {
+            self.audit()
+                .record(
+                    actor
+                        .audit(AuditAction::EmergencyAccess, Outcome::Denied)
+                        .about("patient", patient_id)
+                        .patient(patient_id),
+                )
+                .await?;
+            return Err(AppError::Forbidden);
+        }
+        let text = justification.trim();
+        let chars = text.chars().count();
+        if !(MIN_JUSTIFICATION_CHARS..=MAX_JUSTIFICATION_CHARS).contains(&chars) {
+            return Err(AppError::Invalid(vec![FieldProblem {
+                field: "justification",
+                problem: "Explain in at least 20 characters why you need this record now.",
+            }]));
+        }
+        // The patient must exist in this practice; a miss is a failed (audited) attempt.
+        if !self
+            .db()
+            .patient_exists(&practice_id, &patient_id.to_string())
+            .await?
+        {
+            self.audit()
+                .record(
+                    actor
+                        .audit(AuditAction::EmergencyAccess, Outcome::Failed)
+                        .about("patient", patient_id)
+                        .patient(patient_id),
+                )
+                .await?;
+            return Err(AppError::NotFound);
+        }
+        let keys = self.practice_keys(actor.practice_id()).await?;
+        let now = self.clock().now_ms();
+        let id = uuid::Uuid::now_v7().to_string();
+        let row = EmergencyGrantRow {
+            practice_id: practice_id.clone(),
+            id: id.clone(),
+            user_id,
+            patient_id: patient_id.to_string(),
+            key_version: i64::from(keys.active_version()),
+            justification: keys.seal_str(TABLE, "justification", &id, text)?,
+            created_ms: now,
+            expires_ms: now + ms(self.auth_settings().emergency_window),
+            review_status: "pending".into(),
+            reviewed_by: None,
+            reviewed_ms: None,
+        };
+        let mut entry = actor
+            .audit(AuditAction::EmergencyAccess, Outcome::Allowed)
+            .about("emergency_grant", &id)
+            .patient(patient_id);
+        entry.reason = Some(format!("emergency_grant:{id}"));
+        let mut tx = self.db().begin().await?;
+        tx.insert_emergency_grant(&row).await?;
+        self.audit().record_in(&mut tx, vec![entry]).await?;
+        tx.commit().await?;
+        Ok(EmergencyGrant {
+            id,
+            patient_id,
+            expires_ms: row.expires_ms,
+        })
+    }
+
+    /// The review queue (audit log, view): grants with their decrypted justification.
+    pub async fn emergency_reviews(
+        &self,
+        actor: &Actor,
+        pending_only: bool,
+    ) -> Result<Vec<EmergencyReviewItem>, AppError> {
+        self.authorize_and_record(
+            actor,
+            Category::AuditLog,
+            Action::View,
+            "emergency_grant",
+            "*",
+        )
+        .await?;
+        let rows = self
+            .db()
+            .emergency_grants(
+                &actor.practice_id().to_string(),
+                pending_only.then_some("pending"),
+                500,
+            )
+            .await?;
+        let keys = self.practice_keys(actor.practice_id()).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(EmergencyReviewItem {
+                justification: keys.open_string(TABLE, "justification", &r.id, &r.justification)?,
+                id: r.id,
+                user_id: r.user_id,
+                patient_id: r.patient_id,
+                created_ms: r.created_ms,
+                expires_ms: r.expires_ms,
+                review_status: r.review_status,
+                reviewed_by: r.reviewed_by,
+                reviewed_ms: r.reviewed_ms,
+            })
+        }
+        Ok(out)
+    }
+
+    /// Records the review of one grant; nobody reviews their own.
+    pub async fn review_emergency_access(
+        &self,
+        actor: &Actor,
+        grant_id: &str,
+        decision: EmergencyDecision,
+    ) -> Result<(), AppError> {
+        let access = self
+            .authorize(actor, Category::AuditLog, Action::View, None)
+            .await?;
+        let practice_id = actor.practice_id().to_string();
+        let Some(grant) = self.db().emergency_grant(&practice_id, grant_id).await? else {
+            return Err(AppError::NotFound);
+        };
+        if grant.review_status != "pending" {
+            return Err(AppError::Conflict);
+        }
+        if actor.user_id() == Some(grant.user_id.as_str()) {
+            return Err(AppError::Refused(
+                "You cannot review your own emergency access.".into(),
+            ));
+        }
+        let mut entry = access
+            .audit(AuditAction::EmergencyReview, Outcome::Allowed)
+            .about("emergency_grant", grant_id)
+            .patient(&grant.patient_id);
+        entry.reason = Some(decision.as_str().into());
+        let mut tx = self.db().begin().await?;
+        if !tx
+            .review_emergency_grant(
+                &practice_id,
+                grant_id,
+                decision.as_str(),
+                &actor.audit_id(),
+                self.clock().now_ms(),
+            )
+            .await?
+        {
+            tx.rollback().await?;
+            return Err(AppError::Conflict);
+        }
+        self.audit().record_in(&mut tx, vec![entry]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,71 @@
+//! Argon2id is deliberately expensive, so hashing runs on blocking threads behind a semaphore:
+//! at most `permits` hashes at once, and a caller that cannot get a turn within the queue wait
+//! is told to come back instead of piling up.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use zeroize::Zeroizing;
+
+use crate::AppError;
+
+#[derive(Debug, Clone)]
+pub(crate) struct PasswordPool {
+    permits: Arc<Semaphore>,
+    queue_wait: Duration,
+}
+
+impl PasswordPool {
+    pub(crate) fn new(permits: usize, queue_wait: Duration) -> Self {
+        PasswordPool {
+            permits: Arc::new(Semaphore::new(permits.max(1))),
+            queue_wait,
+        }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let permit = tokio::time::timeout(self.queue_wait, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| AppError::Busy {
+                retry_after_secs: 5,
+            })?
+            .map_err(|_| AppError::Internal("password pool closed".into()))?;
+        let result = tokio::task::spawn_blocking(move || {
+            let out = work();
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("password hashing task failed: {e}")))?;
+        Ok(result)
+    }
+
+    /// Verifies against `hash`, or, for an unknown user (`None`), does the same work against a
+    /// dummy hash so both cost the same time.
+    pub(crate) async fn verify(
+        &self,
+        hash: Option<String>,
+        password: &str,
+    ) -> Result<bool, AppError> {
+        let password = Zeroizing::new(password.to_string());
+        self.run(move || match hash {
+            Some(hash) => enamel_crypto::verify_password(&hash, &password),
+            None => {
+                enamel_crypto::burn_password_check(&password);
+                false
+            }
+        })
+        .await
+    }
+
+    pub(crate) async fn hash(&self, password: &str) -> Result<String, AppError> {
+        let password = Zeroizing::new(password.to_string());
+        self.run(move || enamel_crypto::hash_password(&password))
+            .await?
+            .map_err(AppError::from)
+    }
+}

@@ -1,0 +1,213 @@
+//! API tokens for integrations: created by an administrator (with a fresh second factor),
+//! scoped to patient-record categories and actions, expiring, revocable, hashed at rest and
+//! shown once. A token can never administer users or settings, nor read the audit log, so it
+//! cannot be used to step around separation of duties.
+
+use enamel_crypto::OpaqueToken;
+use enamel_domain::{Action, AuditAction, Category, FieldProblem, Outcome, PracticeId};
+use enamel_store::ApiTokenRow;
+use zeroize::Zeroizing;
+
+use crate::access::Principal;
+use crate::{Actor, App, AppError, RequestOrigin};
+
+pub(crate) const API_TOKEN_PREFIX: &str = "ent_";
+pub const MAX_TOKEN_DAYS: i64 = 365;
+
+#[derive(Clone)]
+pub struct CreatedApiToken {
+    pub id: String,
+    pub token: Zeroizing<String>,
+    pub expires_ms: i64,
+}
+
+impl std::fmt::Debug for CreatedApiToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedApiToken")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenSummary {
+    pub id: String,
+    pub name: String,
+    pub scopes: Vec<(Category, Action)>,
+    pub created_by: String,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub revoked: bool,
+    pub last_used_ms: Option<i64>,
+}
+
+fn parse_scopes(text: &str) -> Vec<(Category, Action)> {
+    text.split_whitespace()
+        .filter_map(|s| {
+            let (c, a) = s.split_once(':')?;
+            Some((Category::parse(c)?, Action::parse(a)?))
+        })
+        .collect()
+}
+
+impl App {
+    pub async fn create_api_token(
+        &self,
+        actor: &Actor,
+        name: &str,
+        scopes: &[(Category, Action)],
+        days: i64,
+    ) -> Result<CreatedApiToken, AppError> {
+        let access = self
+            .authorize(actor, Category::UsersAndRoles, Action::Create, None)
+            .await?;
+        self.require_fresh_mfa(actor)?;
+        let mut problems = Vec::new();
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            problems.push(FieldProblem {
+                field: "name",
+                problem: "Name the integration (up to 100 characters).",
+            });
+        }
+        if scopes.is_empty() || scopes.iter().any(|(c, _)| !c.is_patient_record()) {
+            problems.push(FieldProblem {
+                field: "scopes",
+                problem: "Choose at least one permission on patient records; tokens cannot administer users, settings or the audit log.",
+            });
+        }
+        if !(1..=MAX_TOKEN_DAYS).contains(&days) {
+            problems.push(FieldProblem {
+                field: "expires_in_days",
+                problem: "Choose between 1 and 365 days.",
+            });
+        }
+        if !problems.is_empty() {
+            return Err(AppError::Invalid(problems));
+        }
+        let (token, hash) = OpaqueToken::generate(API_TOKEN_PREFIX)?;
+        let now = self.clock().now_ms();
+        let id = uuid::Uuid::now_v7().to_string();
+        let scope_text: Vec<String> = scopes
+            .iter()
+            .map(|(c, a)| format!("{}:{}", c.as_str(), a.as_str()))
+            .collect();
+        let row = ApiTokenRow {
+            token_hash: hash.to_vec(),
+            id: id.clone(),
+            practice_id: actor.practice_id().to_string(),
+            name: name.to_string(),
+            scopes: scope_text.join(" "),
+            created_by: actor.audit_id(),
+            created_ms: now,
+            expires_ms: now + days * 86_400_000,
+            revoked_ms: None,
+            last_used_ms: None,
+        };
+        let mut entry = access
+            .audit(AuditAction::Create, Outcome::Allowed)
+            .about("api_token", &id);
+        entry.reason = Some(row.scopes.clone());
+        let mut tx = self.db().begin().await?;
+        tx.insert_api_token(&row).await?;
+        self.audit().record_in(&mut tx, vec![entry]).await?;
+        tx.commit().await?;
+        Ok(CreatedApiToken {
+            id,
+            token: Zeroizing::new(token),
+            expires_ms: row.expires_ms,
+        })
+    }
+
+    pub async fn list_api_tokens(&self, actor: &Actor) -> Result<Vec<ApiTokenSummary>, AppError> {
+        self.authorize_and_record(
+            actor,
+            Category::UsersAndRoles,
+            Action::View,
+            "api_token",
+            "*",
+        )
+        .await?;
+        let rows = self
+            .db()
+            .api_tokens(&actor.practice_id().to_string())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ApiTokenSummary {
+                scopes: parse_scopes(&r.scopes),
+                id: r.id,
+                name: r.name,
+                created_by: r.created_by,
+                created_ms: r.created_ms,
+                expires_ms: r.expires_ms,
+                revoked: r.revoked_ms.is_some(),
+                last_used_ms: r.last_used_ms,
+            })
+            .collect())
+    }
+
+    pub async fn revoke_api_token(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
+        let access = self
+            .authorize(actor, Category::UsersAndRoles, Action::Edit, None)
+            .await?;
+        self.require_fresh_mfa(actor)?;
+        let mut tx = self.db().begin().await?;
+        if !tx
+            .revoke_api_token(&actor.practice_id().to_string(), id, self.clock().now_ms())
+            .await?
+        {
+            tx.rollback().await?;
+            return Err(AppError::NotFound);
+        }
+        let entry = access
+            .audit(AuditAction::TokenRevoked, Outcome::Allowed)
+            .about("api_token", id);
+        self.audit().record_in(&mut tx, vec![entry]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn resolve_api_token(
+        &self,
+        token: &str,
+        origin: RequestOrigin,
+    ) -> Result<Actor, AppError> {
+        if token.len() > 128 {
+            return Err(AppError::Unauthenticated);
+        }
+        let hash = OpaqueToken::hash(token);
+        let now = self.clock().now_ms();
+        let Some(row) = self.db().api_token_by_hash(&hash).await? else {
+            return Err(AppError::Unauthenticated);
+        };
+        if row.revoked_ms.is_some() || row.expires_ms <= now {
+            return Err(AppError::Unauthenticated);
+        }
+        if row.last_used_ms.is_none_or(|t| now - t > 60_000) {
+            self.db().touch_api_token(&hash, now).await?;
+        }
+        let practice_id: PracticeId = row
+            .practice_id
+            .parse()
+            .map_err(|_| AppError::Internal("stored practice id is malformed".into()))?;
+        Ok(Actor {
+            practice_id,
+            principal: Principal::Integration {
+                token_id: row.id.clone(),
+                scopes: parse_scopes(&row.scopes),
+            },
+            username: format!("token:{}", row.id),
+            display_name: row.name,
+            origin,
+        })
+    }
+
+    /// The id a rate limiter should count an integration's requests under.
+    pub fn integration_token_id(actor: &Actor) -> Option<&str> {
+        match &actor.principal {
+            Principal::Integration { token_id, .. } => Some(token_id),
+            _ => None,
+        }
+    }
+}

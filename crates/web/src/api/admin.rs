@@ -1,0 +1,357 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use enamel_app::App;
+use enamel_app::auth::NewUser;
+use enamel_domain::{Action, Category, PolicyCell, Role};
+use serde::{Deserialize, Serialize};
+
+use super::{JsonBody, invalid};
+use crate::{ApiError, Authenticated};
+
+#[derive(Serialize)]
+pub(crate) struct UserJson {
+    id: String,
+    username: String,
+    display_name: String,
+    active: bool,
+    roles: Vec<&'static str>,
+    mfa_enrolled: bool,
+    reset_requested_ms: Option<i64>,
+}
+
+pub(crate) async fn list_users(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+) -> Result<Json<Vec<UserJson>>, ApiError> {
+    let users = app.list_users(&actor).await?;
+    Ok(Json(
+        users
+            .into_iter()
+            .map(|u| UserJson {
+                roles: u.roles.iter().map(|r| r.as_str()).collect(),
+                id: u.id,
+                username: u.username,
+                display_name: u.display_name,
+                active: u.active,
+                mfa_enrolled: u.mfa_enrolled,
+                reset_requested_ms: u.reset_requested_ms,
+            })
+            .collect(),
+    ))
+}
+
+fn parse_roles(names: &[String]) -> Result<Vec<Role>, ApiError> {
+    names
+        .iter()
+        .map(|n| Role::parse(n).ok_or_else(|| invalid("roles", "One of the roles is not known.")))
+        .collect()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewUserBody {
+    username: String,
+    display_name: String,
+    roles: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct LinkAnswer {
+    user_id: String,
+    /// Single-use; shown only in this answer. The person opens `/reset/{token}`.
+    setup_token: String,
+    expires_ms: i64,
+}
+
+pub(crate) async fn create_user(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    JsonBody(body): JsonBody<NewUserBody>,
+) -> Result<(StatusCode, Json<LinkAnswer>), ApiError> {
+    let roles = parse_roles(&body.roles)?;
+    let created = app
+        .create_user(
+            &actor,
+            &NewUser {
+                username: body.username,
+                display_name: body.display_name,
+                roles,
+            },
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(LinkAnswer {
+            user_id: created.user_id,
+            setup_token: created.setup_token.to_string(),
+            expires_ms: created.setup_expires_ms,
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RolesBody {
+    roles: Vec<String>,
+}
+
+pub(crate) async fn set_roles(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RolesBody>,
+) -> Result<StatusCode, ApiError> {
+    let roles = parse_roles(&body.roles)?;
+    app.set_user_roles(&actor, &id, &roles).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(crate) async fn disable(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    app.disable_user(&actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(crate) async fn enable(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    app.enable_user(&actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResetBody {
+    #[serde(default)]
+    reset_second_factor: bool,
+}
+
+pub(crate) async fn issue_reset(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ResetBody>,
+) -> Result<(StatusCode, Json<LinkAnswer>), ApiError> {
+    let link = app
+        .issue_password_reset(&actor, &id, body.reset_second_factor)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(LinkAnswer {
+            user_id: link.user_id,
+            setup_token: link.setup_token.to_string(),
+            expires_ms: link.setup_expires_ms,
+        }),
+    ))
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CellJson {
+    role: String,
+    category: String,
+    action: String,
+    allowed: bool,
+}
+
+#[derive(Serialize)]
+pub(crate) struct PolicyAnswer {
+    /// Every staff role × category × action with its effective value.
+    cells: Vec<CellJson>,
+    /// The cells where this practice differs from the default.
+    differences: Vec<CellJson>,
+}
+
+fn cell_json(c: &PolicyCell) -> CellJson {
+    CellJson {
+        role: c.role.as_str().into(),
+        category: c.category.as_str().into(),
+        action: c.action.as_str().into(),
+        allowed: c.allowed,
+    }
+}
+
+pub(crate) async fn policy(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+) -> Result<Json<PolicyAnswer>, ApiError> {
+    let view = app.view_policy(&actor).await?;
+    let mut cells = Vec::new();
+    for role in Role::STAFF {
+        for category in Category::ALL {
+            for action in Action::ALL {
+                cells.push(cell_json(&PolicyCell {
+                    role: *role,
+                    category: *category,
+                    action: *action,
+                    allowed: view.policy.allows(*role, *category, *action),
+                }));
+            }
+        }
+    }
+    Ok(Json(PolicyAnswer {
+        cells,
+        differences: view.differences.iter().map(cell_json).collect(),
+    }))
+}
+
+pub(crate) async fn set_policy_cell(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    JsonBody(body): JsonBody<CellJson>,
+) -> Result<StatusCode, ApiError> {
+    let cell = PolicyCell {
+        role: Role::parse(&body.role).ok_or_else(|| invalid("role", "This role is not known."))?,
+        category: Category::parse(&body.category)
+            .ok_or_else(|| invalid("category", "This category is not known."))?,
+        action: Action::parse(&body.action)
+            .ok_or_else(|| invalid("action", "This action is not known."))?,
+        allowed: body.allowed,
+    };
+    app.set_policy_cell(&actor, cell).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+pub(crate) struct TokenJson {
+    id: String,
+    name: String,
+    scopes: Vec<String>,
+    created_by: String,
+    created_ms: i64,
+    expires_ms: i64,
+    revoked: bool,
+    last_used_ms: Option<i64>,
+}
+
+pub(crate) async fn list_tokens(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+) -> Result<Json<Vec<TokenJson>>, ApiError> {
+    let tokens = app.list_api_tokens(&actor).await?;
+    Ok(Json(
+        tokens
+            .into_iter()
+            .map(|t| TokenJson {
+                scopes: t
+                    .scopes
+                    .iter()
+                    .map(|(c, a)| format!("{}:{}", c.as_str(), a.as_str()))
+                    .collect(),
+                id: t.id,
+                name: t.name,
+                created_by: t.created_by,
+                created_ms: t.created_ms,
+                expires_ms: t.expires_ms,
+                revoked: t.revoked,
+                last_used_ms: t.last_used_ms,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewTokenBody {
+    name: String,
+    /// `category:action` strings.
+    scopes: Vec<String>,
+    #[serde(default = "default_days")]
+    expires_in_days: i64,
+}
+
+fn default_days() -> i64 {
+    90
+}
+
+#[derive(Serialize)]
+pub(crate) struct NewTokenAnswer {
+    id: String,
+    /// Shown once; only its hash is kept.
+    token: String,
+    expires_ms: i64,
+}
+
+pub(crate) async fn create_token(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    JsonBody(body): JsonBody<NewTokenBody>,
+) -> Result<(StatusCode, Json<NewTokenAnswer>), ApiError> {
+    let scopes = body
+        .scopes
+        .iter()
+        .map(|s| {
+            s.split_once(':')
+                .and_then(|(c, a)| Some((Category::parse(c)?, Action::parse(a)?)))
+                .ok_or_else(|| invalid("scopes", "Write each permission as category:action."))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let created = app
+        .create_api_token(&actor, &body.name, &scopes, body.expires_in_days)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(NewTokenAnswer {
+            id: created.id,
+            token: created.token.to_string(),
+            expires_ms: created.expires_ms,
+        }),
+    ))
+}
+
+pub(crate) async fn revoke_token(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    app.revoke_api_token(&actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SettingsJson {
+    /// `null` uses the server's default.
+    idle_minutes: Option<i64>,
+    absolute_hours: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct SettingsAnswer {
+    idle_seconds: i64,
+    absolute_seconds: i64,
+    practice_specific: bool,
+}
+
+pub(crate) async fn settings(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+) -> Result<Json<SettingsAnswer>, ApiError> {
+    let s = app.practice_session_settings(&actor).await?;
+    Ok(Json(SettingsAnswer {
+        idle_seconds: s.idle_secs,
+        absolute_seconds: s.absolute_secs,
+        practice_specific: s.practice_specific,
+    }))
+}
+
+pub(crate) async fn set_settings(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    JsonBody(body): JsonBody<SettingsJson>,
+) -> Result<Json<SettingsAnswer>, ApiError> {
+    let s = app
+        .set_practice_session_settings(&actor, body.idle_minutes, body.absolute_hours)
+        .await?;
+    Ok(Json(SettingsAnswer {
+        idle_seconds: s.idle_secs,
+        absolute_seconds: s.absolute_secs,
+        practice_specific: s.practice_specific,
+    }))
+}

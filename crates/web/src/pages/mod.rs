@@ -1,0 +1,248 @@
+//! Server-rendered staff pages (askama). Little JavaScript, no inline script, strict CSP.
+//! Every page goes through the same actor and the same app functions as the JSON API; forms
+//! carry the session's anti-forgery token; a page that is refused says so in plain words.
+
+mod account;
+mod admin;
+mod compliance;
+mod signin;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use enamel_app::{Actor, App, AppError};
+use enamel_domain::{AccessMethod, Action, Category};
+
+use crate::SESSION_COOKIE;
+use crate::auth::{cookie, origin_of, same_origin};
+
+pub(crate) const PENDING_COOKIE: &str = "__Host-enamel_pending";
+
+pub(crate) fn routes() -> Router<App> {
+    Router::new()
+        .route("/", get(account::home))
+        .route("/sign-in", get(signin::form).post(signin::submit))
+        .route(
+            "/sign-in/code",
+            get(signin::code_form).post(signin::code_submit),
+        )
+        .route(
+            "/sign-in/enroll",
+            get(signin::enroll_form).post(signin::enroll_submit),
+        )
+        .route("/sign-out", post(signin::sign_out))
+        .route(
+            "/forgot-password",
+            get(signin::forgot_form).post(signin::forgot_submit),
+        )
+        .route("/reset/{token}", get(signin::reset_form))
+        .route("/reset", post(signin::reset_submit))
+        .route(
+            "/step-up",
+            get(account::step_up_form).post(account::step_up_submit),
+        )
+        .route("/account/sessions", get(account::sessions))
+        .route("/account/sessions/{id}/revoke", post(account::revoke))
+        .route("/account/sign-out-everywhere", post(account::everywhere))
+        .route("/admin/users", get(admin::users).post(admin::create))
+        .route("/admin/users/{id}/{what}", post(admin::user_action))
+        .route("/admin/roles", get(admin::roles).post(admin::set_cell))
+        .route(
+            "/emergency",
+            get(compliance::emergency_form).post(compliance::emergency_submit),
+        )
+        .route("/compliance/emergency", get(compliance::reviews))
+        .route("/compliance/emergency/{id}", post(compliance::review))
+        .route("/compliance/audit", get(compliance::audit))
+        .route("/static/app.css", get(css))
+        .route("/static/app.js", get(js))
+}
+
+async fn css() -> Response {
+    static_file(
+        "text/css; charset=utf-8",
+        include_str!("../../static/app.css"),
+    )
+}
+
+async fn js() -> Response {
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/app.js"),
+    )
+}
+
+fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    let mut response = ([(header::CONTENT_TYPE, content_type)], body).into_response();
+    // No PHI in these files; the global no-store still applies, which is harmless.
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    response
+}
+
+/// What the layout shows about the signed-in person.
+#[derive(Debug, Clone)]
+pub(crate) struct Nav {
+    pub display_name: String,
+    pub csrf: String,
+    pub idle_seconds: i64,
+    pub can_users: bool,
+    pub can_audit: bool,
+    pub clinician: bool,
+}
+
+/// A signed-in person on a page. Without a live session the browser goes to the sign-in page.
+#[derive(Debug, Clone)]
+pub(crate) struct Staff {
+    pub actor: Actor,
+    pub nav: Nav,
+}
+
+impl FromRequestParts<App> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let to_sign_in = || Redirect::to("/sign-in").into_response();
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(to_sign_in());
+        };
+        let safe = parts.method == axum::http::Method::GET;
+        if !safe && !same_origin(parts) {
+            return Err(page_error(AppError::Forbidden));
+        }
+        let actor = match app
+            .resolve_session(&token, origin_of(parts, AccessMethod::Web))
+            .await
+        {
+            Ok(actor) => actor,
+            Err(AppError::Unauthenticated) => {
+                return Err(Redirect::to("/sign-in?reason=ended").into_response());
+            }
+            Err(e) => return Err(page_error(e)),
+        };
+        let nav = nav_for(app, &actor).await.map_err(page_error)?;
+        Ok(Staff { actor, nav })
+    }
+}
+
+async fn nav_for(app: &App, actor: &Actor) -> Result<Nav, AppError> {
+    let policy = app.policy(actor.practice_id()).await?;
+    let roles = actor.roles();
+    let idle = app.session_timeouts(actor).await?.idle_secs;
+    Ok(Nav {
+        display_name: actor.display_name().to_string(),
+        csrf: actor.csrf_token().unwrap_or_default(),
+        idle_seconds: idle,
+        can_users: policy.allows_any(roles, Category::UsersAndRoles, Action::View),
+        can_audit: policy.allows_any(roles, Category::AuditLog, Action::View),
+        clinician: roles.iter().any(|r| r.is_clinician()),
+    })
+}
+
+/// The refusal page for a form whose anti-forgery token is not this session's, if it is not.
+pub(crate) fn csrf_refusal(staff: &Staff, submitted: &str) -> Option<Response> {
+    (!staff.actor.csrf_matches(submitted)).then(|| page_error(AppError::Forbidden))
+}
+
+pub(crate) fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => page_error(AppError::Internal(format!("template failed: {e}"))),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub(crate) struct MessagePage {
+    pub nav: Option<Nav>,
+    pub flash: Option<String>,
+    pub heading: String,
+    pub message: String,
+    pub link: String,
+    pub link_text: String,
+}
+
+/// A plain page for an error; the same words as the API's messages, never internal details.
+pub(crate) fn page_error(e: AppError) -> Response {
+    let (status, heading, message) = match &e {
+        AppError::Forbidden => (
+            StatusCode::FORBIDDEN,
+            "Not available to your role",
+            "Your role does not allow this. If you need it for a patient's care, ask the practice administrator, or use emergency access if you are a clinician.".to_string(),
+        ),
+        AppError::StepUpRequired => {
+            return Redirect::to("/step-up").into_response();
+        }
+        AppError::NotFound => (
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is nothing here. Check the address.".to_string(),
+        ),
+        AppError::Unauthenticated => {
+            return Redirect::to("/sign-in").into_response();
+        }
+        AppError::Refused(why) => (StatusCode::CONFLICT, "This cannot be done", why.clone()),
+        AppError::Invalid(problems) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Please check the form",
+            problems
+                .iter()
+                .map(|p| p.problem)
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        AppError::TooManyAttempts { .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Please wait",
+            "Too many attempts. Please wait a few minutes and try again.".to_string(),
+        ),
+        other => {
+            tracing::error!(error = %other, "page failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Something went wrong on our side. Please try again; if it keeps happening, tell your administrator.".to_string(),
+            )
+        }
+    };
+    let page = MessagePage {
+        nav: None,
+        flash: None,
+        heading: heading.into(),
+        message,
+        link: "/".into(),
+        link_text: "Back to the start page".into(),
+    };
+    let html = page.render().unwrap_or_else(|_| message_fallback());
+    (status, Html(html)).into_response()
+}
+
+fn message_fallback() -> String {
+    "<!doctype html><title>Enamel</title><p>Something went wrong.</p>".into()
+}
+
+/// `Set-Cookie` for a session-type cookie; `max_age` 0 deletes it.
+pub(crate) fn cookie_header(name: &str, value: &str, max_age_secs: i64) -> HeaderValue {
+    let text = format!(
+        "{name}={value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}"
+    );
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+/// Formats unix milliseconds for people (UTC, to the minute).
+pub(crate) fn when(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .ok()
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
