@@ -23,7 +23,11 @@ const NAVIGATION_TIMEOUT_MS = 60_000;
 const ACTION_TIMEOUT_MS = 30_000;
 
 export function launchBrowser() {
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    // As root in CI; no GPU; no connections beyond loopback.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking'],
+  });
 }
 
 /**
@@ -211,7 +215,7 @@ export class Scope {
 
   /** Clicks "Sign out" in the header and checks where it leads. */
   async signOut(page) {
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await expectPath(page, '/sign-in');
     assert.equal(new URL(page.url()).searchParams.get('reason'), 'signed-out');
   }

@@ -81,6 +81,8 @@ pub struct SignInConfig {
     pub lock_minutes: u64,
     /// Hold back answers after repeated failures (switch off only for tests).
     pub slow_down: bool,
+    /// How recent the second factor must be for changes to users, roles and the matrix.
+    pub step_up_secs: u64,
 }
 
 #[derive(Debug, Clone)]

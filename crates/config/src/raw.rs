@@ -41,6 +41,7 @@ pub(crate) const KNOWN: &[&str] = &[
     "sign_in.lock_after_failures",
     "sign_in.lock_minutes",
     "sign_in.slow_down",
+    "sign_in.step_up_secs",
     "access.exclusive_roles",
     "access.emergency_minutes",
 ];
@@ -83,6 +84,7 @@ struct RawSignIn {
     lock_after_failures: Option<u32>,
     lock_minutes: Option<u64>,
     slow_down: Option<bool>,
+    step_up_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -374,6 +376,11 @@ impl RawConfig {
                 1..=1440,
             )?,
             slow_down: self.sign_in.slow_down.unwrap_or(true),
+            step_up_secs: in_range(
+                "sign_in.step_up_secs",
+                self.sign_in.step_up_secs.unwrap_or(300),
+                1..=3600,
+            )?,
         };
         let exclusive_roles: Vec<String> = self
             .access

@@ -172,6 +172,7 @@ pub fn auth_settings(config: &Config) -> Result<enamel_app::AuthSettings> {
         } else {
             std::time::Duration::ZERO
         },
+        step_up_window: std::time::Duration::from_secs(config.sign_in.step_up_secs),
         emergency_window: std::time::Duration::from_secs(config.access.emergency_minutes * 60),
         exclusive_roles,
         ..defaults
