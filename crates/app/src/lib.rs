@@ -30,7 +30,10 @@ pub use auth::AuthSettings;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::AppError;
 pub use keyring::KeyRing;
-pub use patients::PatientView;
+pub use patients::{
+    PatientContact, PatientQuery, PatientSearchPage, PatientSummary, PatientVersionSummary,
+    PatientView,
+};
 pub use practices::NewPractice;
 pub use rotation::{FieldKeyVersion, KeyStatus, ReencryptReport, TableVersionCount};
 

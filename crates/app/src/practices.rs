@@ -20,10 +20,10 @@ impl App {
     ) -> Result<PracticeId, AppError> {
         let name = new.display_name.trim();
         if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-            return Err(AppError::Invalid(vec![enamel_domain::FieldProblem {
-                field: "display_name",
-                problem: "must be one line of 1 to 200 characters",
-            }]));
+            return Err(AppError::Invalid(vec![enamel_domain::FieldProblem::new(
+                "display_name",
+                "must be one line of 1 to 200 characters",
+            )]));
         }
         let id = PracticeId::new();
         let now = self.clock().now_ms();

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use common::fixture;
 use enamel_app::{Db, RequestOrigin};
-use enamel_domain::PatientDraft;
+use enamel_domain::{AddressDraft, CoverageDraft, EmergencyContactDraft, PatientDraft, PhoneDraft};
 
 const MARKER: &str = "Zqxvmarkerw";
 
@@ -87,21 +87,50 @@ async fn no_plaintext_phi_in_the_database_files_or_logs() {
         .init();
 
     let f = fixture().await;
+    // Every kind of PHI field carries the marker: names, contact, emergency contact, insurance.
     let draft = |n: u32| PatientDraft {
         family_name: format!("{MARKER}-Family{n}"),
         given_name: format!("{MARKER}Given"),
         birth_date: "1987-06-05".into(),
+        middle_name: Some(format!("{MARKER}Middle")),
+        preferred_name: Some(format!("{MARKER}Pref")),
+        gender_identity: Some(format!("{MARKER} identity")),
+        chart_number: Some(format!("{MARKER}{n}")),
+        email: Some(format!("{MARKER}{n}@example.test")),
+        phones: vec![PhoneDraft {
+            kind: None,
+            number: "(555) 010-0199".into(),
+        }],
+        address: Some(AddressDraft {
+            line1: Some(format!("1 {MARKER} Way")),
+            city: Some(format!("{MARKER}ville")),
+            ..AddressDraft::default()
+        }),
+        emergency_contact: Some(EmergencyContactDraft {
+            name: format!("{MARKER} Contact"),
+            relationship: Some("sibling".into()),
+            phone: "(555) 010-0198".into(),
+        }),
+        coverages: vec![CoverageDraft {
+            carrier: format!("{MARKER} Dental Mutual"),
+            subscriber_id: format!("{MARKER}{n}"),
+            group_number: Some(format!("{MARKER}G")),
+            ..CoverageDraft::default()
+        }],
+        ..PatientDraft::default()
     };
     let ids = f
         .app
         .create_patients(&f.access, &[draft(1), draft(2), draft(3)])
         .await
         .unwrap();
-    for id in &ids {
+    for (i, id) in ids.iter().enumerate() {
         let view = f.app.read_patient(&f.access, *id).await.unwrap();
         assert!(view.family_name.starts_with(MARKER));
+        let mut changed = draft(9);
+        changed.chart_number = Some(format!("{MARKER}{}", 10 + i));
         f.app
-            .update_patient(&f.access, *id, &draft(9), view.row_version)
+            .update_patient(f.access.actor(), *id, &changed, view.row_version)
             .await
             .unwrap();
     }
@@ -111,6 +140,26 @@ async fn no_plaintext_phi_in_the_database_files_or_logs() {
         .await
         .unwrap();
     assert_eq!(found.len(), 3);
+    let searched = f
+        .app
+        .search_patients(
+            f.access.actor(),
+            &enamel_app::PatientQuery {
+                name: Some(format!("{MARKER}giv {MARKER}-fam")),
+                page: 1,
+                per_page: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(searched.total, 3);
+    let versions = f
+        .app
+        .patient_versions(f.access.actor(), ids[0])
+        .await
+        .unwrap();
+    assert_eq!(versions.len(), 1);
     f.app
         .rotate_data_key(f.practice, RequestOrigin::cli())
         .await

@@ -14,6 +14,7 @@ fn draft(family: &str, given: &str, birth: &str) -> PatientDraft {
         family_name: family.into(),
         given_name: given.into(),
         birth_date: birth.into(),
+        ..Default::default()
     }
 }
 
@@ -37,7 +38,7 @@ async fn a_patient_round_trips_and_every_read_and_write_is_audited() {
     let v2 = f
         .app
         .update_patient(
-            &f.access,
+            f.access.actor(),
             id,
             &draft("Canine", "Demo", "1990-02-03"),
             view.row_version,
@@ -86,12 +87,22 @@ async fn a_stale_update_is_a_conflict_and_changes_nothing() {
         .await
         .unwrap();
     f.app
-        .update_patient(&f.access, id, &draft("Canine", "Demo", "1990-02-03"), 1)
+        .update_patient(
+            f.access.actor(),
+            id,
+            &draft("Canine", "Demo", "1990-02-03"),
+            1,
+        )
         .await
         .unwrap();
     let stale = f
         .app
-        .update_patient(&f.access, id, &draft("Incisor", "Demo", "1990-02-03"), 1)
+        .update_patient(
+            f.access.actor(),
+            id,
+            &draft("Incisor", "Demo", "1990-02-03"),
+            1,
+        )
         .await;
     assert!(matches!(stale, Err(AppError::Conflict)), "{stale:?}");
     assert_eq!(
@@ -111,7 +122,7 @@ async fn invalid_drafts_are_refused_and_nothing_is_written() {
     let AppError::Invalid(problems) = err else {
         panic!("{err:?}")
     };
-    let fields: Vec<&str> = problems.iter().map(|p| p.field).collect();
+    let fields: Vec<&str> = problems.iter().map(|p| p.field.as_ref()).collect();
     assert!(
         fields.contains(&"family_name") && fields.contains(&"birth_date"),
         "{fields:?}"

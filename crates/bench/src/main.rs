@@ -5,8 +5,11 @@
 //! - `audit-append`: durable group-commit appends from many concurrent writers (several
 //!   processes may run it at once against one database: the log must stay one valid chain);
 //! - `verify`: audit verification speed, pure (in memory) and from the database;
-//! - `rotation`: key rotation (re-encryption) speed in rows per second.
+//! - `rotation`: key rotation (re-encryption) speed in rows per second;
+//! - `access`: session resolution and the authorization check per request, their share of an
+//!   audited read, and sign-in throughput under a flood that must not starve other requests.
 
+mod access_bench;
 mod crypto_bench;
 
 use std::sync::Arc;
@@ -67,6 +70,8 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         batch: usize,
     },
+    /// Access control and sign-in: per-request costs, and a sign-in flood beside other requests.
+    Access(access_bench::Options),
 }
 
 fn line(text: &str) {
@@ -106,6 +111,10 @@ async fn run(command: Command) -> Result<()> {
             rows,
             batch,
         } => rotation(&database_url, rows, batch).await,
+        Command::Access(options) => {
+            line(&access_bench::run(options).await?);
+            Ok(())
+        }
     }
 }
 

@@ -14,7 +14,12 @@ mod text_enum;
 
 pub use audit::{AccessMethod, AuditAction, Outcome};
 pub use ids::{IdError, PatientId, PracticeId};
-pub use patient::{FieldProblem, Patient, PatientDraft};
+pub use patient::{
+    Address, Coverage, CoverageDraft, CoveragePriority, EmergencyContact, FieldProblem, Patient,
+    PatientDraft, PatientStatus, Phone, PhoneKind, Sex, SubscriberRelationship, age_on, iso_date,
+    normalize_phone, parse_iso_date,
+};
+pub use patient::{AddressDraft, EmergencyContactDraft, PhoneDraft};
 pub use policy::{
     Action, Category, ExclusiveRoles, Policy, PolicyCell, PolicyProblem, Role, render_markdown,
 };

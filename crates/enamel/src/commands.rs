@@ -92,6 +92,27 @@ fn read_demo_accounts(path: &std::path::Path) -> Vec<DemoAccount> {
         .unwrap_or_default()
 }
 
+/// The demo's synthetic households: guarantors first, then the people they pay for (minors
+/// with the guarantor as responsible party).
+async fn create_demo_patients(app: &App, access: &Access) -> Result<()> {
+    let households = enamel_domain::synthetic::households(DEMO_PATIENTS, 2026);
+    let guarantors: Vec<_> = households.iter().map(|h| h.guarantor.clone()).collect();
+    let ids = app.create_patients(access, &guarantors).await?;
+    let mut members = Vec::new();
+    for (household, guarantor) in households.iter().zip(&ids) {
+        for (member, minor) in &household.members {
+            let mut member = member.clone();
+            member.guarantor_id = Some(guarantor.to_string());
+            if *minor {
+                member.responsible_party_id = Some(guarantor.to_string());
+            }
+            members.push(member);
+        }
+    }
+    app.create_patients(access, &members).await?;
+    Ok(())
+}
+
 pub async fn demo(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
     let config = setup::load_config(global, args.listen.as_deref())?;
     setup::init_logging(&config);
@@ -119,8 +140,7 @@ pub async fn demo(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
                 .await?;
             let access =
                 Access::system_bypassing_policy(id, SystemReason::DemoData, RequestOrigin::cli());
-            let drafts = enamel_domain::synthetic::patients(DEMO_PATIENTS, 2026);
-            app.create_patients(&access, &drafts).await?;
+            create_demo_patients(&app, &access).await?;
             (id, create_demo_accounts(&app, id).await?)
         }
     };

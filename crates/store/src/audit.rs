@@ -43,8 +43,10 @@ pub struct AuditQuery {
 const COLUMNS: &str = "seq, time_ms, practice_id, actor_id, actor_role, patient_id, record_type, \
      record_id, action, outcome, client_ip, user_agent, app_version, access_method, reason, chain";
 const WIDTH: usize = 16;
-/// 16 columns × 1000 rows stays under SQLite's 32,766 bind parameters.
-const APPEND_CHUNK: usize = 1000;
+/// Rows per multi-row INSERT: small, because sqlx-sqlite's cost per statement grows faster
+/// than linearly with its bind parameters (see `patients.rs`); the group commit's one
+/// transaction is what amortises the fsync.
+const APPEND_CHUNK: usize = 16;
 
 macro_rules! entry_from_row {
     ($row:expr) => {{

@@ -27,7 +27,7 @@ pub use error::StoreError;
 pub use grants::{ApiTokenRow, EmergencyGrantRow, PolicyOverrideRow, SessionSettingsRow};
 pub use keys::WrappedKeyRow;
 pub use migrate::MIGRATIONS_SQLITE_NAMES;
-pub use patients::PatientRow;
+pub use patients::{PatientRow, PatientVersionRow};
 pub use practices::PracticeRow;
 pub use sealed::{KeyVersionCount, SEALED_TABLES, SealedRow, SealedTable};
 pub use sessions::{ResolvedSession, SessionRow, ThrottleRow};

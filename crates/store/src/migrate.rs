@@ -40,10 +40,20 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_access.sql"),
         postgres: include_str!("../migrations/postgres/0002_access.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_patient_record.sql",
+        sqlite: include_str!("../migrations/sqlite/0003_patient_record.sql"),
+        postgres: include_str!("../migrations/postgres/0003_patient_record.sql"),
+    },
 ];
 
 /// File names the SQLite folder must contain (the mirror test compares both folders to this).
-pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &["0001_core.sql", "0002_access.sql"];
+pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &[
+    "0001_core.sql",
+    "0002_access.sql",
+    "0003_patient_record.sql",
+];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
      version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)";

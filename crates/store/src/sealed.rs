@@ -16,7 +16,19 @@ pub struct SealedTable {
 pub const SEALED_TABLES: &[SealedTable] = &[
     SealedTable {
         table: "patients",
-        columns: &["family_name", "given_name", "birth_date"],
+        columns: &[
+            "family_name",
+            "given_name",
+            "birth_date",
+            "details",
+            "chart_number",
+            "contact",
+            "insurance",
+        ],
+    },
+    SealedTable {
+        table: "patient_versions",
+        columns: &["snapshot"],
     },
     SealedTable {
         table: "users",

@@ -35,10 +35,21 @@ fn patient(practice_id: &str, id: &str, token: u8) -> PatientRow {
         family_name: vec![1, token],
         given_name: vec![2, token],
         birth_date: vec![3, token],
+        details: None,
+        chart_number: Some(vec![4, token]),
+        contact: None,
+        insurance: None,
         family_name_bidx: vec![token; 32],
         birth_date_bidx: vec![token ^ 0xff; 32],
+        chart_bidx: Some(vec![token ^ 0x0f; 32]),
+        status: "active".into(),
+        household_id: None,
+        guarantor_id: None,
+        responsible_party_id: None,
         created_ms: 1,
         updated_ms: 1,
+        created_by: None,
+        updated_by: None,
         row_version: 1,
     }
 }
@@ -62,7 +73,7 @@ async fn migrating_twice_is_a_no_op_and_the_schema_is_current() {
     let (_t, db) = migrated().await;
     assert!(db.schema_is_current().await.unwrap());
     assert!(db.migrate(2).await.unwrap().is_empty());
-    assert_eq!(db.schema_version().await.unwrap(), 2);
+    assert_eq!(db.schema_version().await.unwrap(), 3);
 }
 
 #[tokio::test]
@@ -117,7 +128,15 @@ async fn no_query_reads_another_practices_rows() {
     let moved = SealedRow {
         id: "p3".into(),
         key_version: 2,
-        values: vec![Some(vec![0]), Some(vec![0]), Some(vec![0])],
+        values: vec![
+            Some(vec![0]),
+            Some(vec![0]),
+            Some(vec![0]),
+            None,
+            None,
+            None,
+            None,
+        ],
     };
     assert_eq!(
         tx.reseal_rows(&SEALED_TABLES[0], "pa", &[(moved, 1)])
@@ -343,7 +362,15 @@ async fn resealing_writes_only_rows_still_at_the_version_read() {
     let row = |id: &str| SealedRow {
         id: id.into(),
         key_version: 2,
-        values: vec![Some(vec![9, 1]), Some(vec![9, 2]), Some(vec![9, 3])],
+        values: vec![
+            Some(vec![9, 1]),
+            Some(vec![9, 2]),
+            Some(vec![9, 3]),
+            None,
+            Some(vec![9, 4]),
+            None,
+            None,
+        ],
     };
     let mut tx = db.begin().await.unwrap();
     let written = tx

@@ -9,21 +9,28 @@ use enamel_app::AppError;
 use serde::Serialize;
 
 /// One field's problem, named by the field, never echoing its value.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
+    /// The request field (or query parameter) that needs attention.
     pub field: String,
+    /// What is wrong with it, in plain words.
     pub problem: String,
 }
 
 /// The JSON body of every error response.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ErrorBody {
+    /// Stable and machine-readable (`invalid`, `not_found`, `step_up_required`, …); each
+    /// response's description names the codes it can carry.
     pub code: &'static str,
+    /// Plain words for a person. Never contains a value from the request or the database.
     pub message: String,
+    /// For `invalid`: one entry per field that needs attention.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
     /// Filled in by the middleware, so a person can quote it to support.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub request_id: Option<String>,
 }
 

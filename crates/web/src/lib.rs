@@ -75,10 +75,12 @@ pub fn router(app: App, settings: &WebSettings) -> Router {
             settings.api_rate_per_token.1,
         )),
     };
+    let (api_routes, api_paths) = api::routes().split_for_parts();
+    let document = api::openapi::Document::new(api_paths);
     let routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .merge(api::routes())
+        .merge(api_routes)
         .merge(pages::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
@@ -87,7 +89,8 @@ pub fn router(app: App, settings: &WebSettings) -> Router {
         routes
             .layer(DefaultBodyLimit::max(settings.max_body_bytes))
             .layer(axum::middleware::from_fn(middleware::api_rate_limit))
-            .layer(axum::Extension(limits)),
+            .layer(axum::Extension(limits))
+            .layer(axum::Extension(document)),
         settings,
     )
 }

@@ -175,10 +175,10 @@ async fn application_errors_map_to_statuses_without_leaking_details() {
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(body_of(AppError::Conflict).await.0, StatusCode::CONFLICT);
-    let (status, body) = body_of(AppError::Invalid(vec![enamel_domain::FieldProblem {
-        field: "birth_date",
-        problem: "must be a date like 1990-04-30",
-    }]))
+    let (status, body) = body_of(AppError::Invalid(vec![enamel_domain::FieldProblem::new(
+        "birth_date",
+        "must be a date like 1990-04-30",
+    )]))
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();

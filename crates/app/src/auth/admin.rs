@@ -65,23 +65,23 @@ fn validate_new_user(u: &NewUser) -> Result<String, AppError> {
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
     if username.len() < 3 || username.len() > 64 || !valid_chars {
-        problems.push(FieldProblem {
-            field: "username",
-            problem: "Use 3 to 64 letters, digits, dots, hyphens, underscores or @.",
-        });
+        problems.push(FieldProblem::new(
+            "username",
+            "Use 3 to 64 letters, digits, dots, hyphens, underscores or @.",
+        ));
     }
     let name_len = u.display_name.trim().chars().count();
     if name_len == 0 || name_len > 100 || u.display_name.chars().any(char::is_control) {
-        problems.push(FieldProblem {
-            field: "display_name",
-            problem: "Enter the person's name (up to 100 characters).",
-        });
+        problems.push(FieldProblem::new(
+            "display_name",
+            "Enter the person's name (up to 100 characters).",
+        ));
     }
     if u.roles.is_empty() || u.roles.iter().any(|r| !r.is_staff()) {
-        problems.push(FieldProblem {
-            field: "roles",
-            problem: "Choose at least one staff role.",
-        });
+        problems.push(FieldProblem::new(
+            "roles",
+            "Choose at least one staff role.",
+        ));
     }
     if problems.is_empty() {
         Ok(username)
@@ -129,10 +129,7 @@ impl App {
         let hash = match password {
             Some(p) => {
                 enamel_crypto::check_new_password(p, &new.username).map_err(|p| {
-                    AppError::Invalid(vec![FieldProblem {
-                        field: "password",
-                        problem: p.message(),
-                    }])
+                    AppError::Invalid(vec![FieldProblem::new("password", p.message())])
                 })?;
                 Some(self.password_pool().hash(p).await?)
             }
@@ -188,10 +185,10 @@ impl App {
             Ok(()) => {}
             Err(enamel_store::StoreError::Duplicate) => {
                 tx.rollback().await?;
-                return Err(AppError::Invalid(vec![FieldProblem {
-                    field: "username",
-                    problem: "This username is taken. Choose another.",
-                }]));
+                return Err(AppError::Invalid(vec![FieldProblem::new(
+                    "username",
+                    "This username is taken. Choose another.",
+                )]));
             }
             Err(e) => return Err(e.into()),
         }
@@ -248,10 +245,10 @@ impl App {
     ) -> Result<(), AppError> {
         let access = self.admin_edit(actor, user_id).await?;
         if roles.iter().any(|r| !r.is_staff()) {
-            return Err(AppError::Invalid(vec![FieldProblem {
-                field: "roles",
-                problem: "Only staff roles can be assigned here.",
-            }]));
+            return Err(AppError::Invalid(vec![FieldProblem::new(
+                "roles",
+                "Only staff roles can be assigned here.",
+            )]));
         }
         self.check_exclusive(roles)?;
         let practice_id = actor.practice_id().to_string();
@@ -438,10 +435,10 @@ impl App {
         }
         let hash = OpaqueToken::hash(token);
         if new_password.chars().count() > enamel_crypto::MAX_PASSWORD_CHARS {
-            return Err(AppError::Invalid(vec![FieldProblem {
-                field: "new_password",
-                problem: enamel_crypto::PasswordProblem::TooLong.message(),
-            }]));
+            return Err(AppError::Invalid(vec![FieldProblem::new(
+                "new_password",
+                enamel_crypto::PasswordProblem::TooLong.message(),
+            )]));
         }
         // Hashed before the transaction: the write lock is not held through Argon2id.
         let password_hash = self.password_pool().hash(new_password).await?;
@@ -459,10 +456,10 @@ impl App {
         if let Err(p) = enamel_crypto::check_new_password(new_password, &user.username) {
             // The link stays usable: nothing of this transaction is kept.
             tx.rollback().await?;
-            return Err(AppError::Invalid(vec![FieldProblem {
-                field: "new_password",
-                problem: p.message(),
-            }]));
+            return Err(AppError::Invalid(vec![FieldProblem::new(
+                "new_password",
+                p.message(),
+            )]));
         }
         tx.set_password_hash(&practice_id, &user_id, &password_hash, now)
             .await?;

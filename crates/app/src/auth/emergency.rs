@@ -94,10 +94,10 @@ impl App {
         let text = justification.trim();
         let chars = text.chars().count();
         if !(MIN_JUSTIFICATION_CHARS..=MAX_JUSTIFICATION_CHARS).contains(&chars) {
-            return Err(AppError::Invalid(vec![FieldProblem {
-                field: "justification",
-                problem: "Explain in at least 20 characters why you need this record now.",
-            }]));
+            return Err(AppError::Invalid(vec![FieldProblem::new(
+                "justification",
+                "Explain in at least 20 characters why you need this record now.",
+            )]));
         }
         // The patient must exist in this practice; a miss is a failed (audited) attempt.
         if !self

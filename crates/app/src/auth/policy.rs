@@ -78,17 +78,17 @@ impl App {
         Ok(policy)
     }
 
-    /// The one gate to records: checks the matrix (or an integration token's scopes, or a live
-    /// break-glass grant for this patient), and on refusal writes a `denied` audit entry
-    /// before answering `Forbidden`. The allowed entry is written by the record function that
-    /// uses the returned access, so each access leaves exactly one entry.
-    pub async fn authorize(
+    /// Whether `actor` may do `action` on `category` (for `patient`, when the question is
+    /// about one patient): `None` if not, `Some(None)` through the matrix or a token's scopes,
+    /// `Some(Some(grant))` only through a live break-glass grant for this patient. Writes
+    /// nothing.
+    async fn permission(
         &self,
         actor: &Actor,
         category: Category,
         action: Action,
         patient: Option<PatientId>,
-    ) -> Result<Access, AppError> {
+    ) -> Result<Option<Option<String>>, AppError> {
         let allowed = match &actor.principal {
             Principal::System(_) => true,
             Principal::Staff { roles, .. } => self
@@ -98,10 +98,11 @@ impl App {
             Principal::Integration { scopes, .. } => scopes.contains(&(category, action)),
         };
         if allowed {
-            return Ok(Access::granted(actor, category, action, None, None));
+            return Ok(Some(None));
         }
         if let (Some(patient), Some(user_id)) = (patient, actor.user_id())
             && category.is_patient_record()
+            && action != Action::Create
             && actor.roles().iter().any(|r| r.is_clinician())
             && let Some(grant) = self
                 .db()
@@ -113,13 +114,49 @@ impl App {
                 )
                 .await?
         {
-            return Ok(Access::granted(
-                actor,
-                category,
-                action,
-                Some(patient),
-                Some(grant.id),
-            ));
+            return Ok(Some(Some(grant.id)));
+        }
+        Ok(None)
+    }
+
+    /// Whether the actor may do this, without auditing the question: for deciding how much of
+    /// a record to show (minimum necessary), never as a gate on its own.
+    pub(crate) async fn may(
+        &self,
+        actor: &Actor,
+        category: Category,
+        action: Action,
+        patient: Option<PatientId>,
+    ) -> Result<bool, AppError> {
+        Ok(self
+            .permission(actor, category, action, patient)
+            .await?
+            .is_some())
+    }
+
+    /// The one gate to records: checks the matrix (or an integration token's scopes, or a live
+    /// break-glass grant for this patient), and on refusal writes a `denied` audit entry
+    /// before answering `Forbidden`. The allowed entry is written by the record function that
+    /// uses the returned access, so each access leaves exactly one entry.
+    pub async fn authorize(
+        &self,
+        actor: &Actor,
+        category: Category,
+        action: Action,
+        patient: Option<PatientId>,
+    ) -> Result<Access, AppError> {
+        match self.permission(actor, category, action, patient).await? {
+            Some(None) => return Ok(Access::granted(actor, category, action, None, None)),
+            Some(Some(grant)) => {
+                return Ok(Access::granted(
+                    actor,
+                    category,
+                    action,
+                    patient,
+                    Some(grant),
+                ));
+            }
+            None => {}
         }
         let mut entry = actor
             .audit(audit_action_for(action), Outcome::Denied)

@@ -318,16 +318,16 @@ impl App {
             .verify(Some(user.password_hash.clone()), current)
             .await?
         {
-            return Err(AppError::Invalid(vec![enamel_domain::FieldProblem {
-                field: "current_password",
-                problem: "This is not your current password.",
-            }]));
+            return Err(AppError::Invalid(vec![enamel_domain::FieldProblem::new(
+                "current_password",
+                "This is not your current password.",
+            )]));
         }
         enamel_crypto::check_new_password(new, &user.username).map_err(|p| {
-            AppError::Invalid(vec![enamel_domain::FieldProblem {
-                field: "new_password",
-                problem: p.message(),
-            }])
+            AppError::Invalid(vec![enamel_domain::FieldProblem::new(
+                "new_password",
+                p.message(),
+            )])
         })?;
         let hash = self.password_pool().hash(new).await?;
         let now = self.clock().now_ms();
@@ -381,16 +381,16 @@ impl App {
         self.require_fresh_mfa(actor)?;
         let mut problems = Vec::new();
         if idle_minutes.is_some_and(|m| !IDLE_MINUTES_RANGE.contains(&m)) {
-            problems.push(enamel_domain::FieldProblem {
-                field: "idle_minutes",
-                problem: "Choose between 1 and 60 minutes.",
-            });
+            problems.push(enamel_domain::FieldProblem::new(
+                "idle_minutes",
+                "Choose between 1 and 60 minutes.",
+            ));
         }
         if absolute_hours.is_some_and(|h| !ABSOLUTE_HOURS_RANGE.contains(&h)) {
-            problems.push(enamel_domain::FieldProblem {
-                field: "absolute_hours",
-                problem: "Choose between 1 and 24 hours.",
-            });
+            problems.push(enamel_domain::FieldProblem::new(
+                "absolute_hours",
+                "Choose between 1 and 24 hours.",
+            ));
         }
         if !problems.is_empty() {
             return Err(AppError::Invalid(problems));

@@ -65,22 +65,19 @@ impl App {
         let mut problems = Vec::new();
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            problems.push(FieldProblem {
-                field: "name",
-                problem: "Name the integration (up to 100 characters).",
-            });
+            problems.push(FieldProblem::new(
+                "name",
+                "Name the integration (up to 100 characters).",
+            ));
         }
         if scopes.is_empty() || scopes.iter().any(|(c, _)| !c.is_patient_record()) {
-            problems.push(FieldProblem {
-                field: "scopes",
-                problem: "Choose at least one permission on patient records; tokens cannot administer users, settings or the audit log.",
-            });
+            problems.push(FieldProblem::new("scopes", "Choose at least one permission on patient records; tokens cannot administer users, settings or the audit log."));
         }
         if !(1..=MAX_TOKEN_DAYS).contains(&days) {
-            problems.push(FieldProblem {
-                field: "expires_in_days",
-                problem: "Choose between 1 and 365 days.",
-            });
+            problems.push(FieldProblem::new(
+                "expires_in_days",
+                "Choose between 1 and 365 days.",
+            ));
         }
         if !problems.is_empty() {
             return Err(AppError::Invalid(problems));

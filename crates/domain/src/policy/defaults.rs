@@ -27,11 +27,13 @@ pub(super) const ACTION_LETTERS: &[u8] = b"VCEDXPS";
 /// - The compliance officer views demographics to identify whose record an audit entry is
 ///   about, and nothing else of the record.
 /// - The practice administrator runs user accounts and settings, sees only enough of a
-///   patient to recognise them, and never the audit log (separation of duties).
+///   patient to recognise them, and never the audit log (separation of duties). They alone
+///   delete a patient record, and only one created in error (a duplicate, a test entry):
+///   everyone else deactivates.
 #[rustfmt::skip]
 pub(super) const DEFAULT_TABLE: [(Category, [&str; STAFF_COUNT]); CATEGORY_COUNT] = [
     //                            Dentist    Hygienist  Assistant  FrontDesk  OfficeMgr  Billing    Compliance PracticeAdmin
-    (Category::Demographics,     ["VCE.XPS", "V......", "V......", "VCE..P.", "VCE.XPS", "V......", "V......", "V......"]),
+    (Category::Demographics,     ["VCE.XPS", "V......", "V......", "VCE..P.", "VCE.XPS", "V......", "V......", "V..D..."]),
     (Category::Contact,          ["VCE.XPS", "V......", "V......", "VCE..P.", "VCE.XPS", "V......", ".......", "V......"]),
     (Category::Insurance,        ["VCE.XPS", ".......", ".......", "VCE..P.", "VCE.XPS", "VCE.XPS", ".......", "......."]),
     (Category::Schedule,         ["VCEDXPS", "VCE....", "VCE....", "VCED.P.", "VCEDXPS", "V......", ".......", "......."]),

@@ -5,11 +5,13 @@ use enamel_app::App;
 use enamel_app::auth::NewUser;
 use enamel_domain::{Action, Category, PolicyCell, Role};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
+use super::openapi::STEP_UP;
 use super::{JsonBody, invalid};
 use crate::{ApiError, Authenticated};
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct UserJson {
     id: String,
     username: String,
@@ -17,9 +19,17 @@ pub(crate) struct UserJson {
     active: bool,
     roles: Vec<&'static str>,
     mfa_enrolled: bool,
+    /// When the person last asked for a reset link at the sign-in page, if they did.
     reset_requested_ms: Option<i64>,
 }
 
+/// Lists the practice's accounts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "users",
+    responses((status = 200, description = "The practice's accounts.", body = [UserJson])),
+)]
 pub(crate) async fn list_users(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -48,22 +58,37 @@ fn parse_roles(names: &[String]) -> Result<Vec<Role>, ApiError> {
         .collect()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewUserBody {
     username: String,
     display_name: String,
+    /// Staff role names such as `front_desk` (see `GET /api/v1/policy`).
     roles: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct LinkAnswer {
     user_id: String,
     /// Single-use; shown only in this answer. The person opens `/reset/{token}`.
     setup_token: String,
+    /// Milliseconds since the Unix epoch.
     expires_ms: i64,
 }
 
+/// Creates an account, without a password, and its setup link.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "users",
+    request_body = NewUserBody,
+    responses(
+        (status = 201, description = "Created. The person sets a password at `/reset/{setup_token}`.", body = LinkAnswer),
+        (status = 403, description = STEP_UP),
+        (status = 409, description = "`refused`: the roles break a separation-of-duties rule."),
+        (status = 422, description = "Also when the username is taken."),
+    ),
+)]
 pub(crate) async fn create_user(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -90,12 +115,26 @@ pub(crate) async fn create_user(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RolesBody {
+    /// The complete new set of staff role names.
     roles: Vec<String>,
 }
 
+/// Replaces an account's roles.
+#[utoipa::path(
+    put,
+    path = "/api/v1/users/{id}/roles",
+    tag = "users",
+    params(("id", description = "A user id.")),
+    request_body = RolesBody,
+    responses(
+        (status = 204, description = "The roles are set; they apply from the person's next request."),
+        (status = 403, description = STEP_UP),
+        (status = 409, description = "`refused`: this is your own account, or the roles break a separation-of-duties rule."),
+    ),
+)]
 pub(crate) async fn set_roles(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -107,6 +146,20 @@ pub(crate) async fn set_roles(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Disables an account.
+///
+/// Its sessions, the integration tokens it created and its reset links end at once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/disable",
+    tag = "users",
+    params(("id", description = "A user id.")),
+    responses(
+        (status = 204, description = "Disabled."),
+        (status = 403, description = STEP_UP),
+        (status = 409, description = "`refused`: this is your own account."),
+    ),
+)]
 pub(crate) async fn disable(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -116,6 +169,18 @@ pub(crate) async fn disable(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Enables a disabled account again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/enable",
+    tag = "users",
+    params(("id", description = "A user id.")),
+    responses(
+        (status = 204, description = "Enabled."),
+        (status = 403, description = STEP_UP),
+        (status = 409, description = "`refused`: this is your own account."),
+    ),
+)]
 pub(crate) async fn enable(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -125,13 +190,27 @@ pub(crate) async fn enable(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResetBody {
+    /// The phone is lost: the person also sets up a new authenticator, and their sessions end.
     #[serde(default)]
     reset_second_factor: bool,
 }
 
+/// Issues a single-use password reset link for an account.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/password-reset",
+    tag = "users",
+    params(("id", description = "A user id.")),
+    request_body = ResetBody,
+    responses(
+        (status = 201, description = "Issued; earlier links of the account stop working. The person opens `/reset/{setup_token}`.", body = LinkAnswer),
+        (status = 403, description = STEP_UP),
+        (status = 409, description = "`refused`: this is your own account."),
+    ),
+)]
 pub(crate) async fn issue_reset(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -151,16 +230,19 @@ pub(crate) async fn issue_reset(
     ))
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CellJson {
+    /// A staff role name such as `front_desk`.
     role: String,
+    /// A category name such as `demographics`.
     category: String,
+    /// `view`, `create`, `edit`, `delete`, `export`, `print` or `disclose`.
     action: String,
     allowed: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct PolicyAnswer {
     /// Every staff role × category × action with its effective value.
     cells: Vec<CellJson>,
@@ -177,6 +259,13 @@ fn cell_json(c: &PolicyCell) -> CellJson {
     }
 }
 
+/// The practice's role matrix.
+#[utoipa::path(
+    get,
+    path = "/api/v1/policy",
+    tag = "policy",
+    responses((status = 200, description = "The role matrix.", body = PolicyAnswer)),
+)]
 pub(crate) async fn policy(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -201,6 +290,18 @@ pub(crate) async fn policy(
     }))
 }
 
+/// Changes one cell of the practice's role matrix.
+#[utoipa::path(
+    put,
+    path = "/api/v1/policy",
+    tag = "policy",
+    request_body = CellJson,
+    responses(
+        (status = 204, description = "Changed; it applies from each person's next request."),
+        (status = 403, description = STEP_UP),
+        (status = 409, description = "`refused`: you cannot widen a role you hold yourself, or the cell cannot be changed."),
+    ),
+)]
 pub(crate) async fn set_policy_cell(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -218,10 +319,11 @@ pub(crate) async fn set_policy_cell(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct TokenJson {
     id: String,
     name: String,
+    /// `category:action` strings.
     scopes: Vec<String>,
     created_by: String,
     created_ms: i64,
@@ -230,6 +332,13 @@ pub(crate) struct TokenJson {
     last_used_ms: Option<i64>,
 }
 
+/// Lists the practice's integration tokens.
+#[utoipa::path(
+    get,
+    path = "/api/v1/api-tokens",
+    tag = "api-tokens",
+    responses((status = 200, description = "The integration tokens (never the secrets).", body = [TokenJson])),
+)]
 pub(crate) async fn list_tokens(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -256,12 +365,13 @@ pub(crate) async fn list_tokens(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewTokenBody {
     name: String,
     /// `category:action` strings.
     scopes: Vec<String>,
+    /// 90 if left out.
     #[serde(default = "default_days")]
     expires_in_days: i64,
 }
@@ -270,7 +380,7 @@ fn default_days() -> i64 {
     90
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct NewTokenAnswer {
     id: String,
     /// Shown once; only its hash is kept.
@@ -278,6 +388,17 @@ pub(crate) struct NewTokenAnswer {
     expires_ms: i64,
 }
 
+/// Creates an integration token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/api-tokens",
+    tag = "api-tokens",
+    request_body = NewTokenBody,
+    responses(
+        (status = 201, description = "Created. Send `token` as `Authorization: Bearer <token>`.", body = NewTokenAnswer),
+        (status = 403, description = STEP_UP),
+    ),
+)]
 pub(crate) async fn create_token(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -305,6 +426,17 @@ pub(crate) async fn create_token(
     ))
 }
 
+/// Revokes an integration token.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/api-tokens/{id}",
+    tag = "api-tokens",
+    params(("id", description = "A token id from `GET /api/v1/api-tokens`.")),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 403, description = STEP_UP),
+    ),
+)]
 pub(crate) async fn revoke_token(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -314,21 +446,31 @@ pub(crate) async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SettingsJson {
-    /// `null` uses the server's default.
+    /// 1 to 60; `null` uses the server's default.
     idle_minutes: Option<i64>,
+    /// 1 to 24; `null` uses the server's default.
     absolute_hours: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct SettingsAnswer {
+    /// In effect for this practice.
     idle_seconds: i64,
     absolute_seconds: i64,
+    /// `false` when both are the server's defaults.
     practice_specific: bool,
 }
 
+/// The practice's session timeouts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/practice/settings",
+    tag = "practice",
+    responses((status = 200, description = "The timeouts in effect.", body = SettingsAnswer)),
+)]
 pub(crate) async fn settings(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -341,6 +483,17 @@ pub(crate) async fn settings(
     }))
 }
 
+/// Sets the practice's session timeouts.
+#[utoipa::path(
+    put,
+    path = "/api/v1/practice/settings",
+    tag = "practice",
+    request_body = SettingsJson,
+    responses(
+        (status = 200, description = "The timeouts now in effect.", body = SettingsAnswer),
+        (status = 403, description = STEP_UP),
+    ),
+)]
 pub(crate) async fn set_settings(
     State(app): State<App>,
     Authenticated(actor): Authenticated,

@@ -8,22 +8,29 @@ use enamel_domain::{AuditAction, Outcome};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
+use utoipa::{IntoParams, ToSchema};
 
 use super::invalid;
 use crate::{ApiError, Authenticated};
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EventsQuery {
+    /// Only this user's entries (a user id).
     user: Option<String>,
+    /// Only entries about this patient (a patient id).
     patient: Option<String>,
+    /// Only this audited action, such as `view`.
     action: Option<String>,
+    /// `allowed`, `denied` or `failed`.
     outcome: Option<String>,
     /// A date (`2026-11-01`, start of day UTC) or an RFC 3339 time.
     from: Option<String>,
     /// A date (`2026-11-30`, the whole day included) or an RFC 3339 time (excluded).
     to: Option<String>,
+    /// The `next_after` of the previous page.
     after: Option<i64>,
+    /// Entries per page (100 if left out).
     limit: Option<i64>,
 }
 
@@ -102,9 +109,11 @@ pub(crate) fn filter_from(q: EventsQuery, default_limit: i64) -> Result<AuditFil
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct EventJson {
+    /// Position in the hash-chained log.
     seq: u64,
+    /// Milliseconds since the Unix epoch.
     time_ms: i64,
     user_id: Option<String>,
     role: Option<String>,
@@ -139,14 +148,28 @@ impl From<Entry> for EventJson {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct EventsAnswer {
     events: Vec<EventJson>,
     /// Pass as `after` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     next_after: Option<i64>,
 }
 
+/// Reads the audit log, filtered and paged.
+///
+/// The reading is itself audited.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/events",
+    tag = "audit",
+    params(EventsQuery),
+    responses(
+        (status = 200, description = "One page of entries, oldest first.", body = EventsAnswer),
+        (status = 422, description = "`invalid`: a filter value is not acceptable; `fields` names it."),
+    ),
+)]
 pub(crate) async fn events(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -205,6 +228,20 @@ pub(crate) fn entries_csv(entries: &[Entry]) -> String {
     out
 }
 
+/// Exports the audit log as CSV, with the same filters.
+///
+/// The export is itself audited. Cells that a spreadsheet would run as a formula are
+/// neutralised.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/events/export",
+    tag = "audit",
+    params(EventsQuery),
+    responses(
+        (status = 200, description = "A CSV file (`attachment; filename=\"audit-log.csv\"`).", body = String, content_type = "text/csv"),
+        (status = 422, description = "`invalid`: a filter value is not acceptable; `fields` names it."),
+    ),
+)]
 pub(crate) async fn export(
     State(app): State<App>,
     Authenticated(actor): Authenticated,

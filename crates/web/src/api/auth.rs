@@ -5,24 +5,28 @@ use axum::http::request::Parts;
 use enamel_app::{App, SessionKind};
 use enamel_domain::{AccessMethod, Action, Category};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::JsonBody;
 use crate::auth::origin_of;
 use crate::{ApiError, Authenticated};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginBody {
     username: String,
     password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct LoginAnswer {
+    /// Always `true`: a second factor is needed.
     mfa_required: bool,
+    /// Send to `POST /api/v1/auth/mfa` with the code.
     mfa_token: String,
     /// The account has no authenticator yet: finish setting it up in the web app.
     enrollment_required: bool,
+    /// Seconds the `mfa_token` stays usable.
     expires_in: i64,
 }
 
@@ -37,6 +41,22 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ApiOrigin {
     }
 }
 
+/// Signs in with a password: step one of two.
+///
+/// Answers the same for a wrong password, an unknown username and a disabled account.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    security(()),
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Password accepted; finish with `POST /api/v1/auth/mfa`.", body = LoginAnswer),
+        (status = 401, description = "`sign_in_failed`: the username or password is not right."),
+        (status = 429, description = "Also after repeated failed sign-ins for this username or from this address."),
+        (status = 503, description = "`busy`: too many passwords are being checked at once. `unavailable`: the database cannot be reached."),
+    ),
+)]
 pub(crate) async fn login(
     State(app): State<App>,
     ApiOrigin(origin): ApiOrigin,
@@ -53,16 +73,20 @@ pub(crate) async fn login(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MfaBody {
+    /// From `POST /api/v1/auth/login`.
     mfa_token: String,
+    /// Six digits from the authenticator app, or an unused recovery code.
     code: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct TokenAnswer {
+    /// Send as `Authorization: Bearer <access_token>`.
     access_token: String,
+    /// Always `Bearer`.
     token_type: &'static str,
     /// Seconds of inactivity after which the token stops working.
     expires_in: i64,
@@ -70,6 +94,19 @@ pub(crate) struct TokenAnswer {
     absolute_expires_in: i64,
 }
 
+/// Finishes signing in with a code: step two of two.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/mfa",
+    tag = "auth",
+    security(()),
+    request_body = MfaBody,
+    responses(
+        (status = 200, description = "Signed in.", body = TokenAnswer),
+        (status = 401, description = "`mfa_failed`: the code is not right (after repeated failures the `mfa_token` stops working). `unauthenticated`: the `mfa_token` is unknown, used or expired, or the account must first set up its authenticator in the web app."),
+        (status = 503, description = "`unavailable`: the database cannot be reached."),
+    ),
+)]
 pub(crate) async fn mfa(
     State(app): State<App>,
     ApiOrigin(origin): ApiOrigin,
@@ -86,6 +123,16 @@ pub(crate) async fn mfa(
     }))
 }
 
+/// Signs out: this session ends.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    responses(
+        (status = 204, description = "Signed out; the token no longer works."),
+        (status = 409, description = "`refused`: an integration token is not a session; revoke it instead."),
+    ),
+)]
 pub(crate) async fn logout(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -94,6 +141,13 @@ pub(crate) async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Signs out everywhere: every session of this account ends, this one included.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout-everywhere",
+    tag = "auth",
+    responses((status = 204, description = "Every session of this account has ended.")),
+)]
 pub(crate) async fn logout_everywhere(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -102,12 +156,24 @@ pub(crate) async fn logout_everywhere(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CodeBody {
+    /// Six digits from the authenticator app, or an unused recovery code.
     code: String,
 }
 
+/// Confirms it is still you, before an administrative change.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/step-up",
+    tag = "auth",
+    request_body = CodeBody,
+    responses(
+        (status = 204, description = "Confirmed: changes that need a fresh second factor are allowed for the next few minutes (five by default)."),
+        (status = 401, description = "`mfa_failed`: the code is not right."),
+    ),
+)]
 pub(crate) async fn step_up(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -117,17 +183,27 @@ pub(crate) async fn step_up(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct SessionJson {
     id: String,
+    /// `web` (the pages) or `api`.
     kind: &'static str,
+    /// Milliseconds since the Unix epoch, like every `_ms` field.
     created_ms: i64,
     last_seen_ms: i64,
     client_ip: Option<String>,
     user_agent: Option<String>,
+    /// The session making this request.
     current: bool,
 }
 
+/// Lists this account's live sessions.
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/sessions",
+    tag = "auth",
+    responses((status = 200, description = "This account's live sessions.", body = [SessionJson])),
+)]
 pub(crate) async fn sessions(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -151,6 +227,14 @@ pub(crate) async fn sessions(
     ))
 }
 
+/// Ends one of this account's sessions.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/auth/sessions/{id}",
+    tag = "auth",
+    params(("id", description = "A session id from `GET /api/v1/auth/sessions`.")),
+    responses((status = 204, description = "The session has ended.")),
+)]
 pub(crate) async fn revoke_session(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -160,13 +244,25 @@ pub(crate) async fn revoke_session(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PasswordBody {
     current_password: String,
     new_password: String,
 }
 
+/// Changes this account's password; every other session of the account ends.
+#[utoipa::path(
+    put,
+    path = "/api/v1/auth/password",
+    tag = "auth",
+    request_body = PasswordBody,
+    responses(
+        (status = 204, description = "Changed."),
+        (status = 422, description = "`current_password` is not right, or `new_password` is too weak."),
+        (status = 503, description = "`busy`: too many passwords are being checked at once."),
+    ),
+)]
 pub(crate) async fn change_password(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -177,13 +273,27 @@ pub(crate) async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResetRequestBody {
     username: String,
 }
 
-/// Always `202`: whether the account exists is not revealed.
+/// Asks the practice's administrators for a password reset link.
+///
+/// Always `202`: whether the account exists is not revealed. No e-mail is sent; an
+/// administrator issues the link.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/password-reset",
+    tag = "auth",
+    security(()),
+    request_body = ResetRequestBody,
+    responses(
+        (status = 202, description = "Recorded (or ignored, for an unknown account)."),
+        (status = 503, description = "`unavailable`: the database cannot be reached."),
+    ),
+)]
 pub(crate) async fn request_reset(
     State(app): State<App>,
     ApiOrigin(origin): ApiOrigin,
@@ -193,13 +303,30 @@ pub(crate) async fn request_reset(
     Ok(StatusCode::ACCEPTED)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResetCompleteBody {
+    /// The `setup_token` of a reset or setup link.
     token: String,
     new_password: String,
 }
 
+/// Sets a new password with a single-use reset or setup link.
+///
+/// Every session of the account ends.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/password-reset/complete",
+    tag = "auth",
+    security(()),
+    request_body = ResetCompleteBody,
+    responses(
+        (status = 204, description = "The new password is set."),
+        (status = 400, description = "`link_invalid`: the link was already used or has expired."),
+        (status = 422, description = "`new_password` is too weak or too long."),
+        (status = 503, description = "`busy`: too many passwords are being checked at once. `unavailable`: the database cannot be reached."),
+    ),
+)]
 pub(crate) async fn complete_reset(
     State(app): State<App>,
     ApiOrigin(origin): ApiOrigin,
@@ -210,17 +337,26 @@ pub(crate) async fn complete_reset(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct MeAnswer {
+    /// `null` for an integration token.
     user_id: Option<String>,
     username: String,
     display_name: String,
     practice_id: String,
+    /// Role names such as `front_desk`.
     roles: Vec<&'static str>,
     /// Every `category:action` the matrix allows this person.
     permissions: Vec<String>,
 }
 
+/// Who is signed in, and what they may do.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "auth",
+    responses((status = 200, description = "The caller.", body = MeAnswer)),
+)]
 pub(crate) async fn me(
     State(app): State<App>,
     Authenticated(actor): Authenticated,

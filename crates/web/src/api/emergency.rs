@@ -5,24 +5,41 @@ use enamel_app::App;
 use enamel_app::auth::EmergencyDecision;
 use enamel_domain::PatientId;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::{JsonBody, invalid};
 use crate::{ApiError, Authenticated};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct OpenBody {
     patient_id: String,
+    /// Why the record is needed now, in at least 20 characters. Reviewed afterwards.
     justification: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct GrantJson {
     id: String,
     patient_id: String,
+    /// Milliseconds since the Unix epoch.
     expires_ms: i64,
 }
 
+/// Opens emergency ("break-glass") access to one patient's record for a short window.
+///
+/// Audited, and reviewed afterwards by the compliance officer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/emergency-access",
+    tag = "emergency-access",
+    request_body = OpenBody,
+    responses(
+        (status = 201, description = "Granted until `expires_ms`.", body = GrantJson),
+        (status = 404, description = "`not_found`: no such patient in the practice."),
+        (status = 422, description = "Also when `patient_id` is not a patient id or the justification is too short."),
+    ),
+)]
 pub(crate) async fn open(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -45,14 +62,14 @@ pub(crate) async fn open(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReviewsQuery {
     /// `pending` (default) or `all`.
     status: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct ReviewJson {
     id: String,
     user_id: String,
@@ -60,11 +77,23 @@ pub(crate) struct ReviewJson {
     justification: String,
     created_ms: i64,
     expires_ms: i64,
+    /// `pending`, `accepted` or `escalated`.
     review_status: String,
     reviewed_by: Option<String>,
     reviewed_ms: Option<i64>,
 }
 
+/// Lists emergency accesses for review.
+#[utoipa::path(
+    get,
+    path = "/api/v1/emergency-access",
+    tag = "emergency-access",
+    params(ReviewsQuery),
+    responses(
+        (status = 200, description = "Emergency accesses, newest first.", body = [ReviewJson]),
+        (status = 422, description = "`invalid`: `status` is neither `pending` nor `all`."),
+    ),
+)]
 pub(crate) async fn reviews(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
@@ -94,12 +123,25 @@ pub(crate) async fn reviews(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReviewBody {
+    /// `accepted` or `escalated`.
     decision: String,
 }
 
+/// Records the review of an emergency access.
+#[utoipa::path(
+    post,
+    path = "/api/v1/emergency-access/{id}/review",
+    tag = "emergency-access",
+    params(("id", description = "An emergency access id.")),
+    request_body = ReviewBody,
+    responses(
+        (status = 204, description = "Reviewed."),
+        (status = 409, description = "`conflict`: it has already been reviewed. `refused`: you cannot review your own emergency access."),
+    ),
+)]
 pub(crate) async fn review(
     State(app): State<App>,
     Authenticated(actor): Authenticated,

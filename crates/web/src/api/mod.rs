@@ -7,73 +7,57 @@ pub(crate) mod admin;
 pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod emergency;
+pub(crate) mod openapi;
 pub(crate) mod patients;
 
-use axum::Router;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
-use axum::routing::{delete, get, post, put};
 use enamel_app::{App, AppError};
 use enamel_domain::FieldProblem;
 use serde::de::DeserializeOwned;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::{ApiError, ErrorBody};
 
-pub(crate) fn routes() -> Router<App> {
-    Router::new()
-        .route("/api/v1/auth/login", post(auth::login))
-        .route("/api/v1/auth/mfa", post(auth::mfa))
-        .route("/api/v1/auth/logout", post(auth::logout))
-        .route(
-            "/api/v1/auth/logout-everywhere",
-            post(auth::logout_everywhere),
-        )
-        .route("/api/v1/auth/step-up", post(auth::step_up))
-        .route("/api/v1/auth/sessions", get(auth::sessions))
-        .route("/api/v1/auth/sessions/{id}", delete(auth::revoke_session))
-        .route("/api/v1/auth/password", put(auth::change_password))
-        .route("/api/v1/auth/password-reset", post(auth::request_reset))
-        .route(
-            "/api/v1/auth/password-reset/complete",
-            post(auth::complete_reset),
-        )
-        .route("/api/v1/me", get(auth::me))
-        .route(
-            "/api/v1/users",
-            get(admin::list_users).post(admin::create_user),
-        )
-        .route("/api/v1/users/{id}/roles", put(admin::set_roles))
-        .route("/api/v1/users/{id}/disable", post(admin::disable))
-        .route("/api/v1/users/{id}/enable", post(admin::enable))
-        .route(
-            "/api/v1/users/{id}/password-reset",
-            post(admin::issue_reset),
-        )
-        .route(
-            "/api/v1/policy",
-            get(admin::policy).put(admin::set_policy_cell),
-        )
-        .route(
-            "/api/v1/api-tokens",
-            get(admin::list_tokens).post(admin::create_token),
-        )
-        .route("/api/v1/api-tokens/{id}", delete(admin::revoke_token))
-        .route(
-            "/api/v1/practice/settings",
-            get(admin::settings).put(admin::set_settings),
-        )
-        .route(
-            "/api/v1/emergency-access",
-            get(emergency::reviews).post(emergency::open),
-        )
-        .route(
-            "/api/v1/emergency-access/{id}/review",
-            post(emergency::review),
-        )
-        .route("/api/v1/audit/events", get(audit::events))
-        .route("/api/v1/audit/events/export", get(audit::export))
-        .route("/api/v1/patients", post(patients::create))
-        .route("/api/v1/patients/{id}", get(patients::read))
+/// Every route of the JSON API, and the OpenAPI document of those registered with `routes!`.
+///
+/// `routes!(handler)` takes the path and method from the handler's `#[utoipa::path]`
+/// attribute, so a route registered that way is documented by construction. One `routes!`
+/// per path: handlers listed together are all mounted on every path among them.
+/// `tests/openapi.rs` checks that the router and the document agree, both ways.
+pub(crate) fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::default()
+        .routes(routes!(openapi::document))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::mfa))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::logout_everywhere))
+        .routes(routes!(auth::step_up))
+        .routes(routes!(auth::sessions))
+        .routes(routes!(auth::revoke_session))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(auth::request_reset))
+        .routes(routes!(auth::complete_reset))
+        .routes(routes!(auth::me))
+        .routes(routes!(admin::list_users, admin::create_user))
+        .routes(routes!(admin::set_roles))
+        .routes(routes!(admin::disable))
+        .routes(routes!(admin::enable))
+        .routes(routes!(admin::issue_reset))
+        .routes(routes!(admin::policy, admin::set_policy_cell))
+        .routes(routes!(admin::list_tokens, admin::create_token))
+        .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::settings, admin::set_settings))
+        .routes(routes!(emergency::reviews, emergency::open))
+        .routes(routes!(emergency::review))
+        .routes(routes!(audit::events))
+        .routes(routes!(audit::export))
+        .routes(routes!(patients::search, patients::create))
+        .routes(routes!(patients::read, patients::replace, patients::delete))
+        .routes(routes!(patients::deactivate))
+        .routes(routes!(patients::versions))
+        .routes(routes!(patients::version))
 }
 
 /// `Json` with our error shape for bodies that are not JSON, malformed, of the wrong types or
@@ -118,5 +102,5 @@ impl<T: DeserializeOwned> FromRequest<App> for JsonBody<T> {
 }
 
 pub(crate) fn invalid(field: &'static str, problem: &'static str) -> ApiError {
-    ApiError(AppError::Invalid(vec![FieldProblem { field, problem }]))
+    ApiError(AppError::Invalid(vec![FieldProblem::new(field, problem)]))
 }

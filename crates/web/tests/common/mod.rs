@@ -162,6 +162,29 @@ impl Harness {
         self.send(request).await
     }
 
+    /// Like [`Harness::call`], with extra headers (`If-Match`, `Content-Type`).
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<String>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let request = match body {
+            Some(text) => builder.body(Body::from(text)).unwrap(),
+            None => builder.body(Body::empty()).unwrap(),
+        };
+        self.send(request).await
+    }
+
     pub async fn login_step_one(&self, username: &str, password: &str) -> Answer {
         self.call(
             "POST",
@@ -229,6 +252,7 @@ impl Harness {
                     family_name: "Molar".into(),
                     given_name: "Testy".into(),
                     birth_date: "1980-02-03".into(),
+                    ..Default::default()
                 },
             )
             .await

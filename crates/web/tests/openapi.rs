@@ -1,0 +1,253 @@
+//! The OpenAPI document: what the server serves at `/api/v1/openapi.json` is exactly
+//! `docs/openapi.json`, and the document and the router agree route for route, both ways.
+//!
+//! After changing a route, a request or response type, or an annotation, regenerate the
+//! checked-in copy and review its diff:
+//!
+//! ```text
+//! ENAMEL_BLESS=1 cargo test -p enamel-web --test openapi
+//! ```
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use base64::Engine as _;
+use enamel_app::{App, SystemClock};
+use enamel_web::{WebSettings, router};
+use tower::ServiceExt;
+
+/// The methods probed on every path (HEAD answers wherever GET does and is not listed).
+const METHODS: [Method; 5] = [
+    Method::GET,
+    Method::POST,
+    Method::PUT,
+    Method::PATCH,
+    Method::DELETE,
+];
+
+const BLESS: &str = "ENAMEL_BLESS=1 cargo test -p enamel-web --test openapi";
+
+async fn server() -> (enamel_testkit::TestDb, Router) {
+    let t = enamel_testkit::fresh_db().await;
+    t.db.migrate(1).await.unwrap();
+    let key = base64::engine::general_purpose::STANDARD.encode([5u8; 32]);
+    let provider = enamel_crypto::EnvKeyProvider::from_base64("TEST_KEK", &key).unwrap();
+    let app = App::new(t.db.clone(), Arc::new(provider), Arc::new(SystemClock));
+    let router = router(app, &WebSettings::default());
+    (t, router)
+}
+
+/// Sends a request without credentials or body; answers the status, headers and body text.
+async fn probe(
+    router: &Router,
+    method: Method,
+    path: &str,
+) -> (StatusCode, header::HeaderMap, String) {
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .body(Body::empty())
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 16 << 20).await.unwrap();
+    (
+        parts.status,
+        parts.headers,
+        String::from_utf8(bytes.to_vec()).unwrap(),
+    )
+}
+
+fn checked_in_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json")
+}
+
+async fn served_document(router: &Router) -> (String, serde_json::Value) {
+    let (status, headers, text) = probe(router, Method::GET, "/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    assert!(headers.contains_key(header::CONTENT_SECURITY_POLICY));
+    assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    let json = serde_json::from_str(&text).unwrap();
+    (text, json)
+}
+
+fn with_dummy_ids(path: &str) -> String {
+    let mut out = String::new();
+    let mut in_param = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                in_param = true;
+                out.push('x');
+            }
+            '}' => in_param = false,
+            _ if !in_param => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Every `(METHOD, path)` the document describes, with its operation.
+fn documented(doc: &serde_json::Value) -> Vec<(String, String, serde_json::Value)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            if METHODS
+                .iter()
+                .any(|m| m.as_str().eq_ignore_ascii_case(method))
+            {
+                out.push((method.to_uppercase(), path.clone(), operation.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The paths registered in the router, read from its `Debug` output (axum has no other way to
+/// list them). Methods are then found by asking: anything but `405` means the method is served.
+async fn served(router: &Router) -> BTreeSet<(String, String)> {
+    let debug = format!("{router:?}");
+    let paths: BTreeSet<&str> = debug
+        .split('"')
+        .filter(|s| s.starts_with("/api/v1/") && !s.contains(char::is_whitespace))
+        .collect();
+    assert!(
+        paths.contains("/api/v1/openapi.json"),
+        "could not read the router's paths from its Debug output; has axum changed it?"
+    );
+    let mut out = BTreeSet::new();
+    for path in paths {
+        for method in METHODS {
+            let (status, _, _) = probe(router, method.clone(), &with_dummy_ids(path)).await;
+            if status != StatusCode::METHOD_NOT_ALLOWED {
+                out.insert((method.to_string(), path.to_string()));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_served_document_is_docs_openapi_json() {
+    let (_t, router) = server().await;
+    let (served, doc) = served_document(&router).await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    let path = checked_in_path();
+    if std::env::var("ENAMEL_BLESS").as_deref() == Ok("1") {
+        std::fs::write(&path, &served).unwrap();
+        return;
+    }
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    if served != checked_in {
+        let first_difference = served
+            .lines()
+            .zip(checked_in.lines())
+            .enumerate()
+            .find(|(_, (a, b))| a != b)
+            .map(|(i, (a, b))| format!("line {}:\n  served:     {a}\n  checked in: {b}", i + 1))
+            .unwrap_or_else(|| "one is a prefix of the other".into());
+        panic!(
+            "docs/openapi.json is not the document the server serves ({first_difference}).\n\
+             Regenerate it and review the diff:\n    {BLESS}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_api_route_is_documented_and_every_documented_route_is_served() {
+    let (_t, router) = server().await;
+    let (_, doc) = served_document(&router).await;
+    let documented: BTreeSet<(String, String)> = documented(&doc)
+        .into_iter()
+        .map(|(method, path, _)| (method, path))
+        .collect();
+    let served = served(&router).await;
+    let undocumented: Vec<_> = served.difference(&documented).collect();
+    assert!(
+        undocumented.is_empty(),
+        "served but not in the OpenAPI document: {undocumented:?}.\n\
+         Give the handler a #[utoipa::path] attribute and register it with \
+         `.routes(routes!(handler))` in crates/web/src/api/mod.rs, then run {BLESS}"
+    );
+    let unserved: Vec<_> = documented.difference(&served).collect();
+    assert!(
+        unserved.is_empty(),
+        "in the OpenAPI document but not served: {unserved:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_document_says_which_routes_need_a_bearer_token_and_they_do() {
+    let (_t, router) = server().await;
+    let (_, doc) = served_document(&router).await;
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let mut operation_ids = BTreeSet::new();
+    for (method, path, operation) in documented(&doc) {
+        let route = format!("{method} {path}");
+        assert!(
+            operation_ids.insert(operation["operationId"].as_str().unwrap().to_string()),
+            "{route}: operationId is not unique"
+        );
+        assert!(
+            operation["summary"].is_string(),
+            "{route}: no summary (doc comment)"
+        );
+        assert!(operation["tags"].is_array(), "{route}: no tag");
+        let responses = operation["responses"].as_object().unwrap();
+        assert!(
+            responses.keys().any(|s| s.starts_with('2')),
+            "{route}: no success response"
+        );
+        for (status, response) in responses {
+            if !status.starts_with('2') {
+                assert_eq!(
+                    response["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{route} {status}"
+                );
+            }
+        }
+
+        let public = operation["security"] == serde_json::json!([]);
+        if !public {
+            assert_eq!(
+                operation["security"],
+                serde_json::json!([{ "bearer": [] }]),
+                "{route}"
+            );
+            assert!(responses.contains_key("401"), "{route}");
+        }
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let (status, _, text) = probe(&router, method, &with_dummy_ids(&path)).await;
+        if public {
+            assert_ne!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{route} is documented as public: {text}"
+            );
+        } else {
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{route} needs a bearer token: {text}"
+            );
+        }
+        if status != StatusCode::OK {
+            assert!(
+                responses.contains_key(status.as_str()),
+                "{route} answered {status} without credentials, which the document does not list"
+            );
+        }
+    }
+}
