@@ -86,9 +86,34 @@ pub struct PatientVersionSummary {
     pub changed_ms: i64,
 }
 
+/// The plain parts of a record's state that a view shows beside the opened values.
+struct ViewMeta {
+    row_version: i64,
+    status: String,
+    household_id: Option<String>,
+    guarantor_id: Option<String>,
+    responsible_party_id: Option<String>,
+    created_ms: i64,
+    updated_ms: i64,
+}
+
+impl From<&PatientRow> for ViewMeta {
+    fn from(row: &PatientRow) -> Self {
+        ViewMeta {
+            row_version: row.row_version,
+            status: row.status.clone(),
+            household_id: row.household_id.clone(),
+            guarantor_id: row.guarantor_id.clone(),
+            responsible_party_id: row.responsible_party_id.clone(),
+            created_ms: row.created_ms,
+            updated_ms: row.updated_ms,
+        }
+    }
+}
+
 fn view_of(
     id: PatientId,
-    row: &PatientRow,
+    row: ViewMeta,
     record: Record,
     reveal: Reveal,
     today: time::Date,
@@ -99,7 +124,7 @@ fn view_of(
     PatientView {
         id,
         row_version: row.row_version,
-        status: row.status.clone(),
+        status: row.status,
         family_name: record.family_name,
         given_name: record.given_name,
         middle_name: record.details.middle_name,
@@ -110,9 +135,9 @@ fn view_of(
         preferred_language: record.details.preferred_language,
         chart_number: record.chart_number,
         is_minor,
-        household_id: row.household_id.clone(),
-        guarantor_id: row.guarantor_id.clone(),
-        responsible_party_id: row.responsible_party_id.clone(),
+        household_id: row.household_id,
+        guarantor_id: row.guarantor_id,
+        responsible_party_id: row.responsible_party_id,
         contact: reveal.contact.then_some(PatientContact {
             email: record.contact.email,
             phones: record.contact.phones,
@@ -142,6 +167,18 @@ fn draft_has_contact(d: &PatientDraft) -> bool {
 
 fn invalid(field: &'static str, problem: &'static str) -> AppError {
     AppError::Invalid(vec![enamel_domain::FieldProblem::new(field, problem)])
+}
+
+const CHART_TAKEN: &str = "is already used by another patient of this practice";
+
+/// A write the store refused: someone changed the row first, or the chart number was taken
+/// between the check and the write (the unique index is the last word).
+fn write_refused(e: StoreError) -> AppError {
+    match e {
+        StoreError::Conflict => AppError::Conflict,
+        StoreError::Duplicate => invalid("chart_number", CHART_TAKEN),
+        other => other.into(),
+    }
 }
 
 impl App {
@@ -228,10 +265,7 @@ impl App {
             .search_patient_ids(&actor.practice_id().to_string(), &[token], None, 2)
             .await?;
         if holders.iter().any(|h| Some(h.as_str()) != except) {
-            return Err(invalid(
-                "chart_number",
-                "is already used by another patient of this practice",
-            ));
+            return Err(invalid("chart_number", CHART_TAKEN));
         }
         Ok(())
     }
@@ -310,16 +344,9 @@ impl App {
             );
         }
         let mut tx = self.db().begin().await?;
-        match tx.insert_patients(&rows).await {
-            Ok(()) => {}
-            Err(StoreError::Duplicate) => {
-                tx.rollback().await?;
-                return Err(invalid(
-                    "chart_number",
-                    "is already used by another patient of this practice",
-                ));
-            }
-            Err(e) => return Err(e.into()),
+        if let Err(e) = tx.insert_patients(&rows).await {
+            tx.rollback().await?;
+            return Err(write_refused(e));
         }
         tx.replace_search_tokens(&practice_id, &[], &tokens).await?;
         self.audit().record_in(&mut tx, entries).await?;
@@ -389,7 +416,7 @@ impl App {
             .await?;
         Ok(view_of(
             id,
-            &row,
+            ViewMeta::from(&row),
             record,
             reveal,
             self.clock().today(),
@@ -460,20 +487,9 @@ impl App {
             .map(|t| (row.id.clone(), t))
             .collect();
         let mut tx = self.db().begin().await?;
-        match tx.update_patient(&new_row, row.row_version).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict) => {
-                tx.rollback().await?;
-                return Err(AppError::Conflict);
-            }
-            Err(StoreError::Duplicate) => {
-                tx.rollback().await?;
-                return Err(invalid(
-                    "chart_number",
-                    "is already used by another patient of this practice",
-                ));
-            }
-            Err(e) => return Err(e.into()),
+        if let Err(e) = tx.update_patient(&new_row, row.row_version).await {
+            tx.rollback().await?;
+            return Err(write_refused(e));
         }
         tx.insert_patient_version(&version).await?;
         tx.replace_search_tokens(&row.practice_id, &[row.id.as_str()], &tokens)
@@ -673,13 +689,9 @@ impl App {
             .patient(id);
         entry.reason = Some("created_in_error".into());
         let mut tx = self.db().begin().await?;
-        match tx.delete_patient(&practice, &row.id, row.row_version).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict) => {
-                tx.rollback().await?;
-                return Err(AppError::Conflict);
-            }
-            Err(e) => return Err(e.into()),
+        if let Err(e) = tx.delete_patient(&practice, &row.id, row.row_version).await {
+            tx.rollback().await?;
+            return Err(write_refused(e));
         }
         tx.insert_patient_version(&version).await?;
         self.audit().record_in(&mut tx, vec![entry]).await?;
@@ -775,33 +787,18 @@ impl App {
         if !reveal.insurance {
             record.insurance = sealing::InsuranceDoc::default();
         }
-        let row = PatientRow {
-            practice_id: practice,
-            id: id.to_string(),
-            key_version: version.key_version,
-            family_name: Vec::new(),
-            given_name: Vec::new(),
-            birth_date: Vec::new(),
-            details: None,
-            chart_number: None,
-            contact: None,
-            insurance: None,
-            family_name_bidx: Vec::new(),
-            birth_date_bidx: Vec::new(),
-            chart_bidx: None,
+        let meta = ViewMeta {
+            row_version: version.row_version,
             status: record.status.clone(),
             household_id: None,
             guarantor_id: record.guarantor_id.clone(),
             responsible_party_id: record.responsible_party_id.clone(),
             created_ms: version.changed_ms,
             updated_ms: version.changed_ms,
-            created_by: None,
-            updated_by: Some(version.changed_by),
-            row_version: version.row_version,
         };
         Ok(view_of(
             id,
-            &row,
+            meta,
             record,
             reveal,
             self.clock().today(),
@@ -849,7 +846,14 @@ impl App {
             let record = self
                 .with_keys(actor, |keys| sealing::open_record(keys, row, reveal))
                 .await?;
-            out.push(view_of(id, row, record, reveal, today, false));
+            out.push(view_of(
+                id,
+                ViewMeta::from(row),
+                record,
+                reveal,
+                today,
+                false,
+            ));
         }
         Ok(out)
     }

@@ -452,6 +452,20 @@ fn change_error(e: AppError) -> Response {
     }
 }
 
+/// The answer to a change: the new version in the body and the `ETag`, or the error.
+fn version_answer(result: Result<i64, AppError>) -> Response {
+    match result {
+        Ok(version) => (
+            [(header::ETAG, etag(version))],
+            Json(VersionJson {
+                row_version: version,
+            }),
+        )
+            .into_response(),
+        Err(e) => change_error(e),
+    }
+}
+
 /// Creates a patient.
 #[utoipa::path(
     post,
@@ -545,16 +559,9 @@ pub(crate) async fn replace(
         Ok(v) => v,
         Err(answer) => return Ok(answer),
     };
-    match app.update_patient(&actor, id, &body.into(), expected).await {
-        Ok(version) => Ok((
-            [(header::ETAG, etag(version))],
-            Json(VersionJson {
-                row_version: version,
-            }),
-        )
-            .into_response()),
-        Err(e) => Ok(change_error(e)),
-    }
+    Ok(version_answer(
+        app.update_patient(&actor, id, &body.into(), expected).await,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -688,16 +695,9 @@ pub(crate) async fn deactivate(
         IfMatch::Version(v) => Some(v),
         IfMatch::Other => return Ok(precondition_failed()),
     };
-    match app.deactivate_patient(&actor, id, expected).await {
-        Ok(version) => Ok((
-            [(header::ETAG, etag(version))],
-            Json(VersionJson {
-                row_version: version,
-            }),
-        )
-            .into_response()),
-        Err(e) => Ok(change_error(e)),
-    }
+    Ok(version_answer(
+        app.deactivate_patient(&actor, id, expected).await,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
