@@ -15,7 +15,8 @@ use clap::{Args, Parser, Subcommand};
                   To try it:     enamel demo\n\
                   To set up:     enamel init --practice-name \"Your Practice\", then enamel serve",
     after_help = "Exit status: 0 when done, 1 when something stopped the command (the message says what), \
-                  2 when `enamel audit verify` found a problem in the audit log."
+                  2 when `enamel audit verify` found a problem in the audit log. \
+                  `enamel import patients --help` explains the import's own exit status."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -50,6 +51,9 @@ pub enum Command {
     /// Rotate, inspect or retire encryption keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Bring records over from another system (see `enamel import patients --help`).
+    #[command(subcommand)]
+    Import(ImportCommand),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -143,6 +147,70 @@ pub struct RotateArgs {
     /// Only this practice (its id).
     #[arg(long, value_name = "ID")]
     pub practice: Option<String>,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import patients from a CSV file exported by your previous system.
+    #[command(
+        long_about = "Import patients from a CSV file exported by your previous system.\n\n\
+            Every row is checked first. Rows with a problem are not imported and are listed \
+            by line number and column, with what is wrong; the patient information in them \
+            is never shown or written anywhere. The other rows are saved in batches: a batch \
+            is saved whole or not at all (for example, a chart number already used in Enamel \
+            refuses its batch), and a batch that fails does not undo the others. \
+            Try it first with --dry-run, which checks everything and saves nothing.\n\n\
+            The file: UTF-8 text (Excel: \"CSV UTF-8\"), commas between values, and a first \
+            line naming the columns. Values with commas, quotes or line breaks go in double \
+            quotes. Dates are written YYYY-MM-DD. Columns may come in any order; leave out \
+            the ones you do not have. A column not in this list refuses the whole file.\n\n\
+            Required: family_name, given_name, birth_date\n\
+            Person: middle_name, preferred_name, sex, gender_identity, preferred_language, \
+            chart_number, status\n\
+            Contact: email, phone_mobile, phone_home, phone_work, address_line1, \
+            address_line2, city, region, postal_code, country, emergency_contact_name, \
+            emergency_contact_relationship, emergency_contact_phone\n\
+            Insurance (primary_… and secondary_…): primary_carrier, primary_plan, \
+            primary_group_number, primary_subscriber_id, primary_subscriber_relationship, \
+            primary_subscriber_name, primary_subscriber_birth_date, and the same with \
+            secondary_\n\
+            Family: guarantor_chart_number, the chart number of the person who pays: \
+            another row of the file or a patient already in Enamel. Guarantors are imported \
+            before the people they pay for.\n\n\
+            Every imported patient is recorded in the audit log as created by the import.",
+        after_help = "Exit status: 0 when every row was imported; 1 when some rows were \
+            rejected (the others were imported, or with --dry-run would be); 2 when the file \
+            could not be read or its columns are wrong (nothing was imported), or the import \
+            could not run (the message says why).\n\n\
+            Example: enamel import patients patients.csv --dry-run --report rejected.csv"
+    )]
+    Patients(ImportPatientsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportPatientsArgs {
+    /// The CSV file to import.
+    #[arg(value_name = "FILE.csv")]
+    pub file: PathBuf,
+    /// The practice to import into (its id; `enamel keys status` lists them). Needed only
+    /// when this server holds more than one practice.
+    #[arg(long, value_name = "ID")]
+    pub practice: Option<String>,
+    /// Check every row and report the problems, but save nothing. (A chart number that is
+    /// already used in Enamel is found only when its batch is saved.)
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How many patients are saved together; each batch is saved whole or not at all.
+    #[arg(long, value_name = "N", default_value_t = 500,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub batch_size: u32,
+    /// Write the rejected rows to this file (CSV: line, column, problem; never the values),
+    /// readable by you only. Without it, the first rejected rows are listed on screen.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// Hide the progress bar.
     #[arg(long)]
     pub quiet: bool,

@@ -420,7 +420,7 @@ async fn rotate_data_keys(config: &Config, args: &RotateArgs) -> Result<ExitCode
                 "Practice {id}: new data key version {version}; re-encrypting records…"
             ));
         }
-        let bar = output::progress_bar(args.quiet);
+        let bar = output::progress_bar(args.quiet, "records");
         let mut progress = |done: u64, total: u64| {
             bar.set_length(total);
             bar.set_position(done);

@@ -5,6 +5,7 @@
 mod audit_cmd;
 mod cli;
 mod commands;
+mod import;
 mod output;
 mod serve;
 mod setup;
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ImportCommand};
 
 fn main() -> ExitCode {
     // A panic is a bug: say so in one line, without a backtrace or any value.
@@ -48,6 +49,9 @@ fn main() -> ExitCode {
             Command::Migrate => commands::migrate(&cli.global).await,
             Command::Audit(cmd) => commands::audit(&cli.global, cmd).await,
             Command::Keys(cmd) => commands::keys(&cli.global, cmd).await,
+            Command::Import(ImportCommand::Patients(args)) => {
+                import::patients(&cli.global, args).await
+            }
         }
     });
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));

@@ -1,7 +1,7 @@
 //! What commands print for people: plain lines on stdout, problems on stderr, a progress bar
 //! on stderr for long jobs, and the key status table.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use enamel_app::KeyStatus;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -16,14 +16,16 @@ pub fn error(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
-pub fn progress_bar(quiet: bool) -> ProgressBar {
-    if quiet {
+/// A progress bar on stderr counting `unit`s; hidden with `--quiet` or when stderr is not a
+/// terminal (a log file or a pipe gets no bar).
+pub fn progress_bar(quiet: bool, unit: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(0);
-    if let Ok(style) =
-        ProgressStyle::with_template("  {bar:40} {pos}/{len} records ({per_sec}, about {eta} left)")
-    {
+    if let Ok(style) = ProgressStyle::with_template(&format!(
+        "  {{bar:40}} {{pos}}/{{len}} {unit} ({{per_sec}}, about {{eta}} left)"
+    )) {
         bar.set_style(style);
     }
     bar

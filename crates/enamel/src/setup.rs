@@ -150,7 +150,14 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
 
 /// Replaces a file written by Enamel (owner-only) atomically.
 pub fn replace_private_file(path: &Path, contents: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
+    // Beside the target (so the rename stays on one file system), under a name no user file
+    // has: `x.json` → `x.json.enamel-tmp`, never `x.tmp`.
+    let mut tmp_name = path
+        .file_name()
+        .ok_or_else(|| anyhow!("{} is not a file name", path.display()))?
+        .to_os_string();
+    tmp_name.push(".enamel-tmp");
+    let tmp = path.with_file_name(tmp_name);
     let _ = std::fs::remove_file(&tmp);
     write_private_file(&tmp, contents)?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
