@@ -122,9 +122,14 @@ export class Scope {
     return this.server.account(role);
   }
 
-  /** A fresh, empty browser context (its own cookies and storage). */
-  async newContext() {
+  /**
+   * A fresh, empty browser context (its own cookies and storage).
+   * @param {import('playwright-core').BrowserContextOptions} [options] such as
+   *   `{ javaScriptEnabled: false }`
+   */
+  async newContext(options = {}) {
     const context = await this.browser.newContext({
+      ...options,
       ignoreHTTPSErrors: true,
       baseURL: this.url,
     });
@@ -146,9 +151,9 @@ export class Scope {
     return context;
   }
 
-  /** A page in a fresh context. */
-  async newPage() {
-    const context = await this.newContext();
+  /** A page in a fresh context (`options` as for {@link Scope#newContext}). */
+  async newPage(options = {}) {
+    const context = await this.newContext(options);
     const page = await context.newPage();
     return { context, page };
   }

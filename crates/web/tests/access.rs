@@ -731,6 +731,17 @@ async fn break_glass_reaches_one_patient_for_one_window_and_is_reviewed() {
         StatusCode::FORBIDDEN,
         "only that patient"
     );
+    // Reading only: the grant changes nothing (the assistant's matrix has no demographics edit).
+    let change = h
+        .call_with(
+            "POST",
+            &format!("/api/v1/patients/{a}/deactivate"),
+            Some(&assistant),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(change.status, StatusCode::FORBIDDEN, "{}", change.text);
     let entries = h.audit().await;
     let view = entries
         .iter()

@@ -100,9 +100,11 @@ impl App {
         if allowed {
             return Ok(Some(None));
         }
+        // Break-glass opens one patient's record to read in an emergency; it never lets anyone
+        // change, delete, export or disclose it.
         if let (Some(patient), Some(user_id)) = (patient, actor.user_id())
             && category.is_patient_record()
-            && action != Action::Create
+            && action == Action::View
             && actor.roles().iter().any(|r| r.is_clinician())
             && let Some(grant) = self
                 .db()

@@ -10,7 +10,7 @@ use enamel_app::{App, AppError};
 use enamel_domain::{AuditAction, PatientId};
 use serde::Deserialize;
 
-use super::{Nav, Staff, csrf_refusal, page_error, render, when};
+use super::{Nav, Staff, csrf_refusal, page_error, query_string, render, when};
 use crate::api::audit::{EventsQuery, filter_from};
 
 #[derive(Template)]
@@ -204,30 +204,21 @@ pub(crate) struct AuditForm {
 
 /// The filter part of the query string, re-encoded (for the export link and paging).
 fn encode_filters(f: &AuditForm) -> String {
-    let pairs = [
-        ("user", &f.user),
-        ("patient", &f.patient),
-        ("action", &f.action),
-        ("from", &f.from),
-        ("to", &f.to),
-    ];
-    pairs
-        .iter()
-        .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (k, v)))
-        .map(|(k, v)| {
-            let encoded: String = v
-                .bytes()
-                .map(|b| match b {
-                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                        (b as char).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect();
-            format!("{k}={encoded}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let (user, patient, action, from, to) = (
+        value(&f.user),
+        value(&f.patient),
+        value(&f.action),
+        value(&f.from),
+        value(&f.to),
+    );
+    query_string(&[
+        ("user", &user),
+        ("patient", &patient),
+        ("action", &action),
+        ("from", &from),
+        ("to", &to),
+    ])
 }
 
 pub(crate) async fn audit(

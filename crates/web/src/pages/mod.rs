@@ -5,6 +5,7 @@
 mod account;
 mod admin;
 mod compliance;
+mod patients;
 mod signin;
 
 use askama::Template;
@@ -58,8 +59,20 @@ pub(crate) fn routes() -> Router<App> {
         .route("/compliance/emergency", get(compliance::reviews))
         .route("/compliance/emergency/{id}", post(compliance::review))
         .route("/compliance/audit", get(compliance::audit))
+        .route("/patients", get(patients::find))
+        .route(
+            "/patients/new",
+            get(patients::new_form).post(patients::create),
+        )
+        .route("/patients/{id}", get(patients::face_sheet))
+        .route(
+            "/patients/{id}/edit",
+            get(patients::edit_form).post(patients::save),
+        )
+        .route("/patients/{id}/deactivate", post(patients::deactivate))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
+        .route("/static/patients.js", get(patients_js))
 }
 
 async fn css() -> Response {
@@ -73,6 +86,13 @@ async fn js() -> Response {
     static_file(
         "text/javascript; charset=utf-8",
         include_str!("../../static/app.js"),
+    )
+}
+
+async fn patients_js() -> Response {
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/patients.js"),
     )
 }
 
@@ -93,6 +113,7 @@ pub(crate) struct Nav {
     pub idle_seconds: i64,
     pub can_users: bool,
     pub can_audit: bool,
+    pub can_patients: bool,
     pub clinician: bool,
 }
 
@@ -140,6 +161,7 @@ async fn nav_for(app: &App, actor: &Actor) -> Result<Nav, AppError> {
         idle_seconds: idle,
         can_users: policy.allows_any(roles, Category::UsersAndRoles, Action::View),
         can_audit: policy.allows_any(roles, Category::AuditLog, Action::View),
+        can_patients: policy.allows_any(roles, Category::Demographics, Action::View),
         clinician: roles.iter().any(|r| r.is_clinician()),
     })
 }
@@ -187,6 +209,11 @@ pub(crate) fn page_error(e: AppError) -> Response {
             return Redirect::to("/sign-in").into_response();
         }
         AppError::Refused(why) => (StatusCode::CONFLICT, "This cannot be done", why.clone()),
+        AppError::Conflict => (
+            StatusCode::CONFLICT,
+            "Changed by someone else",
+            "Someone else changed this record at the same time. Nothing was saved; open it again to see the current record.".to_string(),
+        ),
         AppError::Invalid(problems) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             "Please check the form",
@@ -232,6 +259,28 @@ pub(crate) fn cookie_header(name: &str, value: &str, max_age_secs: i64) -> Heade
         "{name}={value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}"
     );
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+/// `k=v&k=v` from the pairs whose value is not empty, each value percent-encoded (for links
+/// that repeat a filter or a search, such as paging).
+pub(crate) fn query_string(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| {
+            let encoded: String = v
+                .bytes()
+                .map(|b| match b {
+                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            format!("{k}={encoded}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Formats unix milliseconds for people (UTC, to the minute).

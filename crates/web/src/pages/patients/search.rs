@@ -1,0 +1,274 @@
+//! Finding a patient: the search form and its results page. Without JavaScript, Enter sends
+//! the form; with it, `static/patients.js` asks the JSON API as the person types and renders
+//! the same table in place.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use enamel_app::{App, AppError, PatientQuery};
+use enamel_domain::PatientStatus;
+use serde::Deserialize;
+
+use super::{PER_PAGE, Problem, display_phone, rights, status_label};
+use crate::pages::{Nav, Staff, page_error, query_string, render};
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct FindForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    birth_date: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    chart: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+struct ResultRow {
+    id: String,
+    name: String,
+    preferred: String,
+    birth_date: String,
+    chart: String,
+    status: String,
+    phone: String,
+}
+
+/// The inputs of the search form, with their problems.
+struct FindField {
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+    input_type: &'static str,
+    value: String,
+    hint: Option<&'static str>,
+    error: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "patients.html")]
+struct FindPage {
+    nav: Option<Nav>,
+    flash: Option<String>,
+    name: FindField,
+    others: Vec<FindField>,
+    status: String,
+    status_options: Vec<(&'static str, &'static str)>,
+    status_error: Option<&'static str>,
+    problems: Vec<Problem>,
+    searched: bool,
+    rows: Vec<ResultRow>,
+    show_phone: bool,
+    summary: String,
+    truncated: bool,
+    previous: Option<String>,
+    next: Option<String>,
+    can_create: bool,
+}
+
+fn find_fields(f: &FindForm) -> (FindField, Vec<FindField>) {
+    let field = |id, name, label, input_type, value: &str, hint| FindField {
+        id,
+        name,
+        label,
+        input_type,
+        value: value.to_string(),
+        hint,
+        error: None,
+    };
+    (
+        field(
+            "find-name",
+            "name",
+            "Name",
+            "search",
+            &f.name,
+            Some(
+                "Any part of the names, such as \u{201c}mol de\u{201d} for Demo Molar. With JavaScript, results appear as you type.",
+            ),
+        ),
+        vec![
+            field(
+                "find-birth_date",
+                "birth_date",
+                "Date of birth",
+                "date",
+                &f.birth_date,
+                None,
+            ),
+            field(
+                "find-phone",
+                "phone",
+                "Phone (whole number)",
+                "tel",
+                &f.phone,
+                None,
+            ),
+            field(
+                "find-chart",
+                "chart",
+                "Chart number",
+                "text",
+                &f.chart,
+                None,
+            ),
+        ],
+    )
+}
+
+/// One page of results, ready for the template.
+#[derive(Default)]
+struct Found {
+    rows: Vec<ResultRow>,
+    show_phone: bool,
+    summary: String,
+    truncated: bool,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+fn found_view(f: &FindForm, page: u32, found: enamel_app::PatientSearchPage) -> Found {
+    let summary = match found.total {
+        0 => "No patient matches.".to_string(),
+        1 => "1 patient matches.".to_string(),
+        n if n > found.results.len() && !found.results.is_empty() => {
+            let first = (page - 1) * PER_PAGE + 1;
+            let last = first + u32::try_from(found.results.len()).unwrap_or(1) - 1;
+            format!("{n} patients match; showing {first} to {last}.")
+        }
+        n => format!("{n} patients match."),
+    };
+    let link = |to: u32| {
+        let to = to.to_string();
+        format!(
+            "/patients?{}",
+            query_string(&[
+                ("name", &f.name),
+                ("birth_date", &f.birth_date),
+                ("phone", &f.phone),
+                ("chart", &f.chart),
+                ("status", &f.status),
+                ("page", &to),
+            ])
+        )
+    };
+    let shown = usize::try_from(page.saturating_mul(PER_PAGE)).unwrap_or(usize::MAX);
+    Found {
+        show_phone: found.results.iter().any(|r| r.phone.is_some()),
+        summary,
+        truncated: found.truncated,
+        previous: (page > 1).then(|| link(page - 1)),
+        next: (found.total > shown).then(|| link(page + 1)),
+        rows: found
+            .results
+            .into_iter()
+            .map(|r| ResultRow {
+                id: r.id.to_string(),
+                name: format!("{}, {}", r.family_name, r.given_name),
+                preferred: r.preferred_name.unwrap_or_default(),
+                birth_date: r.birth_date,
+                chart: r.chart_number.unwrap_or_default(),
+                status: status_label(&r.status),
+                phone: r.phone.as_deref().map(display_phone).unwrap_or_default(),
+            })
+            .collect(),
+    }
+}
+
+pub(crate) async fn find(
+    State(app): State<App>,
+    staff: Staff,
+    Query(f): Query<FindForm>,
+) -> Response {
+    let rights = match rights(&app, &staff.actor).await {
+        Ok(r) => r,
+        Err(e) => return page_error(e),
+    };
+    let (mut name, mut others) = find_fields(&f);
+    let mut status_error = None;
+    let mut problems = Vec::new();
+    let page = f
+        .page
+        .as_deref()
+        .and_then(|p| p.trim().parse::<u32>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let asked = [&f.name, &f.birth_date, &f.phone, &f.chart]
+        .iter()
+        .any(|v| !v.trim().is_empty());
+    let mut found = None;
+    if asked {
+        let query = PatientQuery {
+            name: Some(f.name.clone()),
+            birth_date: Some(f.birth_date.clone()),
+            phone: Some(f.phone.clone()),
+            chart: Some(f.chart.clone()),
+            status: Some(f.status.clone()),
+            page,
+            per_page: PER_PAGE,
+        };
+        match app.search_patients(&staff.actor, &query).await {
+            Ok(page_of) => found = Some(found_view(&f, page, page_of)),
+            Err(AppError::Invalid(list)) => {
+                for p in list {
+                    let field = match p.field.as_ref() {
+                        "name" => Some(&mut name),
+                        "birth_date" => others.get_mut(0),
+                        "phone" => others.get_mut(1),
+                        "chart" => others.get_mut(2),
+                        _ => None,
+                    };
+                    let (id, label) = match (field, p.field.as_ref()) {
+                        (Some(field), _) => {
+                            field.error.get_or_insert(p.problem);
+                            (Some(field.id), field.label)
+                        }
+                        (None, "status") => {
+                            status_error.get_or_insert(p.problem);
+                            (Some("find-status"), "Status")
+                        }
+                        // The page number of a hand-made address.
+                        (None, _) => (None, "Page"),
+                    };
+                    problems.push(Problem {
+                        id: id.map(str::to_string),
+                        text: format!("{label}: {}", p.problem),
+                    });
+                }
+            }
+            Err(e) => return page_error(e),
+        }
+    }
+    let refused = !problems.is_empty();
+    let searched = found.is_some();
+    let found = found.unwrap_or_default();
+    let mut response = render(&FindPage {
+        nav: Some(staff.nav),
+        flash: None,
+        name,
+        others,
+        status: f.status.clone(),
+        status_options: std::iter::once(("", "Any"))
+            .chain(PatientStatus::ALL.iter().map(|s| (s.as_str(), s.label())))
+            .collect(),
+        status_error,
+        problems,
+        searched,
+        rows: found.rows,
+        show_phone: found.show_phone,
+        summary: found.summary,
+        truncated: found.truncated,
+        previous: found.previous,
+        next: found.next,
+        can_create: rights.create,
+    });
+    if refused && response.status() == StatusCode::OK {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    response
+}

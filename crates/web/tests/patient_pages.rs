@@ -1,0 +1,317 @@
+//! The staff pages for patient records through the real router, signed in the way a browser
+//! is (password, code, session cookie): no page without a session, no change without this
+//! session's anti-forgery token and our own origin, one audit entry per read or change, and
+//! nothing an answer carries may be cached. What people see and do on these pages is tested in
+//! a real browser: browser-tests/test/patients.test.js.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{Answer, Harness};
+use enamel_domain::Role;
+
+const SESSION: &str = "__Host-enamel_session";
+const PENDING: &str = "__Host-enamel_pending";
+
+/// A cookie's value from an answer's `Set-Cookie` headers.
+fn set_cookie(answer: &Answer, name: &str) -> String {
+    answer
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix(&format!("{name}=")))
+        .and_then(|v| v.split(';').next())
+        .unwrap_or_else(|| panic!("no {name} cookie in {:?}", answer.headers))
+        .to_string()
+}
+
+fn form_body(pairs: &[(&str, &str)]) -> String {
+    let encode = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A browser's session: its cookie and the anti-forgery token its pages carry.
+struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+impl Browser {
+    async fn sign_in(h: &Harness, role: Role) -> Browser {
+        let a = h.account(role);
+        let body = form_body(&[("username", &a.username), ("password", &a.password)]);
+        let one = h
+            .call_with(
+                "POST",
+                "/sign-in",
+                None,
+                Some(body),
+                &[("content-type", "application/x-www-form-urlencoded")],
+            )
+            .await;
+        assert_eq!(one.status, StatusCode::SEE_OTHER, "{}", one.text);
+        let pending = format!("{PENDING}={}", set_cookie(&one, PENDING));
+        let code = h.fresh_code(&a.secret);
+        let two = h
+            .call_with(
+                "POST",
+                "/sign-in/code",
+                None,
+                Some(form_body(&[("code", &code)])),
+                &[
+                    ("content-type", "application/x-www-form-urlencoded"),
+                    ("cookie", &pending),
+                ],
+            )
+            .await;
+        assert_eq!(two.status, StatusCode::SEE_OTHER, "{}", two.text);
+        let cookie = format!("{SESSION}={}", set_cookie(&two, SESSION));
+        let mut browser = Browser {
+            cookie,
+            csrf: String::new(),
+        };
+        let home = browser.get(h, "/").await;
+        assert_eq!(home.status, StatusCode::OK, "{}", home.text);
+        let marker = "name=\"csrf\" value=\"";
+        let start = home.text.find(marker).expect("a csrf input") + marker.len();
+        let end = start + home.text[start..].find('"').unwrap();
+        browser.csrf = home.text[start..end].to_string();
+        browser
+    }
+
+    async fn get(&self, h: &Harness, path: &str) -> Answer {
+        h.call_with("GET", path, None, None, &[("cookie", &self.cookie)])
+            .await
+    }
+
+    /// Posts a form as a page of this origin would.
+    async fn post(&self, h: &Harness, path: &str, pairs: &[(&str, &str)]) -> Answer {
+        self.post_from(h, path, pairs, "same-origin").await
+    }
+
+    async fn post_from(
+        &self,
+        h: &Harness,
+        path: &str,
+        pairs: &[(&str, &str)],
+        site: &str,
+    ) -> Answer {
+        let request = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &self.cookie)
+            .header("sec-fetch-site", site)
+            .body(Body::from(form_body(pairs)))
+            .unwrap();
+        h.send(request).await
+    }
+}
+
+fn new_patient<'a>(csrf: &'a str, phone: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("show_contact", "yes"),
+        ("show_insurance", "yes"),
+        ("family_name", "Bicuspid-Test"),
+        ("given_name", "Pagey"),
+        ("birth_date", "1990-01-02"),
+        ("phone1_kind", "mobile"),
+        ("phone1_number", ""),
+        ("phone2_kind", "home"),
+        ("phone2_number", phone),
+        ("cov1_priority", "primary"),
+        ("cov1_carrier", "Synthetic Dental Mutual"),
+        ("cov1_subscriber_id", "SYN42"),
+        ("cov1_subscriber_relationship", "self"),
+    ]
+}
+
+async fn count(h: &Harness) -> i64 {
+    h.t.db
+        .count_patients(&h.practice.to_string())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn without_a_session_every_patient_page_sends_the_browser_to_sign_in() {
+    let h = Harness::new().await;
+    let id = h.patient().await;
+    for (method, path) in [
+        ("GET", "/patients".to_string()),
+        ("GET", "/patients?name=molar".to_string()),
+        ("GET", "/patients/new".to_string()),
+        ("POST", "/patients/new".to_string()),
+        ("GET", format!("/patients/{id}")),
+        ("GET", format!("/patients/{id}/edit")),
+        ("POST", format!("/patients/{id}/edit")),
+        ("POST", format!("/patients/{id}/deactivate")),
+    ] {
+        let answer = h
+            .call_with(
+                method,
+                &path,
+                None,
+                Some("csrf=x".into()),
+                &[("content-type", "application/x-www-form-urlencoded")],
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{method} {path}");
+        assert_eq!(answer.headers["location"], "/sign-in", "{method} {path}");
+        assert!(!answer.text.contains("Molar"), "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn changes_need_the_session_token_and_our_origin() {
+    let h = Harness::new().await;
+    let fd = Browser::sign_in(&h, Role::FrontDesk).await;
+    let before = count(&h).await;
+
+    for (csrf, site) in [("forged", "same-origin"), (fd.csrf.as_str(), "cross-site")] {
+        let refused = fd
+            .post_from(
+                &h,
+                "/patients/new",
+                &new_patient(csrf, "555 010 0101"),
+                site,
+            )
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::FORBIDDEN,
+            "{site}: {}",
+            refused.text
+        );
+        assert!(refused.text.contains("Not available to your role"));
+    }
+    assert_eq!(count(&h).await, before, "nothing was created");
+
+    let created = fd
+        .post(&h, "/patients/new", &new_patient(&fd.csrf, "555 010 0101"))
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text);
+    let location = created.headers["location"].to_str().unwrap().to_string();
+    let id = location
+        .strip_prefix("/patients/")
+        .and_then(|l| l.strip_suffix("?done=created"))
+        .unwrap()
+        .to_string();
+    assert_eq!(count(&h).await, before + 1);
+
+    let edit = format!("/patients/{id}/edit");
+    let mut changed = new_patient("forged", "555 010 0101");
+    changed.push(("row_version", "1"));
+    changed.push(("preferred_name", "Forged"));
+    let refused = fd.post(&h, &edit, &changed).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let deactivate = format!("/patients/{id}/deactivate");
+    let refused = fd
+        .post(&h, &deactivate, &[("csrf", "forged"), ("row_version", "1")])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let refused = fd
+        .post_from(
+            &h,
+            &deactivate,
+            &[("csrf", &fd.csrf), ("row_version", "1")],
+            "cross-site",
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let sheet = fd.get(&h, &format!("/patients/{id}")).await;
+    assert_eq!(sheet.status, StatusCode::OK);
+    assert!(
+        !sheet.text.contains("Forged"),
+        "the forged edit changed nothing"
+    );
+    assert!(sheet.text.contains("Record version 1,"));
+    assert!(sheet.text.contains(">Active<"));
+    assert!(sheet.text.contains("(555) 010-0101"));
+}
+
+#[tokio::test]
+async fn reads_and_changes_leave_one_audit_entry_each_and_are_never_cached() {
+    let h = Harness::new().await;
+    let fd = Browser::sign_in(&h, Role::FrontDesk).await;
+    let id = h.patient().await;
+
+    // Opening the search page searches nothing; a search is one entry.
+    let before = h.audit().await.len();
+    let page = fd.get(&h, "/patients").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        h.audit().await.len(),
+        before,
+        "an empty search page is not a search"
+    );
+    let found = fd.get(&h, "/patients?name=mol").await;
+    assert_eq!(found.status, StatusCode::OK);
+    assert!(found.text.contains(&format!("href=\"/patients/{id}\"")));
+    let entries = h.audit().await.split_off(before);
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    assert_eq!(entries[0].action, "search");
+
+    let before = h.audit().await.len();
+    let sheet = fd.get(&h, &format!("/patients/{id}")).await;
+    assert_eq!(sheet.status, StatusCode::OK);
+    let entries = h.audit().await.split_off(before);
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    assert_eq!(
+        (entries[0].action.as_str(), entries[0].outcome.as_str()),
+        ("view", "allowed")
+    );
+
+    // A refused change (a bad phone) writes nothing and names the field.
+    let before = h.audit().await.len();
+    let bad = fd
+        .post(&h, "/patients/new", &new_patient(&fd.csrf, "555-01"))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.text.contains("id=\"phone2_number-error\""),
+        "{}",
+        bad.text
+    );
+    assert!(bad.text.contains("href=\"#phone2_number\""));
+    assert_eq!(h.audit().await.len(), before);
+
+    let stale = {
+        let mut fields = new_patient(&fd.csrf, "555 010 0101");
+        fields.push(("row_version", "7"));
+        fd.post(&h, &format!("/patients/{id}/edit"), &fields).await
+    };
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(
+        stale
+            .text
+            .contains("Someone else changed this record while you were editing.")
+    );
+    assert!(stale.text.contains("name=\"row_version\" value=\"1\""));
+
+    for answer in [&page, &found, &sheet, &bad, &stale] {
+        assert_eq!(answer.headers["cache-control"], "no-store");
+    }
+    let edit = fd.get(&h, &format!("/patients/{id}/edit")).await;
+    assert_eq!(edit.status, StatusCode::OK);
+    assert_eq!(edit.headers["cache-control"], "no-store");
+    assert!(edit.text.contains("autocomplete=\"off\""));
+}
