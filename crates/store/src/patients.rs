@@ -113,13 +113,13 @@ macro_rules! bind_patient {
     };
 }
 
-/// Bind parameters per statement: well under SQLite's 32,766 and PostgreSQL's 65,535.
-const MAX_PARAMS: usize = 30_000;
 /// Rows per multi-row INSERT. sqlx-sqlite's cost per statement grows faster than linearly with
 /// its bind parameters (300,000 tokens took 57 s in 10,000-row statements and 6 s in 100-row
 /// ones), so statements stay small; the transaction, not the statement, amortises the commit.
 const TOKEN_CHUNK: usize = 50;
 const PATIENT_CHUNK: usize = 10;
+/// Ids per `IN (…)` list, for the same reason.
+const ID_CHUNK: usize = 100;
 
 impl Tx {
     pub async fn insert_patient(&mut self, p: &PatientRow) -> Result<(), StoreError> {
@@ -300,14 +300,15 @@ impl Db {
         })
     }
 
-    /// Patients of one practice by id (missing ids are skipped), in id order.
+    /// Patients of one practice by id (missing ids are skipped), in id order within each
+    /// chunk of ids.
     pub async fn patients_by_ids(
         &self,
         practice_id: &str,
         ids: &[String],
     ) -> Result<Vec<PatientRow>, StoreError> {
         let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(MAX_PARAMS / 2) {
+        for chunk in ids.chunks(ID_CHUNK) {
             let placeholders: Vec<String> =
                 (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
             let sql = format!(
