@@ -7,10 +7,13 @@
 //! - `verify`: audit verification speed, pure (in memory) and from the database;
 //! - `rotation`: key rotation (re-encryption) speed in rows per second;
 //! - `access`: session resolution and the authorization check per request, their share of an
-//!   audited read, and sign-in throughput under a flood that must not starve other requests.
+//!   audited read, and sign-in throughput under a flood that must not starve other requests;
+//! - `seed`: synthetic patients and staff sign-ins in an `enamel init`-ed site, for the HTTPS
+//!   load tests of a running server (crates/bench/load/).
 
 mod access_bench;
 mod crypto_bench;
+mod seed;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -72,6 +75,8 @@ enum Command {
     },
     /// Access control and sign-in: per-request costs, and a sign-in flood beside other requests.
     Access(access_bench::Options),
+    /// Synthetic patients and staff sign-ins in an `enamel init`-ed site (for HTTP load tests).
+    Seed(seed::Options),
 }
 
 fn line(text: &str) {
@@ -113,6 +118,10 @@ async fn run(command: Command) -> Result<()> {
         } => rotation(&database_url, rows, batch).await,
         Command::Access(options) => {
             line(&access_bench::run(options).await?);
+            Ok(())
+        }
+        Command::Seed(options) => {
+            line(&seed::run(options).await?);
             Ok(())
         }
     }

@@ -95,6 +95,9 @@ impl Db {
                         Some(Duration::from_secs(3600))
                     })
                     .acquire_timeout(Duration::from_secs(60))
+                    // A local file does not drop connections: the ping sqlx sends before every
+                    // use only costs a thread hand-off per query (benchmarks.md, issue #3).
+                    .test_before_acquire(false)
                     .connect_with(options)
                     .await
                     .map_err(unreachable)?;
