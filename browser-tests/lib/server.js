@@ -2,7 +2,8 @@
 // demo sign-ins read back from DIR/demo-accounts.json. Builds nothing: the binary comes from
 // ENAMEL_BIN, or $CARGO_TARGET_DIR/debug/enamel (default /work/target/debug/enamel).
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -46,6 +47,33 @@ function childEnv(extra) {
 }
 
 /**
+ * With ENAMEL_BROWSER_TESTS_PG set to an administrative PostgreSQL URL (for example
+ * postgres://postgres@127.0.0.1:5432/test), each server gets a database of its own there,
+ * dropped when it stops; without it, the demo's own SQLite file.
+ * @returns {{ url: string, drop(): void } | null}
+ */
+function freshPostgresDatabase() {
+  const admin = process.env.ENAMEL_BROWSER_TESTS_PG;
+  if (!admin) {
+    return null;
+  }
+  const name = `enamel_bt_${randomBytes(6).toString('hex')}`;
+  const psql = (sql) => {
+    const r = spawnSync('psql', [admin, '-qtAc', sql], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      throw new Error(`psql failed: ${r.stderr}`);
+    }
+  };
+  psql(`CREATE DATABASE ${name}`);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
+/**
  * @typedef {{ role: string, username: string, password: string, totp_secret: string }} Account
  * @typedef {{
  *   url: string, practiceId: string, practiceName: string, dataDir: string,
@@ -68,6 +96,10 @@ export async function startDemo({ env = {}, startTimeoutMs = 240_000 } = {}) {
     );
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), 'enamel-browser-'));
+  const database = freshPostgresDatabase();
+  if (database) {
+    env = { ...env, ENAMEL_DATABASE__URL: database.url };
+  }
   const port = await freePort();
   const logFile = path.join(dataDir, 'server.log');
   const logStream = createWriteStream(logFile);
@@ -111,6 +143,7 @@ export async function startDemo({ env = {}, startTimeoutMs = 240_000 } = {}) {
       }
     }
     logStream.end();
+    database?.drop();
     if (!process.env.ENAMEL_BROWSER_TESTS_KEEP) {
       rmSync(dataDir, { recursive: true, force: true });
     }
