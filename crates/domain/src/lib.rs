@@ -12,7 +12,7 @@ pub mod policy;
 pub mod synthetic;
 mod text_enum;
 
-pub use audit::{AccessMethod, AuditAction, Outcome};
+pub use audit::{AccessMethod, AuditAction, AuditSubject, Outcome, RecordKind};
 pub use ids::{IdError, PatientId, PracticeId};
 pub use patient::{
     Address, Coverage, CoverageDraft, CoveragePriority, EmergencyContact, FieldProblem, Patient,

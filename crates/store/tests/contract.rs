@@ -3,9 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use enamel_audit::{Entry, GENESIS_CHAIN, Hash};
+use enamel_store::specs::PATIENTS;
 use enamel_store::{
-    AuditHead, AuditQuery, CheckpointRow, Db, PatientRow, PracticeRow, SEALED_TABLES, SealedRow,
-    StoreError, WrappedKeyRow,
+    AuditHead, AuditQuery, CheckpointRow, Db, PatientRow, PracticeRow, SealedRow, StoreError,
+    WrappedKeyRow,
 };
 use enamel_testkit::fresh_db;
 
@@ -109,7 +110,7 @@ async fn no_query_reads_another_practices_rows() {
     let counts = db.key_version_counts("pb").await.unwrap();
     assert_eq!(counts.iter().map(|c| c.rows).sum::<i64>(), 1);
     let rows = db
-        .sealed_rows_below(&SEALED_TABLES[0], "pb", 2, "", 100)
+        .sealed_rows_below(&PATIENTS, "pb", 2, "", 100)
         .await
         .unwrap();
     assert_eq!(
@@ -139,7 +140,7 @@ async fn no_query_reads_another_practices_rows() {
         ],
     };
     assert_eq!(
-        tx.reseal_rows(&SEALED_TABLES[0], "pa", &[(moved, 1)])
+        tx.reseal_rows(&PATIENTS, "pa", &[(moved, 1)])
             .await
             .unwrap(),
         0
@@ -374,13 +375,13 @@ async fn resealing_writes_only_rows_still_at_the_version_read() {
     };
     let mut tx = db.begin().await.unwrap();
     let written = tx
-        .reseal_rows(&SEALED_TABLES[0], "pa", &[(row("p1"), 1), (row("p2"), 1)])
+        .reseal_rows(&PATIENTS, "pa", &[(row("p1"), 1), (row("p2"), 1)])
         .await
         .unwrap();
     assert_eq!(written, 2);
     // Read at version 1 again: the rows moved on, nothing is written.
     assert_eq!(
-        tx.reseal_rows(&SEALED_TABLES[0], "pa", &[(row("p1"), 1)])
+        tx.reseal_rows(&PATIENTS, "pa", &[(row("p1"), 1)])
             .await
             .unwrap(),
         0
