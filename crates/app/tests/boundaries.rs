@@ -19,17 +19,6 @@ const RAW: &[&str] = &[
     "PoolSettings",
 ];
 
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 fn names_raw_type(text: &str) -> Option<&'static str> {
     let words: Vec<&str> = text
         .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '&'))
@@ -68,8 +57,7 @@ fn public_returns(source: &str) -> Vec<(String, String)> {
 #[test]
 fn no_public_function_returns_a_raw_handle() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
+    let files = enamel_testkit::rust_sources(&src);
     let mut found = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();

@@ -74,7 +74,7 @@ async fn migrating_twice_is_a_no_op_and_the_schema_is_current() {
     let (_t, db) = migrated().await;
     assert!(db.schema_is_current().await.unwrap());
     assert!(db.migrate(2).await.unwrap().is_empty());
-    assert_eq!(db.schema_version().await.unwrap(), 3);
+    assert_eq!(db.schema_version().await.unwrap(), 6);
 }
 
 #[tokio::test]

@@ -36,21 +36,9 @@ fn web_cannot_depend_on_the_store_or_the_keys() {
     }
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn web_source_names_no_access_and_no_bypass() {
-    let mut files = Vec::new();
-    rust_files(&manifest_dir().join("src"), &mut files);
+    let files = enamel_testkit::rust_sources(&manifest_dir().join("src"));
     assert!(files.len() > 10);
     let mut found = Vec::new();
     for file in &files {
