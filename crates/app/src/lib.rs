@@ -15,6 +15,7 @@ mod clock;
 mod error;
 mod keyring;
 mod patients;
+mod practice_time;
 mod practices;
 mod rotation;
 
@@ -57,6 +58,7 @@ struct Inner {
     auth: AuthSettings,
     passwords: auth::PasswordPool,
     policies: auth::PolicyCache,
+    time_zones: practice_time::TimeZoneCache,
 }
 
 impl App {
@@ -88,6 +90,7 @@ impl App {
                 auth,
                 passwords,
                 policies: auth::PolicyCache::default(),
+                time_zones: practice_time::TimeZoneCache::default(),
             }),
         }
     }
@@ -102,6 +105,10 @@ impl App {
 
     pub(crate) fn policy_cache(&self) -> &auth::PolicyCache {
         &self.inner.policies
+    }
+
+    pub(crate) fn time_zone_cache(&self) -> &practice_time::TimeZoneCache {
+        &self.inner.time_zones
     }
 
     pub fn db(&self) -> &Db {

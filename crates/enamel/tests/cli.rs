@@ -237,6 +237,73 @@ async fn a_missing_wrong_or_exposed_key_file_is_a_plain_error() {
     assert_plain_failure(&out, &["kek.json"]);
 }
 
+/// The time zone stored for the site's only practice.
+async fn stored_time_zone(s: &Site) -> String {
+    let url = if s.t.url.starts_with("sqlite") {
+        format!("sqlite://{}", s.data.join("enamel.db").display())
+    } else {
+        s.t.url.clone()
+    };
+    let db = enamel_store::Db::connect(&url, &enamel_store::PoolSettings::default())
+        .await
+        .unwrap();
+    let practices = db.practices().await.unwrap();
+    db.close().await;
+    assert_eq!(practices.len(), 1);
+    practices[0].time_zone.clone()
+}
+
+#[tokio::test]
+async fn init_takes_a_time_zone_refuses_a_bad_one_and_defaults_to_the_hosts() {
+    // A bad name is refused before anything is written.
+    let bad = site().await;
+    let out = bad.run(&[
+        "init",
+        "--practice-name",
+        "Synthetic Smiles",
+        "--time-zone",
+        "Mars/Olympus_Mons",
+    ]);
+    assert_plain_failure(&out, &["--time-zone", "America/New_York"]);
+    assert!(!bad.data.exists(), "nothing is created for a bad zone");
+
+    // A good one, in any letter case, is stored in the database's spelling.
+    let good = site().await;
+    let said = good.ok(&[
+        "init",
+        "--practice-name",
+        "Synthetic Smiles",
+        "--time-zone",
+        "america/new_york",
+    ]);
+    assert!(said.contains("Time zone: America/New_York"), "{said}");
+    assert_eq!(stored_time_zone(&good).await, "America/New_York");
+
+    // Without the option: this computer's zone (here through TZ).
+    let host = site().await;
+    let out = host
+        .cmd(&["init", "--practice-name", "Synthetic Smiles"])
+        .env("TZ", "Asia/Tokyo")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Time zone: Asia/Tokyo"));
+    assert_eq!(stored_time_zone(&host).await, "Asia/Tokyo");
+
+    // A host zone without an IANA name (a bare POSIX rule) falls back to UTC, and says so.
+    let posix = site().await;
+    let out = posix
+        .cmd(&["init", "--practice-name", "Synthetic Smiles"])
+        .env("TZ", "XYZ-3:30")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("Time zone: UTC"), "{said}");
+    assert!(said.contains("--time-zone"), "{said}");
+    assert_eq!(stored_time_zone(&posix).await, "UTC");
+}
+
 #[tokio::test]
 async fn an_unreachable_database_is_a_plain_error_without_the_password() {
     let s = site().await;

@@ -46,6 +46,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_patient_record.sql"),
         postgres: include_str!("../migrations/postgres/0003_patient_record.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_practice_time.sql",
+        sqlite: include_str!("../migrations/sqlite/0005_practice_time.sql"),
+        postgres: include_str!("../migrations/postgres/0005_practice_time.sql"),
+    },
 ];
 
 /// File names the SQLite folder must contain (the mirror test compares both folders to this).
@@ -53,6 +59,7 @@ pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &[
     "0001_core.sql",
     "0002_access.sql",
     "0003_patient_record.sql",
+    "0005_practice_time.sql",
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

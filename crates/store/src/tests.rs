@@ -47,6 +47,16 @@ fn declared_columns(sql: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut table: Option<String> = None;
     for line in sql.lines().map(str::trim) {
+        // Columns added later count too: `ALTER TABLE t ADD COLUMN c ...`.
+        if let Some(rest) = line.strip_prefix("ALTER TABLE ") {
+            let mut words = rest.split_whitespace();
+            if let (Some(t), Some("ADD"), Some("COLUMN"), Some(c)) =
+                (words.next(), words.next(), words.next(), words.next())
+            {
+                out.insert(format!("{t}.{c}"));
+            }
+            continue;
+        }
         if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
             table = rest.split_whitespace().next().map(str::to_string);
             continue;
