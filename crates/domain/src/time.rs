@@ -92,6 +92,40 @@ impl PracticeTz {
         }
     }
 
+    /// The names a settings screen offers: every region name in the bundled database
+    /// (`Area/Location`, such as `America/Denver`) and `UTC`, sorted. Older aliases
+    /// (`US/Eastern`) and the `Etc/` offsets are still accepted by [`parse`](Self::parse) but
+    /// not offered, so people pick the name of a place.
+    pub fn offered_names() -> &'static [String] {
+        static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        NAMES.get_or_init(|| {
+            const AREAS: [&str; 10] = [
+                "Africa",
+                "America",
+                "Antarctica",
+                "Arctic",
+                "Asia",
+                "Atlantic",
+                "Australia",
+                "Europe",
+                "Indian",
+                "Pacific",
+            ];
+            let mut names: Vec<String> = jiff::tz::db()
+                .available()
+                .map(|n| n.as_str().to_string())
+                .filter(|n| {
+                    n.split_once('/')
+                        .is_some_and(|(area, _)| AREAS.contains(&area))
+                })
+                .collect();
+            names.push("UTC".into());
+            names.sort();
+            names.dedup();
+            names
+        })
+    }
+
     /// UTC: where practices created before time zones existed stay until someone sets theirs.
     pub fn utc() -> PracticeTz {
         PracticeTz { tz: TimeZone::UTC }

@@ -211,3 +211,21 @@ fn extremes_are_clamped_not_panics() {
         }
     }
 }
+
+#[test]
+fn offered_names_are_places_that_parse() {
+    let names = PracticeTz::offered_names();
+    assert!(names.len() > 300, "{}", names.len());
+    for must in ["America/New_York", "Europe/London", "Asia/Tokyo", "UTC"] {
+        assert!(names.iter().any(|n| n == must), "{must}");
+    }
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("US/") || n.starts_with("Etc/"))
+    );
+    assert!(names.windows(2).all(|w| w[0] < w[1]));
+    for n in names {
+        assert_eq!(tz(n).name(), n);
+    }
+}

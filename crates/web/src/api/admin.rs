@@ -508,3 +508,73 @@ pub(crate) async fn set_settings(
         practice_specific: s.practice_specific,
     }))
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TimeZoneJson {
+    /// An IANA time zone name, such as `America/New_York` or `Europe/London` (letter case is
+    /// forgiven). Fixed offsets like `+05:00` are refused.
+    time_zone: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TimeZoneAnswer {
+    /// The practice's IANA time zone. Stored times stay UTC; "today", ages and the dates on
+    /// pages and in exports follow this zone.
+    time_zone: String,
+    /// Today's date in the practice (`YYYY-MM-DD`).
+    today: String,
+    /// The zone's offset from UTC now (`-05:00`) and its abbreviation (`EST`).
+    utc_offset: String,
+    abbreviation: String,
+}
+
+fn time_zone_answer(app: &App, tz: &enamel_domain::PracticeTz) -> TimeZoneAnswer {
+    let now = enamel_domain::Instant::from_unix_ms(app.clock().now_ms());
+    let local = tz.local(now);
+    let offset = local.offset();
+    let (h, m, _) = offset.as_hms();
+    let sign = if offset.is_negative() { '-' } else { '+' };
+    TimeZoneAnswer {
+        time_zone: tz.name().to_string(),
+        today: local.date().to_string(),
+        utc_offset: format!("{sign}{:02}:{:02}", h.unsigned_abs(), m.unsigned_abs()),
+        abbreviation: local.abbreviation().to_string(),
+    }
+}
+
+/// The practice's time zone.
+#[utoipa::path(
+    get,
+    path = "/api/v1/practice/time-zone",
+    tag = "practice",
+    responses((status = 200, description = "The zone and today's date in it.", body = TimeZoneAnswer)),
+)]
+pub(crate) async fn time_zone(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+) -> Result<Json<TimeZoneAnswer>, ApiError> {
+    let tz = app.practice_time_zone_setting(&actor).await?;
+    Ok(Json(time_zone_answer(&app, &tz)))
+}
+
+/// Sets the practice's time zone. Stored times do not change; dates are shown in the new
+/// zone from now on. Audited with the old and the new zone.
+#[utoipa::path(
+    put,
+    path = "/api/v1/practice/time-zone",
+    tag = "practice",
+    request_body = TimeZoneJson,
+    responses(
+        (status = 200, description = "The zone now in effect.", body = TimeZoneAnswer),
+        (status = 403, description = STEP_UP),
+    ),
+)]
+pub(crate) async fn set_time_zone(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    JsonBody(body): JsonBody<TimeZoneJson>,
+) -> Result<Json<TimeZoneAnswer>, ApiError> {
+    let tz = app.set_practice_time_zone(&actor, &body.time_zone).await?;
+    Ok(Json(time_zone_answer(&app, &tz)))
+}

@@ -49,6 +49,7 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .routes(routes!(admin::list_tokens, admin::create_token))
         .routes(routes!(admin::revoke_token))
         .routes(routes!(admin::settings, admin::set_settings))
+        .routes(routes!(admin::time_zone, admin::set_time_zone))
         .routes(routes!(emergency::reviews, emergency::open))
         .routes(routes!(emergency::review))
         .routes(routes!(audit::events))
