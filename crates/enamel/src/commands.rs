@@ -284,6 +284,22 @@ pub async fn migrate(global: &GlobalArgs) -> Result<ExitCode> {
     } else {
         output::line(&format!("Applied: {}", applied.join(", ")));
     }
+    // Practices from before time zones were stored keep UTC, which is what their dates meant
+    // until now; say so once, when the column arrives, so someone sets the real zone.
+    if applied.contains(&"0005_practice_time.sql") {
+        let at_utc = db
+            .practices()
+            .await?
+            .iter()
+            .filter(|p| p.time_zone == "UTC")
+            .count();
+        if at_utc > 0 {
+            output::line(&format!(
+                "Dates are now shown in each practice's time zone. {at_utc} existing practice(s) \
+                 use UTC until a practice administrator sets the office's zone under Settings."
+            ));
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
