@@ -247,7 +247,7 @@ enum Scope {
 /// Permission to do one thing (a category and action, sometimes for one patient) for one
 /// practice, with the identity that the audit log names.
 #[derive(Debug, Clone)]
-pub struct Access {
+pub(crate) struct Access {
     practice_id: PracticeId,
     actor: Actor,
     scope: Scope,
@@ -257,7 +257,7 @@ impl Access {
     /// For the CLI and background jobs only: acts without a person, bypassing the role policy.
     /// The name is long on purpose; every use is greppable, and the reason is written into
     /// every audit entry the access causes.
-    pub fn system_bypassing_policy(
+    pub(crate) fn system_bypassing_policy(
         practice_id: PracticeId,
         reason: SystemReason,
         origin: RequestOrigin,

@@ -12,7 +12,7 @@ use enamel_audit::{
     Checkpoint, Entry, Frontier, Hash, LogVerifier, Problem, SignedCheckpoint, SigningKey,
     StoredEntry, VerifyReport, VerifyingKey, chain_hash, check_head,
 };
-use enamel_domain::{AccessMethod, AuditAction, Outcome};
+use enamel_domain::{AccessMethod, AuditAction, AuditSubject, Category, Outcome, RecordKind};
 use enamel_store::{AuditHead, CheckpointRow, Db, Tx};
 use tokio::sync::{mpsc, oneshot};
 
@@ -25,7 +25,7 @@ pub struct AuditDraft {
     pub actor_id: Option<String>,
     pub actor_role: Option<String>,
     pub patient_id: Option<String>,
-    pub record_type: Option<String>,
+    pub record_type: Option<AuditSubject>,
     pub record_id: Option<String>,
     pub action: AuditAction,
     pub outcome: Outcome,
@@ -37,8 +37,15 @@ pub struct AuditDraft {
 
 impl AuditDraft {
     /// Names the record the entry is about.
-    pub fn about(mut self, record_type: &str, record_id: impl ToString) -> Self {
-        self.record_type = Some(record_type.to_string());
+    pub fn about(mut self, kind: RecordKind, record_id: impl ToString) -> Self {
+        self.record_type = Some(AuditSubject::Record(kind));
+        self.record_id = Some(record_id.to_string());
+        self
+    }
+
+    /// Names the matrix category a refusal was for (there is no record to name yet).
+    pub fn about_category(mut self, category: Category, record_id: impl ToString) -> Self {
+        self.record_type = Some(AuditSubject::Category(category));
         self.record_id = Some(record_id.to_string());
         self
     }
@@ -56,7 +63,7 @@ impl AuditDraft {
             actor_id: self.actor_id,
             actor_role: self.actor_role,
             patient_id: self.patient_id,
-            record_type: self.record_type,
+            record_type: self.record_type.map(|s| s.as_str().to_string()),
             record_id: self.record_id,
             action: self.action.as_str().to_string(),
             outcome: self.outcome.as_str().to_string(),
@@ -95,7 +102,7 @@ impl std::fmt::Debug for AuditWriter {
 }
 
 impl AuditWriter {
-    pub(crate) fn start(db: Db, clock: Arc<dyn Clock>) -> AuditWriter {
+    pub fn start(db: Db, clock: Arc<dyn Clock>) -> AuditWriter {
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
         tokio::spawn(group_commit(db, clock.clone(), receiver));
         AuditWriter { sender, clock }
@@ -132,6 +139,7 @@ async fn group_commit(db: Db, clock: Arc<dyn Clock>, mut receiver: mpsc::Receive
         let result = async {
             let mut tx = db.begin().await?;
             let seqs = append(&mut tx, clock.now_ms(), drafts).await?;
+            #[allow(clippy::disallowed_methods)] // a transaction of audit entries only
             tx.commit().await?;
             Ok::<_, AppError>(seqs)
         }
@@ -204,6 +212,18 @@ pub struct VerifyOutcome {
     pub checkpoints: Vec<SignedCheckpoint>,
 }
 
+impl crate::App {
+    /// Signs the log's current head (the server's periodic job and its final checkpoint).
+    pub async fn checkpoint_audit_log(
+        &self,
+        key: &SigningKey,
+        origin: &str,
+        now_ms: i64,
+    ) -> Result<CheckpointOutcome, AppError> {
+        checkpoint_audit_log(self.db(), key, origin, now_ms).await
+    }
+}
+
 /// Signs the current tree head with `key` and stores it, unless the newest checkpoint by this
 /// key already covers the whole log.
 pub async fn checkpoint_audit_log(
@@ -243,6 +263,7 @@ pub async fn checkpoint_audit_log(
         signature: signed.signature.clone(),
     })
     .await?;
+    #[allow(clippy::disallowed_methods)] // a checkpoint row: the signature is its own record
     tx.commit().await?;
     Ok(CheckpointOutcome { signed, new: true })
 }

@@ -2,7 +2,7 @@
 //! log is itself audited (who looked at whose trail is part of the trail).
 
 use enamel_audit::Entry;
-use enamel_domain::{Action, AuditAction, Category, Outcome};
+use enamel_domain::{Action, AuditAction, Category, Outcome, RecordKind};
 use enamel_store::AuditQuery;
 
 use crate::access::audit_action_for;
@@ -61,7 +61,7 @@ impl App {
         entries.truncate(usize::try_from(limit).unwrap_or(0));
         let mut entry = access
             .audit(audit_action_for(action), Outcome::Allowed)
-            .about("audit_log", "*");
+            .about(RecordKind::AuditLog, "*");
         if let Some(p) = &filter.patient_id {
             entry = entry.patient(p);
         }

@@ -51,12 +51,8 @@ impl KeyRing {
         }
     }
 
-    pub fn provider(&self) -> &Arc<dyn KeyProvider> {
-        &self.provider
-    }
-
     /// The practice's keys, from the cache when fresh.
-    pub async fn practice(
+    pub(crate) async fn practice(
         &self,
         practice_id: PracticeId,
         now_ms: i64,
@@ -70,7 +66,7 @@ impl KeyRing {
     }
 
     /// Re-reads the practice's keys from the database.
-    pub async fn reload(
+    pub(crate) async fn reload(
         &self,
         practice_id: PracticeId,
         now_ms: i64,
@@ -152,35 +148,36 @@ impl KeyRing {
         Ok(())
     }
 
-    /// Re-wraps every data key of every practice under the provider's active KEK. The data
-    /// keys themselves, and so every sealed row, stay as they are.
-    pub async fn rewrap_all(&self) -> Result<usize, AppError> {
+    /// Re-wraps one practice's data keys under the provider's active KEK, inside `tx` (the
+    /// caller commits it with the audit entry). The data keys themselves, and so every sealed
+    /// row, stay as they are. Returns how many keys were re-wrapped.
+    pub(crate) async fn rewrap_practice(
+        &self,
+        tx: &mut Tx,
+        practice_id: &str,
+    ) -> Result<usize, AppError> {
         let active = self.provider.active_kek_id();
+        let rows = self.db.wrapped_keys(practice_id).await?;
         let mut count = 0;
-        for practice in self.db.practices().await? {
-            let rows = self.db.wrapped_keys(&practice.id).await?;
-            let mut tx = self.db.begin().await?;
-            for row in rows.iter().filter(|r| r.kek_id != active) {
-                let secret = self.unwrap_row(row)?;
-                let context = wrap_context(&row.practice_id, &row.purpose, row.version);
-                let wrapped = self.provider.wrap(&secret, &context)?;
-                tx.rewrap_key(
-                    &row.practice_id,
-                    &row.purpose,
-                    row.version,
-                    &wrapped.kek_id,
-                    &wrapped.ciphertext,
-                )
-                .await?;
-                count += 1;
-            }
-            tx.commit().await?;
+        for row in rows.iter().filter(|r| r.kek_id != active) {
+            let secret = self.unwrap_row(row)?;
+            let context = wrap_context(&row.practice_id, &row.purpose, row.version);
+            let wrapped = self.provider.wrap(&secret, &context)?;
+            tx.rewrap_key(
+                &row.practice_id,
+                &row.purpose,
+                row.version,
+                &wrapped.kek_id,
+                &wrapped.ciphertext,
+            )
+            .await?;
+            count += 1;
         }
         Ok(count)
     }
 
     /// The KEK ids that wrap at least one stored key.
-    pub async fn keks_in_use(&self) -> Result<Vec<String>, AppError> {
+    pub(crate) async fn keks_in_use(&self) -> Result<Vec<String>, AppError> {
         let mut ids = Vec::new();
         for practice in self.db.practices().await? {
             for row in self.db.wrapped_keys(&practice.id).await? {

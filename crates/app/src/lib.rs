@@ -13,6 +13,7 @@ mod audit_view;
 pub mod auth;
 mod clock;
 mod error;
+mod kernel;
 mod keyring;
 mod patients;
 mod practice_time;
@@ -21,7 +22,10 @@ mod rotation;
 
 use std::sync::Arc;
 
-pub use access::{Access, Actor, RequestOrigin, SessionKind, SystemReason};
+use enamel_store::Db;
+use keyring::KeyRing;
+
+pub use access::{Actor, RequestOrigin, SessionKind, SystemReason};
 pub use audit_log::{
     AuditDraft, AuditWriter, CheckpointOutcome, VerifyOutcome, checkpoint_audit_log,
     verify_audit_log,
@@ -30,15 +34,16 @@ pub use audit_view::{AuditFilter, AuditPage, MAX_AUDIT_EXPORT, MAX_AUDIT_PAGE};
 pub use auth::AuthSettings;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::AppError;
-pub use keyring::KeyRing;
+
+pub use kernel::System;
 pub use patients::{
-    PatientContact, PatientQuery, PatientSearchPage, PatientSummary, PatientVersionSummary,
-    PatientView,
+    DELETE_REASON, Expected, PatientContact, PatientQuery, PatientRights, PatientSearchPage,
+    PatientSummary, PatientVersionSummary, PatientView, Patients,
 };
 pub use practices::NewPractice;
 pub use rotation::{FieldKeyVersion, KeyStatus, ReencryptReport, TableVersionCount};
 
-pub use enamel_store::{Db, PoolSettings, PracticeRow};
+pub use enamel_store::PracticeRow;
 
 /// The version string written into every audit entry.
 pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -111,16 +116,23 @@ impl App {
         &self.inner.time_zones
     }
 
-    pub fn db(&self) -> &Db {
+    /// The raw handles stay inside this crate: a dependent that could reach them could read
+    /// sealed rows, open them, or append to the audit log without going through a room.
+    pub(crate) fn db(&self) -> &Db {
         &self.inner.db
     }
 
-    pub fn keys(&self) -> &KeyRing {
+    pub(crate) fn keys(&self) -> &KeyRing {
         &self.inner.keys
     }
 
-    pub fn audit(&self) -> &AuditWriter {
+    pub(crate) fn audit(&self) -> &AuditWriter {
         &self.inner.audit
+    }
+
+    /// Closes the database pool (at the end of a command or a clean stop).
+    pub async fn close(&self) {
+        self.inner.db.close().await;
     }
 
     pub fn clock(&self) -> &dyn Clock {

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use enamel_domain::{
     Action, AuditAction, Category, Instant, LocalDateTime, Outcome, PracticeDate, PracticeId,
-    PracticeTz,
+    PracticeTz, RecordKind,
 };
 
 use crate::{Actor, App, AppError};
@@ -93,7 +93,7 @@ impl App {
             .record(
                 access
                     .audit(AuditAction::View, Outcome::Allowed)
-                    .about("practice_settings", actor.practice_id()),
+                    .about(RecordKind::PracticeSettings, actor.practice_id()),
             )
             .await?;
         Ok(tz)
@@ -114,14 +114,13 @@ impl App {
         self.require_fresh_mfa(actor)?;
         let tz = PracticeTz::parse(name).map_err(|p| AppError::Invalid(vec![p]))?;
         let practice_id = actor.practice_id().to_string();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = tx.set_practice_time_zone(&practice_id, tz.name()).await?;
         let mut entry = access
             .audit(AuditAction::Update, Outcome::Allowed)
-            .about("practice_settings", &practice_id);
+            .about(RecordKind::PracticeSettings, &practice_id);
         entry.reason = Some(format!("time_zone {before} -> {}", tz.name()));
-        self.audit().record_in(&mut tx, vec![entry]).await?;
-        tx.commit().await?;
+        tx.commit(entry.into()).await?;
         self.time_zone_cache().forget(actor.practice_id());
         Ok(tz)
     }

@@ -1,8 +1,9 @@
-use enamel_domain::{AuditAction, Outcome, PracticeId, PracticeTz};
+use enamel_domain::{AuditAction, Outcome, PracticeId, PracticeTz, RecordKind};
 use enamel_store::PracticeRow;
 
+use crate::access::Access;
 use crate::keyring::{PURPOSE_FIELD, PURPOSE_INDEX};
-use crate::{Access, App, AppError, RequestOrigin, SystemReason};
+use crate::{App, AppError, RequestOrigin, SystemReason};
 
 /// What `enamel init` asks for.
 #[derive(Debug, Clone)]
@@ -31,7 +32,7 @@ impl App {
         let id = PracticeId::new();
         let now = self.clock().now_ms();
         let access = Access::system_bypassing_policy(id, SystemReason::PracticeSetup, origin);
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         tx.insert_practice(&PracticeRow {
             id: id.to_string(),
             display_name: name.to_string(),
@@ -50,9 +51,8 @@ impl App {
             .await?;
         let entry = access
             .audit(AuditAction::PracticeCreated, Outcome::Allowed)
-            .about("practice", id);
-        self.audit().record_in(&mut tx, vec![entry]).await?;
-        tx.commit().await?;
+            .about(RecordKind::Practice, id);
+        tx.commit(entry.into()).await?;
         Ok(id)
     }
 

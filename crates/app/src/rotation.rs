@@ -7,11 +7,13 @@
 //! re-sealed before its write transaction opens, so the transaction is short.
 
 use enamel_crypto::{CryptoError, PracticeKeys, sealed_key_version};
-use enamel_domain::{AuditAction, Outcome, PracticeId};
-use enamel_store::{SEALED_TABLES, SealedRow, SealedTable};
+use enamel_domain::{AuditAction, Outcome, PracticeId, RecordKind};
+use enamel_store::specs::ALL;
+use enamel_store::{RecordSpec, SealedRow};
 
+use crate::access::Access;
 use crate::keyring::{PURPOSE_FIELD, version_u32};
-use crate::{Access, App, AppError, RequestOrigin, SystemReason};
+use crate::{App, AppError, RequestOrigin, SystemReason};
 
 /// Rows of one sealed table at one key version.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,16 +95,18 @@ impl App {
         let version = newest + 1;
         version_u32(version)?;
         let now = self.clock().now_ms();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         self.keys()
             .insert_new_key(&mut tx, &pid, PURPOSE_FIELD, version, now)
             .await?;
         tx.set_active_key_version(&pid, version).await?;
         let entry = access
             .audit(AuditAction::KeyRotation, Outcome::Allowed)
-            .about("practice_key", format!("{PURPOSE_FIELD}:v{version}"));
-        self.audit().record_in(&mut tx, vec![entry]).await?;
-        tx.commit().await?;
+            .about(
+                RecordKind::PracticeKey,
+                format!("{PURPOSE_FIELD}:v{version}"),
+            );
+        tx.commit(entry.into()).await?;
         self.keys().reload(practice_id, now).await?;
         Ok(version)
     }
@@ -133,7 +137,7 @@ impl App {
         progress(0, total);
         for _pass in 0..MAX_PASSES {
             let before = report.resealed;
-            for table in SEALED_TABLES {
+            for table in ALL {
                 let mut after_id = String::new();
                 loop {
                     let rows = self
@@ -165,9 +169,14 @@ impl App {
                         .into_iter()
                         .zip(rows.iter().map(|r| r.key_version))
                         .collect();
-                    let mut tx = self.db().begin().await?;
+                    // Each batch is a change of sealed rows, so it carries its own entry: a
+                    // sweep stopped half way still shows which tables it re-encrypted.
+                    let batch_entry = access
+                        .audit(AuditAction::KeyRotation, Outcome::Allowed)
+                        .about(table.kind, format!("v{target}:batch"));
+                    let mut tx = self.begin_write().await?;
                     let written = tx.reseal_rows(table, &pid, &pairs).await?;
-                    tx.commit().await?;
+                    tx.commit(batch_entry.into()).await?;
                     report.resealed += written;
                     report.skipped_concurrent += pairs.len() as u64 - written;
                     progress(report.resealed + report.skipped_concurrent, total);
@@ -181,11 +190,42 @@ impl App {
         let entry = access
             .audit(AuditAction::KeyRotation, Outcome::Allowed)
             .about(
-                "practice_key",
+                RecordKind::PracticeKey,
                 format!("{PURPOSE_FIELD}:v{target}:reencrypted"),
             );
         self.audit().record(entry).await?;
         Ok(report)
+    }
+
+    /// Re-wraps every practice's data keys under the key provider's active KEK (`enamel keys
+    /// rotate --kek`), one transaction and one `kek_rotation` entry per practice that had a
+    /// key to re-wrap. Returns how many keys were re-wrapped.
+    pub async fn rewrap_data_keys(&self, origin: RequestOrigin) -> Result<usize, AppError> {
+        let mut count = 0;
+        for practice in self.db().practices().await? {
+            let practice_id: PracticeId = practice
+                .id
+                .parse()
+                .map_err(|_| AppError::Internal("stored practice id is malformed".into()))?;
+            let access = self.rotation_access(practice_id, origin.clone());
+            let mut tx = self.begin_write().await?;
+            let rewrapped = self.keys().rewrap_practice(&mut tx, &practice.id).await?;
+            if rewrapped == 0 {
+                tx.rollback().await?;
+                continue;
+            }
+            let entry = access
+                .audit(AuditAction::KekRotation, Outcome::Allowed)
+                .about(RecordKind::PracticeKey, format!("rewrapped:{rewrapped}"));
+            tx.commit(entry.into()).await?;
+            count += rewrapped;
+        }
+        Ok(count)
+    }
+
+    /// The KEK ids that wrap at least one stored data key.
+    pub async fn keks_in_use(&self) -> Result<Vec<String>, AppError> {
+        self.keys().keks_in_use().await
     }
 
     /// Makes versions below `min_version` unusable: refused while any row still needs one.
@@ -212,17 +252,16 @@ impl App {
                 "{left} rows still use a key version below {min_version}; run `enamel keys rotate --resume` to re-encrypt them first"
             )));
         }
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         tx.set_min_key_version(&practice_id.to_string(), min_version)
             .await?;
         let entry = access
             .audit(AuditAction::KeyRetired, Outcome::Allowed)
             .about(
-                "practice_key",
+                RecordKind::PracticeKey,
                 format!("{PURPOSE_FIELD}:below:v{min_version}"),
             );
-        self.audit().record_in(&mut tx, vec![entry]).await?;
-        tx.commit().await?;
+        tx.commit(entry.into()).await?;
         self.keys()
             .reload(practice_id, self.clock().now_ms())
             .await?;
@@ -269,13 +308,9 @@ impl App {
 
 /// Opens a row's sealed values with whatever version sealed them and seals them again with the
 /// active version. The row id and column stay bound as associated data.
-fn reseal(
-    keys: &PracticeKeys,
-    table: &SealedTable,
-    row: &SealedRow,
-) -> Result<SealedRow, AppError> {
+fn reseal(keys: &PracticeKeys, table: &RecordSpec, row: &SealedRow) -> Result<SealedRow, AppError> {
     let mut values = Vec::with_capacity(row.values.len());
-    for (column, value) in table.columns.iter().zip(&row.values) {
+    for (column, value) in table.sealed.iter().zip(&row.values) {
         let Some(sealed) = value else {
             values.push(None);
             continue;

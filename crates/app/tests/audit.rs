@@ -4,16 +4,17 @@
 
 mod common;
 
-use common::{drop_audit_triggers, fixture, raw};
-use enamel_app::{Db, checkpoint_audit_log, verify_audit_log};
+use common::{drop_audit_triggers, fixture, raw, system_patients};
+use enamel_app::{checkpoint_audit_log, verify_audit_log};
 use enamel_audit::{Problem, SigningKey};
 use enamel_domain::synthetic;
+use enamel_store::Db;
 
 /// A practice with `n` created patients (one audit entry each, plus the practice's own).
 async fn log_of(n: usize) -> (common::Fixture, SigningKey) {
     let f = fixture().await;
-    f.app
-        .create_patients(&f.access, &synthetic::patients(n, 3))
+    f.patients()
+        .create_many(&synthetic::patients(n, 3))
         .await
         .unwrap();
     (f, SigningKey::generate().unwrap())
@@ -28,13 +29,12 @@ async fn concurrent_durable_appends_form_one_valid_log() {
     let f = fixture().await;
     let mut tasks = Vec::new();
     for w in 0..64 {
-        let app = f.app.clone();
-        let access = f.access.clone();
+        let (app, practice) = (f.app.clone(), f.practice);
         tasks.push(tokio::spawn(async move {
             let mut ids = Vec::new();
             for d in synthetic::patients(3, w) {
-                let id = app.create_patient(&access, &d).await.unwrap();
-                app.read_patient(&access, id).await.unwrap();
+                let id = system_patients(&app, practice).create(&d).await.unwrap();
+                system_patients(&app, practice).read(id).await.unwrap();
                 ids.push(id);
             }
             ids
@@ -44,10 +44,10 @@ async fn concurrent_durable_appends_form_one_valid_log() {
         assert_eq!(t.await.unwrap().len(), 3);
     }
     let key = SigningKey::generate().unwrap();
-    checkpoint_audit_log(f.app.db(), &key, "test", 1)
+    checkpoint_audit_log(&f.t.db, &key, "test", 1)
         .await
         .unwrap();
-    let outcome = verify(f.app.db(), &key).await.unwrap();
+    let outcome = verify(&f.t.db, &key).await.unwrap();
     // 1 practice creation + 64 × 3 × (create + view).
     assert_eq!(outcome.report.entries, 1 + 64 * 3 * 2);
     assert_eq!(outcome.report.checkpoints_verified, 1);
@@ -57,20 +57,20 @@ async fn concurrent_durable_appends_form_one_valid_log() {
 #[tokio::test]
 async fn an_untouched_log_verifies_and_checkpoints_are_not_repeated() {
     let (f, key) = log_of(20).await;
-    let first = checkpoint_audit_log(f.app.db(), &key, "test", 5)
+    let first = checkpoint_audit_log(&f.t.db, &key, "test", 5)
         .await
         .unwrap();
     assert!(first.new);
     assert_eq!(first.signed.checkpoint.size, 21);
-    let again = checkpoint_audit_log(f.app.db(), &key, "test", 6)
+    let again = checkpoint_audit_log(&f.t.db, &key, "test", 6)
         .await
         .unwrap();
     assert!(!again.new);
-    f.app
-        .create_patients(&f.access, &synthetic::patients(5, 4))
+    f.patients()
+        .create_many(&synthetic::patients(5, 4))
         .await
         .unwrap();
-    let report = verify(f.app.db(), &key).await.unwrap().report;
+    let report = verify(&f.t.db, &key).await.unwrap().report;
     assert_eq!(report.entries, 26);
     assert_eq!(report.last_checkpoint_size, Some(21));
     assert_eq!(report.unanchored_entries, 5);
@@ -79,14 +79,14 @@ async fn an_untouched_log_verifies_and_checkpoints_are_not_repeated() {
 #[tokio::test]
 async fn a_changed_entry_is_named() {
     let (f, key) = log_of(20).await;
-    drop_audit_triggers(f.app.db()).await;
+    drop_audit_triggers(&f.t.db).await;
     raw(
-        f.app.db(),
+        &f.t.db,
         "UPDATE audit_events SET action = 'view' WHERE seq = 7",
     )
     .await
     .unwrap();
-    let problem = verify(f.app.db(), &key).await.unwrap_err();
+    let problem = verify(&f.t.db, &key).await.unwrap_err();
     assert_eq!(problem, Problem::ChainMismatch { seq: 7 });
     assert_eq!(problem.first_bad_seq(), Some(7));
     assert!(problem.to_string().contains("#7"), "{problem}");
@@ -95,20 +95,20 @@ async fn a_changed_entry_is_named() {
 #[tokio::test]
 async fn a_deleted_entry_is_named() {
     let (f, key) = log_of(20).await;
-    drop_audit_triggers(f.app.db()).await;
-    raw(f.app.db(), "DELETE FROM audit_events WHERE seq = 12")
+    drop_audit_triggers(&f.t.db).await;
+    raw(&f.t.db, "DELETE FROM audit_events WHERE seq = 12")
         .await
         .unwrap();
-    let problem = verify(f.app.db(), &key).await.unwrap_err();
+    let problem = verify(&f.t.db, &key).await.unwrap_err();
     assert_eq!(problem.first_bad_seq(), Some(12), "{problem}");
 }
 
 #[tokio::test]
 async fn reordered_entries_are_named() {
     let (f, key) = log_of(20).await;
-    drop_audit_triggers(f.app.db()).await;
+    drop_audit_triggers(&f.t.db).await;
     // Swap the contents of entries 4 and 9 (their record ids differ).
-    let db = f.app.db();
+    let db = &f.t.db;
     raw(db, "UPDATE audit_events SET seq = -1 WHERE seq = 4")
         .await
         .unwrap();
@@ -125,7 +125,7 @@ async fn reordered_entries_are_named() {
 #[tokio::test]
 async fn an_entry_inserted_at_the_end_is_named() {
     let (f, key) = log_of(20).await;
-    let db = f.app.db();
+    let db = &f.t.db;
     raw(
         db,
         "INSERT INTO audit_events (seq, time_ms, practice_id, actor_id, actor_role, patient_id, record_type, \
@@ -142,8 +142,8 @@ async fn an_entry_inserted_at_the_end_is_named() {
 #[tokio::test]
 async fn an_entry_inserted_in_the_middle_is_named() {
     let (f, key) = log_of(20).await;
-    drop_audit_triggers(f.app.db()).await;
-    let db = f.app.db();
+    drop_audit_triggers(&f.t.db).await;
+    let db = &f.t.db;
     // Make room after entry 9 by renumbering the tail, then insert a copy of entry 3 there.
     for seq in (10..=20).rev() {
         raw(
@@ -172,11 +172,11 @@ async fn an_entry_inserted_in_the_middle_is_named() {
 #[tokio::test]
 async fn a_truncated_tail_is_detected() {
     let (f, key) = log_of(20).await;
-    drop_audit_triggers(f.app.db()).await;
-    raw(f.app.db(), "DELETE FROM audit_events WHERE seq >= 18")
+    drop_audit_triggers(&f.t.db).await;
+    raw(&f.t.db, "DELETE FROM audit_events WHERE seq >= 18")
         .await
         .unwrap();
-    let problem = verify(f.app.db(), &key).await.unwrap_err();
+    let problem = verify(&f.t.db, &key).await.unwrap_err();
     assert!(
         problem.to_string().contains("18") || problem.first_bad_seq() == Some(18),
         "{problem}"
@@ -188,11 +188,11 @@ async fn a_truncated_tail_is_detected() {
 #[tokio::test]
 async fn a_rewritten_history_is_caught_by_the_signed_checkpoint() {
     let (f, key) = log_of(20).await;
-    checkpoint_audit_log(f.app.db(), &key, "test", 5)
+    checkpoint_audit_log(&f.t.db, &key, "test", 5)
         .await
         .unwrap();
-    drop_audit_triggers(f.app.db()).await;
-    let db = f.app.db();
+    drop_audit_triggers(&f.t.db).await;
+    let db = &f.t.db;
     raw(
         db,
         "UPDATE audit_events SET outcome = 'denied' WHERE seq = 5",
@@ -229,6 +229,7 @@ async fn a_rewritten_history_is_caught_by_the_signed_checkpoint() {
     })
     .await
     .unwrap();
+    #[allow(clippy::disallowed_methods)] // tampering as the database owner would
     tx.commit().await.unwrap();
     let problem = verify(db, &key).await.unwrap_err();
     assert!(
@@ -241,40 +242,40 @@ async fn a_rewritten_history_is_caught_by_the_signed_checkpoint() {
 async fn a_forged_checkpoint_is_refused() {
     let (f, key) = log_of(5).await;
     let other = SigningKey::generate().unwrap();
-    checkpoint_audit_log(f.app.db(), &key, "test", 5)
+    checkpoint_audit_log(&f.t.db, &key, "test", 5)
         .await
         .unwrap();
-    drop_audit_triggers(f.app.db()).await;
-    let sql = match f.app.db() {
+    drop_audit_triggers(&f.t.db).await;
+    let sql = match &f.t.db {
         Db::Sqlite(_) => "UPDATE audit_checkpoints SET signature = zeroblob(64)",
         Db::Postgres(_) => {
             "UPDATE audit_checkpoints SET signature = decode(repeat('00', 64), 'hex')"
         }
     };
     // Checkpoint triggers are separate: drop them too for this test.
-    match f.app.db() {
+    match f.t.db {
         Db::Sqlite(_) => {
-            raw(f.app.db(), "DROP TRIGGER audit_checkpoints_refuse_update")
+            raw(&f.t.db, "DROP TRIGGER audit_checkpoints_refuse_update")
                 .await
                 .unwrap();
         }
         Db::Postgres(_) => {
             raw(
-                f.app.db(),
+                &f.t.db,
                 "DROP TRIGGER audit_checkpoints_refuse_change ON audit_checkpoints",
             )
             .await
             .unwrap();
         }
     }
-    raw(f.app.db(), sql).await.unwrap();
-    let problem = verify(f.app.db(), &key).await.unwrap_err();
+    raw(&f.t.db, sql).await.unwrap();
+    let problem = verify(&f.t.db, &key).await.unwrap_err();
     assert!(
         matches!(problem, Problem::BadSignature { .. }),
         "{problem:?}"
     );
     // A checkpoint signed by a key we do not trust is not counted as verified.
-    let report = verify_audit_log(f.app.db(), &other.verifying_key())
+    let report = verify_audit_log(&f.t.db, &other.verifying_key())
         .await
         .unwrap();
     let outcome = report.unwrap();

@@ -9,8 +9,9 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use common::fixture;
-use enamel_app::{Db, RequestOrigin};
+use enamel_app::{Expected, RequestOrigin};
 use enamel_domain::{AddressDraft, CoverageDraft, EmergencyContactDraft, PatientDraft, PhoneDraft};
+use enamel_store::Db;
 
 const MARKER: &str = "Zqxvmarkerw";
 
@@ -120,45 +121,38 @@ async fn no_plaintext_phi_in_the_database_files_or_logs() {
         ..PatientDraft::default()
     };
     let ids = f
-        .app
-        .create_patients(&f.access, &[draft(1), draft(2), draft(3)])
+        .patients()
+        .create_many(&[draft(1), draft(2), draft(3)])
         .await
         .unwrap();
     for (i, id) in ids.iter().enumerate() {
-        let view = f.app.read_patient(&f.access, *id).await.unwrap();
+        let view = f.patients().read(*id).await.unwrap();
         assert!(view.family_name.starts_with(MARKER));
         let mut changed = draft(9);
         changed.chart_number = Some(format!("{MARKER}{}", 10 + i));
-        f.app
-            .update_patient(f.access.actor(), *id, &changed, view.row_version)
+        f.patients()
+            .update(*id, &changed, Expected::Version(view.row_version))
             .await
             .unwrap();
     }
     let found = f
-        .app
-        .find_patients_by_family_name(&f.access, &format!("{MARKER}-Family9"), 10)
+        .patients()
+        .find_by_family_name(&format!("{MARKER}-Family9"), 10)
         .await
         .unwrap();
     assert_eq!(found.len(), 3);
     let searched = f
-        .app
-        .search_patients(
-            f.access.actor(),
-            &enamel_app::PatientQuery {
-                name: Some(format!("{MARKER}giv {MARKER}-fam")),
-                page: 1,
-                per_page: 10,
-                ..Default::default()
-            },
-        )
+        .patients()
+        .search(&enamel_app::PatientQuery {
+            name: Some(format!("{MARKER}giv {MARKER}-fam")),
+            page: 1,
+            per_page: 10,
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(searched.total, 3);
-    let versions = f
-        .app
-        .patient_versions(f.access.actor(), ids[0])
-        .await
-        .unwrap();
+    let versions = f.patients().versions(ids[0]).await.unwrap();
     assert_eq!(versions.len(), 1);
     f.app
         .rotate_data_key(f.practice, RequestOrigin::cli())
@@ -168,10 +162,10 @@ async fn no_plaintext_phi_in_the_database_files_or_logs() {
         .reencrypt(f.practice, RequestOrigin::cli(), 2, &mut |_, _| {})
         .await
         .unwrap();
-    f.app.read_patient(&f.access, ids[0]).await.unwrap();
+    f.patients().read(ids[0]).await.unwrap();
 
     let needle = MARKER.as_bytes();
-    match f.app.db() {
+    match &f.t.db {
         Db::Sqlite(pool) => {
             // Let the WAL fold into the main file too, so both are scanned with content.
             sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
@@ -182,7 +176,7 @@ async fn no_plaintext_phi_in_the_database_files_or_logs() {
             assert!(f.t.sqlite_path().unwrap().exists());
         }
         Db::Postgres(_) => {
-            let dump = postgres_dump(f.app.db()).await;
+            let dump = postgres_dump(&f.t.db).await;
             assert!(dump.len() > 1000, "the dump is not empty");
             assert!(
                 !contains(dump.as_bytes(), needle),

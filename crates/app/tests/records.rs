@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::{fixture, raw};
-use enamel_app::{Access, AppError, NewPractice, RequestOrigin, SystemReason};
+use common::{fixture, raw, system_patients};
+use enamel_app::{AppError, Expected, NewPractice, RequestOrigin};
 use enamel_domain::{PatientDraft, synthetic};
 use enamel_store::AuditQuery;
 
@@ -22,11 +22,11 @@ fn draft(family: &str, given: &str, birth: &str) -> PatientDraft {
 async fn a_patient_round_trips_and_every_read_and_write_is_audited() {
     let f = fixture().await;
     let id = f
-        .app
-        .create_patient(&f.access, &draft("Molar", "Demo", "1990-02-03"))
+        .patients()
+        .create(&draft("Molar", "Demo", "1990-02-03"))
         .await
         .unwrap();
-    let view = f.app.read_patient(&f.access, id).await.unwrap();
+    let view = f.patients().read(id).await.unwrap();
     assert_eq!(
         (
             view.family_name.as_str(),
@@ -36,26 +36,24 @@ async fn a_patient_round_trips_and_every_read_and_write_is_audited() {
         ("Molar", "Demo", "1990-02-03")
     );
     let v2 = f
-        .app
-        .update_patient(
-            f.access.actor(),
+        .patients()
+        .update(
             id,
             &draft("Canine", "Demo", "1990-02-03"),
-            view.row_version,
+            Expected::Version(view.row_version),
         )
         .await
         .unwrap();
     assert_eq!(v2, view.row_version + 1);
-    let entries = f
-        .app
-        .db()
-        .audit_entries(&AuditQuery {
-            patient_id: Some(id.to_string()),
-            limit: 100,
-            ..AuditQuery::default()
-        })
-        .await
-        .unwrap();
+    let entries =
+        f.t.db
+            .audit_entries(&AuditQuery {
+                patient_id: Some(id.to_string()),
+                limit: 100,
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
     let actions: Vec<(&str, &str)> = entries
         .iter()
         .map(|e| (e.action.as_str(), e.outcome.as_str()))
@@ -82,33 +80,28 @@ async fn a_patient_round_trips_and_every_read_and_write_is_audited() {
 async fn a_stale_update_is_a_conflict_and_changes_nothing() {
     let f = fixture().await;
     let id = f
-        .app
-        .create_patient(&f.access, &draft("Molar", "Demo", "1990-02-03"))
+        .patients()
+        .create(&draft("Molar", "Demo", "1990-02-03"))
         .await
         .unwrap();
-    f.app
-        .update_patient(
-            f.access.actor(),
+    f.patients()
+        .update(
             id,
             &draft("Canine", "Demo", "1990-02-03"),
-            1,
+            Expected::Version(1),
         )
         .await
         .unwrap();
     let stale = f
-        .app
-        .update_patient(
-            f.access.actor(),
+        .patients()
+        .update(
             id,
             &draft("Incisor", "Demo", "1990-02-03"),
-            1,
+            Expected::Version(1),
         )
         .await;
     assert!(matches!(stale, Err(AppError::Conflict)), "{stale:?}");
-    assert_eq!(
-        f.app.read_patient(&f.access, id).await.unwrap().family_name,
-        "Canine"
-    );
+    assert_eq!(f.patients().read(id).await.unwrap().family_name, "Canine");
 }
 
 #[tokio::test]
@@ -118,7 +111,7 @@ async fn invalid_drafts_are_refused_and_nothing_is_written() {
         draft("Molar", "Demo", "1990-02-03"),
         draft("", "Demo", "not a date"),
     ];
-    let err = f.app.create_patients(&f.access, &drafts).await.unwrap_err();
+    let err = f.patients().create_many(&drafts).await.unwrap_err();
     let AppError::Invalid(problems) = err else {
         panic!("{err:?}")
     };
@@ -128,8 +121,7 @@ async fn invalid_drafts_are_refused_and_nothing_is_written() {
         "{fields:?}"
     );
     assert_eq!(
-        f.app
-            .db()
+        f.t.db
             .count_patients(&f.practice.to_string())
             .await
             .unwrap(),
@@ -151,40 +143,32 @@ async fn another_practices_patient_is_not_found_and_the_probe_is_audited() {
         )
         .await
         .unwrap();
-    let other_access =
-        Access::system_bypassing_policy(other, SystemReason::Import, RequestOrigin::cli());
-    let theirs = f
-        .app
-        .create_patient(&other_access, &draft("Molar", "Demo", "1990-02-03"))
+    let theirs = system_patients(&f.app, other)
+        .create(&draft("Molar", "Demo", "1990-02-03"))
         .await
         .unwrap();
-    f.app
-        .create_patient(&f.access, &draft("Molar", "Sample", "1991-02-03"))
+    f.patients()
+        .create(&draft("Molar", "Sample", "1991-02-03"))
         .await
         .unwrap();
 
     assert!(matches!(
-        f.app.read_patient(&f.access, theirs).await,
+        f.patients().read(theirs).await,
         Err(AppError::NotFound)
     ));
-    let found = f
-        .app
-        .find_patients_by_family_name(&f.access, "molar", 50)
-        .await
-        .unwrap();
+    let found = f.patients().find_by_family_name("molar", 50).await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].given_name, "Sample");
-    let probes = f
-        .app
-        .db()
-        .audit_entries(&AuditQuery {
-            practice_id: Some(f.practice.to_string()),
-            outcome: Some("failed".into()),
-            limit: 10,
-            ..AuditQuery::default()
-        })
-        .await
-        .unwrap();
+    let probes =
+        f.t.db
+            .audit_entries(&AuditQuery {
+                practice_id: Some(f.practice.to_string()),
+                outcome: Some("failed".into()),
+                limit: 10,
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
     assert_eq!(probes.len(), 1);
     assert_eq!(
         probes[0].record_id.as_deref(),
@@ -195,22 +179,18 @@ async fn another_practices_patient_is_not_found_and_the_probe_is_audited() {
 #[tokio::test]
 async fn search_is_case_and_accent_insensitive_through_the_blind_index() {
     let f = fixture().await;
-    f.app
-        .create_patient(&f.access, &draft("Crème-Molar", "Zoë", "1990-02-03"))
+    f.patients()
+        .create(&draft("Crème-Molar", "Zoë", "1990-02-03"))
         .await
         .unwrap();
     for query in ["crème-molar", "CREME-MOLAR", "  Creme-Molar "] {
-        let found = f
-            .app
-            .find_patients_by_family_name(&f.access, query, 10)
-            .await
-            .unwrap();
+        let found = f.patients().find_by_family_name(query, 10).await.unwrap();
         assert_eq!(found.len(), 1, "{query}");
         assert_eq!(found[0].family_name, "Crème-Molar");
     }
     assert!(
-        f.app
-            .find_patients_by_family_name(&f.access, "molar", 10)
+        f.patients()
+            .find_by_family_name("molar", 10)
             .await
             .unwrap()
             .is_empty()
@@ -218,7 +198,7 @@ async fn search_is_case_and_accent_insensitive_through_the_blind_index() {
 }
 
 async fn expect_integrity_failure(f: &common::Fixture, id: enamel_domain::PatientId) {
-    match f.app.read_patient(&f.access, id).await {
+    match f.patients().read(id).await {
         Err(AppError::Integrity(e)) => {
             let text = e.to_string();
             assert!(text.contains("patients."), "{text}");
@@ -231,20 +211,17 @@ async fn expect_integrity_failure(f: &common::Fixture, id: enamel_domain::Patien
 async fn a_ciphertext_moved_to_another_row_or_column_fails_to_open() {
     let f = fixture().await;
     let ids = f
-        .app
-        .create_patients(
-            &f.access,
-            &[
-                draft("Molar", "Demo", "1990-02-03"),
-                draft("Canine", "Sample", "1980-01-01"),
-            ],
-        )
+        .patients()
+        .create_many(&[
+            draft("Molar", "Demo", "1990-02-03"),
+            draft("Canine", "Sample", "1980-01-01"),
+        ])
         .await
         .unwrap();
     let (a, b) = (ids[0], ids[1]);
     // Another row's family name pasted into b.
     raw(
-        f.app.db(),
+        &f.t.db,
         &format!("UPDATE patients SET family_name = (SELECT family_name FROM patients WHERE id = '{a}') WHERE id = '{b}'"),
     )
     .await
@@ -252,7 +229,7 @@ async fn a_ciphertext_moved_to_another_row_or_column_fails_to_open() {
     expect_integrity_failure(&f, b).await;
     // The same row's given name pasted into its family name.
     raw(
-        f.app.db(),
+        &f.t.db,
         &format!("UPDATE patients SET family_name = given_name WHERE id = '{a}'"),
     )
     .await
@@ -264,29 +241,28 @@ async fn a_ciphertext_moved_to_another_row_or_column_fails_to_open() {
 async fn a_tampered_byte_fails_to_open() {
     let f = fixture().await;
     let id = f
-        .app
-        .create_patient(&f.access, &draft("Molar", "Demo", "1990-02-03"))
+        .patients()
+        .create(&draft("Molar", "Demo", "1990-02-03"))
         .await
         .unwrap();
-    let row = f
-        .app
-        .db()
-        .patient(&f.practice.to_string(), &id.to_string())
-        .await
-        .unwrap();
+    let row =
+        f.t.db
+            .patient(&f.practice.to_string(), &id.to_string())
+            .await
+            .unwrap();
     let mut tampered = row.birth_date.clone();
     let last = tampered.len() - 1;
     tampered[last] ^= 0x01;
     let literal = hex::encode(&tampered);
-    let sql = match f.app.db() {
-        enamel_app::Db::Sqlite(_) => {
+    let sql = match &f.t.db {
+        enamel_store::Db::Sqlite(_) => {
             format!("UPDATE patients SET birth_date = X'{literal}' WHERE id = '{id}'")
         }
-        enamel_app::Db::Postgres(_) => {
+        enamel_store::Db::Postgres(_) => {
             format!("UPDATE patients SET birth_date = '\\x{literal}'::bytea WHERE id = '{id}'")
         }
     };
-    raw(f.app.db(), &sql).await.unwrap();
+    raw(&f.t.db, &sql).await.unwrap();
     expect_integrity_failure(&f, id).await;
 }
 
@@ -294,25 +270,23 @@ async fn a_tampered_byte_fails_to_open() {
 async fn patients_are_created_in_bulk_with_one_entry_each() {
     let f = fixture().await;
     let drafts = synthetic::patients(1_200, 1);
-    let ids = f.app.create_patients(&f.access, &drafts).await.unwrap();
+    let ids = f.patients().create_many(&drafts).await.unwrap();
     assert_eq!(ids.len(), 1_200);
     assert_eq!(
-        f.app
-            .db()
+        f.t.db
             .count_patients(&f.practice.to_string())
             .await
             .unwrap(),
         1_200
     );
-    let creates = f
-        .app
-        .db()
-        .audit_entries(&AuditQuery {
-            action: Some("create".into()),
-            limit: 5_000,
-            ..AuditQuery::default()
-        })
-        .await
-        .unwrap();
+    let creates =
+        f.t.db
+            .audit_entries(&AuditQuery {
+                action: Some("create".into()),
+                limit: 5_000,
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
     assert_eq!(creates.len(), 1_200);
 }

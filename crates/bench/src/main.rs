@@ -22,12 +22,13 @@ use anyhow::{Context, Result};
 use base64::Engine as _;
 use clap::{Parser, Subcommand};
 use enamel_app::{
-    Access, App, AuditDraft, Clock, Db, NewPractice, PoolSettings, RequestOrigin, SystemClock,
-    SystemReason, verify_audit_log,
+    App, AuditDraft, AuditWriter, Clock, NewPractice, RequestOrigin, SystemClock, SystemReason,
+    verify_audit_log,
 };
 use enamel_audit::{Frontier, LogVerifier, SigningKey, StoredEntry, chain_hash, sample_entry};
 use enamel_crypto::EnvKeyProvider;
-use enamel_domain::{AccessMethod, AuditAction, Outcome};
+use enamel_domain::{AccessMethod, AuditAction, AuditSubject, Outcome, RecordKind};
+use enamel_store::{Db, PoolSettings};
 
 #[derive(Debug, Parser)]
 #[command(name = "enamel-bench", about = "Benchmarks of Enamel's cores")]
@@ -150,7 +151,7 @@ fn draft(actor: &str, i: usize) -> AuditDraft {
         actor_id: Some(actor.to_string()),
         actor_role: Some("system".into()),
         patient_id: Some(format!("bench-patient-{i}")),
-        record_type: Some("patient".into()),
+        record_type: Some(AuditSubject::Record(RecordKind::Patient)),
         record_id: Some(format!("bench-patient-{i}")),
         action: AuditAction::View,
         outcome: Outcome::Allowed,
@@ -167,15 +168,16 @@ async fn audit_append(
     per_writer: usize,
     prefix: &str,
 ) -> Result<()> {
-    let app = bench_app(open(database_url).await?)?;
+    // A writer of the bench's own: the App hands out none (only its rooms append).
+    let writer = AuditWriter::start(open(database_url).await?, Arc::new(SystemClock));
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(writers);
     for w in 0..writers {
-        let app = app.clone();
+        let writer = writer.clone();
         let actor = format!("{prefix}-{w}");
         tasks.push(tokio::spawn(async move {
             for i in 0..per_writer {
-                app.audit().record(draft(&actor, i)).await?;
+                writer.record(draft(&actor, i)).await?;
             }
             Ok::<_, enamel_app::AppError>(())
         }));
@@ -231,14 +233,14 @@ async fn verify(entries: u64, database_url: Option<&str>) -> Result<()> {
 
     if let Some(url) = database_url {
         let db = open(url).await?;
-        let app = bench_app(db.clone())?;
+        let writer = AuditWriter::start(db.clone(), Arc::new(SystemClock));
         let have = u64::try_from(db.audit_head().await?.size)?;
         let mut written = have;
         let start = Instant::now();
         while written < entries {
             let n = usize::try_from((entries - written).min(2_000))?;
             let mut tx = db.begin().await?;
-            app.audit()
+            writer
                 .record_in(&mut tx, (0..n).map(|i| draft("bench-writer", i)).collect())
                 .await?;
             tx.commit().await?;
@@ -277,12 +279,11 @@ async fn rotation(database_url: &str, rows: usize, batch: usize) -> Result<()> {
             RequestOrigin::job(),
         )
         .await?;
-    let access =
-        Access::system_bypassing_policy(practice, SystemReason::Import, RequestOrigin::job());
+    let system = app.system_bypassing_policy(practice, SystemReason::Import, RequestOrigin::job());
     let drafts = enamel_domain::synthetic::patients(rows, 99);
     let started = Instant::now();
     for chunk in drafts.chunks(10_000) {
-        app.create_patients(&access, chunk).await?;
+        system.patients().create_many(chunk).await?;
     }
     let filled = started.elapsed().as_secs_f64();
     line(&format!(

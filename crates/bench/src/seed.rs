@@ -16,9 +16,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 use enamel_app::auth::NewUser;
-use enamel_app::{Access, App, Db, PoolSettings, RequestOrigin, SystemClock, SystemReason};
+use enamel_app::{App, RequestOrigin, SystemClock, SystemReason};
 use enamel_crypto::{FileKeyProvider, OpaqueToken, TotpSecret};
 use enamel_domain::{PracticeId, Role};
+use enamel_store::{Db, PoolSettings};
 
 use crate::line;
 
@@ -101,7 +102,7 @@ pub async fn run(options: Options) -> Result<String> {
     };
 
     let access =
-        Access::system_bypassing_policy(practice, SystemReason::DemoData, RequestOrigin::job());
+        app.system_bypassing_policy(practice, SystemReason::DemoData, RequestOrigin::job());
     // Two interleaved, evenly spread samples: ids to read, and records to update.
     let step = (options.patients / options.sample.max(1) / 2).max(1);
     let mut read_ids = Vec::new();
@@ -113,7 +114,7 @@ pub async fn run(options: Options) -> Result<String> {
     while done < options.patients {
         let n = options.batch.min(options.patients - done);
         let drafts = enamel_domain::synthetic::patients(n, options.seed.wrapping_add(batch_no));
-        let ids = app.create_patients(&access, &drafts).await?;
+        let ids = access.patients().create_many(&drafts).await?;
         for (k, (id, draft)) in ids.iter().zip(&drafts).enumerate() {
             let i = done + k;
             if i.is_multiple_of(step) && read_ids.len() < options.sample {
@@ -141,7 +142,7 @@ pub async fn run(options: Options) -> Result<String> {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
-    app.db().close().await;
+    app.close().await;
 
     if let Some(path) = &options.accounts_out {
         let record = serde_json::json!({

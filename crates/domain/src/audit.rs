@@ -1,5 +1,6 @@
 //! What the audit log records: the vocabulary is closed so that reports can rely on it.
 
+use crate::Category;
 use crate::text_enum::text_enum;
 
 text_enum!(
@@ -42,6 +43,44 @@ text_enum!(
 );
 
 text_enum!(
+    /// What an audit entry is about. Closed like the actions: a new record type adds its kind
+    /// here (and its table to the store's record declarations), so reports and the
+    /// accounting of disclosures can rely on the list. A refusal names the matrix category
+    /// it was refused for instead (see `AuditDraft::about_category`).
+    RecordKind {
+        Patient => "patient",
+        PatientVersion => "patient_version",
+        PatientVersions => "patient_versions",
+        Practice => "practice",
+        PracticeKey => "practice_key",
+        PracticeSettings => "practice_settings",
+        User => "user",
+        Session => "session",
+        ApiToken => "api_token",
+        EmergencyGrant => "emergency_grant",
+        Policy => "policy",
+        AuditLog => "audit_log",
+    }
+);
+
+/// What an entry's `record_type` names: a record kind, or for a refusal the matrix category
+/// that was refused. Both are closed lists, so no free text reaches that column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditSubject {
+    Record(RecordKind),
+    Category(Category),
+}
+
+impl AuditSubject {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditSubject::Record(kind) => kind.as_str(),
+            AuditSubject::Category(category) => category.as_str(),
+        }
+    }
+}
+
+text_enum!(
     /// How an audited attempt ended.
     Outcome {
         Allowed => "allowed",
@@ -73,5 +112,8 @@ mod tests {
             assert_eq!(Outcome::parse(o.as_str()), Some(*o));
         }
         assert_eq!(AuditAction::parse("VIEW"), None);
+        for k in RecordKind::ALL {
+            assert_eq!(RecordKind::parse(k.as_str()), Some(*k));
+        }
     }
 }

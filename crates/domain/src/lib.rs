@@ -15,7 +15,7 @@ mod text_enum;
 pub mod time;
 
 pub use self::time::{DayRange, Instant, LocalDateTime, PracticeDate, PracticeTz};
-pub use audit::{AccessMethod, AuditAction, Outcome};
+pub use audit::{AccessMethod, AuditAction, AuditSubject, Outcome, RecordKind};
 pub use ids::{IdError, PatientId, PracticeId};
 pub use patient::{
     Address, Coverage, CoverageDraft, CoveragePriority, EmergencyContact, FieldProblem, Patient,

@@ -7,12 +7,13 @@ use std::path::Path;
 use anyhow::{Context, Result, anyhow, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use enamel_app::{Db, VerifyOutcome, checkpoint_audit_log};
+use enamel_app::{VerifyOutcome, checkpoint_audit_log};
 use enamel_audit::{
     Hash, SignedCheckpoint, SigningKey, VerifyingKey, consistency_proof, inclusion_proof,
     verify_consistency, verify_inclusion,
 };
 use enamel_config::Config;
+use enamel_store::Db;
 use serde::{Deserialize, Serialize};
 
 use crate::setup::write_private_file;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use enamel_app::{
-    Access, App, Clock, NewPractice, PracticeRow, RequestOrigin, SystemClock, SystemReason,
+    App, Clock, NewPractice, Patients, PracticeRow, RequestOrigin, SystemClock, SystemReason,
     verify_audit_log,
 };
 use enamel_config::{Config, KeyProviderKind};
@@ -94,10 +94,10 @@ fn read_demo_accounts(path: &std::path::Path) -> Vec<DemoAccount> {
 
 /// The demo's synthetic households: guarantors first, then the people they pay for (minors
 /// with the guarantor as responsible party).
-async fn create_demo_patients(app: &App, access: &Access) -> Result<()> {
+async fn create_demo_patients(patients: &Patients<'_>) -> Result<()> {
     let households = enamel_domain::synthetic::households(DEMO_PATIENTS, 2026);
     let guarantors: Vec<_> = households.iter().map(|h| h.guarantor.clone()).collect();
-    let ids = app.create_patients(access, &guarantors).await?;
+    let ids = patients.create_many(&guarantors).await?;
     let mut members = Vec::new();
     for (household, guarantor) in households.iter().zip(&ids) {
         for (member, minor) in &household.members {
@@ -109,7 +109,7 @@ async fn create_demo_patients(app: &App, access: &Access) -> Result<()> {
             members.push(member);
         }
     }
-    app.create_patients(access, &members).await?;
+    patients.create_many(&members).await?;
     Ok(())
 }
 
@@ -144,12 +144,12 @@ pub async fn demo(global: &GlobalArgs, args: &DemoArgs) -> Result<ExitCode> {
                     RequestOrigin::cli(),
                 )
                 .await?;
-            let access =
-                Access::system_bypassing_policy(id, SystemReason::DemoData, RequestOrigin::cli());
+            let system =
+                app.system_bypassing_policy(id, SystemReason::DemoData, RequestOrigin::cli());
             if let Some(note) = &zone_note {
                 output::line(note);
             }
-            create_demo_patients(&app, &access).await?;
+            create_demo_patients(&system.patients()).await?;
             (id, create_demo_accounts(&app, id).await?)
         }
     };
@@ -513,9 +513,9 @@ async fn rotate_kek(config: &Config) -> Result<ExitCode> {
         bail!("the database is not set up for this version of Enamel; run `enamel migrate`");
     }
     let app = App::new(db, provider.clone(), Arc::new(SystemClock));
-    let rewrapped = app.keys().rewrap_all().await?;
-    let in_use = app.keys().keks_in_use().await?;
-    app.db().close().await;
+    let rewrapped = app.rewrap_data_keys(RequestOrigin::cli()).await?;
+    let in_use = app.keks_in_use().await?;
+    app.close().await;
     drop(app);
     let mut provider =
         Arc::try_unwrap(provider).map_err(|_| anyhow!("the key file is still in use"))?;

@@ -80,12 +80,29 @@ pub async fn serve(app: App, config: &Config, on_listening: impl FnOnce(SocketAd
     // A final checkpoint so the log's end is signed at every clean stop.
     if let Ok(key) = audit_cmd::load_signing_key(&config.audit.signing_key_file) {
         let now = SystemClock.now_ms();
-        if let Err(e) = audit_cmd::checkpoint(app.db(), config, &key, None, now).await {
+        if let Err(e) = sign_checkpoint(&app, config, &key, now).await {
             tracing::warn!(error = %e, "final audit checkpoint failed");
         }
     }
-    app.db().close().await;
+    app.close().await;
     Ok(())
+}
+
+/// Signs the log's head through the app (which hands out no database handle) and copies a new
+/// checkpoint to the witness folder.
+async fn sign_checkpoint(
+    app: &App,
+    config: &Config,
+    key: &enamel_audit::SigningKey,
+    now: i64,
+) -> Result<enamel_audit::SignedCheckpoint> {
+    let outcome = app
+        .checkpoint_audit_log(key, &config.audit.origin, now)
+        .await?;
+    if let Some(dir) = config.audit.witness_dir.as_deref() {
+        audit_cmd::write_witness(dir, &outcome.signed)?;
+    }
+    Ok(outcome.signed)
 }
 
 /// Signs the audit log's head every `audit.checkpoint_interval_secs` (0 turns it off). Each
@@ -104,7 +121,7 @@ fn start_checkpoint_job(app: App, config: &Config) -> Result<Option<tokio::task:
         loop {
             ticker.tick().await;
             let now = SystemClock.now_ms();
-            match audit_cmd::checkpoint(app.db(), &config, &key, None, now).await {
+            match sign_checkpoint(&app, &config, &key, now).await {
                 Ok(signed) => tracing::debug!(size = signed.checkpoint.size, "audit checkpoint"),
                 Err(e) => tracing::error!(error = %e, "audit checkpoint failed"),
             }

@@ -5,9 +5,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
-use enamel_app::{App, Db, PoolSettings, SystemClock};
+use enamel_app::{App, SystemClock};
 use enamel_config::{Config, KeyProviderKind, LogFormat, Overrides};
 use enamel_crypto::{EnvKeyProvider, FileKeyProvider, KeyProvider};
+use enamel_store::{Db, PoolSettings};
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::GlobalArgs;
@@ -105,7 +106,7 @@ pub async fn open_app(config: &Config) -> Result<App> {
             .id
             .parse()
             .map_err(|_| anyhow!("a practice id in the database is damaged"))?;
-        app.keys().practice(id, now).await?;
+        app.check_practice_keys(id).await?;
     }
     Ok(app)
 }

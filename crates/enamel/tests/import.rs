@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use enamel_app::{Access, App, RequestOrigin, SystemClock, SystemReason};
+use enamel_app::{App, RequestOrigin, SystemClock, SystemReason};
 use enamel_store::{AuditQuery, Db, PoolSettings};
 use enamel_testkit::{TestDb, fresh_db};
 
@@ -107,16 +107,12 @@ impl Site {
     }
 
     /// The app over the binary's database and key file, to read back what was imported.
-    async fn app(&self) -> (App, Access) {
+    async fn app(&self) -> (App, Db) {
         let keys =
             enamel_crypto::FileKeyProvider::open(&self.data.join("keys").join("kek.json")).unwrap();
-        let app = App::new(self.db().await, Arc::new(keys), Arc::new(SystemClock));
-        let access = Access::system_bypassing_policy(
-            self.practice_id.parse().unwrap(),
-            SystemReason::Import,
-            RequestOrigin::cli(),
-        );
-        (app, access)
+        let db = self.db().await;
+        let app = App::new(db.clone(), Arc::new(keys), Arc::new(SystemClock));
+        (app, db)
     }
 }
 
@@ -210,30 +206,29 @@ async fn an_import_checks_every_row_saves_the_valid_ones_and_never_repeats_a_val
     assert_eq!(s.patient_count().await, 4);
 
     // Read back: quoted commas, quotes and accents intact; the child's guarantor resolved.
-    let (app, access) = s.app().await;
-    let crowns = app
-        .find_patients_by_family_name(&access, "Crown, Jr", 5)
-        .await
-        .unwrap();
+    let (app, db) = s.app().await;
+    let system = app.system_bypassing_policy(
+        s.practice_id.parse().unwrap(),
+        SystemReason::Import,
+        RequestOrigin::cli(),
+    );
+    let access = system.patients();
+    let crowns = access.find_by_family_name("Crown, Jr", 5).await.unwrap();
     assert_eq!(crowns.len(), 1);
-    let crown = app.read_patient(&access, crowns[0].id).await.unwrap();
+    let crown = access.read(crowns[0].id).await.unwrap();
     assert_eq!(crown.given_name, "Zoë");
     let address = crown.contact.unwrap().address.unwrap();
     assert_eq!(address.line1.as_deref(), Some("1 Floss Lane, Suite \"B\""));
-    let molars = app
-        .find_patients_by_family_name(&access, "Molar", 5)
-        .await
-        .unwrap();
+    let molars = access.find_by_family_name("Molar", 5).await.unwrap();
     let ana = molars.iter().find(|p| p.given_name == "Ana").unwrap();
     let timmy = molars.iter().find(|p| p.given_name == "Timmy").unwrap();
     assert_eq!(timmy.guarantor_id, Some(ana.id.to_string()));
     assert_eq!(timmy.household_id, ana.household_id);
-    let ana = app.read_patient(&access, ana.id).await.unwrap();
+    let ana = access.read(ana.id).await.unwrap();
     assert_eq!(ana.coverages.unwrap()[0].carrier, "Canine Mutual");
 
     // One `create` entry per patient, by the system, with the import as its reason.
-    let created = app
-        .db()
+    let created = db
         .audit_entries(&AuditQuery {
             practice_id: Some(s.practice_id.clone()),
             action: Some("create".into()),
@@ -254,7 +249,7 @@ async fn an_import_checks_every_row_saves_the_valid_ones_and_never_repeats_a_val
                 && e.access_method == "cli"
                 && e.patient_id.is_some())
     );
-    app.db().close().await;
+    db.close().await;
 
     // The same file again: every batch holds a chart number that now exists, so every batch
     // is refused whole and nothing is added.

@@ -19,6 +19,7 @@ mod patients;
 mod practices;
 mod sealed;
 mod sessions;
+pub mod specs;
 mod users;
 
 pub use audit::{AuditHead, AuditQuery, CheckpointRow};
@@ -29,8 +30,9 @@ pub use keys::WrappedKeyRow;
 pub use migrate::MIGRATIONS_SQLITE_NAMES;
 pub use patients::{PatientRow, PatientVersionRow};
 pub use practices::PracticeRow;
-pub use sealed::{KeyVersionCount, SEALED_TABLES, SealedRow, SealedTable};
+pub use sealed::{KeyVersionCount, SealedRow};
 pub use sessions::{ResolvedSession, SessionRow, ThrottleRow};
+pub use specs::{History, RecordSpec, SealedColumn};
 pub use users::{UserRoleRow, UserRow};
 
 /// Runs `$body` with `$conn` bound to the concrete pool. The body is compiled once per engine,

@@ -52,6 +52,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_practice_time.sql"),
         postgres: include_str!("../migrations/postgres/0005_practice_time.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_record_kernel.sql",
+        sqlite: include_str!("../migrations/sqlite/0006_record_kernel.sql"),
+        postgres: include_str!("../migrations/postgres/0006_record_kernel.sql"),
+    },
 ];
 
 /// File names the SQLite folder must contain (the mirror test compares both folders to this).
@@ -60,6 +66,7 @@ pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &[
     "0002_access.sql",
     "0003_patient_record.sql",
     "0005_practice_time.sql",
+    "0006_record_kernel.sql",
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

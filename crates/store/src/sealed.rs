@@ -1,46 +1,12 @@
-//! The registry of sealed (encrypted) columns, which key rotation walks. A table with PHI is
-//! added here in the same change that creates it, or rotation would leave it behind — the
-//! app's rotation test counts rows per version across every table listed here.
+//! Reading and re-writing the sealed columns of the declared tables (`specs::ALL`), for key
+//! rotation: counts per key version, keyset pages of rows below a version, re-sealed writes.
 
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::specs::{ALL, RecordSpec};
 use crate::{Db, StoreError, Tx, on_db, on_tx};
 
-/// A table whose rows carry a `key_version` and sealed columns.
-#[derive(Debug, Clone, Copy)]
-pub struct SealedTable {
-    pub table: &'static str,
-    pub columns: &'static [&'static str],
-}
-
-pub const SEALED_TABLES: &[SealedTable] = &[
-    SealedTable {
-        table: "patients",
-        columns: &[
-            "family_name",
-            "given_name",
-            "birth_date",
-            "details",
-            "chart_number",
-            "contact",
-            "insurance",
-        ],
-    },
-    SealedTable {
-        table: "patient_versions",
-        columns: &["snapshot"],
-    },
-    SealedTable {
-        table: "users",
-        columns: &["totp_secret", "totp_pending"],
-    },
-    SealedTable {
-        table: "emergency_grants",
-        columns: &["justification"],
-    },
-];
-
-/// The sealed columns of one row, in the order of [`SealedTable::columns`].
+/// The sealed columns of one row, in the order of [`RecordSpec::sealed`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedRow {
     pub id: String,
@@ -62,7 +28,7 @@ impl Db {
         practice_id: &str,
     ) -> Result<Vec<KeyVersionCount>, StoreError> {
         let mut out = Vec::new();
-        for t in SEALED_TABLES {
+        for t in ALL {
             let sql = format!(
                 "SELECT key_version, COUNT(*) AS n FROM {} WHERE practice_id = $1 \
                  GROUP BY key_version ORDER BY key_version",
@@ -86,7 +52,7 @@ impl Db {
     /// order (keyset paging, so a row that cannot be re-sealed is not fetched forever).
     pub async fn sealed_rows_below(
         &self,
-        table: &SealedTable,
+        table: &RecordSpec,
         practice_id: &str,
         below: i64,
         after_id: &str,
@@ -95,7 +61,7 @@ impl Db {
         let sql = format!(
             "SELECT id, key_version, {} FROM {} WHERE practice_id = $1 AND key_version < $2 \
              AND id > $3 ORDER BY id LIMIT $4",
-            table.columns.join(", "),
+            table.sealed.join(", "),
             table.table
         );
         on_db!(self, pool => {
@@ -108,8 +74,8 @@ impl Db {
                 .await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                let mut values = Vec::with_capacity(table.columns.len());
-                for c in table.columns {
+                let mut values = Vec::with_capacity(table.sealed.len());
+                for c in table.sealed {
                     values.push(row.try_get::<Option<Vec<u8>>, _>(*c)?);
                 }
                 out.push(SealedRow {
@@ -133,11 +99,11 @@ impl Tx {
     /// rotation of a large practice crawl on a busy server.
     pub async fn reseal_rows(
         &mut self,
-        table: &SealedTable,
+        table: &RecordSpec,
         practice_id: &str,
         rows: &[(SealedRow, i64)],
     ) -> Result<u64, StoreError> {
-        let width = table.columns.len();
+        let width = table.sealed.len();
         if rows.iter().any(|(r, _)| r.values.len() != width) {
             return Err(StoreError::Corrupt("sealed row width"));
         }
@@ -152,7 +118,7 @@ impl Tx {
             }
             let value_columns: Vec<String> = (0..width).map(|i| format!("c{i}")).collect();
             let assignments: Vec<String> = table
-                .columns
+                .sealed
                 .iter()
                 .enumerate()
                 .map(|(i, c)| format!("{c} = v.c{i}"))

@@ -3,9 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use enamel_audit::{Entry, GENESIS_CHAIN, Hash};
+use enamel_store::specs::PATIENTS;
 use enamel_store::{
-    AuditHead, AuditQuery, CheckpointRow, Db, PatientRow, PracticeRow, SEALED_TABLES, SealedRow,
-    StoreError, WrappedKeyRow,
+    AuditHead, AuditQuery, CheckpointRow, Db, PatientRow, PracticeRow, SealedRow, StoreError,
+    WrappedKeyRow,
 };
 use enamel_testkit::fresh_db;
 
@@ -74,7 +75,7 @@ async fn migrating_twice_is_a_no_op_and_the_schema_is_current() {
     let (_t, db) = migrated().await;
     assert!(db.schema_is_current().await.unwrap());
     assert!(db.migrate(2).await.unwrap().is_empty());
-    assert_eq!(db.schema_version().await.unwrap(), 5);
+    assert_eq!(db.schema_version().await.unwrap(), 6);
 }
 
 #[tokio::test]
@@ -153,7 +154,7 @@ async fn no_query_reads_another_practices_rows() {
     let counts = db.key_version_counts("pb").await.unwrap();
     assert_eq!(counts.iter().map(|c| c.rows).sum::<i64>(), 1);
     let rows = db
-        .sealed_rows_below(&SEALED_TABLES[0], "pb", 2, "", 100)
+        .sealed_rows_below(&PATIENTS, "pb", 2, "", 100)
         .await
         .unwrap();
     assert_eq!(
@@ -183,7 +184,7 @@ async fn no_query_reads_another_practices_rows() {
         ],
     };
     assert_eq!(
-        tx.reseal_rows(&SEALED_TABLES[0], "pa", &[(moved, 1)])
+        tx.reseal_rows(&PATIENTS, "pa", &[(moved, 1)])
             .await
             .unwrap(),
         0
@@ -418,13 +419,13 @@ async fn resealing_writes_only_rows_still_at_the_version_read() {
     };
     let mut tx = db.begin().await.unwrap();
     let written = tx
-        .reseal_rows(&SEALED_TABLES[0], "pa", &[(row("p1"), 1), (row("p2"), 1)])
+        .reseal_rows(&PATIENTS, "pa", &[(row("p1"), 1), (row("p2"), 1)])
         .await
         .unwrap();
     assert_eq!(written, 2);
     // Read at version 1 again: the rows moved on, nothing is written.
     assert_eq!(
-        tx.reseal_rows(&SEALED_TABLES[0], "pa", &[(row("p1"), 1)])
+        tx.reseal_rows(&PATIENTS, "pa", &[(row("p1"), 1)])
             .await
             .unwrap(),
         0

@@ -670,3 +670,44 @@ async fn only_the_administrator_deletes_and_only_records_created_in_error() {
         "the last state stays in the history"
     );
 }
+
+#[tokio::test]
+async fn if_match_any_replaces_and_deletes_with_exactly_one_audit_entry() {
+    let h = Harness::new().await;
+    let fd = h.login(Role::FrontDesk).await;
+    let admin = h.login(Role::PracticeAdministrator).await;
+    let created = h
+        .call("POST", "/api/v1/patients", Some(&fd), Some(full_patient()))
+        .await;
+    let id = created.json["id"].as_str().unwrap().to_string();
+
+    // `*` takes whatever is current: the change is made, and the request is one `update`
+    // entry (no extra `view` for resolving the version).
+    let mut changed = full_patient();
+    changed["family_name"] = json!("Molar-Any");
+    let before = h.audit().await.len();
+    let replaced = put(&h, &fd, &id, &changed, Some("*")).await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.text);
+    assert_eq!(replaced.headers["etag"], "\"2\"");
+    one_entry(&h, before, "update", "allowed").await;
+
+    let before = h.audit().await.len();
+    let gone = h
+        .call_with(
+            "DELETE",
+            &format!("/api/v1/patients/{id}"),
+            Some(&admin),
+            Some(json!({"reason": "created_in_error"}).to_string()),
+            &[("content-type", "application/json"), ("if-match", "*")],
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.text);
+    let entry = one_entry(&h, before, "delete", "allowed").await;
+    assert_eq!(entry.reason.as_deref(), Some("created_in_error"));
+
+    // `*` on a record that is not there is a miss, audited once as such.
+    let before = h.audit().await.len();
+    let missing = put(&h, &fd, &id, &changed, Some("*")).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.text);
+    one_entry(&h, before, "update", "failed").await;
+}

@@ -4,12 +4,17 @@
 //! their integration tokens and their reset links at once.
 
 use enamel_crypto::OpaqueToken;
-use enamel_domain::{Action, AuditAction, Category, FieldProblem, Outcome, PracticeId, Role};
+use enamel_domain::{
+    Action, AuditAction, AuditSubject, Category, FieldProblem, Outcome, PracticeId, RecordKind,
+    Role,
+};
 use enamel_store::UserRow;
 use zeroize::Zeroizing;
 
 use super::{ms, normalize_username};
-use crate::{Access, Actor, App, AppError, AuditDraft, RequestOrigin};
+use crate::access::Access;
+use crate::kernel::{Entries, no_entries};
+use crate::{Actor, App, AppError, AuditDraft, RequestOrigin};
 
 /// A password hash that no password matches: accounts start with it until their owner
 /// follows the setup link.
@@ -155,7 +160,7 @@ impl App {
         let username = validate_new_user(new)?;
         self.check_exclusive(&new.roles)?;
         let practice_id = access.practice_id().to_string();
-        let keys = self.practice_keys(access.practice_id()).await?;
+        let keys = self.keys_of(access.practice_id()).await?;
         let now = self.clock().now_ms();
         let id = uuid::Uuid::now_v7().to_string();
         let row = UserRow {
@@ -178,9 +183,9 @@ impl App {
         let mut entries = vec![
             access
                 .audit(AuditAction::Create, Outcome::Allowed)
-                .about("user", &id),
+                .about(RecordKind::User, &id),
         ];
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         match tx.insert_user(&row).await {
             Ok(()) => {}
             Err(enamel_store::StoreError::Duplicate) => {
@@ -199,8 +204,8 @@ impl App {
         }
         tx.insert_password_reset(&hash, &practice_id, &id, &granted_by, now, expires)
             .await?;
-        self.audit().record_in(&mut tx, entries).await?;
-        tx.commit().await?;
+        tx.commit(Entries::from_vec(entries).ok_or_else(no_entries)?)
+            .await?;
         Ok(CreatedUser {
             user_id: id,
             setup_token: Zeroizing::new(token),
@@ -209,8 +214,14 @@ impl App {
     }
 
     pub async fn list_users(&self, actor: &Actor) -> Result<Vec<UserSummary>, AppError> {
-        self.authorize_and_record(actor, Category::UsersAndRoles, Action::View, "user", "*")
-            .await?;
+        self.authorize_and_record(
+            actor,
+            Category::UsersAndRoles,
+            Action::View,
+            RecordKind::User,
+            "*",
+        )
+        .await?;
         let practice_id = actor.practice_id().to_string();
         let users = self.db().users(&practice_id).await?;
         let roles = self.db().practice_user_roles(&practice_id).await?;
@@ -253,7 +264,7 @@ impl App {
         self.check_exclusive(roles)?;
         let practice_id = actor.practice_id().to_string();
         let now = self.clock().now_ms();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         tx.user_for_update(&practice_id, user_id).await?;
         let current = tx.user_roles_in_tx(&practice_id, user_id).await?;
         let mut entries = Vec::new();
@@ -272,9 +283,7 @@ impl App {
                 entries.push(role_entry(&access, user_id, *role, true));
             }
         }
-        self.audit().record_in(&mut tx, entries).await?;
-        tx.commit().await?;
-        Ok(())
+        tx.commit_if_any(entries).await
     }
 
     /// Users & roles edit, a fresh second factor, and a target that is not oneself.
@@ -288,7 +297,7 @@ impl App {
                 .record(
                     actor
                         .audit(AuditAction::PermissionChange, Outcome::Denied)
-                        .about("user", user_id),
+                        .about(RecordKind::User, user_id),
                 )
                 .await?;
             return Err(AppError::Refused(
@@ -305,7 +314,7 @@ impl App {
         let access = self.admin_edit(actor, user_id).await?;
         let practice_id = actor.practice_id().to_string();
         let now = self.clock().now_ms();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         tx.set_user_status(&practice_id, user_id, "disabled", now)
             .await?;
         tx.revoke_user_sessions(&practice_id, user_id, None, now)
@@ -316,23 +325,21 @@ impl App {
             .await?;
         let entry = access
             .audit(AuditAction::UserDisabled, Outcome::Allowed)
-            .about("user", user_id);
-        self.audit().record_in(&mut tx, vec![entry]).await?;
-        tx.commit().await?;
+            .about(RecordKind::User, user_id);
+        tx.commit(entry.into()).await?;
         Ok(())
     }
 
     pub async fn enable_user(&self, actor: &Actor, user_id: &str) -> Result<(), AppError> {
         let access = self.admin_edit(actor, user_id).await?;
         let practice_id = actor.practice_id().to_string();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         tx.set_user_status(&practice_id, user_id, "active", self.clock().now_ms())
             .await?;
         let entry = access
             .audit(AuditAction::UserEnabled, Outcome::Allowed)
-            .about("user", user_id);
-        self.audit().record_in(&mut tx, vec![entry]).await?;
-        tx.commit().await?;
+            .about(RecordKind::User, user_id);
+        tx.commit(entry.into()).await?;
         Ok(())
     }
 
@@ -349,7 +356,7 @@ impl App {
         let now = self.clock().now_ms();
         let (token, hash) = OpaqueToken::generate(RESET_PREFIX)?;
         let expires = now + ms(self.auth_settings().reset_link_lifetime);
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         let user = tx.user_for_update(&practice_id, user_id).await?;
         tx.expire_password_resets(&practice_id, user_id, now)
             .await?;
@@ -372,12 +379,11 @@ impl App {
         }
         let mut entry = access
             .audit(AuditAction::PasswordResetIssued, Outcome::Allowed)
-            .about("user", user_id);
+            .about(RecordKind::User, user_id);
         if reset_second_factor {
             entry.reason = Some("second factor reset".into());
         }
-        self.audit().record_in(&mut tx, vec![entry]).await?;
-        tx.commit().await?;
+        tx.commit(entry.into()).await?;
         Ok(CreatedUser {
             user_id: user_id.to_string(),
             setup_token: Zeroizing::new(token),
@@ -408,7 +414,7 @@ impl App {
                     actor_id: Some(user.id.clone()),
                     actor_role: None,
                     patient_id: None,
-                    record_type: Some("user".into()),
+                    record_type: Some(AuditSubject::Record(RecordKind::User)),
                     record_id: Some(user.id.clone()),
                     action: AuditAction::PasswordResetRequested,
                     outcome: Outcome::Allowed,
@@ -443,7 +449,7 @@ impl App {
         // Hashed before the transaction: the write lock is not held through Argon2id.
         let password_hash = self.password_pool().hash(new_password).await?;
         let now = self.clock().now_ms();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         let Some((practice_id, user_id)) = tx.take_password_reset(&hash, now).await? else {
             tx.rollback().await?;
             return Err(AppError::LinkInvalid);
@@ -472,7 +478,7 @@ impl App {
             actor_id: Some(user_id.clone()),
             actor_role: None,
             patient_id: None,
-            record_type: Some("user".into()),
+            record_type: Some(AuditSubject::Record(RecordKind::User)),
             record_id: Some(user_id.clone()),
             action: AuditAction::PasswordChanged,
             outcome: Outcome::Allowed,
@@ -481,8 +487,7 @@ impl App {
             access_method: origin.method,
             reason: Some("reset link".into()),
         };
-        self.audit().record_in(&mut tx, vec![entry]).await?;
-        tx.commit().await?;
+        tx.commit(entry.into()).await?;
         Ok(())
     }
 }
@@ -490,7 +495,7 @@ impl App {
 fn role_entry(access: &Access, user_id: &str, role: Role, granted: bool) -> AuditDraft {
     let mut entry = access
         .audit(AuditAction::PermissionChange, Outcome::Allowed)
-        .about("user", user_id);
+        .about(RecordKind::User, user_id);
     entry.reason = Some(format!(
         "{}:{}",
         if granted { "grant" } else { "revoke" },

@@ -4,14 +4,17 @@
 //! reviews each grant, and the review is audited too. The justification may describe clinical
 //! facts, so it is sealed like PHI and the audit log names only the grant.
 
-use enamel_domain::{Action, AuditAction, Category, FieldProblem, Outcome, PatientId};
+use enamel_domain::{Action, AuditAction, Category, FieldProblem, Outcome, PatientId, RecordKind};
 use enamel_store::EmergencyGrantRow;
 use zeroize::Zeroizing;
 
 use super::ms;
+use crate::kernel::seal;
 use crate::{Actor, App, AppError};
+use enamel_store::SealedColumn;
+use enamel_store::specs::EMERGENCY_GRANTS;
 
-const TABLE: &str = "emergency_grants";
+const JUSTIFICATION: SealedColumn = EMERGENCY_GRANTS.column("justification");
 const MIN_JUSTIFICATION_CHARS: usize = 20;
 const MAX_JUSTIFICATION_CHARS: usize = 2000;
 
@@ -85,7 +88,7 @@ impl App {
                 .record(
                     actor
                         .audit(AuditAction::EmergencyAccess, Outcome::Denied)
-                        .about("patient", patient_id)
+                        .about(RecordKind::Patient, patient_id)
                         .patient(patient_id),
                 )
                 .await?;
@@ -109,13 +112,13 @@ impl App {
                 .record(
                     actor
                         .audit(AuditAction::EmergencyAccess, Outcome::Failed)
-                        .about("patient", patient_id)
+                        .about(RecordKind::Patient, patient_id)
                         .patient(patient_id),
                 )
                 .await?;
             return Err(AppError::NotFound);
         }
-        let keys = self.practice_keys(actor.practice_id()).await?;
+        let keys = self.keys_of(actor.practice_id()).await?;
         let now = self.clock().now_ms();
         let id = uuid::Uuid::now_v7().to_string();
         let row = EmergencyGrantRow {
@@ -124,7 +127,7 @@ impl App {
             user_id,
             patient_id: patient_id.to_string(),
             key_version: i64::from(keys.active_version()),
-            justification: keys.seal_str(TABLE, "justification", &id, text)?,
+            justification: seal::seal(&keys, JUSTIFICATION, &id, text.as_bytes())?,
             created_ms: now,
             expires_ms: now + ms(self.auth_settings().emergency_window),
             review_status: "pending".into(),
@@ -133,13 +136,12 @@ impl App {
         };
         let mut entry = actor
             .audit(AuditAction::EmergencyAccess, Outcome::Allowed)
-            .about("emergency_grant", &id)
+            .about(RecordKind::EmergencyGrant, &id)
             .patient(patient_id);
         entry.reason = Some(format!("emergency_grant:{id}"));
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         tx.insert_emergency_grant(&row).await?;
-        self.audit().record_in(&mut tx, vec![entry]).await?;
-        tx.commit().await?;
+        tx.commit(entry.into()).await?;
         Ok(EmergencyGrant {
             id,
             patient_id,
@@ -157,7 +159,7 @@ impl App {
             actor,
             Category::AuditLog,
             Action::View,
-            "emergency_grant",
+            RecordKind::EmergencyGrant,
             "*",
         )
         .await?;
@@ -169,11 +171,11 @@ impl App {
                 500,
             )
             .await?;
-        let keys = self.practice_keys(actor.practice_id()).await?;
+        let keys = self.keys_of(actor.practice_id()).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             out.push(EmergencyReviewItem {
-                justification: keys.open_string(TABLE, "justification", &r.id, &r.justification)?,
+                justification: seal::open_string(&keys, JUSTIFICATION, &r.id, &r.justification)?,
                 id: r.id,
                 user_id: r.user_id,
                 patient_id: r.patient_id,
@@ -211,10 +213,10 @@ impl App {
         }
         let mut entry = access
             .audit(AuditAction::EmergencyReview, Outcome::Allowed)
-            .about("emergency_grant", grant_id)
+            .about(RecordKind::EmergencyGrant, grant_id)
             .patient(&grant.patient_id);
         entry.reason = Some(decision.as_str().into());
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         if !tx
             .review_emergency_grant(
                 &practice_id,
@@ -228,8 +230,7 @@ impl App {
             tx.rollback().await?;
             return Err(AppError::Conflict);
         }
-        self.audit().record_in(&mut tx, vec![entry]).await?;
-        tx.commit().await?;
+        tx.commit(entry.into()).await?;
         Ok(())
     }
 }

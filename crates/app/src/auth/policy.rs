@@ -6,12 +6,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use enamel_domain::{
-    Action, AuditAction, Category, Outcome, PatientId, Policy, PolicyCell, PracticeId, Role,
+    Action, AuditAction, Category, Outcome, PatientId, Policy, PolicyCell, PracticeId, RecordKind,
+    Role,
 };
 use enamel_store::PolicyOverrideRow;
 
+use crate::access::Access;
 use crate::access::{Principal, audit_action_for};
-use crate::{Access, Actor, App, AppError};
+use crate::{Actor, App, AppError};
 
 const CACHE_MS: i64 = 5_000;
 
@@ -140,7 +142,7 @@ impl App {
     /// break-glass grant for this patient), and on refusal writes a `denied` audit entry
     /// before answering `Forbidden`. The allowed entry is written by the record function that
     /// uses the returned access, so each access leaves exactly one entry.
-    pub async fn authorize(
+    pub(crate) async fn authorize(
         &self,
         actor: &Actor,
         category: Category,
@@ -162,10 +164,7 @@ impl App {
         }
         let mut entry = actor
             .audit(audit_action_for(action), Outcome::Denied)
-            .about(
-                category.as_str(),
-                patient.map_or("*".to_string(), |p| p.to_string()),
-            );
+            .about_category(category, patient.map_or("*".to_string(), |p| p.to_string()));
         if let Some(p) = patient {
             entry = entry.patient(p);
         }
@@ -180,7 +179,7 @@ impl App {
         actor: &Actor,
         category: Category,
         action: Action,
-        record_type: &str,
+        record_type: RecordKind,
         record_id: &str,
     ) -> Result<Access, AppError> {
         let access = self.authorize(actor, category, action, None).await?;
@@ -196,8 +195,14 @@ impl App {
 
     /// The role matrix with the practice's differences (users & roles, view).
     pub async fn view_policy(&self, actor: &Actor) -> Result<PolicyView, AppError> {
-        self.authorize_and_record(actor, Category::UsersAndRoles, Action::View, "policy", "*")
-            .await?;
+        self.authorize_and_record(
+            actor,
+            Category::UsersAndRoles,
+            Action::View,
+            RecordKind::Policy,
+            "*",
+        )
+        .await?;
         let rows = self
             .db()
             .policy_overrides(&actor.practice_id().to_string())
@@ -226,7 +231,7 @@ impl App {
             ));
         }
         let practice_id = actor.practice_id().to_string();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         let rows = tx.policy_overrides_in_tx(&practice_id).await?;
         let mut policy = Policy::with_overrides(&cells_from_rows(&rows)).map_err(|e| {
             AppError::Internal(format!("stored role matrix overrides are invalid: {e}"))
@@ -252,7 +257,7 @@ impl App {
         let mut entry = access
             .audit(AuditAction::PermissionChange, Outcome::Allowed)
             .about(
-                "policy",
+                RecordKind::Policy,
                 format!(
                     "{}:{}:{}",
                     cell.role.as_str(),
@@ -261,8 +266,7 @@ impl App {
                 ),
             );
         entry.reason = Some(if cell.allowed { "allow" } else { "deny" }.into());
-        self.audit().record_in(&mut tx, vec![entry]).await?;
-        tx.commit().await?;
+        tx.commit(entry.into()).await?;
         self.policy_cache().forget(actor.practice_id());
         Ok(())
     }

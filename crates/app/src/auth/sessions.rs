@@ -2,7 +2,7 @@
 //! it: sign-out (here or everywhere), the list of one's sessions, step-up, timeouts.
 
 use enamel_crypto::OpaqueToken;
-use enamel_domain::{Action, AuditAction, Category, Outcome, PracticeId, Role};
+use enamel_domain::{Action, AuditAction, Category, Outcome, PracticeId, RecordKind, Role};
 use enamel_store::SessionSettingsRow;
 
 use super::ms;
@@ -154,7 +154,7 @@ impl App {
             .record(
                 actor
                     .audit(AuditAction::SignOut, Outcome::Allowed)
-                    .about("session", &session.id),
+                    .about(RecordKind::Session, &session.id),
             )
             .await?;
         Ok(())
@@ -163,7 +163,7 @@ impl App {
     /// Ends every session of the actor, on every device, this one included.
     pub async fn sign_out_everywhere(&self, actor: &Actor) -> Result<u64, AppError> {
         let user_id = actor.user_id().ok_or(AppError::Forbidden)?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         let n = tx
             .revoke_user_sessions(
                 &actor.practice_id().to_string(),
@@ -174,9 +174,8 @@ impl App {
             .await?;
         let entry = actor
             .audit(AuditAction::SignOut, Outcome::Allowed)
-            .about("session", "*");
-        self.audit().record_in(&mut tx, vec![entry]).await?;
-        tx.commit().await?;
+            .about(RecordKind::Session, "*");
+        tx.commit(entry.into()).await?;
         Ok(n)
     }
 
@@ -227,7 +226,7 @@ impl App {
             .record(
                 actor
                     .audit(AuditAction::SessionRevoked, Outcome::Allowed)
-                    .about("session", id),
+                    .about(RecordKind::Session, id),
             )
             .await?;
         Ok(())
@@ -331,16 +330,15 @@ impl App {
         })?;
         let hash = self.password_pool().hash(new).await?;
         let now = self.clock().now_ms();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         tx.set_password_hash(&practice_id, user_id, &hash, now)
             .await?;
         tx.revoke_user_sessions(&practice_id, user_id, actor.session_id(), now)
             .await?;
         let entry = actor
             .audit(AuditAction::PasswordChanged, Outcome::Allowed)
-            .about("user", user_id);
-        self.audit().record_in(&mut tx, vec![entry]).await?;
-        tx.commit().await?;
+            .about(RecordKind::User, user_id);
+        tx.commit(entry.into()).await?;
         Ok(())
     }
 
@@ -360,7 +358,7 @@ impl App {
             .record(
                 access
                     .audit(AuditAction::View, Outcome::Allowed)
-                    .about("practice_settings", actor.practice_id()),
+                    .about(RecordKind::PracticeSettings, actor.practice_id()),
             )
             .await?;
         Ok(settings)
@@ -396,7 +394,7 @@ impl App {
             return Err(AppError::Invalid(problems));
         }
         let practice_id = actor.practice_id().to_string();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         tx.set_session_settings(
             &practice_id,
             SessionSettingsRow {
@@ -407,9 +405,8 @@ impl App {
         .await?;
         let entry = access
             .audit(AuditAction::Update, Outcome::Allowed)
-            .about("practice_settings", &practice_id);
-        self.audit().record_in(&mut tx, vec![entry]).await?;
-        tx.commit().await?;
+            .about(RecordKind::PracticeSettings, &practice_id);
+        tx.commit(entry.into()).await?;
         self.session_settings_for(&practice_id).await
     }
 }

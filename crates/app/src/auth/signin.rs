@@ -2,21 +2,23 @@
 //! two steps is a short-lived session row of its own (stage `password` or `enroll`), deleted
 //! when it is exchanged, so neither its token nor the password step can be replayed.
 
-use std::sync::Arc;
-
-use enamel_crypto::{CryptoError, OpaqueToken, PracticeKeys, TotpSecret};
-use enamel_domain::{AccessMethod, AuditAction, Outcome, PracticeId};
+use enamel_crypto::{OpaqueToken, TotpSecret};
+use enamel_domain::{AccessMethod, AuditAction, AuditSubject, Outcome, PracticeId, RecordKind};
 use enamel_store::{ResolvedSession, SessionRow, UserRow};
 use zeroize::Zeroizing;
 
 use super::throttle::{ip_key, username_key};
 use super::{ms, normalize_username};
 use crate::access::SessionKind;
+use crate::kernel::{Entries, Unaudited, no_entries, seal};
 use crate::{App, AppError, AuditDraft, RequestOrigin};
+use enamel_store::SealedColumn;
+use enamel_store::specs::USERS;
 
 pub(crate) const SESSION_PREFIX: &str = "ens_";
 const PENDING_PREFIX: &str = "enp_";
-pub(crate) const USERS_TABLE: &str = "users";
+const TOTP_SECRET: SealedColumn = USERS.column("totp_secret");
+const TOTP_PENDING: SealedColumn = USERS.column("totp_pending");
 const RECOVERY_CODES: usize = 10;
 
 /// Password accepted; the second factor is next. The token is shown to the client once.
@@ -103,35 +105,21 @@ fn kind_of(origin: &RequestOrigin) -> SessionKind {
 }
 
 impl App {
-    /// The practice's keys, reloaded once if a value names a version this process has not seen.
-    pub(crate) async fn practice_keys(
-        &self,
-        practice_id: PracticeId,
-    ) -> Result<Arc<PracticeKeys>, AppError> {
-        self.keys()
-            .practice(practice_id, self.clock().now_ms())
-            .await
-    }
-
     pub(crate) async fn open_user_secret(
         &self,
         user: &UserRow,
-        column: &str,
+        column: SealedColumn,
         sealed: &[u8],
     ) -> Result<TotpSecret, AppError> {
         let practice_id: PracticeId = user
             .practice_id
             .parse()
             .map_err(|_| AppError::Internal("stored practice id is malformed".into()))?;
-        let keys = self.practice_keys(practice_id).await?;
-        let bytes = match keys.open(USERS_TABLE, column, &user.id, sealed) {
-            Err(CryptoError::UnknownKeyVersion { .. }) => self
-                .keys()
-                .reload(practice_id, self.clock().now_ms())
-                .await?
-                .open(USERS_TABLE, column, &user.id, sealed)?,
-            other => other?,
-        };
+        let bytes = self
+            .with_keys(practice_id, |keys| {
+                seal::open(keys, column, &user.id, sealed)
+            })
+            .await?;
         Ok(TotpSecret::from_bytes(bytes.to_vec())?)
     }
 
@@ -159,15 +147,15 @@ impl App {
         let matches = self.password_pool().verify(hash, password).await?;
         let usable = user.as_ref().filter(|u| u.status == "active");
         let Some(user) = usable.filter(|_| matches) else {
-            self.audit()
-                .record(sign_in_audit(
-                    origin,
-                    user.as_ref(),
-                    AuditAction::SignInFailed,
-                    Outcome::Denied,
-                ))
+            let failure = sign_in_audit(
+                origin,
+                user.as_ref(),
+                AuditAction::SignInFailed,
+                Outcome::Denied,
+            );
+            let effect = self
+                .throttle_failure(&user_key, ip_key.as_ref(), failure)
                 .await?;
-            let effect = self.throttle_failure(&user_key, ip_key.as_ref()).await?;
             if effect.locked_now
                 && let Some(user) = &user
             {
@@ -205,9 +193,9 @@ impl App {
             client_ip: origin.client_ip.clone(),
             user_agent: origin.user_agent.clone(),
         };
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         tx.insert_session(&row).await?;
-        tx.commit().await?;
+        tx.commit_unaudited(Unaudited::PendingSignIn).await?;
         Ok(PendingSignIn {
             token: Zeroizing::new(token),
             enroll,
@@ -249,7 +237,7 @@ impl App {
         };
         let compact: String = code.chars().filter(|c| !c.is_whitespace()).collect();
         if compact.len() == 6 && compact.chars().all(|c| c.is_ascii_digit()) {
-            let secret = self.open_user_secret(user, "totp_secret", sealed).await?;
+            let secret = self.open_user_secret(user, TOTP_SECRET, sealed).await?;
             let now_secs = u64::try_from(self.clock().now_ms() / 1000).unwrap_or(0);
             let last = user.totp_last_step.and_then(|s| u64::try_from(s).ok());
             let Some(step) = enamel_crypto::verify_totp(&secret, &compact, now_secs, last) else {
@@ -277,17 +265,10 @@ impl App {
         user: &UserRow,
         origin: &RequestOrigin,
     ) -> Result<AppError, AppError> {
-        self.audit()
-            .record(sign_in_audit(
-                origin,
-                Some(user),
-                AuditAction::MfaFailed,
-                Outcome::Denied,
-            ))
-            .await?;
         let failures = self.db().bump_mfa_failures(pending_hash).await?;
+        let failure = sign_in_audit(origin, Some(user), AuditAction::MfaFailed, Outcome::Denied);
         let effect = self
-            .throttle_failure(&username_key(&user.username), None)
+            .throttle_failure(&username_key(&user.username), None, failure)
             .await?;
         if failures >= self.auth_settings().max_code_failures {
             self.db()
@@ -325,7 +306,7 @@ impl App {
             .user(&pending.session.practice_id, &pending.session.user_id)
             .await?;
         let secret = match &user.totp_pending {
-            Some(sealed) => self.open_user_secret(&user, "totp_pending", sealed).await?,
+            Some(sealed) => self.open_user_secret(&user, TOTP_PENDING, sealed).await?,
             None => {
                 let secret = TotpSecret::generate()?;
                 self.store_user_secrets(&user, None, Some(&secret)).await?;
@@ -352,23 +333,23 @@ impl App {
             .practice_id
             .parse()
             .map_err(|_| AppError::Internal("stored practice id is malformed".into()))?;
-        let keys = self.practice_keys(practice_id).await?;
-        let seal = |column: &str, s: Option<&TotpSecret>| -> Result<Option<Vec<u8>>, AppError> {
-            s.map(|s| keys.seal(USERS_TABLE, column, &user.id, s.expose_bytes()))
+        let keys = self.keys_of(practice_id).await?;
+        let seal_opt = |column, s: Option<&TotpSecret>| -> Result<Option<Vec<u8>>, AppError> {
+            s.map(|s| seal::seal(&keys, column, &user.id, s.expose_bytes()))
                 .transpose()
                 .map_err(AppError::from)
         };
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         tx.set_user_totp(
             &user.practice_id,
             &user.id,
             i64::from(keys.active_version()),
-            seal("totp_secret", secret)?.as_deref(),
-            seal("totp_pending", pending)?.as_deref(),
+            seal_opt(TOTP_SECRET, secret)?.as_deref(),
+            seal_opt(TOTP_PENDING, pending)?.as_deref(),
             self.clock().now_ms(),
         )
         .await?;
-        tx.commit().await?;
+        tx.commit_unaudited(Unaudited::TotpEnrolmentStep).await?;
         Ok(())
     }
 
@@ -390,7 +371,7 @@ impl App {
                 "Set up your authenticator app first, then enter its code.".into(),
             ));
         };
-        let secret = self.open_user_secret(&user, "totp_pending", sealed).await?;
+        let secret = self.open_user_secret(&user, TOTP_PENDING, sealed).await?;
         let now_secs = u64::try_from(self.clock().now_ms() / 1000).unwrap_or(0);
         let Some(step) = enamel_crypto::verify_totp(&secret, code.trim(), now_secs, None) else {
             return Err(self.second_factor_failed(&hash, &user, origin).await?);
@@ -456,10 +437,10 @@ impl App {
         let mut entries: Vec<AuditDraft> = extra_audit.into_iter().collect();
         let mut signed_in =
             sign_in_audit(origin, Some(user), AuditAction::SignIn, Outcome::Allowed);
-        signed_in.record_type = Some("session".into());
+        signed_in.record_type = Some(AuditSubject::Record(RecordKind::Session));
         signed_in.record_id = Some(row.id.clone());
         entries.push(signed_in);
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         if !tx.delete_session(pending_hash).await? {
             // Another request exchanged this pending sign-in first.
             tx.rollback().await?;
@@ -470,8 +451,8 @@ impl App {
                 .await?;
         }
         tx.insert_session(&row).await?;
-        self.audit().record_in(&mut tx, entries).await?;
-        tx.commit().await?;
+        tx.commit(Entries::from_vec(entries).ok_or_else(no_entries)?)
+            .await?;
         self.throttle_clear(&username_key(&user.username)).await?;
         Ok(NewSession {
             token: Zeroizing::new(token),

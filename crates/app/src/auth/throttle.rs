@@ -8,7 +8,7 @@ use std::time::Duration;
 use enamel_store::ThrottleRow;
 
 use super::{AuthSettings, ms};
-use crate::{App, AppError};
+use crate::{App, AppError, AuditDraft};
 
 /// Failures after which each further attempt waits before it is answered.
 const SLOW_DOWN_AFTER: i64 = 3;
@@ -53,15 +53,17 @@ impl App {
     }
 
     /// Counts one failure under each key; the first key is the account's, the second (if any)
-    /// the address's, each with its own limit.
+    /// the address's, each with its own limit. The failure's audit entry commits with the
+    /// counters, so a failure is never counted without being recorded, nor the other way.
     pub(crate) async fn throttle_failure(
         &self,
         user_key: &[u8; 32],
         ip_key: Option<&[u8; 32]>,
+        failure: AuditDraft,
     ) -> Result<FailureEffect, AppError> {
         let settings = self.auth_settings();
         let now = self.clock().now_ms();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         let (user, locked_now) = bump(
             &mut tx,
             user_key,
@@ -80,7 +82,7 @@ impl App {
             )
             .await?;
         }
-        tx.commit().await?;
+        tx.commit(failure.into()).await?;
         let over = (user.failures - SLOW_DOWN_AFTER).max(0);
         let steps = u32::try_from(over).unwrap_or(0).min(MAX_SLOW_DOWN_STEPS);
         let slow_down = settings.slow_down_step * steps;

@@ -4,7 +4,7 @@
 //! cannot be used to step around separation of duties.
 
 use enamel_crypto::OpaqueToken;
-use enamel_domain::{Action, AuditAction, Category, FieldProblem, Outcome, PracticeId};
+use enamel_domain::{Action, AuditAction, Category, FieldProblem, Outcome, PracticeId, RecordKind};
 use enamel_store::ApiTokenRow;
 use zeroize::Zeroizing;
 
@@ -103,12 +103,11 @@ impl App {
         };
         let mut entry = access
             .audit(AuditAction::Create, Outcome::Allowed)
-            .about("api_token", &id);
+            .about(RecordKind::ApiToken, &id);
         entry.reason = Some(row.scopes.clone());
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         tx.insert_api_token(&row).await?;
-        self.audit().record_in(&mut tx, vec![entry]).await?;
-        tx.commit().await?;
+        tx.commit(entry.into()).await?;
         Ok(CreatedApiToken {
             id,
             token: Zeroizing::new(token),
@@ -121,7 +120,7 @@ impl App {
             actor,
             Category::UsersAndRoles,
             Action::View,
-            "api_token",
+            RecordKind::ApiToken,
             "*",
         )
         .await?;
@@ -149,7 +148,7 @@ impl App {
             .authorize(actor, Category::UsersAndRoles, Action::Edit, None)
             .await?;
         self.require_fresh_mfa(actor)?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin_write().await?;
         if !tx
             .revoke_api_token(&actor.practice_id().to_string(), id, self.clock().now_ms())
             .await?
@@ -159,9 +158,8 @@ impl App {
         }
         let entry = access
             .audit(AuditAction::TokenRevoked, Outcome::Allowed)
-            .about("api_token", id);
-        self.audit().record_in(&mut tx, vec![entry]).await?;
-        tx.commit().await?;
+            .about(RecordKind::ApiToken, id);
+        tx.commit(entry.into()).await?;
         Ok(())
     }
 

@@ -6,12 +6,21 @@ use std::collections::BTreeSet;
 
 use enamel_crypto::{CryptoError, PracticeKeys, normalize_for_search};
 use enamel_domain::{Address, Coverage, EmergencyContact, Patient, Phone, iso_date};
-use enamel_store::PatientRow;
+use enamel_store::specs::{PATIENT_VERSIONS, PATIENTS};
+use enamel_store::{PatientRow, SealedColumn};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-pub(crate) const TABLE: &str = "patients";
-pub(crate) const VERSIONS_TABLE: &str = "patient_versions";
+use crate::kernel::seal;
+
+const FAMILY_NAME: SealedColumn = PATIENTS.column("family_name");
+const GIVEN_NAME: SealedColumn = PATIENTS.column("given_name");
+const BIRTH_DATE: SealedColumn = PATIENTS.column("birth_date");
+const DETAILS: SealedColumn = PATIENTS.column("details");
+const CHART_NUMBER: SealedColumn = PATIENTS.column("chart_number");
+const CONTACT: SealedColumn = PATIENTS.column("contact");
+const INSURANCE: SealedColumn = PATIENTS.column("insurance");
+const SNAPSHOT: SealedColumn = PATIENT_VERSIONS.column("snapshot");
 
 /// Blind-index domains: one per kind of value, so equal texts of two kinds never match.
 pub(crate) const NAME_PREFIX_INDEX: &str = "patient.name.prefix";
@@ -173,35 +182,35 @@ pub(crate) fn seal_record(
     record: &Record,
     meta: RowMeta,
 ) -> Result<PatientRow, CryptoError> {
-    let seal = |column: &str, bytes: &[u8]| keys.seal(TABLE, column, id, bytes);
-    let seal_doc = |column: &str, doc: Zeroizing<Vec<u8>>| keys.seal(TABLE, column, id, &doc);
+    let seal_doc = |column, doc: Zeroizing<Vec<u8>>| seal::seal(keys, column, id, &doc);
+    let seal = |column, bytes: &[u8]| seal::seal(keys, column, id, bytes);
     let contact = if record.contact == ContactDoc::default() {
         None
     } else {
-        Some(seal_doc("contact", to_json(&record.contact)?)?)
+        Some(seal_doc(CONTACT, to_json(&record.contact)?)?)
     };
     let insurance = if record.insurance.coverages.is_empty() {
         None
     } else {
-        Some(seal_doc("insurance", to_json(&record.insurance)?)?)
+        Some(seal_doc(INSURANCE, to_json(&record.insurance)?)?)
     };
     let details = if record.details == Details::default() {
         None
     } else {
-        Some(seal_doc("details", to_json(&record.details)?)?)
+        Some(seal_doc(DETAILS, to_json(&record.details)?)?)
     };
     Ok(PatientRow {
         practice_id: meta.practice_id,
         id: id.to_string(),
         key_version: i64::from(keys.active_version()),
-        family_name: seal("family_name", record.family_name.as_bytes())?,
-        given_name: seal("given_name", record.given_name.as_bytes())?,
-        birth_date: seal("birth_date", record.birth_date.as_bytes())?,
+        family_name: seal(FAMILY_NAME, record.family_name.as_bytes())?,
+        given_name: seal(GIVEN_NAME, record.given_name.as_bytes())?,
+        birth_date: seal(BIRTH_DATE, record.birth_date.as_bytes())?,
         details,
         chart_number: record
             .chart_number
             .as_deref()
-            .map(|c| seal("chart_number", c.as_bytes()))
+            .map(|c| seal(CHART_NUMBER, c.as_bytes()))
             .transpose()?,
         contact,
         insurance,
@@ -249,37 +258,39 @@ pub(crate) fn open_record(
     reveal: Reveal,
 ) -> Result<Record, CryptoError> {
     let id = &row.id;
-    let text = |column: &str, sealed: &[u8]| -> Result<String, CryptoError> {
-        Ok(keys.open_string(TABLE, column, id, sealed)?.to_string())
+    // The record's fields are plain `String`s (the view hands them to the caller); the
+    // zeroizing copy the crypto core returned is wiped as soon as it is copied.
+    let text = |column, sealed: &[u8]| -> Result<String, CryptoError> {
+        let opened = seal::open_string(keys, column, id, sealed)?;
+        Ok(opened.as_str().to_owned())
     };
-    let doc = |column: &str,
-               sealed: &Option<Vec<u8>>|
-     -> Result<Option<Zeroizing<Vec<u8>>>, CryptoError> {
-        sealed
-            .as_deref()
-            .map(|s| keys.open(TABLE, column, id, s))
-            .transpose()
-    };
-    let details = match doc("details", &row.details)? {
+    let doc =
+        |column, sealed: &Option<Vec<u8>>| -> Result<Option<Zeroizing<Vec<u8>>>, CryptoError> {
+            sealed
+                .as_deref()
+                .map(|s| seal::open(keys, column, id, s))
+                .transpose()
+        };
+    let details = match doc(DETAILS, &row.details)? {
         Some(bytes) => from_json(&bytes)?,
         None => Details::default(),
     };
-    let contact = match doc_if(reveal.contact, || doc("contact", &row.contact))? {
+    let contact = match doc_if(reveal.contact, || doc(CONTACT, &row.contact))? {
         Some(bytes) => from_json(&bytes)?,
         None => ContactDoc::default(),
     };
-    let insurance = match doc_if(reveal.insurance, || doc("insurance", &row.insurance))? {
+    let insurance = match doc_if(reveal.insurance, || doc(INSURANCE, &row.insurance))? {
         Some(bytes) => from_json(&bytes)?,
         None => InsuranceDoc::default(),
     };
     Ok(Record {
-        family_name: text("family_name", &row.family_name)?,
-        given_name: text("given_name", &row.given_name)?,
-        birth_date: text("birth_date", &row.birth_date)?,
+        family_name: text(FAMILY_NAME, &row.family_name)?,
+        given_name: text(GIVEN_NAME, &row.given_name)?,
+        birth_date: text(BIRTH_DATE, &row.birth_date)?,
         chart_number: row
             .chart_number
             .as_deref()
-            .map(|c| text("chart_number", c))
+            .map(|c| text(CHART_NUMBER, c))
             .transpose()?,
         details,
         contact,
@@ -304,7 +315,7 @@ pub(crate) fn seal_snapshot(
     version_id: &str,
     record: &Record,
 ) -> Result<Vec<u8>, CryptoError> {
-    keys.seal(VERSIONS_TABLE, "snapshot", version_id, &to_json(record)?)
+    seal::seal(keys, SNAPSHOT, version_id, &to_json(record)?)
 }
 
 pub(crate) fn open_snapshot(
@@ -312,7 +323,7 @@ pub(crate) fn open_snapshot(
     version_id: &str,
     sealed: &[u8],
 ) -> Result<Record, CryptoError> {
-    from_json(&keys.open(VERSIONS_TABLE, "snapshot", version_id, sealed)?)
+    from_json(&seal::open(keys, SNAPSHOT, version_id, sealed)?)
 }
 
 /// The words of a name as search sees them: normalized (case and accents folded), split at

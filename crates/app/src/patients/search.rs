@@ -4,12 +4,13 @@
 
 use enamel_crypto::normalize_for_search;
 use enamel_domain::{
-    Action, AuditAction, Category, FieldProblem, Outcome, PatientId, PatientStatus,
+    Action, AuditAction, Category, FieldProblem, Outcome, PatientId, PatientStatus, RecordKind,
     normalize_phone, parse_iso_date,
 };
 
+use super::Patients;
 use super::sealing::{self, Reveal};
-use crate::{Actor, App, AppError};
+use crate::AppError;
 
 /// At most this many candidates are opened and sorted; a broader query is answered with the
 /// first of them and `truncated`, asking for more letters.
@@ -183,26 +184,25 @@ fn names_match(words: &[String], names: &[&str]) -> bool {
         .all(|w| record_words.iter().any(|r| r.starts_with(w.as_str())))
 }
 
-impl App {
-    /// Searches the practice's patients (demographics, view; one `search` entry). Results are
-    /// sorted by family name, given name and date of birth, exact name matches first.
-    pub async fn search_patients(
-        &self,
-        actor: &Actor,
-        query: &PatientQuery,
-    ) -> Result<PatientSearchPage, AppError> {
+impl Patients<'_> {
+    /// Searches the practice's patients (demographics, view; one `search` entry, durable
+    /// before any value is opened). Results are sorted by family name, given name and date of
+    /// birth, exact name matches first.
+    pub async fn search(&self, query: &PatientQuery) -> Result<PatientSearchPage, AppError> {
         let c = criteria(query)?;
         let access = self
-            .authorize(actor, Category::Demographics, Action::View, None)
+            .access(Category::Demographics, Action::View, None)
             .await?;
-        self.audit()
+        let practice_id = self.caller.practice_id();
+        self.app
+            .audit()
             .record(
                 access
                     .audit(AuditAction::Search, Outcome::Allowed)
-                    .about("patient", "*"),
+                    .about(RecordKind::Patient, "*"),
             )
             .await?;
-        let keys = self.practice_keys_of(actor).await?;
+        let keys = self.app.keys_of(practice_id).await?;
         let index = keys.index();
         let mut tokens = Vec::new();
         for word in &c.words {
@@ -219,17 +219,16 @@ impl App {
         if let Some(ch) = &c.chart {
             tokens.push(index.exact_raw(sealing::CHART_INDEX, ch.as_bytes()));
         }
-        let practice = actor.practice_id().to_string();
+        let practice = practice_id.to_string();
         let mut ids = self
+            .app
             .db()
             .search_patient_ids(&practice, &tokens, c.status, CANDIDATE_CAP + 1)
             .await?;
         let truncated = ids.len() > usize::try_from(CANDIDATE_CAP).unwrap_or(usize::MAX);
         ids.truncate(usize::try_from(CANDIDATE_CAP).unwrap_or(usize::MAX));
-        let rows = self.db().patients_by_ids(&practice, &ids).await?;
-        let show_phone = self
-            .may(actor, Category::Contact, Action::View, None)
-            .await?;
+        let rows = self.app.db().patients_by_ids(&practice, &ids).await?;
+        let show_phone = self.may(Category::Contact, Action::View, None).await?;
         let reveal = Reveal {
             contact: show_phone,
             insurance: false,
@@ -237,7 +236,8 @@ impl App {
         let mut found = Vec::with_capacity(rows.len());
         for row in &rows {
             let record = self
-                .with_keys(actor, |keys| sealing::open_record(keys, row, reveal))
+                .app
+                .with_keys(practice_id, |keys| sealing::open_record(keys, row, reveal))
                 .await?;
             let names = [
                 record.family_name.as_str(),

@@ -5,16 +5,29 @@
 use std::sync::Arc;
 
 use base64::Engine as _;
-use enamel_app::{Access, App, Db, NewPractice, RequestOrigin, SystemClock, SystemReason};
+use enamel_app::{App, NewPractice, Patients, RequestOrigin, SystemClock, SystemReason};
 use enamel_crypto::{EnvKeyProvider, KeyProvider};
 use enamel_domain::PracticeId;
+use enamel_store::Db;
 use enamel_testkit::{TestDb, fresh_db};
 
 pub struct Fixture {
     pub t: TestDb,
     pub app: App,
     pub practice: PracticeId,
-    pub access: Access,
+}
+
+impl Fixture {
+    /// The patient room as the system (an import), for setting up and reading back.
+    pub fn patients(&self) -> Patients<'_> {
+        system_patients(&self.app, self.practice)
+    }
+}
+
+/// The patient room of `app` as the system, for `practice`.
+pub fn system_patients(app: &App, practice: PracticeId) -> Patients<'_> {
+    app.system_bypassing_policy(practice, SystemReason::Import, RequestOrigin::cli())
+        .patients()
 }
 
 pub fn provider(seed: u8) -> Arc<dyn KeyProvider> {
@@ -36,14 +49,7 @@ pub async fn fixture() -> Fixture {
         )
         .await
         .unwrap();
-    let access =
-        Access::system_bypassing_policy(practice, SystemReason::Import, RequestOrigin::cli());
-    Fixture {
-        t,
-        app,
-        practice,
-        access,
-    }
+    Fixture { t, app, practice }
 }
 
 pub use enamel_testkit::raw_sql as raw;

@@ -7,12 +7,10 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use base64::Engine as _;
 use enamel_app::auth::NewUser;
-use enamel_app::{
-    Access, App, AuthSettings, Clock, Db, NewPractice, PoolSettings, RequestOrigin, SystemClock,
-    SystemReason,
-};
+use enamel_app::{App, AuthSettings, Clock, NewPractice, RequestOrigin, SystemClock, SystemReason};
 use enamel_crypto::{EnvKeyProvider, TotpSecret};
 use enamel_domain::{AccessMethod, PatientId, Role};
+use enamel_store::{Db, PoolSettings};
 use sqlx::Connection as _;
 
 use super::Options;
@@ -167,9 +165,9 @@ impl Fixture {
             });
         }
         let system =
-            Access::system_bypassing_policy(practice, SystemReason::DemoData, RequestOrigin::cli());
+            app.system_bypassing_policy(practice, SystemReason::DemoData, RequestOrigin::cli());
         let drafts = enamel_domain::synthetic::patients(opts.patients.max(1), 7);
-        let patients = app.create_patients(&system, &drafts).await?;
+        let patients = system.patients().create_many(&drafts).await?;
         Ok(Fixture {
             app,
             staff,

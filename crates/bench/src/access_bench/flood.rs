@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use enamel_app::{App, AppError};
-use enamel_domain::{Action, Category, PatientId};
+use enamel_domain::{Action, PatientId};
 use tokio::time::{Instant, MissedTickBehavior, sleep_until};
 
 use super::Timing;
@@ -46,11 +46,9 @@ async fn probe(
             break;
         }
         let actor = app.resolve_session(&token, origin.clone()).await?;
-        let access = app
-            .authorize(&actor, Category::Demographics, Action::View, None)
-            .await?;
+        app.patients(&actor).ensure_may(Action::View, None).await?;
         let t1 = Instant::now();
-        black_box(app.read_patient(&access, pick(&ids, i)).await?);
+        black_box(app.patients(&actor).read(pick(&ids, i)).await?);
         if t0 >= measure_from {
             seen.prelude.ns.push(ns_since(t0));
             seen.read.ns.push(ns_since(t1));

@@ -5,8 +5,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use enamel_app::{Access, App, AppError};
-use enamel_domain::{Action, Category, PatientId};
+use enamel_app::{Actor, App, AppError};
+use enamel_domain::{Action, PatientId};
 use tokio::time::{Instant, sleep_until};
 
 use super::Timing;
@@ -79,8 +79,7 @@ pub(super) async fn figures(fx: &Arc<Fixture>, t: Timing, callers: usize) -> Res
     let actor = app.resolve_session(token, origin.clone()).await?;
     let authorize = mean_loop!(
         t,
-        app.authorize(&actor, Category::Demographics, Action::View, None)
-            .await?
+        app.patients(&actor).ensure_may(Action::View, None).await?
     );
     out.row(
         "authorize, 1 caller: wall per call",
@@ -95,10 +94,8 @@ pub(super) async fn figures(fx: &Arc<Fixture>, t: Timing, callers: usize) -> Res
 
     // 3. The full audited read: one caller, then many (the audit writer groups their entries
     //    into shared commits).
-    let access = app
-        .authorize(&actor, Category::Demographics, Action::View, None)
-        .await?;
-    let mut read1 = single_reads(app, &access, &fx.patients, t).await?;
+    app.patients(&actor).ensure_may(Action::View, None).await?;
+    let mut read1 = single_reads(app, &actor, &fx.patients, t).await?;
     out.row("read_patient, 1 caller: mean", read1.mean_ns() / 1e3, "µs");
     out.row("read_patient, 1 caller: p50", read1.pct(50.0) / 1e3, "µs");
     out.row("read_patient, 1 caller: p99", read1.pct(99.0) / 1e3, "µs");
@@ -159,16 +156,11 @@ pub(super) async fn figures(fx: &Arc<Fixture>, t: Timing, callers: usize) -> Res
     Ok(table)
 }
 
-async fn single_reads(
-    app: &App,
-    access: &Access,
-    ids: &[PatientId],
-    t: Timing,
-) -> Result<Latencies> {
+async fn single_reads(app: &App, actor: &Actor, ids: &[PatientId], t: Timing) -> Result<Latencies> {
     let measure_from = Instant::now() + t.warmup;
     let mut i = 0usize;
     while Instant::now() < measure_from {
-        black_box(app.read_patient(access, pick(ids, i)).await?);
+        black_box(app.patients(actor).read(pick(ids, i)).await?);
         i += 1;
     }
     let cpu_before = process_cpu_s();
@@ -176,7 +168,7 @@ async fn single_reads(
     let mut lat = Latencies::default();
     while start.elapsed() < t.budget {
         let t0 = Instant::now();
-        black_box(app.read_patient(access, pick(ids, i)).await?);
+        black_box(app.patients(actor).read(pick(ids, i)).await?);
         lat.ns.push(ns_since(t0));
         i += 1;
     }
@@ -205,9 +197,9 @@ async fn concurrent(fx: &Arc<Fixture>, op: Op, callers: usize, t: Timing) -> Res
             let staff = &fx.staff[c % fx.staff.len()];
             let origin = api_origin("192.0.2.40");
             let actor = fx.app.resolve_session(&staff.token, origin.clone()).await?;
-            let access = fx
-                .app
-                .authorize(&actor, Category::Demographics, Action::View, None)
+            fx.app
+                .patients(&actor)
+                .ensure_may(Action::View, None)
                 .await?;
             let mut ns = Vec::new();
             let mut i = c;
@@ -221,7 +213,7 @@ async fn concurrent(fx: &Arc<Fixture>, op: Op, callers: usize, t: Timing) -> Res
                         black_box(fx.app.resolve_session(&staff.token, origin.clone()).await?);
                     }
                     Op::Read => {
-                        black_box(fx.app.read_patient(&access, pick(&fx.patients, i)).await?);
+                        black_box(fx.app.patients(&actor).read(pick(&fx.patients, i)).await?);
                     }
                 }
                 if t0 >= measure_from {

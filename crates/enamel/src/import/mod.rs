@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
-use enamel_app::{Access, App, AppError, PatientQuery, RequestOrigin, SystemReason};
+use enamel_app::{App, AppError, PatientQuery, Patients, RequestOrigin, SystemReason};
 use enamel_domain::{PatientId, PracticeId};
 use indicatif::ProgressBar;
 
@@ -50,16 +50,16 @@ async fn run(global: &GlobalArgs, args: &ImportPatientsArgs) -> Result<ExitCode>
     let parsed = columns::parse(&columns::read_file(&args.file)?)?;
     let app = setup::open_app(&config).await?;
     let practice = choose_practice(&app, args.practice.as_deref()).await?;
-    let access =
-        Access::system_bypassing_policy(practice, SystemReason::Import, RequestOrigin::cli());
+    let system = app.system_bypassing_policy(practice, SystemReason::Import, RequestOrigin::cli());
+    let access = system.patients();
     // Dates in the file (a birth date may not be in the future) are checked against the
     // practice's own today, not UTC's.
     let today = app.practice_today(practice).await?.date();
     let mut import = Import::validate(parsed, today);
-    import.resolve_guarantors(&app, &access).await?;
+    import.resolve_guarantors(&access).await?;
     let bar = output::progress_bar(args.quiet, "rows");
     let batch = usize::try_from(args.batch_size).unwrap_or(500).max(1);
-    let outcome = import.run(&app, &access, batch, args.dry_run, &bar).await;
+    let outcome = import.run(&access, batch, args.dry_run, &bar).await;
     bar.finish_and_clear();
     let imported = import.imported();
     let mut rejections = import.rejections;
@@ -256,7 +256,7 @@ impl Import {
 
     /// Turns each `guarantor_chart_number` into a row of the file or an existing patient of
     /// the practice (one audited search per distinct chart number not in the file).
-    async fn resolve_guarantors(&mut self, app: &App, access: &Access) -> Result<()> {
+    async fn resolve_guarantors(&mut self, access: &Patients<'_>) -> Result<()> {
         let mut in_file: HashMap<String, usize> = HashMap::new();
         let mut shared: HashSet<String> = HashSet::new();
         for (i, v) in self.rows.iter().enumerate() {
@@ -288,7 +288,7 @@ impl Import {
                 let found = match existing.get(&wanted) {
                     Some(found) => *found,
                     None => {
-                        let found = find_by_chart(app, access, &wanted).await?;
+                        let found = find_by_chart(access, &wanted).await?;
                         existing.insert(wanted.clone(), found);
                         found
                     }
@@ -314,8 +314,7 @@ impl Import {
     /// earlier level), each level in batches of `batch` rows.
     async fn run(
         &mut self,
-        app: &App,
-        access: &Access,
+        access: &Patients<'_>,
         batch: usize,
         dry_run: bool,
         bar: &ProgressBar,
@@ -370,7 +369,7 @@ impl Import {
                 }
             }
             for chunk in ready.chunks(batch) {
-                self.import_batch(app, access, chunk, dry_run).await?;
+                self.import_batch(access, chunk, dry_run).await?;
                 bar.inc(chunk.len() as u64);
             }
         }
@@ -391,8 +390,7 @@ impl Import {
 
     async fn import_batch(
         &mut self,
-        app: &App,
-        access: &Access,
+        access: &Patients<'_>,
         chunk: &[(usize, Option<PatientId>)],
         dry_run: bool,
     ) -> Result<()> {
@@ -410,7 +408,7 @@ impl Import {
                 draft
             })
             .collect();
-        let problems = match app.create_patients(access, &drafts).await {
+        let problems = match access.create_many(&drafts).await {
             Ok(ids) => {
                 for ((i, _), id) in chunk.iter().zip(ids) {
                     self.rows[*i].state = State::Imported(id);
@@ -449,14 +447,14 @@ impl Import {
 }
 
 /// The existing patient of the practice with this chart number, if exactly one has it.
-async fn find_by_chart(app: &App, access: &Access, chart: &str) -> Result<Option<PatientId>> {
+async fn find_by_chart(access: &Patients<'_>, chart: &str) -> Result<Option<PatientId>> {
     let query = PatientQuery {
         chart: Some(chart.to_string()),
         page: 1,
         per_page: 2,
         ..PatientQuery::default()
     };
-    let page = app.search_patients(access.actor(), &query).await?;
+    let page = access.search(&query).await?;
     let mut found = page
         .results
         .iter()

@@ -239,23 +239,22 @@ impl Harness {
     }
 
     /// A synthetic patient created by the system; returns its id.
+    #[allow(clippy::disallowed_methods)] // test set-up seeds data as the CLI would
     pub async fn patient(&self) -> String {
-        let access = enamel_app::Access::system_bypassing_policy(
-            self.practice,
-            enamel_app::SystemReason::DemoData,
-            RequestOrigin::cli(),
-        );
         let id = self
             .app
-            .create_patient(
-                &access,
-                &enamel_domain::PatientDraft {
-                    family_name: "Molar".into(),
-                    given_name: "Testy".into(),
-                    birth_date: "1980-02-03".into(),
-                    ..Default::default()
-                },
+            .system_bypassing_policy(
+                self.practice,
+                enamel_app::SystemReason::DemoData,
+                RequestOrigin::cli(),
             )
+            .patients()
+            .create(&enamel_domain::PatientDraft {
+                family_name: "Molar".into(),
+                given_name: "Testy".into(),
+                birth_date: "1980-02-03".into(),
+                ..Default::default()
+            })
             .await
             .unwrap();
         id.to_string()

@@ -10,8 +10,8 @@ mod form;
 mod search;
 mod sheet;
 
-use enamel_app::{Actor, App, AppError, PatientView};
-use enamel_domain::{Action, Category, PatientId, PatientStatus};
+use enamel_app::{Actor, App, AppError, PatientRights, PatientView};
+use enamel_domain::{PatientId, PatientStatus};
 
 pub(crate) use form::{create, edit_form, new_form, save};
 pub(crate) use search::find;
@@ -20,30 +20,12 @@ pub(crate) use sheet::{deactivate, face_sheet};
 /// Results per page of the search.
 const PER_PAGE: u32 = 25;
 
-/// What the person's role may do with patient records, from the role matrix. Only for
-/// showing or hiding links and buttons: the app checks every request itself.
-#[derive(Debug, Clone, Copy)]
-struct Rights {
-    create: bool,
-    create_contact: bool,
-    create_insurance: bool,
-    edit_demographics: bool,
-    edit_any: bool,
-}
+/// What the person's role may do with patient records (for links and buttons; the room
+/// checks every request itself).
+type Rights = PatientRights;
 
 async fn rights(app: &App, actor: &Actor) -> Result<Rights, AppError> {
-    let policy = app.policy(actor.practice_id()).await?;
-    let may = |category, action| policy.allows_any(actor.roles(), category, action);
-    let edit_demographics = may(Category::Demographics, Action::Edit);
-    Ok(Rights {
-        create: may(Category::Demographics, Action::Create),
-        create_contact: may(Category::Contact, Action::Create),
-        create_insurance: may(Category::Insurance, Action::Create),
-        edit_demographics,
-        edit_any: edit_demographics
-            || may(Category::Contact, Action::Edit)
-            || may(Category::Insurance, Action::Edit),
-    })
+    app.patients(actor).rights().await
 }
 
 /// An id in a path: anything but a canonical patient id is simply not found.
@@ -53,10 +35,7 @@ fn patient_id(raw: &str) -> Result<PatientId, AppError> {
 
 /// Reads one patient for this page (demographics, view; the app writes the `view` entry).
 async fn read(app: &App, actor: &Actor, id: PatientId) -> Result<PatientView, AppError> {
-    let access = app
-        .authorize(actor, Category::Demographics, Action::View, Some(id))
-        .await?;
-    app.read_patient(&access, id).await
+    app.patients(actor).read(id).await
 }
 
 /// A North American number in E.164 (`+15550100123`) as people write it, `(555) 010-0123`;

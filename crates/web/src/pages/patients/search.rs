@@ -212,7 +212,7 @@ pub(crate) async fn find(
             page,
             per_page: PER_PAGE,
         };
-        match app.search_patients(&staff.actor, &query).await {
+        match app.patients(&staff.actor).search(&query).await {
             Ok(page_of) => found = Some(found_view(&f, page, page_of)),
             Err(AppError::Invalid(list)) => {
                 for p in list {

@@ -6,7 +6,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use enamel_app::{App, AppError, PatientView};
+use enamel_app::{App, AppError, Expected, PatientView};
 use enamel_domain::{CoveragePriority, PatientStatus, PhoneKind, Sex, SubscriberRelationship};
 use serde::Deserialize;
 
@@ -268,7 +268,8 @@ pub(crate) async fn deactivate(
     // A version that cannot be read can never match: answered as a conflict.
     let expected = f.row_version.trim().parse::<i64>().unwrap_or(-1);
     match app
-        .deactivate_patient(&staff.actor, id, Some(expected))
+        .patients(&staff.actor)
+        .deactivate(id, Expected::Version(expected))
         .await
     {
         Ok(_) => Redirect::to(&format!("/patients/{id}?done=deactivated")).into_response(),

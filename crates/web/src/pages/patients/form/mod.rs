@@ -15,8 +15,8 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use enamel_app::{App, AppError};
-use enamel_domain::{Action, Category, FieldProblem, PatientId};
+use enamel_app::{App, AppError, Expected};
+use enamel_domain::{Action, FieldProblem, PatientId};
 use serde::Deserialize;
 
 use super::{Problem, patient_id, read, rights};
@@ -142,7 +142,8 @@ pub(crate) async fn new_form(
 ) -> Response {
     // Asking is enough: a refusal is audited and answered with the refusal page.
     if let Err(e) = app
-        .authorize(&staff.actor, Category::Demographics, Action::Create, None)
+        .patients(&staff.actor)
+        .ensure_may(Action::Create, None)
         .await
     {
         return page_error(e);
@@ -167,15 +168,8 @@ pub(crate) async fn create(
     if let Some(r) = csrf_refusal(&staff, form.get("csrf")) {
         return r;
     }
-    let access = match app
-        .authorize(&staff.actor, Category::Demographics, Action::Create, None)
-        .await
-    {
-        Ok(a) => a,
-        Err(e) => return page_error(e),
-    };
     let (draft, slots) = form.draft();
-    match app.create_patient(&access, &draft).await {
+    match app.patients(&staff.actor).create(&draft).await {
         Ok(id) => Redirect::to(&format!("/patients/{id}?done=created")).into_response(),
         Err(AppError::Invalid(problems)) => {
             form_page(staff.nav, Mode::New, &form, &problems, &slots, false)
@@ -201,7 +195,8 @@ pub(crate) async fn edit_form(
     // form it cannot save; emergency access may still allow it for this one patient.
     if !rights.edit_any
         && let Err(e) = app
-            .authorize(&staff.actor, Category::Demographics, Action::Edit, Some(id))
+            .patients(&staff.actor)
+            .ensure_may(Action::Edit, Some(id))
             .await
     {
         return page_error(e);
@@ -235,7 +230,11 @@ pub(crate) async fn save(
     // A version that cannot be read can never match: answered as a conflict.
     let expected = form.get("row_version").trim().parse::<i64>().unwrap_or(-1);
     let (draft, slots) = form.draft();
-    match app.update_patient(&staff.actor, id, &draft, expected).await {
+    match app
+        .patients(&staff.actor)
+        .update(id, &draft, Expected::Version(expected))
+        .await
+    {
         Ok(version) => {
             let done = if version == expected {
                 "unchanged"

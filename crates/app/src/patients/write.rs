@@ -1,0 +1,453 @@
+//! Changes to patient records: create, update, deactivate, delete (created in error). Each
+//! commits its rows, its sealed history and its audit entry in one [`WriteTx`].
+
+use enamel_crypto::PracticeKeys;
+use enamel_domain::{
+    Action, AuditAction, Category, Outcome, Patient, PatientDraft, PatientId, PatientStatus,
+    RecordKind,
+};
+use enamel_store::{PatientRow, PatientVersionRow, StoreError};
+
+use super::sealing::{self, Record, RowMeta};
+use super::{Expected, Patients};
+use crate::kernel::{Entries, WriteTx, no_entries};
+use crate::{AppError, AuditDraft};
+
+const CHART_TAKEN: &str = "is already used by another patient of this practice";
+
+/// The only reason a record may be deleted; anything else is a deactivation.
+pub const DELETE_REASON: &str = "created_in_error";
+
+fn invalid(field: &'static str, problem: &'static str) -> AppError {
+    AppError::Invalid(vec![enamel_domain::FieldProblem::new(field, problem)])
+}
+
+fn has_contact(p: &Patient) -> bool {
+    p.email.is_some()
+        || !p.phones.is_empty()
+        || p.address.is_some()
+        || p.emergency_contact.is_some()
+}
+
+fn draft_has_contact(d: &PatientDraft) -> bool {
+    d.email.as_deref().is_some_and(|e| !e.trim().is_empty())
+        || !d.phones.is_empty()
+        || d.address.is_some()
+        || d.emergency_contact.is_some()
+}
+
+/// Which matrix category guards a field of the record (the names are `Record::changed_fields`'s).
+fn category_of(field: &str) -> Category {
+    match field {
+        "email" | "phones" | "address" | "emergency_contact" => Category::Contact,
+        "coverages" => Category::Insurance,
+        _ => Category::Demographics,
+    }
+}
+
+/// A write the store refused: someone changed the row first, or the chart number was taken
+/// between the check and the write (the unique index is the last word).
+fn write_refused(e: StoreError) -> AppError {
+    match e {
+        StoreError::Conflict => AppError::Conflict,
+        StoreError::Duplicate => invalid("chart_number", CHART_TAKEN),
+        other => other.into(),
+    }
+}
+
+/// Runs a statement of a change; a refusal rolls the change back and is mapped to the caller's
+/// terms.
+async fn or_refused<T>(
+    tx: WriteTx<'_>,
+    result: Result<T, StoreError>,
+) -> Result<(WriteTx<'_>, T), AppError> {
+    match result {
+        Ok(value) => Ok((tx, value)),
+        Err(e) => {
+            tx.rollback().await?;
+            Err(write_refused(e))
+        }
+    }
+}
+
+/// A state of a record being replaced: the row, and its record fully opened.
+pub(super) struct Current {
+    pub(super) row: PatientRow,
+    pub(super) record: Record,
+}
+
+impl Patients<'_> {
+    fn entry(
+        &self,
+        access: &crate::access::Access,
+        action: AuditAction,
+        id: PatientId,
+    ) -> AuditDraft {
+        access
+            .audit(action, Outcome::Allowed)
+            .about(RecordKind::Patient, id)
+            .patient(id)
+    }
+
+    /// The household a new or changed record joins: its guarantor's (checked to be a patient
+    /// of this practice), or its own.
+    async fn household_links(
+        &self,
+        patient: &Patient,
+    ) -> Result<(Option<String>, Option<String>), AppError> {
+        let db = self.app.db();
+        let practice = self.caller.practice_id().to_string();
+        let own = patient.id.to_string();
+        let household = match patient.guarantor_id {
+            Some(g) if g != patient.id => match db
+                .patient_household(&practice, &g.to_string())
+                .await?
+            {
+                Some(h) => Some(h.unwrap_or_else(|| g.to_string())),
+                None => return Err(invalid("guarantor_id", "is not a patient of this practice")),
+            },
+            _ => None,
+        };
+        if let Some(r) = patient.responsible_party_id
+            && !db.patient_exists(&practice, &r.to_string()).await?
+        {
+            return Err(invalid(
+                "responsible_party_id",
+                "is not a patient of this practice",
+            ));
+        }
+        let guarantor = patient
+            .guarantor_id
+            .map_or_else(|| own.clone(), |g| g.to_string());
+        Ok((Some(household.unwrap_or(own)), Some(guarantor)))
+    }
+
+    /// Refuses a chart number another patient of the practice already has.
+    async fn check_chart_free(
+        &self,
+        keys: &PracticeKeys,
+        chart: Option<&str>,
+        except: Option<&str>,
+    ) -> Result<(), AppError> {
+        let Some(chart) = chart else {
+            return Ok(());
+        };
+        let token = keys
+            .index()
+            .exact_raw(sealing::CHART_INDEX, chart.as_bytes());
+        let holders = self
+            .app
+            .db()
+            .search_patient_ids(&self.caller.practice_id().to_string(), &[token], None, 2)
+            .await?;
+        if holders.iter().any(|h| Some(h.as_str()) != except) {
+            return Err(invalid("chart_number", CHART_TAKEN));
+        }
+        Ok(())
+    }
+
+    /// Creates patients (demographics, create; contact and insurance need their own create
+    /// permission when given), each with its `create` entry in the same transaction. All or
+    /// nothing: one invalid draft refuses the batch.
+    pub async fn create_many(&self, drafts: &[PatientDraft]) -> Result<Vec<PatientId>, AppError> {
+        let access = self
+            .access(Category::Demographics, Action::Create, None)
+            .await?;
+        let today = self.today();
+        let now = self.app.clock().now_ms();
+        let mut patients = Vec::with_capacity(drafts.len());
+        for draft in drafts {
+            patients.push(
+                draft
+                    .validate(PatientId::new(), today)
+                    .map_err(AppError::Invalid)?,
+            );
+        }
+        if patients.iter().any(has_contact) {
+            self.access(Category::Contact, Action::Create, None).await?;
+        }
+        if patients.iter().any(|p| !p.coverages.is_empty()) {
+            self.access(Category::Insurance, Action::Create, None)
+                .await?;
+        }
+        let actor = self.actor();
+        let keys = self.app.keys_of(actor.practice_id()).await?;
+        let practice_id = actor.practice_id().to_string();
+        let mut charts = std::collections::HashSet::new();
+        let mut rows = Vec::with_capacity(patients.len());
+        let mut tokens = Vec::new();
+        let mut entries = Vec::with_capacity(patients.len());
+        for patient in &patients {
+            if let Some(chart) = &patient.chart_number
+                && !charts.insert(chart.clone())
+            {
+                return Err(invalid(
+                    "chart_number",
+                    "is used twice in the same submission",
+                ));
+            }
+            self.check_chart_free(&keys, patient.chart_number.as_deref(), None)
+                .await?;
+            let (household_id, guarantor_id) = self.household_links(patient).await?;
+            let id = patient.id.to_string();
+            let record = Record::from_patient(patient);
+            let meta = RowMeta {
+                practice_id: practice_id.clone(),
+                status: record.status.clone(),
+                household_id,
+                guarantor_id,
+                responsible_party_id: record.responsible_party_id.clone(),
+                created_ms: now,
+                updated_ms: now,
+                created_by: Some(actor.audit_id()),
+                updated_by: Some(actor.audit_id()),
+                row_version: 1,
+            };
+            rows.push(sealing::seal_record(&keys, &id, &record, meta)?);
+            tokens.extend(
+                sealing::search_tokens(&keys, &record)
+                    .into_iter()
+                    .map(|t| (id.clone(), t)),
+            );
+            entries.push(self.entry(&access, AuditAction::Create, patient.id));
+        }
+        let Some(entries) = Entries::from_vec(entries) else {
+            return Ok(Vec::new());
+        };
+        let mut tx = self.app.begin_write().await?;
+        let inserted = tx.insert_patients(&rows).await;
+        let (mut tx, ()) = or_refused(tx, inserted).await?;
+        tx.replace_search_tokens(&practice_id, &[], &tokens).await?;
+        tx.commit(entries).await?;
+        Ok(patients.into_iter().map(|p| p.id).collect())
+    }
+
+    /// Creates one patient (see [`Patients::create_many`]).
+    pub async fn create(&self, draft: &PatientDraft) -> Result<PatientId, AppError> {
+        let ids = self.create_many(std::slice::from_ref(draft)).await?;
+        ids.into_iter().next().ok_or_else(no_entries)
+    }
+
+    /// The previous state, sealed, for the version history.
+    fn version_row(
+        &self,
+        keys: &PracticeKeys,
+        current: &Current,
+        change: &str,
+        changed: &[&str],
+    ) -> Result<PatientVersionRow, AppError> {
+        let row = &current.row;
+        let version_id = format!("{}:{}", row.id, row.row_version);
+        Ok(PatientVersionRow {
+            practice_id: row.practice_id.clone(),
+            id: version_id.clone(),
+            patient_id: row.id.clone(),
+            row_version: row.row_version,
+            key_version: i64::from(keys.active_version()),
+            change: change.to_string(),
+            changed_fields: changed.join(","),
+            changed_by: self.actor().audit_id(),
+            changed_ms: self.app.clock().now_ms(),
+            snapshot: sealing::seal_snapshot(keys, &version_id, &current.record)?,
+        })
+    }
+
+    /// Writes a changed record with its previous state in the history, its new search tokens
+    /// and its audit entry, in one transaction; `Conflict` if someone changed it first.
+    async fn write_change(
+        &self,
+        current: &Current,
+        after: &Record,
+        change: (&str, &[&str]),
+        household: (Option<String>, Option<String>),
+        entry: AuditDraft,
+    ) -> Result<i64, AppError> {
+        let row = &current.row;
+        let keys = self.app.keys_of(self.caller.practice_id()).await?;
+        let version = self.version_row(&keys, current, change.0, change.1)?;
+        let meta = RowMeta {
+            practice_id: row.practice_id.clone(),
+            status: after.status.clone(),
+            household_id: household.0,
+            guarantor_id: household.1,
+            responsible_party_id: after.responsible_party_id.clone(),
+            created_ms: row.created_ms,
+            updated_ms: self.app.clock().now_ms(),
+            created_by: row.created_by.clone(),
+            updated_by: Some(self.actor().audit_id()),
+            row_version: row.row_version + 1,
+        };
+        let new_row = sealing::seal_record(&keys, &row.id, after, meta)?;
+        let tokens: Vec<(String, [u8; 32])> = sealing::search_tokens(&keys, after)
+            .into_iter()
+            .map(|t| (row.id.clone(), t))
+            .collect();
+        let mut tx = self.app.begin_write().await?;
+        let updated = tx.update_patient(&new_row, row.row_version).await;
+        let (mut tx, ()) = or_refused(tx, updated).await?;
+        tx.insert_patient_version(&version).await?;
+        tx.replace_search_tokens(&row.practice_id, &[row.id.as_str()], &tokens)
+            .await?;
+        tx.commit(entry.into()).await?;
+        Ok(new_row.row_version)
+    }
+
+    /// Replaces a patient's record if `expected` is still current. Each category whose values
+    /// change needs its own edit permission (a billing clerk may change insurance and nothing
+    /// else); a category the caller may not see keeps its values and must be left out.
+    /// Returns the new version (the same one when nothing changed). Exactly one audit entry.
+    pub async fn update(
+        &self,
+        id: PatientId,
+        draft: &PatientDraft,
+        expected: Expected,
+    ) -> Result<i64, AppError> {
+        let view = self
+            .access(Category::Demographics, Action::View, Some(id))
+            .await?;
+        let mut patient = draft
+            .validate(id, self.today())
+            .map_err(AppError::Invalid)?;
+        let current = match self.current(id).await {
+            Ok(found) => found,
+            Err(AppError::NotFound) => {
+                let failed = view
+                    .audit(AuditAction::Update, Outcome::Failed)
+                    .about(RecordKind::Patient, id)
+                    .patient(id);
+                self.app.audit().record(failed).await?;
+                return Err(AppError::NotFound);
+            }
+            Err(e) => return Err(e),
+        };
+        expected.check(current.row.row_version)?;
+        let before = &current.record;
+        let reveal = self.reveal_for(Some(id)).await?;
+        if !reveal.contact {
+            if draft_has_contact(draft) {
+                self.access(Category::Contact, Action::View, Some(id))
+                    .await?;
+            }
+            patient.email = before.contact.email.clone();
+            patient.phones = before.contact.phones.clone();
+            patient.address = before.contact.address.clone();
+            patient.emergency_contact = before.contact.emergency_contact.clone();
+        }
+        if !reveal.insurance {
+            if !draft.coverages.is_empty() {
+                self.access(Category::Insurance, Action::View, Some(id))
+                    .await?;
+            }
+            patient.coverages = before.insurance.coverages.clone();
+        }
+        let after = Record::from_patient(&patient);
+        let changed = before.changed_fields(&after);
+        let mut categories: Vec<Category> = changed.iter().map(|f| category_of(f)).collect();
+        categories.sort_by_key(|c| c.as_str());
+        categories.dedup();
+        let mut edit = None;
+        for category in &categories {
+            edit = Some(self.access(*category, Action::Edit, Some(id)).await?);
+        }
+        let Some(edit) = edit else {
+            // Nothing changed: no new version, but the request is on the record.
+            let mut entry = self.entry(&view, AuditAction::Update, id);
+            entry.reason.get_or_insert_with(|| "no_change".into());
+            self.app.audit().record(entry).await?;
+            return Ok(current.row.row_version);
+        };
+        let row = &current.row;
+        if changed.contains(&"chart_number") {
+            let keys = self.app.keys_of(self.caller.practice_id()).await?;
+            self.check_chart_free(&keys, after.chart_number.as_deref(), Some(&row.id))
+                .await?;
+        }
+        let household =
+            if changed.contains(&"guarantor_id") || changed.contains(&"responsible_party_id") {
+                self.household_links(&patient).await?
+            } else {
+                (row.household_id.clone(), row.guarantor_id.clone())
+            };
+        let entry = self.entry(&edit, AuditAction::Update, id);
+        self.write_change(&current, &after, ("update", &changed), household, entry)
+            .await
+    }
+
+    /// Marks a patient inactive (demographics, edit): they leave the active lists, and their
+    /// chart stays readable.
+    pub async fn deactivate(&self, id: PatientId, expected: Expected) -> Result<i64, AppError> {
+        let access = self
+            .access(Category::Demographics, Action::Edit, Some(id))
+            .await?;
+        let current = self.current(id).await?;
+        expected.check(current.row.row_version)?;
+        if current.row.status == PatientStatus::Inactive.as_str() {
+            return Ok(current.row.row_version);
+        }
+        let mut after = current.record.clone();
+        after.status = PatientStatus::Inactive.as_str().to_string();
+        let entry = self.entry(&access, AuditAction::Deactivate, id);
+        let household = (
+            current.row.household_id.clone(),
+            current.row.guarantor_id.clone(),
+        );
+        self.write_change(
+            &current,
+            &after,
+            ("deactivate", &["status"]),
+            household,
+            entry,
+        )
+        .await
+    }
+
+    /// Deletes a record created in error (demographics, delete: the practice administrator by
+    /// default). `reason` must be [`DELETE_REASON`]. The record leaves search and reads; its
+    /// last state stays, sealed, in the version history, and the audit entry carries the
+    /// reason. A patient who is another's guarantor or responsible party cannot be deleted.
+    pub async fn delete(
+        &self,
+        id: PatientId,
+        expected: Expected,
+        reason: &str,
+    ) -> Result<(), AppError> {
+        if reason != DELETE_REASON {
+            return Err(invalid(
+                "reason",
+                "must be created_in_error; deactivate the patient instead",
+            ));
+        }
+        let access = self
+            .access(Category::Demographics, Action::Delete, Some(id))
+            .await?;
+        let current = self.current(id).await?;
+        let row = &current.row;
+        expected.check(row.row_version)?;
+        let db = self.app.db();
+        let practice = self.caller.practice_id().to_string();
+        if let Some(household) = &row.household_id {
+            let members = db.household_members(&practice, household).await?;
+            for other in members.iter().filter(|m| **m != row.id) {
+                let other_row = db.patient(&practice, other).await?;
+                if other_row.guarantor_id.as_deref() == Some(row.id.as_str())
+                    || other_row.responsible_party_id.as_deref() == Some(row.id.as_str())
+                {
+                    return Err(AppError::Refused(
+                        "This patient pays for or is responsible for another patient. Change that patient first."
+                            .into(),
+                    ));
+                }
+            }
+        }
+        let keys = self.app.keys_of(self.caller.practice_id()).await?;
+        let version = self.version_row(&keys, &current, "delete", &[])?;
+        let mut entry = self.entry(&access, AuditAction::Delete, id);
+        entry.reason = Some(DELETE_REASON.into());
+        let mut tx = self.app.begin_write().await?;
+        let deleted = tx.delete_patient(&practice, &row.id, row.row_version).await;
+        let (mut tx, ()) = or_refused(tx, deleted).await?;
+        tx.insert_patient_version(&version).await?;
+        tx.commit(entry.into()).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,438 @@
+//! The JSON bodies of the patient API and their conversions to and from the room's types.
+
+use enamel_app::{PatientSummary, PatientVersionSummary, PatientView};
+use enamel_domain::{AddressDraft, CoverageDraft, EmergencyContactDraft, PatientDraft, PhoneDraft};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PhoneBody {
+    /// `mobile` (the default), `home` or `work`.
+    #[serde(default)]
+    pub(crate) kind: Option<String>,
+    /// As people write it: `(555) 010-0123`, `+44 20 7946 0000`.
+    pub(crate) number: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AddressBody {
+    #[serde(default)]
+    line1: Option<String>,
+    #[serde(default)]
+    line2: Option<String>,
+    #[serde(default)]
+    pub(crate) city: Option<String>,
+    /// State, province or region.
+    #[serde(default)]
+    pub(crate) region: Option<String>,
+    #[serde(default)]
+    pub(crate) postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2; `US` when left out.
+    #[serde(default)]
+    pub(crate) country: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EmergencyContactBody {
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) relationship: Option<String>,
+    pub(crate) phone: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CoverageBody {
+    /// `primary`, `secondary` or `tertiary`; by position when left out.
+    #[serde(default)]
+    pub(crate) priority: Option<String>,
+    pub(crate) carrier: String,
+    #[serde(default)]
+    pub(crate) plan: Option<String>,
+    #[serde(default)]
+    pub(crate) group_number: Option<String>,
+    /// The subscriber's member id or policy number.
+    pub(crate) subscriber_id: String,
+    /// `self` (the default), `spouse`, `child` or `other`.
+    #[serde(default)]
+    pub(crate) subscriber_relationship: Option<String>,
+    /// Required unless the patient is the subscriber.
+    #[serde(default)]
+    pub(crate) subscriber_name: Option<String>,
+    #[serde(default)]
+    pub(crate) subscriber_birth_date: Option<String>,
+    #[serde(default)]
+    pub(crate) effective_from: Option<String>,
+    #[serde(default)]
+    pub(crate) effective_to: Option<String>,
+}
+
+/// A patient as submitted. Only `family_name`, `given_name` and `birth_date` are required. On
+/// `PUT` the body replaces the record: a field left out is cleared, except the categories the
+/// caller's role may not see (they keep their values and must be left out).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PatientBody {
+    pub(crate) family_name: String,
+    pub(crate) given_name: String,
+    /// `YYYY-MM-DD`.
+    pub(crate) birth_date: String,
+    #[serde(default)]
+    pub(crate) middle_name: Option<String>,
+    #[serde(default)]
+    pub(crate) preferred_name: Option<String>,
+    /// Administrative sex: `female`, `male`, `other` or `unknown`.
+    #[serde(default)]
+    pub(crate) sex: Option<String>,
+    #[serde(default)]
+    pub(crate) gender_identity: Option<String>,
+    /// A language tag: `en`, `es`, `pt-BR`.
+    #[serde(default)]
+    pub(crate) preferred_language: Option<String>,
+    /// Up to 20 letters, digits or hyphens; unique in the practice.
+    #[serde(default)]
+    pub(crate) chart_number: Option<String>,
+    /// `active` (the default), `inactive`, `deceased` or `archived`.
+    #[serde(default)]
+    pub(crate) status: Option<String>,
+    #[serde(default)]
+    pub(crate) email: Option<String>,
+    #[serde(default)]
+    pub(crate) phones: Vec<PhoneBody>,
+    #[serde(default)]
+    pub(crate) address: Option<AddressBody>,
+    #[serde(default)]
+    pub(crate) emergency_contact: Option<EmergencyContactBody>,
+    /// The patient who receives the household's statement; the patient themself when left out.
+    #[serde(default)]
+    pub(crate) guarantor_id: Option<String>,
+    /// The adult responsible for a minor.
+    #[serde(default)]
+    pub(crate) responsible_party_id: Option<String>,
+    #[serde(default)]
+    pub(crate) coverages: Vec<CoverageBody>,
+}
+
+impl From<PatientBody> for PatientDraft {
+    fn from(b: PatientBody) -> Self {
+        PatientDraft {
+            family_name: b.family_name,
+            given_name: b.given_name,
+            birth_date: b.birth_date,
+            middle_name: b.middle_name,
+            preferred_name: b.preferred_name,
+            sex: b.sex,
+            gender_identity: b.gender_identity,
+            preferred_language: b.preferred_language,
+            chart_number: b.chart_number,
+            status: b.status,
+            email: b.email,
+            phones: b
+                .phones
+                .into_iter()
+                .map(|p| PhoneDraft {
+                    kind: p.kind,
+                    number: p.number,
+                })
+                .collect(),
+            address: b.address.map(|a| AddressDraft {
+                line1: a.line1,
+                line2: a.line2,
+                city: a.city,
+                region: a.region,
+                postal_code: a.postal_code,
+                country: a.country,
+            }),
+            emergency_contact: b.emergency_contact.map(|e| EmergencyContactDraft {
+                name: e.name,
+                relationship: e.relationship,
+                phone: e.phone,
+            }),
+            guarantor_id: b.guarantor_id,
+            responsible_party_id: b.responsible_party_id,
+            coverages: b
+                .coverages
+                .into_iter()
+                .map(|c| CoverageDraft {
+                    priority: c.priority,
+                    carrier: c.carrier,
+                    plan: c.plan,
+                    group_number: c.group_number,
+                    subscriber_id: c.subscriber_id,
+                    subscriber_relationship: c.subscriber_relationship,
+                    subscriber_name: c.subscriber_name,
+                    subscriber_birth_date: c.subscriber_birth_date,
+                    effective_from: c.effective_from,
+                    effective_to: c.effective_to,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PhoneJson {
+    pub(crate) kind: String,
+    /// E.164: `+15550100123`.
+    pub(crate) number: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AddressJson {
+    line1: Option<String>,
+    line2: Option<String>,
+    pub(crate) city: Option<String>,
+    pub(crate) region: Option<String>,
+    pub(crate) postal_code: Option<String>,
+    pub(crate) country: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct EmergencyContactJson {
+    pub(crate) name: String,
+    pub(crate) relationship: Option<String>,
+    pub(crate) phone: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CoverageJson {
+    pub(crate) priority: String,
+    pub(crate) carrier: String,
+    pub(crate) plan: Option<String>,
+    pub(crate) group_number: Option<String>,
+    pub(crate) subscriber_id: String,
+    pub(crate) subscriber_relationship: String,
+    pub(crate) subscriber_name: Option<String>,
+    pub(crate) subscriber_birth_date: Option<String>,
+    pub(crate) effective_from: Option<String>,
+    pub(crate) effective_to: Option<String>,
+}
+
+/// A patient as the caller's role may see it. The same field names as [`PatientBody`], plus
+/// the record's own: `id`, `row_version` (also the `ETag`), `is_minor`, `household_id`,
+/// times, and `withheld`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PatientJson {
+    pub(crate) id: String,
+    pub(crate) row_version: i64,
+    pub(crate) status: String,
+    pub(crate) family_name: String,
+    pub(crate) given_name: String,
+    pub(crate) middle_name: Option<String>,
+    pub(crate) preferred_name: Option<String>,
+    pub(crate) birth_date: String,
+    pub(crate) sex: Option<String>,
+    pub(crate) gender_identity: Option<String>,
+    pub(crate) preferred_language: Option<String>,
+    pub(crate) chart_number: Option<String>,
+    pub(crate) is_minor: bool,
+    pub(crate) household_id: Option<String>,
+    pub(crate) guarantor_id: Option<String>,
+    pub(crate) responsible_party_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) phones: Option<Vec<PhoneJson>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) address: Option<AddressJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) emergency_contact: Option<EmergencyContactJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) coverages: Option<Vec<CoverageJson>>,
+    /// Categories left out because the caller's role may not see them: `contact`,
+    /// `insurance`.
+    pub(crate) withheld: Vec<&'static str>,
+    /// Opened through break-glass emergency access.
+    pub(crate) emergency_access: bool,
+    pub(crate) created_ms: i64,
+    pub(crate) updated_ms: i64,
+}
+
+impl From<PatientView> for PatientJson {
+    fn from(p: PatientView) -> Self {
+        let mut withheld = Vec::new();
+        if p.contact.is_none() {
+            withheld.push("contact");
+        }
+        if p.coverages.is_none() {
+            withheld.push("insurance");
+        }
+        let (email, phones, address, emergency_contact) = match p.contact {
+            Some(c) => (
+                c.email,
+                Some(
+                    c.phones
+                        .into_iter()
+                        .map(|ph| PhoneJson {
+                            kind: ph.kind,
+                            number: ph.number,
+                        })
+                        .collect(),
+                ),
+                c.address.map(|a| AddressJson {
+                    line1: a.line1,
+                    line2: a.line2,
+                    city: a.city,
+                    region: a.region,
+                    postal_code: a.postal_code,
+                    country: a.country,
+                }),
+                c.emergency_contact.map(|e| EmergencyContactJson {
+                    name: e.name,
+                    relationship: e.relationship,
+                    phone: e.phone,
+                }),
+            ),
+            None => (None, None, None, None),
+        };
+        PatientJson {
+            id: p.id.to_string(),
+            row_version: p.row_version,
+            status: p.status,
+            family_name: p.family_name,
+            given_name: p.given_name,
+            middle_name: p.middle_name,
+            preferred_name: p.preferred_name,
+            birth_date: p.birth_date,
+            sex: p.sex,
+            gender_identity: p.gender_identity,
+            preferred_language: p.preferred_language,
+            chart_number: p.chart_number,
+            is_minor: p.is_minor,
+            household_id: p.household_id,
+            guarantor_id: p.guarantor_id,
+            responsible_party_id: p.responsible_party_id,
+            email,
+            phones,
+            address,
+            emergency_contact,
+            coverages: p.coverages.map(|cs| {
+                cs.into_iter()
+                    .map(|c| CoverageJson {
+                        priority: c.priority,
+                        carrier: c.carrier,
+                        plan: c.plan,
+                        group_number: c.group_number,
+                        subscriber_id: c.subscriber_id,
+                        subscriber_relationship: c.subscriber_relationship,
+                        subscriber_name: c.subscriber_name,
+                        subscriber_birth_date: c.subscriber_birth_date,
+                        effective_from: c.effective_from,
+                        effective_to: c.effective_to,
+                    })
+                    .collect()
+            }),
+            withheld,
+            emergency_access: p.emergency,
+            created_ms: p.created_ms,
+            updated_ms: p.updated_ms,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CreatedJson {
+    pub(crate) id: String,
+    pub(crate) row_version: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct VersionJson {
+    pub(crate) row_version: i64,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct SearchParams {
+    /// Words of the patient's names; each matches the start of a name word, ignoring case
+    /// and accents (`mol de` finds "Demo Molar").
+    pub(crate) name: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub(crate) birth_date: Option<String>,
+    /// A whole phone number, written any usual way.
+    pub(crate) phone: Option<String>,
+    /// The chart number.
+    pub(crate) chart: Option<String>,
+    /// `active`, `inactive`, `deceased` or `archived`; any when left out.
+    pub(crate) status: Option<String>,
+    /// 1-based; 1 when left out.
+    pub(crate) page: Option<u32>,
+    /// 1–100; 25 when left out.
+    pub(crate) per_page: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SummaryJson {
+    pub(crate) id: String,
+    pub(crate) family_name: String,
+    pub(crate) given_name: String,
+    pub(crate) preferred_name: Option<String>,
+    pub(crate) birth_date: String,
+    pub(crate) chart_number: Option<String>,
+    pub(crate) status: String,
+    /// The first phone number, only for roles that may see contact details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) phone: Option<String>,
+}
+
+impl From<PatientSummary> for SummaryJson {
+    fn from(s: PatientSummary) -> Self {
+        SummaryJson {
+            id: s.id.to_string(),
+            family_name: s.family_name,
+            given_name: s.given_name,
+            preferred_name: s.preferred_name,
+            birth_date: s.birth_date,
+            chart_number: s.chart_number,
+            status: s.status,
+            phone: s.phone,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SearchJson {
+    pub(crate) results: Vec<SummaryJson>,
+    pub(crate) page: u32,
+    pub(crate) per_page: u32,
+    /// Patients matching (counted among at most the first 1,000 candidates).
+    pub(crate) total: usize,
+    /// More patients match than were considered: add letters or another criterion.
+    pub(crate) truncated: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeleteBody {
+    /// Must be `created_in_error`: records are otherwise deactivated, never deleted.
+    pub(crate) reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct VersionSummaryJson {
+    /// The version this entry preserves: the state before the change.
+    pub(crate) row_version: i64,
+    /// `update`, `deactivate` or `delete`.
+    pub(crate) change: String,
+    /// Names of the fields that changed (never their values).
+    pub(crate) changed_fields: Vec<String>,
+    /// The user id (or `token:<id>`) who made the change.
+    pub(crate) changed_by: String,
+    pub(crate) changed_ms: i64,
+}
+
+impl From<PatientVersionSummary> for VersionSummaryJson {
+    fn from(v: PatientVersionSummary) -> Self {
+        VersionSummaryJson {
+            row_version: v.row_version,
+            change: v.change,
+            changed_fields: v.changed_fields,
+            changed_by: v.changed_by,
+            changed_ms: v.changed_ms,
+        }
+    }
+}

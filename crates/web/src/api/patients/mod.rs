@@ -1,0 +1,392 @@
+//! Patient records over JSON: create, read (with an `ETag`), replace (`If-Match` required),
+//! search, deactivate, delete a record created in error, and the version history. What a
+//! reader sees depends on their role: contact details and insurance are left out (and named
+//! in `withheld`) for roles that may not see them. The bodies are in `dto.rs`.
+
+mod dto;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use enamel_app::{App, AppError, DELETE_REASON, Expected, PatientQuery, PatientSearchPage};
+use enamel_domain::PatientId;
+
+use super::JsonBody;
+use crate::{ApiError, Authenticated, ErrorBody};
+pub(crate) use dto::{
+    CreatedJson, DeleteBody, PatientBody, PatientJson, SearchJson, SearchParams, SummaryJson,
+    VersionJson, VersionSummaryJson,
+};
+
+/// An id in a path: anything but a canonical patient id is simply not found.
+fn patient_id(raw: &str) -> Result<PatientId, ApiError> {
+    raw.parse().map_err(|_| ApiError(AppError::NotFound))
+}
+
+/// The entity tag of a record version: `"<row_version>"`.
+fn etag(version: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+/// What an `If-Match` header asks for.
+enum IfMatch {
+    Missing,
+    Any,
+    Version(i64),
+    /// A tag that can never match a record version (a stale or foreign one).
+    Other,
+}
+
+fn if_match(headers: &HeaderMap) -> IfMatch {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return IfMatch::Missing;
+    };
+    let Ok(text) = value.to_str() else {
+        return IfMatch::Other;
+    };
+    let text = text.trim();
+    if text == "*" {
+        return IfMatch::Any;
+    }
+    let tag = text.strip_prefix("W/").unwrap_or(text);
+    tag.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse().ok())
+        .map_or(IfMatch::Other, IfMatch::Version)
+}
+
+fn precondition_required() -> Response {
+    (
+        StatusCode::PRECONDITION_REQUIRED,
+        Json(ErrorBody::new(
+            "precondition_required",
+            "Send the record's ETag in an If-Match header, so that nobody's change is overwritten.",
+        )),
+    )
+        .into_response()
+}
+
+fn precondition_failed() -> Response {
+    (
+        StatusCode::PRECONDITION_FAILED,
+        Json(ErrorBody::new(
+            "precondition_failed",
+            "The record was changed by someone else since you read it. Read it again and reapply your change.",
+        )),
+    )
+        .into_response()
+}
+
+/// The version an `If-Match` names (`*`: whatever is current, resolved by the room inside the
+/// change, so the request leaves one audit entry); an answer instead when the header is
+/// missing or can never match.
+fn expected_version(headers: &HeaderMap) -> Result<Expected, Precondition> {
+    match if_match(headers) {
+        IfMatch::Missing => Err(Precondition::Required),
+        IfMatch::Other => Err(Precondition::Failed),
+        IfMatch::Version(v) => Ok(Expected::Version(v)),
+        IfMatch::Any => Ok(Expected::Any),
+    }
+}
+
+/// Why a change was answered before it was tried.
+enum Precondition {
+    Required,
+    Failed,
+}
+
+impl IntoResponse for Precondition {
+    fn into_response(self) -> Response {
+        match self {
+            Precondition::Required => precondition_required(),
+            Precondition::Failed => precondition_failed(),
+        }
+    }
+}
+
+/// A stale version is `412` here (the caller sent a precondition), not `409`.
+fn change_error(e: AppError) -> Response {
+    match e {
+        AppError::Conflict => precondition_failed(),
+        other => ApiError(other).into_response(),
+    }
+}
+
+/// The answer to a change: the new version in the body and the `ETag`, or the error.
+fn version_answer(result: Result<i64, AppError>) -> Response {
+    match result {
+        Ok(version) => (
+            [(header::ETAG, etag(version))],
+            Json(VersionJson {
+                row_version: version,
+            }),
+        )
+            .into_response(),
+        Err(e) => change_error(e),
+    }
+}
+
+/// Creates a patient.
+#[utoipa::path(
+    post,
+    path = "/api/v1/patients",
+    tag = "patients",
+    request_body = PatientBody,
+    responses(
+        (status = 201, description = "Created; `Location` names the new record and `ETag` its version.", body = CreatedJson),
+        (status = 422, description = "`invalid`: `fields` names each field that needs attention (`phones[1].number`)."),
+    ),
+)]
+pub(crate) async fn create(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    JsonBody(body): JsonBody<PatientBody>,
+) -> Result<Response, ApiError> {
+    let id = app.patients(&actor).create(&body.into()).await?;
+    Ok((
+        StatusCode::CREATED,
+        [
+            (
+                header::LOCATION,
+                HeaderValue::from_str(&format!("/api/v1/patients/{id}"))
+                    .unwrap_or(HeaderValue::from_static("/api/v1/patients")),
+            ),
+            (header::ETAG, etag(1)),
+        ],
+        Json(CreatedJson {
+            id: id.to_string(),
+            row_version: 1,
+        }),
+    )
+        .into_response())
+}
+
+/// Reads a patient, as much as the caller's role may see.
+#[utoipa::path(
+    get,
+    path = "/api/v1/patients/{id}",
+    tag = "patients",
+    params(("id" = String, Path, description = "The patient's id.")),
+    responses(
+        (status = 200, description = "The record; `ETag` carries its version for `If-Match`.", body = PatientJson),
+    ),
+)]
+pub(crate) async fn read(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = patient_id(&id)?;
+    let patient = app.patients(&actor).read(id).await?;
+    let tag = etag(patient.row_version);
+    Ok(([(header::ETAG, tag)], Json(PatientJson::from(patient))).into_response())
+}
+
+/// Replaces a patient's record.
+///
+/// Each category whose values change needs the caller's edit permission for it.
+#[utoipa::path(
+    put,
+    path = "/api/v1/patients/{id}",
+    tag = "patients",
+    params(
+        ("id" = String, Path, description = "The patient's id."),
+        ("If-Match" = String, Header, description = "The `ETag` of the version this change is based on."),
+    ),
+    request_body = PatientBody,
+    responses(
+        (status = 200, description = "Saved; the body and `ETag` carry the new version.", body = VersionJson),
+        (status = 412, description = "`precondition_failed`: someone changed the record since that version."),
+        (status = 422, description = "`invalid`: `fields` names each field that needs attention."),
+        (status = 428, description = "`precondition_required`: `If-Match` is missing."),
+    ),
+)]
+pub(crate) async fn replace(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<PatientBody>,
+) -> Result<Response, ApiError> {
+    let id = patient_id(&id)?;
+    let expected = match expected_version(&headers) {
+        Ok(v) => v,
+        Err(answer) => return Ok(answer.into_response()),
+    };
+    Ok(version_answer(
+        app.patients(&actor)
+            .update(id, &body.into(), expected)
+            .await,
+    ))
+}
+
+/// Searches patients by name, date of birth, phone or chart number.
+///
+/// The table is never decrypted to search: criteria become blind-index tokens. Results are
+/// sorted by family name, given name and date of birth, whole-word matches first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/patients",
+    tag = "patients",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "One page of matches.", body = SearchJson),
+        (status = 422, description = "`invalid`: no criterion, or one that cannot be used; `fields` names it."),
+    ),
+)]
+pub(crate) async fn search(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    Query(q): Query<SearchParams>,
+) -> Result<Json<SearchJson>, ApiError> {
+    let query = PatientQuery {
+        name: q.name,
+        birth_date: q.birth_date,
+        phone: q.phone,
+        chart: q.chart,
+        status: q.status,
+        page: q.page.unwrap_or(1),
+        per_page: q.per_page.unwrap_or(25),
+    };
+    let PatientSearchPage {
+        results,
+        page,
+        per_page,
+        total,
+        truncated,
+    } = app.patients(&actor).search(&query).await?;
+    Ok(Json(SearchJson {
+        results: results.into_iter().map(SummaryJson::from).collect(),
+        page,
+        per_page,
+        total,
+        truncated,
+    }))
+}
+
+/// Marks a patient inactive. The chart stays readable; nothing is erased.
+#[utoipa::path(
+    post,
+    path = "/api/v1/patients/{id}/deactivate",
+    tag = "patients",
+    params(
+        ("id" = String, Path, description = "The patient's id."),
+        ("If-Match" = Option<String>, Header, description = "Optional: the `ETag` this is based on."),
+    ),
+    responses(
+        (status = 200, description = "Inactive; the body and `ETag` carry the new version.", body = VersionJson),
+        (status = 412, description = "`precondition_failed`: the record changed since that version."),
+    ),
+)]
+pub(crate) async fn deactivate(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = patient_id(&id)?;
+    let expected = match if_match(&headers) {
+        IfMatch::Missing | IfMatch::Any => Expected::Any,
+        IfMatch::Version(v) => Expected::Version(v),
+        IfMatch::Other => return Ok(precondition_failed()),
+    };
+    Ok(version_answer(
+        app.patients(&actor).deactivate(id, expected).await,
+    ))
+}
+
+/// Deletes a record that was created in error.
+///
+/// Practice administrators only (by default). The last state stays, sealed, in the version
+/// history, and the deletion is audited with its reason.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/patients/{id}",
+    tag = "patients",
+    params(
+        ("id" = String, Path, description = "The patient's id."),
+        ("If-Match" = String, Header, description = "The `ETag` of the version being deleted."),
+    ),
+    request_body = DeleteBody,
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 409, description = "`refused`: the patient pays for or is responsible for another patient."),
+        (status = 412, description = "`precondition_failed`: the record changed since that version."),
+        (status = 422, description = "`invalid`: the reason is not `created_in_error`."),
+        (status = 428, description = "`precondition_required`: `If-Match` is missing."),
+    ),
+)]
+pub(crate) async fn delete(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<DeleteBody>,
+) -> Result<Response, ApiError> {
+    let id = patient_id(&id)?;
+    // The reason is checked before the precondition, so a wrong one is named even without
+    // `If-Match` (the room checks it again).
+    if body.reason != DELETE_REASON {
+        return Err(super::invalid(
+            "reason",
+            "must be created_in_error; deactivate the patient instead",
+        ));
+    }
+    let expected = match expected_version(&headers) {
+        Ok(v) => v,
+        Err(answer) => return Ok(answer.into_response()),
+    };
+    match app
+        .patients(&actor)
+        .delete(id, expected, &body.reason)
+        .await
+    {
+        Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Err(e) => Ok(change_error(e)),
+    }
+}
+
+/// Lists a record's history: who changed which fields, and when.
+#[utoipa::path(
+    get,
+    path = "/api/v1/patients/{id}/versions",
+    tag = "patients",
+    params(("id" = String, Path, description = "The patient's id.")),
+    responses(
+        (status = 200, description = "Earlier versions, oldest first.", body = Vec<VersionSummaryJson>),
+    ),
+)]
+pub(crate) async fn versions(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<VersionSummaryJson>>, ApiError> {
+    let id = patient_id(&id)?;
+    let versions = app.patients(&actor).versions(id).await?;
+    Ok(Json(versions.into_iter().map(Into::into).collect()))
+}
+
+/// Reads one earlier version of a record, as much as the caller's role may see today.
+#[utoipa::path(
+    get,
+    path = "/api/v1/patients/{id}/versions/{version}",
+    tag = "patients",
+    params(
+        ("id" = String, Path, description = "The patient's id."),
+        ("version" = i64, Path, description = "A `row_version` from the history."),
+    ),
+    responses(
+        (status = 200, description = "The record as it was.", body = PatientJson),
+    ),
+)]
+pub(crate) async fn version(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    Path((id, version)): Path<(String, String)>,
+) -> Result<Json<PatientJson>, ApiError> {
+    let id = patient_id(&id)?;
+    let version: i64 = version.parse().map_err(|_| ApiError(AppError::NotFound))?;
+    let view = app.patients(&actor).version(id, version).await?;
+    Ok(Json(view.into()))
+}
