@@ -122,6 +122,27 @@ async fn a_practice_inserted_without_a_zone_is_at_utc() {
 }
 
 #[tokio::test]
+async fn a_migration_numbered_below_the_newest_applied_still_runs() {
+    // A database migrated before 0005 was merged (at 6, without 5) gets it on the next start.
+    let (_t, db) = migrated().await;
+    for sql in [
+        "ALTER TABLE practices DROP COLUMN time_zone",
+        "DELETE FROM schema_migrations WHERE version = 5",
+    ] {
+        enamel_testkit::raw_sql(&db, sql).await.unwrap();
+    }
+    assert_eq!(db.schema_version().await.unwrap(), 6);
+    assert!(!db.schema_is_current().await.unwrap());
+    assert_eq!(db.migrate(3).await.unwrap(), vec!["0005_practice_time.sql"]);
+    assert!(db.schema_is_current().await.unwrap());
+    two_practices(&db).await;
+    assert_eq!(
+        db.practice_time_zone("pa").await.unwrap(),
+        "America/New_York"
+    );
+}
+
+#[tokio::test]
 async fn an_empty_database_is_not_current() {
     let t = fresh_db().await;
     assert_eq!(t.db.schema_version().await.unwrap(), 0);
