@@ -16,6 +16,7 @@ mod error;
 mod kernel;
 mod keyring;
 mod patients;
+mod practice_time;
 mod practices;
 mod rotation;
 
@@ -62,6 +63,7 @@ struct Inner {
     auth: AuthSettings,
     passwords: auth::PasswordPool,
     policies: auth::PolicyCache,
+    time_zones: practice_time::TimeZoneCache,
 }
 
 impl App {
@@ -93,6 +95,7 @@ impl App {
                 auth,
                 passwords,
                 policies: auth::PolicyCache::default(),
+                time_zones: practice_time::TimeZoneCache::default(),
             }),
         }
     }
@@ -107,6 +110,10 @@ impl App {
 
     pub(crate) fn policy_cache(&self) -> &auth::PolicyCache {
         &self.inner.policies
+    }
+
+    pub(crate) fn time_zone_cache(&self) -> &practice_time::TimeZoneCache {
+        &self.inner.time_zones
     }
 
     /// The raw handles stay inside this crate: a dependent that could reach them could read

@@ -1,4 +1,4 @@
-use enamel_domain::{AuditAction, Outcome, PracticeId, RecordKind};
+use enamel_domain::{AuditAction, Outcome, PracticeId, PracticeTz, RecordKind};
 use enamel_store::PracticeRow;
 
 use crate::access::Access;
@@ -10,6 +10,9 @@ use crate::{App, AppError, RequestOrigin, SystemReason};
 pub struct NewPractice {
     /// The office's trading name (not PHI).
     pub display_name: String,
+    /// Where the office is: its dates ("today", ages) and the times on its pages follow this
+    /// zone.
+    pub time_zone: PracticeTz,
 }
 
 impl App {
@@ -36,6 +39,7 @@ impl App {
             created_ms: now,
             active_key_version: 1,
             min_key_version: 1,
+            time_zone: new.time_zone.name().to_string(),
         })
         .await?;
         let pid = id.to_string();

@@ -137,6 +137,7 @@ async fn another_practices_patient_is_not_found_and_the_probe_is_audited() {
         .create_practice(
             &NewPractice {
                 display_name: "Other Synthetic Office".into(),
+                time_zone: enamel_domain::PracticeTz::utc(),
             },
             RequestOrigin::cli(),
         )

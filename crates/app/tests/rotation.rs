@@ -234,6 +234,7 @@ async fn a_kek_rotation_rewraps_every_data_key_and_keeps_records_readable() {
         .create_practice(
             &NewPractice {
                 display_name: "Synthetic Smiles".into(),
+                time_zone: enamel_domain::PracticeTz::utc(),
             },
             RequestOrigin::cli(),
         )

@@ -274,6 +274,7 @@ async fn rotation(database_url: &str, rows: usize, batch: usize) -> Result<()> {
         .create_practice(
             &NewPractice {
                 display_name: "Bench Synthetic Dental".into(),
+                time_zone: enamel_domain::PracticeTz::utc(),
             },
             RequestOrigin::job(),
         )

@@ -1,9 +1,10 @@
 //! The dental practice's model and its rules: identifiers, the patient record's fields and
 //! their validation, the vocabulary of audited actions, and the declared access policy (which
-//! role may do what with which kind of information).
+//! role may do what with which kind of information), and practice time (dates and clock
+//! times in the practice's IANA zone, instants in UTC).
 //!
-//! Pure: no I/O, no clock, no knowledge of HTTP, SQL or encryption. Everything here can be
-//! tested with plain values.
+//! Pure: no I/O (the time zone rules are compiled in), no clock, no knowledge of HTTP, SQL or
+//! encryption. Everything here can be tested with plain values.
 
 mod audit;
 mod ids;
@@ -11,7 +12,9 @@ mod patient;
 pub mod policy;
 pub mod synthetic;
 mod text_enum;
+pub mod time;
 
+pub use self::time::{DayRange, Instant, LocalDateTime, PracticeDate, PracticeTz};
 pub use audit::{AccessMethod, AuditAction, AuditSubject, Outcome, RecordKind};
 pub use ids::{IdError, PatientId, PracticeId};
 pub use patient::{

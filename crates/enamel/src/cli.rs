@@ -38,7 +38,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Try Enamel: set up a demo practice with made-up patients and start the server.
-    Demo(ServeArgs),
+    Demo(DemoArgs),
     /// Start the server.
     Serve(ServeArgs),
     /// Set up a new practice: keys, certificate, database, and the practice itself.
@@ -64,6 +64,17 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// The demo practice's time zone, an IANA name such as America/New_York (default: this
+    /// computer's zone, or UTC when it has no such name). Used when the demo practice is
+    /// first created.
+    #[arg(long, value_name = "ZONE")]
+    pub time_zone: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct InitArgs {
     /// The office's name as patients know it (not patient information).
     #[arg(long, value_name = "NAME")]
@@ -74,6 +85,12 @@ pub struct InitArgs {
     /// The first administrator's name as colleagues know it.
     #[arg(long, value_name = "NAME", default_value = "Practice administrator")]
     pub admin_name: String,
+    /// Where the office is, as an IANA time zone name such as America/New_York or
+    /// Europe/London. "Today", patients' ages and the times on pages follow it. Default: this
+    /// computer's zone, or UTC when it has no such name. An administrator can change it later
+    /// in Practice settings.
+    #[arg(long, value_name = "ZONE")]
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

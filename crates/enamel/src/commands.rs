@@ -14,9 +14,9 @@ use enamel_crypto::FileKeyProvider;
 use enamel_domain::PracticeId;
 
 use crate::cli::{
-    AuditCommand, GlobalArgs, InitArgs, KeysCommand, RotateArgs, ServeArgs, VerifyArgs,
+    AuditCommand, DemoArgs, GlobalArgs, InitArgs, KeysCommand, RotateArgs, ServeArgs, VerifyArgs,
 };
-use crate::{audit_cmd, output, serve, setup, tls};
+use crate::{audit_cmd, output, serve, setup, time_zone, tls};
 
 /// The demo practice's name; `enamel demo` reuses it on the next start.
 pub const DEMO_PRACTICE_NAME: &str = "Demo Dental (synthetic data)";
@@ -113,9 +113,14 @@ async fn create_demo_patients(patients: &Patients<'_>) -> Result<()> {
     Ok(())
 }
 
-pub async fn demo(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
-    let config = setup::load_config(global, args.listen.as_deref())?;
+pub async fn demo(global: &GlobalArgs, args: &DemoArgs) -> Result<ExitCode> {
+    let config = setup::load_config(global, args.serve.listen.as_deref())?;
     setup::init_logging(&config);
+    // Checked before anything is written, so a mistyped zone leaves no half-made folder.
+    let (zone, zone_note) = time_zone::choose(
+        args.time_zone.as_deref(),
+        time_zone::host_zone_name().as_deref(),
+    )?;
     let app = prepare(&config).await?;
     let existing = app
         .practices()
@@ -134,17 +139,22 @@ pub async fn demo(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
                 .create_practice(
                     &NewPractice {
                         display_name: DEMO_PRACTICE_NAME.into(),
+                        time_zone: zone,
                     },
                     RequestOrigin::cli(),
                 )
                 .await?;
             let system =
                 app.system_bypassing_policy(id, SystemReason::DemoData, RequestOrigin::cli());
+            if let Some(note) = &zone_note {
+                output::line(note);
+            }
             create_demo_patients(&system.patients()).await?;
             (id, create_demo_accounts(&app, id).await?)
         }
     };
     let data_dir = config.data_dir.clone();
+    let zone_name = app.practice_time(practice_id).await?.name().to_string();
     serve::serve(app, &config, |bound| {
         let url = format!("https://{}:{}", display_host(bound), bound.port());
         let accounts = serde_json::json!({
@@ -158,7 +168,7 @@ pub async fn demo(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
             .and_then(|bytes| setup::replace_private_file(&accounts_path, &bytes));
         output::line(&format!("Enamel demo is running at {url}"));
         output::line(&format!(
-            "  Practice: {DEMO_PRACTICE_NAME}, {DEMO_PATIENTS} made-up patients"
+            "  Practice: {DEMO_PRACTICE_NAME}, {DEMO_PATIENTS} made-up patients, time zone {zone_name}"
         ));
         output::line(&format!("  Data folder: {}", data_dir.display()));
         match written {
@@ -198,11 +208,18 @@ pub async fn serve(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
 pub async fn init(global: &GlobalArgs, args: &InitArgs) -> Result<ExitCode> {
     let config = setup::load_config(global, None)?;
     setup::init_logging(&config);
+    // Checked before anything is written, so a mistyped zone leaves no half-made folder.
+    let (zone, zone_note) = time_zone::choose(
+        args.time_zone.as_deref(),
+        time_zone::host_zone_name().as_deref(),
+    )?;
+    let zone_name = zone.name().to_string();
     let app = prepare(&config).await?;
     let id = app
         .create_practice(
             &NewPractice {
                 display_name: args.practice_name.clone(),
+                time_zone: zone,
             },
             RequestOrigin::cli(),
         )
@@ -224,6 +241,12 @@ pub async fn init(global: &GlobalArgs, args: &InitArgs) -> Result<ExitCode> {
         "Created the practice \"{}\" (id {id}).",
         args.practice_name.trim()
     ));
+    output::line(&format!(
+        "  Time zone: {zone_name} (dates, ages and times on pages follow it; change it in Practice settings)"
+    ));
+    if let Some(note) = &zone_note {
+        output::line(&format!("  {note}"));
+    }
     output::line(&format!(
         "  First administrator: {} (no password yet)",
         enamel_app::auth::normalize_username(&args.admin_username)
@@ -260,6 +283,22 @@ pub async fn migrate(global: &GlobalArgs) -> Result<ExitCode> {
         output::line("The database is already up to date.");
     } else {
         output::line(&format!("Applied: {}", applied.join(", ")));
+    }
+    // Practices from before time zones were stored keep UTC, which is what their dates meant
+    // until now; say so once, when the column arrives, so someone sets the real zone.
+    if applied.contains(&"0005_practice_time.sql") {
+        let at_utc = db
+            .practices()
+            .await?
+            .iter()
+            .filter(|p| p.time_zone == "UTC")
+            .count();
+        if at_utc > 0 {
+            output::line(&format!(
+                "Dates are now shown in each practice's time zone. {at_utc} existing practice(s) \
+                 use UTC until a practice administrator sets the office's zone under Settings."
+            ));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

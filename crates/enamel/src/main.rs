@@ -9,6 +9,7 @@ mod import;
 mod output;
 mod serve;
 mod setup;
+mod time_zone;
 mod tls;
 
 use std::process::ExitCode;

@@ -134,7 +134,13 @@ fn mode(path: &Path) -> u32 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_serves_healthz_over_https_and_its_records_rotate() {
     let s = site().await;
-    let (child, url) = start(s.cmd(&["demo", "--listen", "127.0.0.1:0"]));
+    let (child, url) = start(s.cmd(&[
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--time-zone",
+        "Pacific/Auckland",
+    ]));
     let client = https_client(&s.data);
     let response = client.get(format!("{url}/healthz")).send().await.unwrap();
     assert_eq!(response.status(), 200);
@@ -160,9 +166,10 @@ async fn the_demo_serves_healthz_over_https_and_its_records_rotate() {
     assert_eq!(mode(&s.data.join("keys").join("kek.json")), 0o600);
     stop(child);
 
-    // Starting the demo again reuses its practice.
+    // Starting the demo again reuses its practice, and its time zone.
     let (child, _) = start(s.cmd(&["demo", "--listen", "127.0.0.1:0"]));
     stop(child);
+    assert_eq!(stored_time_zone(&s).await, "Pacific/Auckland");
     let status = s.ok(&["keys", "status"]);
     assert_eq!(status.matches("Demo Dental").count(), 1, "{status}");
     // 300 patients and one staff account per role, each with a sealed TOTP secret.
@@ -235,6 +242,104 @@ async fn a_missing_wrong_or_exposed_key_file_is_a_plain_error() {
     std::fs::remove_file(&key_file).unwrap();
     let out = s.run(&["serve", "--listen", "127.0.0.1:0"]);
     assert_plain_failure(&out, &["kek.json"]);
+}
+
+/// The time zone stored for the site's only practice.
+async fn stored_time_zone(s: &Site) -> String {
+    let url = if s.t.url.starts_with("sqlite") {
+        format!("sqlite://{}", s.data.join("enamel.db").display())
+    } else {
+        s.t.url.clone()
+    };
+    let db = enamel_store::Db::connect(&url, &enamel_store::PoolSettings::default())
+        .await
+        .unwrap();
+    let practices = db.practices().await.unwrap();
+    db.close().await;
+    assert_eq!(practices.len(), 1);
+    practices[0].time_zone.clone()
+}
+
+#[tokio::test]
+async fn init_takes_a_time_zone_refuses_a_bad_one_and_defaults_to_the_hosts() {
+    // A bad name is refused before anything is written.
+    let bad = site().await;
+    let out = bad.run(&[
+        "init",
+        "--practice-name",
+        "Synthetic Smiles",
+        "--time-zone",
+        "Mars/Olympus_Mons",
+    ]);
+    assert_plain_failure(&out, &["--time-zone", "America/New_York"]);
+    assert!(!bad.data.exists(), "nothing is created for a bad zone");
+
+    // A good one, in any letter case, is stored in the database's spelling.
+    let good = site().await;
+    let said = good.ok(&[
+        "init",
+        "--practice-name",
+        "Synthetic Smiles",
+        "--time-zone",
+        "america/new_york",
+    ]);
+    assert!(said.contains("Time zone: America/New_York"), "{said}");
+    assert_eq!(stored_time_zone(&good).await, "America/New_York");
+
+    // Without the option: this computer's zone (here through TZ).
+    let host = site().await;
+    let out = host
+        .cmd(&["init", "--practice-name", "Synthetic Smiles"])
+        .env("TZ", "Asia/Tokyo")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Time zone: Asia/Tokyo"));
+    assert_eq!(stored_time_zone(&host).await, "Asia/Tokyo");
+
+    // A host zone without an IANA name (a bare POSIX rule) falls back to UTC, and says so.
+    let posix = site().await;
+    let out = posix
+        .cmd(&["init", "--practice-name", "Synthetic Smiles"])
+        .env("TZ", "XYZ-3:30")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("Time zone: UTC"), "{said}");
+    assert!(said.contains("--time-zone"), "{said}");
+    assert_eq!(stored_time_zone(&posix).await, "UTC");
+}
+
+#[tokio::test]
+async fn migrate_leaves_existing_practices_at_utc_and_says_so() {
+    let mut s = site().await;
+    if s.t.url.starts_with("sqlite") {
+        s.t.url = format!("sqlite://{}", s.data.join("enamel.db").display());
+    }
+    s.ok(&[
+        "init",
+        "--practice-name",
+        "Synthetic Smiles",
+        "--time-zone",
+        "Europe/Berlin",
+    ]);
+    // Back to the schema before time zones: the column and its ledger row gone.
+    tamper(
+        &s,
+        &[
+            "ALTER TABLE practices DROP COLUMN time_zone",
+            "DELETE FROM schema_migrations WHERE version = 5",
+        ],
+    )
+    .await
+    .unwrap();
+    let said = s.ok(&["migrate"]);
+    assert!(said.contains("Applied: 0005_practice_time.sql"), "{said}");
+    assert!(said.contains("1 existing practice(s) use UTC"), "{said}");
+    assert_eq!(stored_time_zone(&s).await, "UTC");
+    let again = s.ok(&["migrate"]);
+    assert!(again.contains("already up to date"), "{again}");
 }
 
 #[tokio::test]

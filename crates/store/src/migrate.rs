@@ -47,6 +47,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0003_patient_record.sql"),
     },
     Migration {
+        version: 5,
+        name: "0005_practice_time.sql",
+        sqlite: include_str!("../migrations/sqlite/0005_practice_time.sql"),
+        postgres: include_str!("../migrations/postgres/0005_practice_time.sql"),
+    },
+    Migration {
         version: 6,
         name: "0006_record_kernel.sql",
         sqlite: include_str!("../migrations/sqlite/0006_record_kernel.sql"),
@@ -59,6 +65,7 @@ pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &[
     "0001_core.sql",
     "0002_access.sql",
     "0003_patient_record.sql",
+    "0005_practice_time.sql",
     "0006_record_kernel.sql",
 ];
 
@@ -94,7 +101,16 @@ impl Db {
                             known,
                         });
                     }
-                    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+                    // Every version not yet recorded, not only those above the newest: a
+                    // migration developed alongside a later one (0004 and 0005 beside 0006)
+                    // arrives with a lower number than versions already applied.
+                    let done: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
+                        .fetch_all(&mut *conn)
+                        .await?
+                        .iter()
+                        .map(|r| r.try_get(0))
+                        .collect::<Result<_, _>>()?;
+                    for m in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
                         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                         sqlx::raw_sql(AssertSqlSafe(m.postgres))
                             .execute(&mut *tx)
@@ -126,7 +142,13 @@ impl Db {
                     if done > known {
                         return Err(StoreError::SchemaTooNew { found: done, known });
                     }
-                    if done >= m.version {
+                    let recorded: i64 =
+                        sqlx::query("SELECT COUNT(*) FROM schema_migrations WHERE version = $1")
+                            .bind(m.version)
+                            .fetch_one(&mut *tx)
+                            .await?
+                            .try_get(0)?;
+                    if recorded > 0 {
                         tx.rollback().await?;
                         continue;
                     }
@@ -158,10 +180,22 @@ impl Db {
         })
     }
 
-    /// Whether this build's schema is fully applied; `/readyz` and the CLI check it.
+    /// Whether this build's schema is fully applied (every migration it knows is recorded,
+    /// and none it does not); `/readyz` and the CLI check it.
     pub async fn schema_is_current(&self) -> Result<bool, StoreError> {
-        let known = MIGRATIONS.last().map_or(0, |m| m.version);
-        Ok(self.schema_version().await? == known)
+        if self.schema_version().await? == 0 {
+            return Ok(false);
+        }
+        let done: Vec<i64> = on_db!(self, pool => {
+            sqlx::query("SELECT version FROM schema_migrations")
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, _>>()?
+        });
+        let known = |v: &i64| MIGRATIONS.iter().any(|m| m.version == *v);
+        Ok(MIGRATIONS.iter().all(|m| done.contains(&m.version)) && done.iter().all(known))
     }
 
     /// PostgreSQL only: give an application role the least it needs. It may read and append

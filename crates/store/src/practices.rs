@@ -10,6 +10,9 @@ pub struct PracticeRow {
     pub created_ms: i64,
     pub active_key_version: i64,
     pub min_key_version: i64,
+    /// The IANA time zone name (validated by the app before it is written); `UTC` for
+    /// practices created before time zones were stored.
+    pub time_zone: String,
 }
 
 macro_rules! practice_from_row {
@@ -20,6 +23,7 @@ macro_rules! practice_from_row {
             created_ms: $row.try_get("created_ms")?,
             active_key_version: $row.try_get("active_key_version")?,
             min_key_version: $row.try_get("min_key_version")?,
+            time_zone: $row.try_get("time_zone")?,
         }
     };
 }
@@ -28,14 +32,15 @@ impl Tx {
     pub async fn insert_practice(&mut self, p: &PracticeRow) -> Result<(), StoreError> {
         on_tx!(self, c => {
             sqlx::query(
-                "INSERT INTO practices (id, display_name, created_ms, active_key_version, min_key_version) \
-                 VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO practices (id, display_name, created_ms, active_key_version, min_key_version, time_zone) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(&p.id)
             .bind(&p.display_name)
             .bind(p.created_ms)
             .bind(p.active_key_version)
             .bind(p.min_key_version)
+            .bind(&p.time_zone)
             .execute(c)
             .await?;
         });
@@ -63,6 +68,30 @@ impl Tx {
         }
     }
 
+    /// Sets the practice's time zone (an IANA name the app has validated). Returns the name it
+    /// replaced, read in the same transaction so the audit entry can say what changed.
+    pub async fn set_practice_time_zone(
+        &mut self,
+        practice_id: &str,
+        time_zone: &str,
+    ) -> Result<String, StoreError> {
+        let before = on_tx!(self, c => {
+            let row = sqlx::query("SELECT time_zone FROM practices WHERE id = $1")
+                .bind(practice_id)
+                .fetch_optional(&mut *c)
+                .await?;
+            let row = row.ok_or(StoreError::NotFound)?;
+            let before: String = row.try_get("time_zone")?;
+            sqlx::query("UPDATE practices SET time_zone = $2 WHERE id = $1")
+                .bind(practice_id)
+                .bind(time_zone)
+                .execute(&mut *c)
+                .await?;
+            before
+        });
+        Ok(before)
+    }
+
     /// Raises the oldest key version that may still be opened. Only moves forward.
     pub async fn set_min_key_version(
         &mut self,
@@ -86,7 +115,7 @@ impl Db {
     pub async fn practice(&self, id: &str) -> Result<PracticeRow, StoreError> {
         on_db!(self, pool => {
             let row = sqlx::query(
-                "SELECT id, display_name, created_ms, active_key_version, min_key_version \
+                "SELECT id, display_name, created_ms, active_key_version, min_key_version, time_zone \
                  FROM practices WHERE id = $1",
             )
             .bind(id).fetch_optional(pool).await?;
@@ -95,9 +124,22 @@ impl Db {
         })
     }
 
+    /// The practice's stored time zone name, for the app's per-practice cache.
+    pub async fn practice_time_zone(&self, id: &str) -> Result<String, StoreError> {
+        on_db!(self, pool => {
+            let row = sqlx::query("SELECT time_zone FROM practices WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+            let row = row.ok_or(StoreError::NotFound)?;
+            Ok(row.try_get("time_zone")?)
+        })
+    }
+
     pub async fn practices(&self) -> Result<Vec<PracticeRow>, StoreError> {
         on_db!(self, pool => {
-            let rows = sqlx::query("SELECT id, display_name, created_ms, active_key_version, min_key_version FROM practices ORDER BY created_ms, id")
+            let rows = sqlx::query("SELECT id, display_name, created_ms, active_key_version, min_key_version, time_zone \
+                 FROM practices ORDER BY created_ms, id")
                 .fetch_all(pool)
                 .await?;
             let mut out = Vec::with_capacity(rows.len());

@@ -25,6 +25,7 @@ fn practice(id: &str) -> PracticeRow {
         created_ms: 1,
         active_key_version: 1,
         min_key_version: 1,
+        time_zone: "America/New_York".into(),
     }
 }
 
@@ -75,6 +76,70 @@ async fn migrating_twice_is_a_no_op_and_the_schema_is_current() {
     assert!(db.schema_is_current().await.unwrap());
     assert!(db.migrate(2).await.unwrap().is_empty());
     assert_eq!(db.schema_version().await.unwrap(), 6);
+}
+
+#[tokio::test]
+async fn a_practice_keeps_its_time_zone_and_a_change_reports_the_old_one() {
+    let (_t, db) = migrated().await;
+    two_practices(&db).await;
+    assert_eq!(
+        db.practice("pa").await.unwrap().time_zone,
+        "America/New_York"
+    );
+    let mut tx = db.begin().await.unwrap();
+    let before = tx.set_practice_time_zone("pa", "Asia/Tokyo").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(before, "America/New_York");
+    assert_eq!(db.practice_time_zone("pa").await.unwrap(), "Asia/Tokyo");
+    assert_eq!(
+        db.practice_time_zone("pb").await.unwrap(),
+        "America/New_York"
+    );
+    let mut tx = db.begin().await.unwrap();
+    assert!(matches!(
+        tx.set_practice_time_zone("nobody", "UTC").await,
+        Err(StoreError::NotFound)
+    ));
+    drop(tx);
+    assert!(matches!(
+        db.practice_time_zone("nobody").await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn a_practice_inserted_without_a_zone_is_at_utc() {
+    // What `enamel migrate` leaves for practices that existed before the column.
+    let (_t, db) = migrated().await;
+    enamel_testkit::raw_sql(
+        &db,
+        "INSERT INTO practices (id, display_name, created_ms, active_key_version, min_key_version) \
+         VALUES ('old', 'Old Dental', 1, 1, 1)",
+    )
+    .await
+    .unwrap();
+    assert_eq!(db.practice_time_zone("old").await.unwrap(), "UTC");
+}
+
+#[tokio::test]
+async fn a_migration_numbered_below_the_newest_applied_still_runs() {
+    // A database migrated before 0005 was merged (at 6, without 5) gets it on the next start.
+    let (_t, db) = migrated().await;
+    for sql in [
+        "ALTER TABLE practices DROP COLUMN time_zone",
+        "DELETE FROM schema_migrations WHERE version = 5",
+    ] {
+        enamel_testkit::raw_sql(&db, sql).await.unwrap();
+    }
+    assert_eq!(db.schema_version().await.unwrap(), 6);
+    assert!(!db.schema_is_current().await.unwrap());
+    assert_eq!(db.migrate(3).await.unwrap(), vec!["0005_practice_time.sql"]);
+    assert!(db.schema_is_current().await.unwrap());
+    two_practices(&db).await;
+    assert_eq!(
+        db.practice_time_zone("pa").await.unwrap(),
+        "America/New_York"
+    );
 }
 
 #[tokio::test]

@@ -41,6 +41,9 @@ fn same_roles() -> serde_json::Value {
 fn no_settings() -> serde_json::Value {
     json!({"idle_minutes": null, "absolute_hours": null})
 }
+fn utc_zone() -> serde_json::Value {
+    json!({"time_zone": "UTC"})
+}
 fn new_user() -> serde_json::Value {
     json!({"username": format!("new-{}", uuid::Uuid::new_v4().simple()), "display_name": "New Person", "roles": ["billing"]})
 }
@@ -138,6 +141,18 @@ fn routes() -> Vec<Route> {
             "/api/v1/practice/settings",
             Some((PracticeSettings, Edit)),
             Some(no_settings),
+        ),
+        route(
+            "GET",
+            "/api/v1/practice/time-zone",
+            Some((PracticeSettings, View)),
+            None,
+        ),
+        route(
+            "PUT",
+            "/api/v1/practice/time-zone",
+            Some((PracticeSettings, Edit)),
+            Some(utc_zone),
         ),
         route("GET", "/api/v1/me", None, None),
         route("GET", "/api/v1/auth/sessions", None, None),

@@ -524,6 +524,7 @@ async fn households_link_guarantors_and_responsible_parties_within_the_practice(
         .create_practice(
             &enamel_app::NewPractice {
                 display_name: "Other Dental (synthetic)".into(),
+                time_zone: enamel_domain::PracticeTz::utc(),
             },
             enamel_app::RequestOrigin::cli(),
         )

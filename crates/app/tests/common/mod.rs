@@ -43,6 +43,7 @@ pub async fn fixture() -> Fixture {
         .create_practice(
             &NewPractice {
                 display_name: "Synthetic Smiles".into(),
+                time_zone: enamel_domain::PracticeTz::utc(),
             },
             RequestOrigin::cli(),
         )

@@ -131,6 +131,7 @@ impl Fixture {
             .create_practice(
                 &NewPractice {
                     display_name: "Bench Synthetic Dental".into(),
+                    time_zone: enamel_domain::PracticeTz::utc(),
                 },
                 RequestOrigin::cli(),
             )

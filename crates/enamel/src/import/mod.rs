@@ -15,9 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
-use enamel_app::{
-    App, AppError, Clock, PatientQuery, Patients, RequestOrigin, SystemClock, SystemReason,
-};
+use enamel_app::{App, AppError, PatientQuery, Patients, RequestOrigin, SystemReason};
 use enamel_domain::{PatientId, PracticeId};
 use indicatif::ProgressBar;
 
@@ -54,7 +52,10 @@ async fn run(global: &GlobalArgs, args: &ImportPatientsArgs) -> Result<ExitCode>
     let practice = choose_practice(&app, args.practice.as_deref()).await?;
     let system = app.system_bypassing_policy(practice, SystemReason::Import, RequestOrigin::cli());
     let access = system.patients();
-    let mut import = Import::validate(parsed, SystemClock.today());
+    // Dates in the file (a birth date may not be in the future) are checked against the
+    // practice's own today, not UTC's.
+    let today = app.practice_today(practice).await?.date();
+    let mut import = Import::validate(parsed, today);
     import.resolve_guarantors(&access).await?;
     let bar = output::progress_bar(args.quiet, "rows");
     let batch = usize::try_from(args.batch_size).unwrap_or(500).max(1);

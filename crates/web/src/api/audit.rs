@@ -4,7 +4,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use enamel_app::{App, AuditFilter, AuditPage};
 use enamel_audit::Entry;
-use enamel_domain::{AuditAction, Outcome};
+use enamel_domain::{AuditAction, Instant, Outcome, PracticeDate, PracticeTz};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -24,9 +24,11 @@ pub(crate) struct EventsQuery {
     action: Option<String>,
     /// `allowed`, `denied` or `failed`.
     outcome: Option<String>,
-    /// A date (`2026-11-01`, start of day UTC) or an RFC 3339 time.
+    /// A date (`2026-11-01`, from the start of that day in the practice's time zone) or an
+    /// RFC 3339 time.
     from: Option<String>,
-    /// A date (`2026-11-30`, the whole day included) or an RFC 3339 time (excluded).
+    /// A date (`2026-11-30`, the whole day in the practice's time zone included) or an
+    /// RFC 3339 time (excluded).
     to: Option<String>,
     /// The `next_after` of the previous page.
     after: Option<i64>,
@@ -57,21 +59,28 @@ impl EventsQuery {
     }
 }
 
-fn parse_time(value: &str, end_of_day: bool) -> Option<i64> {
+/// An RFC 3339 time as given, or a date as the practice's day: its first instant, or (for
+/// `end_of_day`) the first instant after it, so a 23- or 25-hour day is covered exactly.
+fn parse_time(value: &str, end_of_day: bool, tz: &PracticeTz) -> Option<i64> {
     if let Ok(t) = time::OffsetDateTime::parse(value, &Rfc3339) {
         return i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok();
     }
     let date = time::Date::parse(value, format_description!("[year]-[month]-[day]")).ok()?;
-    let date = if end_of_day { date.next_day()? } else { date };
-    Some(date.midnight().assume_utc().unix_timestamp() * 1000)
+    let day = tz.day(PracticeDate::new(date));
+    Some(if end_of_day { day.end } else { day.start }.unix_ms())
 }
 
 fn empty_as_none(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.trim().is_empty())
 }
 
-/// Turns query parameters into a filter, with a field-named problem for each bad one.
-pub(crate) fn filter_from(q: EventsQuery, default_limit: i64) -> Result<AuditFilter, ApiError> {
+/// Turns query parameters into a filter, with a field-named problem for each bad one. Dates
+/// are the practice's days (`tz`).
+pub(crate) fn filter_from(
+    q: EventsQuery,
+    default_limit: i64,
+    tz: &PracticeTz,
+) -> Result<AuditFilter, ApiError> {
     let action = match empty_as_none(q.action) {
         Some(a) => Some(
             AuditAction::parse(&a).ok_or_else(|| invalid("action", "This action is not known."))?,
@@ -87,14 +96,15 @@ pub(crate) fn filter_from(q: EventsQuery, default_limit: i64) -> Result<AuditFil
     };
     let from_ms = match empty_as_none(q.from) {
         Some(v) => Some(
-            parse_time(&v, false).ok_or_else(|| invalid("from", "Use a date like 2026-11-01."))?,
+            parse_time(&v, false, tz)
+                .ok_or_else(|| invalid("from", "Use a date like 2026-11-01."))?,
         ),
         None => None,
     };
     let to_ms = match empty_as_none(q.to) {
-        Some(v) => {
-            Some(parse_time(&v, true).ok_or_else(|| invalid("to", "Use a date like 2026-11-30."))?)
-        }
+        Some(v) => Some(
+            parse_time(&v, true, tz).ok_or_else(|| invalid("to", "Use a date like 2026-11-30."))?,
+        ),
         None => None,
     };
     Ok(AuditFilter {
@@ -175,7 +185,8 @@ pub(crate) async fn events(
     Authenticated(actor): Authenticated,
     Query(q): Query<EventsQuery>,
 ) -> Result<Json<EventsAnswer>, ApiError> {
-    let filter = filter_from(q, 100)?;
+    let tz = app.practice_time(actor.practice_id()).await?;
+    let filter = filter_from(q, 100, &tz)?;
     let AuditPage {
         entries,
         next_after,
@@ -197,19 +208,23 @@ fn csv_cell(value: &str) -> String {
     format!("\"{}\"", guarded.replace('"', "\"\""))
 }
 
-pub(crate) fn entries_csv(entries: &[Entry]) -> String {
+/// The CSV of `entries`. `time_utc` stays for tools that read it; `time_local` is the same
+/// instant on the practice's clock, with its offset, so it reads right and parses back.
+pub(crate) fn entries_csv(entries: &[Entry], tz: &PracticeTz) -> String {
     let mut out = String::from(
-        "seq,time_utc,user_id,role,patient_id,record_type,record_id,action,outcome,client_ip,user_agent,access_method,reason\n",
+        "seq,time_utc,time_local,user_id,role,patient_id,record_type,record_id,action,outcome,client_ip,user_agent,access_method,reason\n",
     );
     for e in entries {
         let time = time::OffsetDateTime::from_unix_timestamp(e.time_ms.div_euclid(1000))
             .ok()
             .and_then(|t| t.format(&Rfc3339).ok())
             .unwrap_or_default();
+        let local = tz.local(Instant::from_unix_ms(e.time_ms)).to_rfc3339();
         let opt = |v: &Option<String>| csv_cell(v.as_deref().unwrap_or(""));
         let cells = [
             e.seq.to_string(),
             csv_cell(&time),
+            csv_cell(&local),
             opt(&e.actor_id),
             opt(&e.actor_role),
             opt(&e.patient_id),
@@ -247,7 +262,8 @@ pub(crate) async fn export(
     Authenticated(actor): Authenticated,
     Query(q): Query<EventsQuery>,
 ) -> Result<Response, ApiError> {
-    let filter = filter_from(q, enamel_app::MAX_AUDIT_EXPORT)?;
+    let tz = app.practice_time(actor.practice_id()).await?;
+    let filter = filter_from(q, enamel_app::MAX_AUDIT_EXPORT, &tz)?;
     let page = app.export_audit_events(&actor, &filter).await?;
     Ok((
         [
@@ -257,7 +273,7 @@ pub(crate) async fn export(
                 "attachment; filename=\"audit-log.csv\"",
             ),
         ],
-        entries_csv(&page.entries),
+        entries_csv(&page.entries, &tz),
     )
         .into_response())
 }
@@ -274,8 +290,61 @@ mod tests {
 
     #[test]
     fn a_date_filter_covers_the_whole_day() {
-        let from = parse_time("2026-11-01", false).unwrap_or_default();
-        let to = parse_time("2026-11-01", true).unwrap_or_default();
+        let utc = PracticeTz::utc();
+        let from = parse_time("2026-11-02", false, &utc).unwrap_or_default();
+        let to = parse_time("2026-11-02", true, &utc).unwrap_or_default();
         assert_eq!(to - from, 86_400_000);
+    }
+
+    #[test]
+    fn a_date_filter_is_the_practices_day_even_when_it_has_25_hours() {
+        let ny = PracticeTz::parse("America/New_York").unwrap_or_default();
+        let from = parse_time("2026-11-01", false, &ny).unwrap_or_default();
+        let to = parse_time("2026-11-01", true, &ny).unwrap_or_default();
+        // 2026-11-01T04:00Z (midnight EDT) to 2026-11-02T05:00Z (midnight EST).
+        assert_eq!(from, 1_793_505_600_000);
+        assert_eq!(to - from, 25 * 3_600_000);
+        // An explicit time is taken as given, whatever the zone.
+        assert_eq!(
+            parse_time("2026-11-01T00:00:00Z", false, &ny),
+            Some(1_793_491_200_000)
+        );
+    }
+
+    #[test]
+    fn the_export_has_utc_and_the_practices_clock() {
+        let entry = Entry {
+            seq: 7,
+            time_ms: 1_793_511_000_000, // 2026-11-01T05:30Z: 01:30 EDT, the first one
+            practice_id: None,
+            actor_id: None,
+            actor_role: None,
+            patient_id: None,
+            record_type: None,
+            record_id: None,
+            action: "view".into(),
+            outcome: "allowed".into(),
+            client_ip: None,
+            user_agent: None,
+            app_version: "test".into(),
+            access_method: "web".into(),
+            reason: None,
+        };
+        let csv = entries_csv(
+            &[entry],
+            &PracticeTz::parse("America/New_York").unwrap_or_default(),
+        );
+        let mut lines = csv.lines();
+        assert!(
+            lines
+                .next()
+                .unwrap_or_default()
+                .starts_with("seq,time_utc,time_local,")
+        );
+        let row = lines.next().unwrap_or_default();
+        assert!(
+            row.starts_with("7,\"2026-11-01T05:30:00Z\",\"2026-11-01T01:30:00-04:00\","),
+            "{row}"
+        );
     }
 }

@@ -9,6 +9,7 @@ pub(crate) mod auth;
 pub(crate) mod emergency;
 pub(crate) mod openapi;
 pub(crate) mod patients;
+pub(crate) mod practice;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -48,7 +49,8 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .routes(routes!(admin::policy, admin::set_policy_cell))
         .routes(routes!(admin::list_tokens, admin::create_token))
         .routes(routes!(admin::revoke_token))
-        .routes(routes!(admin::settings, admin::set_settings))
+        .routes(routes!(practice::settings, practice::set_settings))
+        .routes(routes!(practice::time_zone, practice::set_time_zone))
         .routes(routes!(emergency::reviews, emergency::open))
         .routes(routes!(emergency::review))
         .routes(routes!(audit::events))

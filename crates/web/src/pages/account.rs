@@ -10,7 +10,7 @@ use enamel_domain::{Action, AuditAction, Category};
 use serde::Deserialize;
 
 use super::signin::{CodePage, CsrfForm};
-use super::{Nav, Staff, cookie_header, csrf_refusal, page_error, render, when};
+use super::{Nav, Staff, cookie_header, csrf_refusal, page_error, render};
 use crate::SESSION_COOKIE;
 
 #[derive(Template)]
@@ -154,14 +154,15 @@ pub(crate) async fn sessions(State(app): State<App>, staff: Staff) -> Response {
                 enamel_app::SessionKind::Web => "Browser",
                 enamel_app::SessionKind::Api => "API client",
             },
-            created: when(s.created_ms),
-            last_seen: when(s.last_seen_ms),
+            created: staff.nav.when(s.created_ms),
+            last_seen: staff.nav.when(s.last_seen_ms),
             ip: s.client_ip.unwrap_or_default(),
             agent: s.user_agent.unwrap_or_default().chars().take(80).collect(),
             current: s.current,
             id: s.id,
         })
         .collect();
+    let zone = staff.nav.time_zone.clone();
     render(&SessionsPage {
         csrf: staff.nav.csrf.clone(),
         nav: Some(staff.nav),
@@ -175,7 +176,7 @@ pub(crate) async fn sessions(State(app): State<App>, staff: Staff) -> Response {
                     AuditAction::MfaFailed => "a wrong authenticator code was entered",
                     _ => "a wrong password was entered",
                 };
-                format!("{}: {what}", when(ms))
+                format!("{}: {what}", super::when_in(&zone, ms))
             })
             .collect(),
     })

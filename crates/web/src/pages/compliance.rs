@@ -10,7 +10,7 @@ use enamel_app::{App, AppError};
 use enamel_domain::{AuditAction, PatientId};
 use serde::Deserialize;
 
-use super::{Nav, Staff, csrf_refusal, page_error, query_string, render, when};
+use super::{Nav, Staff, csrf_refusal, page_error, query_string, render};
 use crate::api::audit::{EventsQuery, filter_from};
 
 #[derive(Template)]
@@ -70,7 +70,7 @@ pub(crate) async fn emergency_submit(
             let done = format!(
                 "Emergency access is open for patient {} until {}. Every access is recorded and will be reviewed.",
                 grant.patient_id,
-                when(grant.expires_ms)
+                staff.nav.when(grant.expires_ms)
             );
             emergency_page(&app, staff, None, Some(done))
         }
@@ -117,21 +117,22 @@ pub(crate) async fn reviews(State(app): State<App>, staff: Staff) -> Response {
         Ok(i) => i,
         Err(e) => return page_error(e),
     };
+    let items = items
+        .into_iter()
+        .map(|i| ReviewItem {
+            justification: i.justification.to_string(),
+            created: staff.nav.when(i.created_ms),
+            expires: staff.nav.when(i.expires_ms),
+            id: i.id,
+            user_id: i.user_id,
+            patient_id: i.patient_id,
+        })
+        .collect();
     render(&ReviewsPage {
         csrf: staff.nav.csrf.clone(),
         nav: Some(staff.nav),
         flash: None,
-        items: items
-            .into_iter()
-            .map(|i| ReviewItem {
-                justification: i.justification.to_string(),
-                created: when(i.created_ms),
-                expires: when(i.expires_ms),
-                id: i.id,
-                user_id: i.user_id,
-                patient_id: i.patient_id,
-            })
-            .collect(),
+        items,
     })
 }
 
@@ -182,6 +183,8 @@ struct AuditPageView {
     flash: Option<String>,
     error: Option<String>,
     events: Vec<EventRow>,
+    /// The practice's zone name, for the time column's heading.
+    zone: String,
     next: Option<i64>,
     query: String,
     f_user: String,
@@ -235,7 +238,7 @@ pub(crate) async fn audit(
         f.to.clone(),
         f.after,
     );
-    let (events, next, error) = match filter_from(q, 100) {
+    let (events, next, error) = match filter_from(q, 100, &staff.nav.time_zone) {
         Ok(filter) => match app.audit_events(&staff.actor, &filter).await {
             Ok(page) => (page.entries, page.next_after, None),
             Err(e) => return page_error(e),
@@ -249,29 +252,32 @@ pub(crate) async fn audit(
             }),
         ),
     };
+    let zone = staff.nav.time_zone.name().to_string();
+    let events = events
+        .into_iter()
+        .map(|e| EventRow {
+            seq: e.seq,
+            time: staff.nav.when(e.time_ms),
+            user: e.actor_id.unwrap_or_default(),
+            role: e.actor_role.unwrap_or_default(),
+            action: e.action,
+            outcome: e.outcome,
+            record: match (e.record_type, e.record_id) {
+                (Some(t), Some(i)) => format!("{t} {i}"),
+                (Some(t), None) => t,
+                _ => String::new(),
+            },
+            patient: e.patient_id.unwrap_or_default(),
+            via: e.access_method,
+            reason: e.reason.unwrap_or_default(),
+        })
+        .collect();
     render(&AuditPageView {
         nav: Some(staff.nav),
         flash: None,
         error,
-        events: events
-            .into_iter()
-            .map(|e| EventRow {
-                seq: e.seq,
-                time: when(e.time_ms),
-                user: e.actor_id.unwrap_or_default(),
-                role: e.actor_role.unwrap_or_default(),
-                action: e.action,
-                outcome: e.outcome,
-                record: match (e.record_type, e.record_id) {
-                    (Some(t), Some(i)) => format!("{t} {i}"),
-                    (Some(t), None) => t,
-                    _ => String::new(),
-                },
-                patient: e.patient_id.unwrap_or_default(),
-                via: e.access_method,
-                reason: e.reason.unwrap_or_default(),
-            })
-            .collect(),
+        events,
+        zone,
         next,
         query: encode_filters(&f),
         f_user: f.user.clone().unwrap_or_default(),

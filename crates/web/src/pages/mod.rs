@@ -6,6 +6,7 @@ mod account;
 mod admin;
 mod compliance;
 mod patients;
+mod settings;
 mod signin;
 
 use askama::Template;
@@ -16,7 +17,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use enamel_app::{Actor, App, AppError};
-use enamel_domain::{AccessMethod, Action, Category};
+use enamel_domain::{AccessMethod, Action, Category, Instant, PracticeTz};
 
 use crate::SESSION_COOKIE;
 use crate::auth::{cookie, origin_of, same_origin};
@@ -52,6 +53,10 @@ pub(crate) fn routes() -> Router<App> {
         .route("/admin/users", get(admin::users).post(admin::create))
         .route("/admin/users/{id}/{what}", post(admin::user_action))
         .route("/admin/roles", get(admin::roles).post(admin::set_cell))
+        .route(
+            "/admin/settings",
+            get(settings::form).post(settings::set_time_zone),
+        )
         .route(
             "/emergency",
             get(compliance::emergency_form).post(compliance::emergency_submit),
@@ -114,7 +119,19 @@ pub(crate) struct Nav {
     pub can_users: bool,
     pub can_audit: bool,
     pub can_patients: bool,
+    pub can_settings: bool,
     pub clinician: bool,
+    /// The practice's zone: every time on a page is shown on its clock.
+    pub time_zone: PracticeTz,
+}
+
+impl Nav {
+    /// Unix milliseconds on the practice's clock, to the minute, with the zone's
+    /// abbreviation (`2026-11-01 01:30 EDT`), which also tells apart the two 01:30s of a
+    /// fall-back night.
+    pub(crate) fn when(&self, ms: i64) -> String {
+        when_in(&self.time_zone, ms)
+    }
 }
 
 /// A signed-in person on a page. Without a live session the browser goes to the sign-in page.
@@ -155,6 +172,7 @@ async fn nav_for(app: &App, actor: &Actor) -> Result<Nav, AppError> {
     let policy = app.policy(actor.practice_id()).await?;
     let roles = actor.roles();
     let idle = app.session_timeouts(actor).await?.idle_secs;
+    let time_zone = app.practice_time(actor.practice_id()).await?;
     Ok(Nav {
         display_name: actor.display_name().to_string(),
         csrf: actor.csrf_token().unwrap_or_default(),
@@ -162,7 +180,9 @@ async fn nav_for(app: &App, actor: &Actor) -> Result<Nav, AppError> {
         can_users: policy.allows_any(roles, Category::UsersAndRoles, Action::View),
         can_audit: policy.allows_any(roles, Category::AuditLog, Action::View),
         can_patients: policy.allows_any(roles, Category::Demographics, Action::View),
+        can_settings: policy.allows_any(roles, Category::PracticeSettings, Action::View),
         clinician: roles.iter().any(|r| r.is_clinician()),
+        time_zone,
     })
 }
 
@@ -283,7 +303,13 @@ pub(crate) fn query_string(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-/// Formats unix milliseconds for people (UTC, to the minute).
+/// Unix milliseconds in `tz`, to the minute, with the zone's abbreviation.
+pub(crate) fn when_in(tz: &PracticeTz, ms: i64) -> String {
+    tz.local(Instant::from_unix_ms(ms)).to_minute_string()
+}
+
+/// Formats unix milliseconds in UTC, to the minute. Pages show the practice's zone instead
+/// ([`Nav::when`]); this remains only for the patient pages until they move over.
 pub(crate) fn when(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
         .ok()

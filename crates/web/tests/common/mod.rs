@@ -66,6 +66,7 @@ impl Harness {
             .create_practice(
                 &NewPractice {
                     display_name: "Test Dental (synthetic)".into(),
+                    time_zone: enamel_domain::PracticeTz::utc(),
                 },
                 RequestOrigin::cli(),
             )
