@@ -3,15 +3,6 @@ use std::sync::atomic::{AtomicI64, Ordering};
 /// Time as a parameter: timeouts, retention and audit timestamps are testable.
 pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now_ms(&self) -> i64;
-
-    /// The date in UTC. Not the practice's "today": a practice's dates (ages, minors, the day
-    /// of an appointment) come from `App::practice_today`, which uses its time zone. Kept only
-    /// for callers that have not moved over yet (see docs/design/practice-time.md).
-    fn today(&self) -> time::Date {
-        time::OffsetDateTime::from_unix_timestamp(self.now_ms().div_euclid(1000))
-            .map(|t| t.date())
-            .unwrap_or(time::Date::MIN)
-    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]

@@ -103,3 +103,47 @@ async fn the_stored_row_decides_and_a_bad_one_is_an_internal_fault() {
         Err(AppError::NotFound)
     ));
 }
+
+#[tokio::test]
+async fn a_patient_comes_of_age_at_midnight_in_the_practice_not_in_utc() {
+    let t = enamel_testkit::fresh_db().await;
+    t.db.migrate(1).await.unwrap();
+    // 03:30 UTC on 10 March 2026: still 9 March (23:30 EDT, two days after the spring change)
+    // in New York, already 10 March in Tokyo.
+    let clock = Arc::new(FixedClock::new(ms(datetime!(2026-03-10 03:30))));
+    let app = App::new(t.db.clone(), common::provider(3), clock.clone());
+    let ny = practice(&app, "Manhattan Dental", "America/New_York").await;
+    let tokyo = practice(&app, "Tokyo Dental", "Asia/Tokyo").await;
+    let born = enamel_domain::PatientDraft {
+        family_name: "Molar".into(),
+        given_name: "Eighteen".into(),
+        birth_date: "2008-03-10".into(),
+        ..Default::default()
+    };
+    let in_ny = common::system_patients(&app, ny)
+        .create(&born)
+        .await
+        .unwrap();
+    let in_tokyo = common::system_patients(&app, tokyo)
+        .create(&born)
+        .await
+        .unwrap();
+    let minor = |practice, id| {
+        let app = app.clone();
+        async move {
+            common::system_patients(&app, practice)
+                .read(id)
+                .await
+                .unwrap()
+                .is_minor
+        }
+    };
+    assert!(minor(ny, in_ny).await, "17 until midnight in New York");
+    assert!(!minor(tokyo, in_tokyo).await, "18 since midnight in Tokyo");
+
+    // Local midnight in New York is 04:00 UTC: a minute before it, still a minor; after, not.
+    clock.advance_ms(29 * 60_000);
+    assert!(minor(ny, in_ny).await);
+    clock.advance_ms(2 * 60_000);
+    assert!(!minor(ny, in_ny).await);
+}

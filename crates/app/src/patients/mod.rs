@@ -100,9 +100,13 @@ impl<'a> Patients<'a> {
         self.caller.may(self.app, category, action, patient).await
     }
 
-    /// "Today" for ages and minors.
-    fn today(&self) -> time::Date {
-        self.app.clock().today()
+    /// "Today" in the practice's time zone, for ages, minors and dates in the future.
+    async fn today(&self) -> Result<time::Date, AppError> {
+        Ok(self
+            .app
+            .practice_today(self.caller.practice_id())
+            .await?
+            .date())
     }
 
     /// What of a patient's record this caller may see besides demographics.

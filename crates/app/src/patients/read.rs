@@ -25,7 +25,7 @@ impl Patients<'_> {
             .patient(id);
         let (practice_text, id_text) = (practice.to_string(), id.to_string());
         let fetch = self.app.db().patient(&practice_text, &id_text);
-        let today = self.today();
+        let today = self.today().await?;
         self.app
             .read_audited(practice, entry, fetch, |keys, row| {
                 let record = sealing::open_record(keys, row, reveal)?;
@@ -119,7 +119,7 @@ impl Patients<'_> {
                 .find(|v| v.row_version == row_version)
                 .ok_or(StoreError::NotFound)
         };
-        let today = self.today();
+        let today = self.today().await?;
         self.app
             .read_audited(practice, entry, fetch, |keys, version| {
                 let mut record = sealing::open_snapshot(keys, &version.id, &version.snapshot)?;
@@ -175,7 +175,7 @@ impl Patients<'_> {
             contact: false,
             insurance: false,
         };
-        let today = self.today();
+        let today = self.today().await?;
         self.app
             .read_audited(practice, entry, fetch, |keys, rows| {
                 let mut out = Vec::with_capacity(rows.len());

@@ -153,7 +153,7 @@ impl Patients<'_> {
         let access = self
             .access(Category::Demographics, Action::Create, None)
             .await?;
-        let today = self.today();
+        let today = self.today().await?;
         let now = self.app.clock().now_ms();
         let mut patients = Vec::with_capacity(drafts.len());
         for draft in drafts {
@@ -306,7 +306,7 @@ impl Patients<'_> {
             .access(Category::Demographics, Action::View, Some(id))
             .await?;
         let mut patient = draft
-            .validate(id, self.today())
+            .validate(id, self.today().await?)
             .map_err(AppError::Invalid)?;
         let current = match self.current(id).await {
             Ok(found) => found,

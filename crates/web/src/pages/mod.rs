@@ -307,17 +307,3 @@ pub(crate) fn query_string(pairs: &[(&str, &str)]) -> String {
 pub(crate) fn when_in(tz: &PracticeTz, ms: i64) -> String {
     tz.local(Instant::from_unix_ms(ms)).to_minute_string()
 }
-
-/// Formats unix milliseconds in UTC, to the minute. Pages show the practice's zone instead
-/// ([`Nav::when`]); this remains only for the patient pages until they move over.
-pub(crate) fn when(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .ok()
-        .and_then(|t| {
-            t.format(time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute] UTC"
-            ))
-            .ok()
-        })
-        .unwrap_or_default()
-}

@@ -11,7 +11,7 @@ use enamel_domain::{CoveragePriority, PatientStatus, PhoneKind, Sex, SubscriberR
 use serde::Deserialize;
 
 use super::{Rights, display_phone, label_of, patient_id, read, rights, status_label};
-use crate::pages::{Nav, Staff, csrf_refusal, page_error, render, when};
+use crate::pages::{Nav, Staff, csrf_refusal, page_error, render};
 
 struct CoverageRow {
     priority: String,
@@ -175,6 +175,7 @@ fn face_sheet_page(
             .collect()
     });
     let active = view.status == PatientStatus::Active.as_str();
+    let updated = nav.when(view.updated_ms);
     render(&FaceSheet {
         csrf: nav.csrf.clone(),
         nav: Some(nav),
@@ -196,7 +197,7 @@ fn face_sheet_page(
         can_deactivate: rights.edit_demographics && active,
         can_add_member: rights.create,
         row_version: view.row_version,
-        updated: when(view.updated_ms),
+        updated,
     })
 }
 
