@@ -232,7 +232,8 @@ async fn verify(entries: u64, database_url: Option<&str>) -> Result<()> {
     if let Some(url) = database_url {
         let db = open(url).await?;
         let app = bench_app(db.clone())?;
-        let have = u64::try_from(db.audit_head().await?.size)?;
+        let log = enamel_audit::practice_log("bench-practice");
+        let have = u64::try_from(db.audit_head(&log).await?.size)?;
         let mut written = have;
         let start = Instant::now();
         while written < entries {
@@ -251,9 +252,19 @@ async fn verify(entries: u64, database_url: Option<&str>) -> Result<()> {
                 start.elapsed().as_secs_f64()
             ));
         }
-        enamel_app::checkpoint_audit_log(&db, &key, "bench", SystemClock.now_ms()).await?;
+        let memory = tempfile::tempdir()?;
+        enamel_app::checkpoint_audit_log(
+            &db,
+            &key,
+            "bench",
+            &log,
+            &memory.path().join("memory.json"),
+            SystemClock.now_ms(),
+        )
+        .await?
+        .map_err(|r| anyhow::anyhow!("{r}"))?;
         let started = Instant::now();
-        let outcome = verify_audit_log(&db, &key.verifying_key())
+        let outcome = verify_audit_log(&db, &key.verifying_key(), &log)
             .await?
             .map_err(|p| anyhow::anyhow!("{p}"))?;
         let elapsed = started.elapsed().as_secs_f64();

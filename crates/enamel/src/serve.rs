@@ -80,17 +80,20 @@ pub async fn serve(app: App, config: &Config, on_listening: impl FnOnce(SocketAd
     // A final checkpoint so the log's end is signed at every clean stop.
     if let Ok(key) = audit_cmd::load_signing_key(&config.audit.signing_key_file) {
         let now = SystemClock.now_ms();
-        if let Err(e) = audit_cmd::checkpoint(app.db(), config, &key, None, now).await {
-            tracing::warn!(error = %e, "final audit checkpoint failed");
+        match audit_cmd::checkpoint(app.db(), config, &key, None, now).await {
+            // Refusals were logged as alarms by the signer.
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "final audit checkpoint failed"),
         }
     }
     app.db().close().await;
     Ok(())
 }
 
-/// Signs the audit log's head every `audit.checkpoint_interval_secs` (0 turns it off). Each
-/// server of a PostgreSQL cluster runs it; a checkpoint already stored for the same size is
-/// not stored twice.
+/// Signs every audit log's head that grew, every `audit.checkpoint_interval_secs` (0 turns it
+/// off). Each server of a PostgreSQL cluster runs it; a checkpoint already stored for the same
+/// size is not stored twice. A log that no longer extends what this signer signed before is
+/// refused (an alarm in the log) and the others are still signed.
 fn start_checkpoint_job(app: App, config: &Config) -> Result<Option<tokio::task::JoinHandle<()>>> {
     let interval = config.audit.checkpoint_interval_secs;
     if interval == 0 {
@@ -105,7 +108,10 @@ fn start_checkpoint_job(app: App, config: &Config) -> Result<Option<tokio::task:
             ticker.tick().await;
             let now = SystemClock.now_ms();
             match audit_cmd::checkpoint(app.db(), &config, &key, None, now).await {
-                Ok(signed) => tracing::debug!(size = signed.checkpoint.size, "audit checkpoint"),
+                Ok(outcomes) => {
+                    let signed = outcomes.iter().flatten().filter(|o| o.new).count();
+                    tracing::debug!(signed, "audit checkpoints");
+                }
                 Err(e) => tracing::error!(error = %e, "audit checkpoint failed"),
             }
         }

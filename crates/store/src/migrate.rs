@@ -46,6 +46,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_patient_record.sql"),
         postgres: include_str!("../migrations/postgres/0003_patient_record.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_audit_logs.sql",
+        sqlite: include_str!("../migrations/sqlite/0004_audit_logs.sql"),
+        postgres: include_str!("../migrations/postgres/0004_audit_logs.sql"),
+    },
 ];
 
 /// File names the SQLite folder must contain (the mirror test compares both folders to this).
@@ -53,6 +59,7 @@ pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &[
     "0001_core.sql",
     "0002_access.sql",
     "0003_patient_record.sql",
+    "0004_audit_logs.sql",
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
@@ -65,6 +72,17 @@ impl Db {
     /// Applies every migration this build knows that the database has not seen yet. Returns the
     /// names applied. Refuses to run against a schema newer than this build.
     pub async fn migrate(&self, now_ms: i64) -> Result<Vec<&'static str>, StoreError> {
+        let known = MIGRATIONS.last().map_or(0, |m| m.version);
+        self.migrate_to(now_ms, known).await
+    }
+
+    /// Applies the migrations up to and including `version` only: upgrade tests build a
+    /// database as an older release left it. Production code calls [`Db::migrate`].
+    pub async fn migrate_to(
+        &self,
+        now_ms: i64,
+        version: i64,
+    ) -> Result<Vec<&'static str>, StoreError> {
         let mut applied = Vec::new();
         let known = MIGRATIONS.last().map_or(0, |m| m.version);
         match self {
@@ -87,7 +105,10 @@ impl Db {
                             known,
                         });
                     }
-                    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+                    for m in MIGRATIONS
+                        .iter()
+                        .filter(|m| m.version > current && m.version <= version)
+                    {
                         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                         sqlx::raw_sql(AssertSqlSafe(m.postgres))
                             .execute(&mut *tx)
@@ -108,7 +129,7 @@ impl Db {
             Db::Sqlite(pool) => {
                 let mut conn = pool.acquire().await?;
                 sqlx::query(CREATE_LEDGER).execute(&mut *conn).await?;
-                for m in MIGRATIONS {
+                for m in MIGRATIONS.iter().filter(|m| m.version <= version) {
                     let mut tx =
                         sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
                     let done: i64 =
@@ -181,11 +202,21 @@ impl Db {
                  users, user_roles, recovery_codes, sessions, sign_in_throttle, password_resets, \
                  password_reset_requests, api_tokens, emergency_grants, policy_overrides TO {role}"
             ),
-            format!("GRANT SELECT, INSERT ON audit_events, audit_checkpoints TO {role}"),
+            // The legacy log (0001) is closed: read it, and add its final checkpoint.
+            format!("GRANT SELECT ON audit_events, audit_head TO {role}"),
+            format!("GRANT SELECT, INSERT ON audit_checkpoints TO {role}"),
             format!(
-                "REVOKE UPDATE, DELETE, TRUNCATE ON audit_events, audit_checkpoints FROM {role}"
+                "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_events, audit_head FROM {role}"
             ),
-            format!("GRANT SELECT, UPDATE ON audit_head TO {role}"),
+            format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_checkpoints FROM {role}"),
+            format!("GRANT SELECT, INSERT ON audit_log_entries, audit_log_checkpoints TO {role}"),
+            format!(
+                "REVOKE UPDATE, DELETE, TRUNCATE ON audit_log_entries, audit_log_checkpoints \
+                 FROM {role}"
+            ),
+            // A head row is created by its log's first append and then moves forward.
+            format!("GRANT SELECT, INSERT, UPDATE ON audit_log_heads TO {role}"),
+            format!("REVOKE DELETE, TRUNCATE ON audit_log_heads FROM {role}"),
             format!("GRANT SELECT ON schema_migrations TO {role}"),
         ];
         for sql in statements {

@@ -47,24 +47,29 @@ pub async fn fixture() -> Fixture {
 
 pub use enamel_testkit::raw_sql as raw;
 
-/// Removes the database's refusal to change audit rows: what an attacker with owner access
-/// could do before tampering.
+/// Removes the database's refusal to change audit rows and checkpoints of the per-log tables:
+/// what an attacker with owner access could do before tampering.
 pub async fn drop_audit_triggers(db: &Db) {
     match db {
         Db::Sqlite(_) => {
-            for t in ["audit_events_refuse_update", "audit_events_refuse_delete"] {
+            for t in [
+                "audit_log_entries_refuse_update",
+                "audit_log_entries_refuse_delete",
+                "audit_log_checkpoints_refuse_update",
+                "audit_log_checkpoints_refuse_delete",
+            ] {
                 raw(db, &format!("DROP TRIGGER IF EXISTS {t}"))
                     .await
                     .unwrap();
             }
         }
         Db::Postgres(_) => {
-            raw(
-                db,
-                "DROP TRIGGER audit_events_refuse_change ON audit_events",
-            )
-            .await
-            .unwrap();
+            for sql in [
+                "DROP TRIGGER audit_log_entries_refuse_change ON audit_log_entries",
+                "DROP TRIGGER audit_log_checkpoints_refuse_change ON audit_log_checkpoints",
+            ] {
+                raw(db, sql).await.unwrap();
+            }
         }
     }
 }
