@@ -8,11 +8,14 @@
 //! - `rotation`: key rotation (re-encryption) speed in rows per second;
 //! - `access`: session resolution and the authorization check per request, their share of an
 //!   audited read, and sign-in throughput under a flood that must not starve other requests;
+//! - `logs`: creates and audit appends from writers spread over many practices (one audit log
+//!   each) against the same writers in one practice;
 //! - `seed`: synthetic patients and staff sign-ins in an `enamel init`-ed site, for the HTTPS
 //!   load tests of a running server (crates/bench/load/).
 
 mod access_bench;
 mod crypto_bench;
+mod logs_bench;
 mod seed;
 
 use std::sync::Arc;
@@ -75,6 +78,8 @@ enum Command {
     },
     /// Access control and sign-in: per-request costs, and a sign-in flood beside other requests.
     Access(access_bench::Options),
+    /// Creates and audit appends over many practices' logs vs one practice's.
+    Logs(logs_bench::Options),
     /// Synthetic patients and staff sign-ins in an `enamel init`-ed site (for HTTP load tests).
     Seed(seed::Options),
 }
@@ -120,6 +125,10 @@ async fn run(command: Command) -> Result<()> {
             line(&access_bench::run(options).await?);
             Ok(())
         }
+        Command::Logs(options) => {
+            line(&logs_bench::run(options).await?);
+            Ok(())
+        }
         Command::Seed(options) => {
             line(&seed::run(options).await?);
             Ok(())
@@ -145,8 +154,12 @@ async fn open(database_url: &str) -> Result<Db> {
 }
 
 fn draft(actor: &str, i: usize) -> AuditDraft {
+    draft_for("bench-practice", actor, i)
+}
+
+fn draft_for(practice: &str, actor: &str, i: usize) -> AuditDraft {
     AuditDraft {
-        practice_id: Some("bench-practice".into()),
+        practice_id: Some(practice.to_string()),
         actor_id: Some(actor.to_string()),
         actor_role: Some("system".into()),
         patient_id: Some(format!("bench-patient-{i}")),

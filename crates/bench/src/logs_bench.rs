@@ -1,0 +1,105 @@
+//! `logs`: what one audit log per practice buys. Creates per second (each a transaction with
+//! its audit entry) and durable audit appends (group commit) from W writers spread over P
+//! practices, against the same writers all in one practice.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use enamel_app::{Access, App, NewPractice, RequestOrigin, SystemReason};
+
+use crate::{bench_app, draft_for, open};
+
+#[derive(Debug, clap::Args)]
+pub struct Options {
+    /// sqlite://FILE or postgres://…; migrated if needed. Each run adds new practices.
+    #[arg(long)]
+    database_url: String,
+    #[arg(long, default_value_t = 64)]
+    writers: usize,
+    #[arg(long, default_value_t = 16)]
+    practices: usize,
+    /// Patients each writer creates, one transaction each.
+    #[arg(long, default_value_t = 100)]
+    creates_per_writer: usize,
+    /// Durable audit entries each writer appends, one at a time.
+    #[arg(long, default_value_t = 1_000)]
+    entries_per_writer: usize,
+}
+
+async fn practices(app: &App, n: usize) -> Result<Vec<Access>> {
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = app
+            .create_practice(
+                &NewPractice {
+                    display_name: format!("Bench Synthetic Dental {i}"),
+                },
+                RequestOrigin::job(),
+            )
+            .await?;
+        out.push(Access::system_bypassing_policy(
+            id,
+            SystemReason::Import,
+            RequestOrigin::job(),
+        ));
+    }
+    Ok(out)
+}
+
+async fn creates(app: &App, accesses: &[Access], o: &Options) -> Result<f64> {
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(o.writers);
+    for w in 0..o.writers {
+        let app = app.clone();
+        let access = accesses[w % accesses.len()].clone();
+        let drafts = enamel_domain::synthetic::patients(o.creates_per_writer, w as u64 + 1);
+        tasks.push(tokio::spawn(async move {
+            for d in &drafts {
+                app.create_patient(&access, d).await?;
+            }
+            Ok::<_, enamel_app::AppError>(())
+        }));
+    }
+    for t in tasks {
+        t.await.context("a writer stopped")??;
+    }
+    Ok((o.writers * o.creates_per_writer) as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn appends(app: &App, accesses: &[Access], o: &Options) -> Result<f64> {
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(o.writers);
+    for w in 0..o.writers {
+        let app = app.clone();
+        let practice = accesses[w % accesses.len()].practice_id().to_string();
+        let per = o.entries_per_writer;
+        tasks.push(tokio::spawn(async move {
+            for i in 0..per {
+                app.audit()
+                    .record(draft_for(&practice, &format!("logs-writer-{w}"), i))
+                    .await?;
+            }
+            Ok::<_, enamel_app::AppError>(())
+        }));
+    }
+    for t in tasks {
+        t.await.context("a writer stopped")??;
+    }
+    Ok((o.writers * o.entries_per_writer) as f64 / started.elapsed().as_secs_f64())
+}
+
+pub async fn run(o: Options) -> Result<String> {
+    let app = bench_app(open(&o.database_url).await?)?;
+    let mut out = String::new();
+    for p in [o.practices, 1] {
+        let accesses = practices(&app, p).await?;
+        let c = creates(&app, &accesses, &o).await?;
+        let a = appends(&app, &accesses, &o).await?;
+        out.push_str(&format!(
+            "logs: {} writers over {p} practices: {c:.0} creates/s; audit append {a:.0} entries/s in total, {:.0} per log\n",
+            o.writers,
+            a / p as f64
+        ));
+    }
+    Ok(out.trim_end().to_string())
+}
