@@ -7,17 +7,13 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow, bail};
 use enamel_app::{
     Access, App, Clock, NewPractice, PracticeRow, RequestOrigin, SystemClock, SystemReason,
-    verify_audit_log,
 };
-use enamel_audit::{LEGACY_LOG, SERVER_LOG, origin_names_log, practice_log};
 use enamel_config::{Config, KeyProviderKind};
 use enamel_crypto::FileKeyProvider;
 use enamel_domain::PracticeId;
 
-use crate::cli::{
-    AuditCommand, GlobalArgs, InitArgs, KeysCommand, RotateArgs, ServeArgs, VerifyArgs,
-};
-use crate::{audit_cmd, output, serve, setup, tls};
+use crate::cli::{AuditCommand, GlobalArgs, InitArgs, KeysCommand, RotateArgs, ServeArgs};
+use crate::{audit_cmd, audit_verify, output, serve, setup, tls};
 
 /// The demo practice's name; `enamel demo` reuses it on the next start.
 pub const DEMO_PRACTICE_NAME: &str = "Demo Dental (synthetic data)";
@@ -271,7 +267,7 @@ pub async fn audit(global: &GlobalArgs, command: &AuditCommand) -> Result<ExitCo
     let config = setup::load_config(global, None)?;
     setup::init_logging(&config);
     match command {
-        AuditCommand::Verify(args) => verify(&config, args).await,
+        AuditCommand::Verify(args) => audit_verify::verify(&config, args).await,
         AuditCommand::Checkpoint { witness_dir } => {
             let db = setup::open_db(&config).await?;
             if !db.schema_is_current().await? {
@@ -325,178 +321,6 @@ pub async fn audit(global: &GlobalArgs, command: &AuditCommand) -> Result<ExitCo
             }
         }
     }
-}
-
-/// One log's line in `audit verify --json`.
-#[derive(serde::Serialize)]
-struct LogResult {
-    log: String,
-    entries: u64,
-    checkpoints: usize,
-    ok: bool,
-    first_bad_entry: Option<u64>,
-}
-
-async fn verify(config: &Config, args: &VerifyArgs) -> Result<ExitCode> {
-    let key = audit_cmd::load_public_key(
-        args.public_key
-            .as_deref()
-            .unwrap_or(&config.audit.public_key_file),
-    )?;
-    let db = setup::open_db(config).await?;
-    if !db.schema_is_current().await? {
-        bail!("the database is not set up for this version of Enamel; run `enamel migrate`");
-    }
-    let only = match (&args.practice, &args.log) {
-        (Some(p), _) => {
-            let id: PracticeId = p
-                .parse()
-                .map_err(|_| anyhow!("--practice takes a practice id (a UUID)"))?;
-            Some(practice_log(&id.to_string()))
-        }
-        (None, Some(log)) => {
-            let valid = log == SERVER_LOG
-                || log == LEGACY_LOG
-                || log
-                    .strip_prefix("practice:")
-                    .is_some_and(|p| p.parse::<PracticeId>().is_ok());
-            if !valid {
-                bail!("--log takes server, legacy or practice:ID");
-            }
-            Some(log.clone())
-        }
-        (None, None) => None,
-    };
-    let logs = match &only {
-        Some(log) => vec![log.clone()],
-        None => db.audit_logs().await?,
-    };
-    let witnessed = match &args.witness_dir {
-        Some(dir) => audit_cmd::read_witness(dir, &key)?,
-        None => Vec::new(),
-    };
-    let json = args.json;
-    let say = |text: &str| {
-        if !json {
-            output::line(text);
-        }
-    };
-    let complain = |text: &str| {
-        if !json {
-            output::error(text);
-        }
-    };
-    let mut results = Vec::new();
-    let mut verified = Vec::new();
-    for log in &logs {
-        let mine: Vec<_> = witnessed
-            .iter()
-            .filter(|w| origin_names_log(&w.signed.checkpoint.origin, log))
-            .collect();
-        match verify_audit_log(&db, &key, log).await? {
-            Err(problem) => {
-                complain(&format!("AUDIT LOG PROBLEM in {log}: {problem}"));
-                if let Some(seq) = problem.first_bad_seq() {
-                    complain(&format!("First bad entry of {log}: #{seq}"));
-                }
-                for w in &mine {
-                    complain(&format!(
-                        "The witnessed checkpoint of {log} at {} entries ({}) could not be checked against a damaged log.",
-                        w.signed.checkpoint.size, w.file
-                    ));
-                }
-                results.push(LogResult {
-                    log: log.clone(),
-                    entries: 0,
-                    checkpoints: 0,
-                    ok: false,
-                    first_bad_entry: problem.first_bad_seq(),
-                });
-            }
-            Ok(outcome) => {
-                let report = &outcome.report;
-                let problems = audit_cmd::check_witnessed(&outcome, &mine);
-                for p in &problems {
-                    complain(&format!("AUDIT LOG PROBLEM in {log}: {p}"));
-                }
-                if problems.is_empty() {
-                    say(&format!(
-                        "The audit log {log} is intact: {} entries, tree root {}.",
-                        report.entries,
-                        hex::encode(report.root)
-                    ));
-                    match report.last_checkpoint_size {
-                        Some(size) => say(&format!(
-                            "  {} signed checkpoints verified with key {}; the newest covers {size} entries, {} entries since then are not yet signed.",
-                            report.checkpoints_verified,
-                            key.key_id(),
-                            report.unanchored_entries
-                        )),
-                        None => say(
-                            "  No signed checkpoint yet: run `enamel audit checkpoint` to anchor the log.",
-                        ),
-                    }
-                    if !mine.is_empty() {
-                        say(&format!(
-                            "  {} witnessed checkpoints are still in the database and consistent with the log.",
-                            mine.len()
-                        ));
-                    }
-                    if report.checkpoints_other_keys > 0 {
-                        say(&format!(
-                            "  {} checkpoints signed by other keys were not checked.",
-                            report.checkpoints_other_keys
-                        ));
-                    }
-                }
-                results.push(LogResult {
-                    log: log.clone(),
-                    entries: report.entries,
-                    checkpoints: report.checkpoints_verified,
-                    ok: problems.is_empty(),
-                    first_bad_entry: None,
-                });
-                verified.push(outcome);
-            }
-        }
-    }
-    // A witnessed checkpoint of a log the database no longer has at all.
-    let mut orphans = Vec::new();
-    for w in &witnessed {
-        let known = logs
-            .iter()
-            .any(|log| origin_names_log(&w.signed.checkpoint.origin, log));
-        if !known && only.is_none() {
-            orphans.push(format!(
-                "the witnessed checkpoint {} ({} entries, origin {}) belongs to no log in the database",
-                w.file, w.signed.checkpoint.size, w.signed.checkpoint.origin
-            ));
-        }
-    }
-    for p in &orphans {
-        complain(&format!("AUDIT LOG PROBLEM: {p}"));
-    }
-    let ok = orphans.is_empty() && results.iter().all(|r| r.ok);
-    if json {
-        let doc = serde_json::json!({ "ok": ok, "logs": results });
-        output::line(&serde_json::to_string(&doc)?);
-    } else if logs.is_empty() {
-        output::line("There are no audit entries yet.");
-    }
-    if !ok {
-        return Ok(ExitCode::from(2));
-    }
-    if let [outcome] = verified.as_slice() {
-        if let Some(seq) = args.inclusion {
-            let proof = audit_cmd::inclusion(outcome, &key, seq)?;
-            output::line(&serde_json::to_string_pretty(&proof)?);
-        }
-        if let Some(spec) = &args.consistency {
-            let proof = audit_cmd::consistency(outcome, &key, spec)?;
-            output::line(&serde_json::to_string_pretty(&proof)?);
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn selected(practices: Vec<PracticeRow>, only: Option<&str>) -> Result<Vec<PracticeId>> {
