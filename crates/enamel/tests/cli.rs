@@ -545,3 +545,117 @@ async fn a_rewritten_log_is_refused_by_the_signer_and_named_by_the_witness() {
 fn hex_of_zeroes() -> String {
     "00".repeat(32)
 }
+
+fn sql_text(v: &Option<String>) -> String {
+    v.as_ref()
+        .map_or("NULL".into(), |s| format!("'{}'", s.replace('\'', "''")))
+}
+
+/// A data folder of the single-log release: its tables (migrations 1–3 only) hold entries past
+/// their last checkpoint. `enamel migrate` upgrades it, closes the old log with a final
+/// checkpoint, and `audit verify` reports it as the log `legacy`.
+#[cfg(unix)]
+#[tokio::test]
+async fn migrate_closes_the_legacy_log_of_an_older_release() {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let mut s = site().await;
+    let signing = s.data.join("audit-signing");
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&signing)
+        .unwrap();
+    if s.t.url.starts_with("sqlite") {
+        s.t.url = format!("sqlite://{}", s.data.join("enamel.db").display());
+    }
+    let key = enamel_audit::SigningKey::generate().unwrap();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64_of(&key.pkcs8_der_danger())
+    );
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(signing.join("checkpoint.key"))
+        .unwrap();
+    std::io::Write::write_all(&mut file, pem.as_bytes()).unwrap();
+    std::fs::write(
+        s.data.join("audit-public.txt"),
+        key.verifying_key().to_text(),
+    )
+    .unwrap();
+
+    let db = enamel_store::Db::connect(&s.t.url, &enamel_store::PoolSettings::default())
+        .await
+        .unwrap();
+    db.migrate_to(1, 3).await.unwrap();
+    let pg = s.t.url.starts_with("postgres");
+    let lit = |b: &[u8]| {
+        if pg {
+            format!("'\\x{}'::bytea", hex::encode(b))
+        } else {
+            format!("X'{}'", hex::encode(b))
+        }
+    };
+    let mut chain = enamel_audit::GENESIS_CHAIN;
+    let mut frontier = enamel_audit::Frontier::new();
+    for seq in 0..4 {
+        let e = enamel_audit::sample_entry(seq);
+        let leaf = e.leaf_hash();
+        chain = enamel_audit::chain_hash(&chain, &leaf);
+        frontier.push(leaf);
+        let q = format!(
+            "INSERT INTO audit_events (seq, time_ms, practice_id, actor_id, actor_role, patient_id, \
+             record_type, record_id, action, outcome, client_ip, user_agent, app_version, access_method, \
+             reason, chain) VALUES ({seq}, {}, {}, {}, {}, {}, {}, {}, '{}', '{}', {}, {}, '{}', '{}', {}, {})",
+            e.time_ms,
+            sql_text(&e.practice_id),
+            sql_text(&e.actor_id),
+            sql_text(&e.actor_role),
+            sql_text(&e.patient_id),
+            sql_text(&e.record_type),
+            sql_text(&e.record_id),
+            e.action,
+            e.outcome,
+            sql_text(&e.client_ip),
+            sql_text(&e.user_agent),
+            e.app_version,
+            e.access_method,
+            sql_text(&e.reason),
+            lit(&chain),
+        );
+        enamel_testkit::raw_sql(&db, &q).await.unwrap();
+    }
+    let q = format!(
+        "UPDATE audit_head SET size = 4, chain = {}, frontier = {} WHERE id = 1",
+        lit(&chain),
+        lit(&frontier.to_bytes())
+    );
+    enamel_testkit::raw_sql(&db, &q).await.unwrap();
+    db.close().await;
+
+    let out = s.ok(&["migrate"]);
+    assert!(out.contains("0004_audit_logs.sql"), "{out}");
+    let (code, json) = verify_json(&s, &[]);
+    assert_eq!(code, Some(0), "{json}");
+    assert_eq!(
+        json,
+        serde_json::json!({"ok": true, "logs": [{"log": "legacy", "entries": 4,
+            "checkpoints": 1, "ok": true, "first_bad_entry": null}]})
+    );
+    let report = s.ok(&["audit", "verify", "--log", "legacy"]);
+    assert!(
+        report.contains("The audit log legacy is intact: 4 entries"),
+        "{report}"
+    );
+    // Closed once: migrating again signs nothing new.
+    s.ok(&["migrate"]);
+    let (_, json) = verify_json(&s, &[]);
+    assert_eq!(json["logs"][0]["checkpoints"], serde_json::json!(1));
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
