@@ -318,12 +318,28 @@ impl Db {
              ($3 IS NULL OR patient_id = $3) AND ($4 IS NULL OR action = $4) AND \
              ($5 IS NULL OR outcome = $5) AND ($6 IS NULL OR time_ms >= $6) AND \
              ($7 IS NULL OR time_ms < $7) AND ($8 IS NULL OR seq > $8)";
-        let legacy_sql =
-            format!("SELECT * FROM audit_events WHERE {FILTERS} ORDER BY seq LIMIT $9");
-        let new_sql = format!(
-            "SELECT * FROM audit_log_entries WHERE ($10 IS NULL OR log = $10) AND {FILTERS} \
-             ORDER BY seq, log LIMIT $9"
-        );
+        // Likewise the legacy table pages along `audit_events_practice_seq` (added by 0004).
+        let legacy_sql = if q.practice_id.is_some() {
+            format!(
+                "SELECT * FROM audit_events WHERE practice_id = $1 AND {FILTERS} \
+                 ORDER BY seq LIMIT $9"
+            )
+        } else {
+            format!("SELECT * FROM audit_events WHERE {FILTERS} ORDER BY seq LIMIT $9")
+        };
+        // With a practice, `log = $10` is a plain equality so both engines page along the
+        // (log, seq) primary key; without one (tests, tools) every new log is read.
+        let new_sql = if q.practice_id.is_some() {
+            format!(
+                "SELECT * FROM audit_log_entries WHERE log = $10 AND {FILTERS} \
+                 ORDER BY seq LIMIT $9"
+            )
+        } else {
+            format!(
+                "SELECT * FROM audit_log_entries WHERE ($10 IS NULL OR log = $10) AND {FILTERS} \
+                 ORDER BY seq, log LIMIT $9"
+            )
+        };
         let log = q.practice_id.as_ref().map(|p| format!("practice:{p}"));
         let mut out = Vec::new();
         // A negative cursor lies in the legacy range (see `legacy_cursor`).

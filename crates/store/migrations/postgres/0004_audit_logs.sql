@@ -56,6 +56,9 @@ FOR EACH ROW EXECUTE FUNCTION enamel_refuse_audit_change();
 CREATE TRIGGER audit_log_checkpoints_refuse_truncate BEFORE TRUNCATE ON audit_log_checkpoints
 FOR EACH STATEMENT EXECUTE FUNCTION enamel_refuse_audit_change();
 
+-- The viewer pages through one practice's legacy entries in seq order.
+CREATE INDEX audit_events_practice_seq ON audit_events (practice_id, seq);
+
 -- The legacy log is closed: no new entry, and its head no longer moves.
 CREATE FUNCTION enamel_refuse_legacy_append() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

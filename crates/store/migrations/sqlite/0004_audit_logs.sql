@@ -56,6 +56,9 @@ BEGIN SELECT RAISE(ABORT, 'audit records cannot be changed or deleted (UPDATE on
 CREATE TRIGGER audit_log_checkpoints_refuse_delete BEFORE DELETE ON audit_log_checkpoints
 BEGIN SELECT RAISE(ABORT, 'audit records cannot be changed or deleted (DELETE on audit_log_checkpoints)'); END;
 
+-- The viewer pages through one practice's legacy entries in seq order.
+CREATE INDEX audit_events_practice_seq ON audit_events (practice_id, seq);
+
 -- The legacy log is closed: no new entry, and its head no longer moves.
 CREATE TRIGGER audit_events_refuse_insert BEFORE INSERT ON audit_events
 BEGIN SELECT RAISE(ABORT, 'the legacy audit log is closed (INSERT on audit_events)'); END;
