@@ -24,6 +24,9 @@ pub struct Options {
     /// Durable audit entries each writer appends, one at a time.
     #[arg(long, default_value_t = 1_000)]
     entries_per_writer: usize,
+    /// Each round measures both layouts, alternating, so warm-up and drift hit both.
+    #[arg(long, default_value_t = 2)]
+    rounds: usize,
 }
 
 async fn practices(app: &App, n: usize) -> Result<Vec<Access>> {
@@ -91,7 +94,8 @@ async fn appends(app: &App, accesses: &[Access], o: &Options) -> Result<f64> {
 pub async fn run(o: Options) -> Result<String> {
     let app = bench_app(open(&o.database_url).await?)?;
     let mut out = String::new();
-    for p in [o.practices, 1] {
+    let layouts = [o.practices, 1];
+    for p in layouts.iter().copied().cycle().take(2 * o.rounds) {
         let accesses = practices(&app, p).await?;
         let c = creates(&app, &accesses, &o).await?;
         let a = appends(&app, &accesses, &o).await?;
