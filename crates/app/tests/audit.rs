@@ -259,17 +259,33 @@ async fn one_practice_never_waits_for_another_practice_log() {
 
 /// Many writers over two practices: both logs grow at once (their commits interleave in
 /// time) and each verifies alone.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_practices_written_at_once_interleave_and_each_verifies_alone() {
     let f = fixture().await;
     let b = new_practice(&f, "Second Synthetic Smiles").await;
     let a = f.practice.to_string();
+    // Warm both logs' group-commit tasks and enough pooled connections first: opening a
+    // PostgreSQL connection takes longer than one practice's whole burst below.
+    let mut warm = Vec::new();
+    for w in 0..16 {
+        let app = f.app.clone();
+        let p = if w % 2 == 0 { a.clone() } else { b.clone() };
+        warm.push(tokio::spawn(async move {
+            app.audit()
+                .record(draft(Some(&p), "warm-up"))
+                .await
+                .unwrap()
+        }));
+    }
+    for t in warm {
+        t.await.unwrap();
+    }
     let mut tasks = Vec::new();
     for w in 0..32 {
         let app = f.app.clone();
         let p = if w % 2 == 0 { a.clone() } else { b.clone() };
         tasks.push(tokio::spawn(async move {
-            for i in 0..20 {
+            for i in 0..60 {
                 app.audit()
                     .record(draft(Some(&p), &format!("w{w}-{i}")))
                     .await
@@ -288,8 +304,8 @@ async fn two_practices_written_at_once_interleave_and_each_verifies_alone() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(outcome.report.entries, 1 + 16 * 20);
-        let rows = f.app.db().audit_rows_from(&l, 1, 1000).await.unwrap();
+        assert_eq!(outcome.report.entries, 1 + 8 + 16 * 60);
+        let rows = f.app.db().audit_rows_from(&l, 9, 2000).await.unwrap();
         let times: Vec<i64> = rows.iter().map(|(e, _)| e.time_ms).collect();
         spans.push((times[0], times[times.len() - 1]));
     }
