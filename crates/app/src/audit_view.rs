@@ -17,7 +17,9 @@ pub struct AuditFilter {
     pub outcome: Option<Outcome>,
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,
-    /// Entries after this sequence number (the previous page's `next_after`).
+    /// Entries after this cursor (the previous page's `next_after`). A practice's entries of
+    /// the closed legacy log come first, with negative cursors (`seq - 2^62`); entries of the
+    /// practice's own log have their `seq` as cursor.
     pub after_seq: Option<i64>,
     pub limit: i64,
 }
@@ -26,6 +28,7 @@ pub struct AuditFilter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditPage {
     pub entries: Vec<Entry>,
+    /// The cursor to pass as `after_seq` for the next page (see [`AuditFilter::after_seq`]).
     pub next_after: Option<i64>,
 }
 
@@ -56,9 +59,9 @@ impl App {
             after_seq: filter.after_seq,
             limit: limit + 1,
         };
-        let mut entries = self.db().audit_entries(&query).await?;
-        let more = i64::try_from(entries.len()).unwrap_or(i64::MAX) > limit;
-        entries.truncate(usize::try_from(limit).unwrap_or(0));
+        let mut trail = self.db().audit_trail(&query).await?;
+        let more = i64::try_from(trail.len()).unwrap_or(i64::MAX) > limit;
+        trail.truncate(usize::try_from(limit).unwrap_or(0));
         let mut entry = access
             .audit(audit_action_for(action), Outcome::Allowed)
             .about(RecordKind::AuditLog, "*");
@@ -67,10 +70,11 @@ impl App {
         }
         self.audit().record(entry).await?;
         let next_after = if more {
-            entries.last().and_then(|e| i64::try_from(e.seq).ok())
+            trail.last().map(|t| t.cursor)
         } else {
             None
         };
+        let entries = trail.into_iter().map(|t| t.entry).collect();
         Ok(AuditPage {
             entries,
             next_after,

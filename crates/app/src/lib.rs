@@ -27,8 +27,8 @@ use keyring::KeyRing;
 
 pub use access::{Actor, RequestOrigin, SessionKind, SystemReason};
 pub use audit_log::{
-    AuditDraft, AuditWriter, CheckpointOutcome, VerifyOutcome, checkpoint_audit_log,
-    verify_audit_log,
+    AuditDraft, AuditWriter, CheckpointOutcome, Refusal, VerifyOutcome, checkpoint_audit_log,
+    checkpoint_audit_logs, verify_audit_log,
 };
 pub use audit_view::{AuditFilter, AuditPage, MAX_AUDIT_EXPORT, MAX_AUDIT_PAGE};
 pub use auth::AuthSettings;

@@ -70,6 +70,11 @@ pub enum Problem {
         "the log is empty but its recorded head does not match an empty log: entries were deleted or the head was altered"
     )]
     HeadMismatch,
+    /// Entry `seq` of one practice's log names another practice (or none): it was moved in.
+    #[error(
+        "entry #{seq} belongs to another log: its practice is not this log's practice, so it was moved or inserted"
+    )]
+    WrongLog { seq: u64 },
 }
 
 impl Problem {
@@ -82,7 +87,9 @@ impl Problem {
             Problem::Missing { expected, .. } | Problem::OutOfOrder { expected, .. } => {
                 Some(*expected)
             }
-            Problem::ChainMismatch { seq } | Problem::NotInHead { seq } => Some(*seq),
+            Problem::ChainMismatch { seq }
+            | Problem::NotInHead { seq }
+            | Problem::WrongLog { seq } => Some(*seq),
             Problem::Truncated { entries, .. } | Problem::HeadAhead { entries, .. } => {
                 Some(*entries)
             }

@@ -21,6 +21,7 @@
 mod checkpoint;
 mod entry;
 mod error;
+mod logs;
 mod merkle;
 mod verify;
 
@@ -29,6 +30,7 @@ pub use checkpoint::{Checkpoint, SignedCheckpoint, SigningKey, VerifyingKey};
 pub use entry::sample_entry;
 pub use entry::{Entry, chain_hash};
 pub use error::{AuditError, Problem};
+pub use logs::{LEGACY_LOG, SERVER_LOG, log_origin, origin_names_log, practice_log};
 pub use merkle::{
     Frontier, consistency_proof, empty_root, inclusion_proof, node_hash, root, verify_consistency,
     verify_inclusion,

@@ -8,11 +8,14 @@
 //! - `rotation`: key rotation (re-encryption) speed in rows per second;
 //! - `access`: session resolution and the authorization check per request, their share of an
 //!   audited read, and sign-in throughput under a flood that must not starve other requests;
+//! - `logs`: creates and audit appends from writers spread over many practices (one audit log
+//!   each) against the same writers in one practice;
 //! - `seed`: synthetic patients and staff sign-ins in an `enamel init`-ed site, for the HTTPS
 //!   load tests of a running server (crates/bench/load/).
 
 mod access_bench;
 mod crypto_bench;
+mod logs_bench;
 mod seed;
 
 use std::sync::Arc;
@@ -76,6 +79,8 @@ enum Command {
     },
     /// Access control and sign-in: per-request costs, and a sign-in flood beside other requests.
     Access(access_bench::Options),
+    /// Creates and audit appends over many practices' logs vs one practice's.
+    Logs(logs_bench::Options),
     /// Synthetic patients and staff sign-ins in an `enamel init`-ed site (for HTTP load tests).
     Seed(seed::Options),
 }
@@ -121,6 +126,10 @@ async fn run(command: Command) -> Result<()> {
             line(&access_bench::run(options).await?);
             Ok(())
         }
+        Command::Logs(options) => {
+            line(&logs_bench::run(options).await?);
+            Ok(())
+        }
         Command::Seed(options) => {
             line(&seed::run(options).await?);
             Ok(())
@@ -146,8 +155,12 @@ async fn open(database_url: &str) -> Result<Db> {
 }
 
 fn draft(actor: &str, i: usize) -> AuditDraft {
+    draft_for("bench-practice", actor, i)
+}
+
+fn draft_for(practice: &str, actor: &str, i: usize) -> AuditDraft {
     AuditDraft {
-        practice_id: Some("bench-practice".into()),
+        practice_id: Some(practice.to_string()),
         actor_id: Some(actor.to_string()),
         actor_role: Some("system".into()),
         patient_id: Some(format!("bench-patient-{i}")),
@@ -234,7 +247,8 @@ async fn verify(entries: u64, database_url: Option<&str>) -> Result<()> {
     if let Some(url) = database_url {
         let db = open(url).await?;
         let writer = AuditWriter::start(db.clone(), Arc::new(SystemClock));
-        let have = u64::try_from(db.audit_head().await?.size)?;
+        let log = enamel_audit::practice_log("bench-practice");
+        let have = u64::try_from(db.audit_head(&log).await?.size)?;
         let mut written = have;
         let start = Instant::now();
         while written < entries {
@@ -253,9 +267,19 @@ async fn verify(entries: u64, database_url: Option<&str>) -> Result<()> {
                 start.elapsed().as_secs_f64()
             ));
         }
-        enamel_app::checkpoint_audit_log(&db, &key, "bench", SystemClock.now_ms()).await?;
+        let memory = tempfile::tempdir()?;
+        enamel_app::checkpoint_audit_log(
+            &db,
+            &key,
+            "bench",
+            &log,
+            &memory.path().join("memory.json"),
+            SystemClock.now_ms(),
+        )
+        .await?
+        .map_err(|r| anyhow::anyhow!("{r}"))?;
         let started = Instant::now();
-        let outcome = verify_audit_log(&db, &key.verifying_key())
+        let outcome = verify_audit_log(&db, &key.verifying_key(), &log)
             .await?
             .map_err(|p| anyhow::anyhow!("{p}"))?;
         let elapsed = started.elapsed().as_secs_f64();

@@ -32,16 +32,26 @@ async fn two_processes_appending_at_once_keep_one_valid_log() {
     assert!(b.wait().unwrap().success());
 
     let key = enamel_audit::SigningKey::generate().unwrap();
-    enamel_app::checkpoint_audit_log(&t.db, &key, "test", 1)
-        .await
-        .unwrap();
-    let outcome = enamel_app::verify_audit_log(&t.db, &key.verifying_key())
+    let log = enamel_audit::practice_log("bench-practice");
+    let memory = tempfile::tempdir().unwrap();
+    enamel_app::checkpoint_audit_log(
+        &t.db,
+        &key,
+        "test",
+        &log,
+        &memory.path().join("memory.json"),
+        1,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let outcome = enamel_app::verify_audit_log(&t.db, &key.verifying_key(), &log)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(outcome.report.entries, 2 * 16 * 150);
     let writers: std::collections::BTreeSet<String> =
-        t.db.audit_rows_from(0, 10_000)
+        t.db.audit_rows_from(&log, 0, 10_000)
             .await
             .unwrap()
             .into_iter()

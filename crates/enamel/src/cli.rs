@@ -95,12 +95,14 @@ pub struct InitArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Recompute the audit log's hash chain and tree with the public key alone, and check every
-    /// signed checkpoint. Names the first bad entry if anything was changed, removed, reordered
-    /// or inserted.
+    /// Recompute every audit log's hash chain and tree with the public key alone (each
+    /// practice's log, the server log, and the legacy log of older releases), and check every
+    /// signed checkpoint. Names the log and its first bad entry if anything was changed,
+    /// removed, reordered or inserted. Exits with 2 on any problem.
     Verify(VerifyArgs),
-    /// Sign the current end of the audit log and store the checkpoint (and copy it to the
-    /// witness folder, if one is set).
+    /// Sign the current end of every audit log that grew, and store the checkpoints (and copy
+    /// them to the witness folder, if one is set). Refuses, and exits with 1 naming the log,
+    /// when a log no longer extends what this signer signed before.
     Checkpoint {
         /// Folder that also receives the checkpoint (overrides audit.witness_dir).
         #[arg(long, value_name = "DIR")]
@@ -119,15 +121,32 @@ pub enum AuditCommand {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("one_log").args(["practice", "log"])))]
 pub struct VerifyArgs {
     /// The public key file to check signatures with (default: audit.public_key_file).
     #[arg(long, value_name = "FILE")]
     pub public_key: Option<PathBuf>,
-    /// Also print a proof that entry SEQ is in the log at the newest checkpoint.
-    #[arg(long, value_name = "SEQ")]
+    /// Verify only this practice's log (`practice:ID`), reading none of the other logs.
+    #[arg(long, value_name = "ID", conflicts_with = "log")]
+    pub practice: Option<String>,
+    /// Verify only this log: `server`, `legacy` or `practice:ID`.
+    #[arg(long, value_name = "NAME")]
+    pub log: Option<String>,
+    /// Print the result as JSON: {"ok", "logs": [{"log", "entries", "checkpoints", "ok",
+    /// "first_bad_entry"}]}.
+    #[arg(long)]
+    pub json: bool,
+    /// Also check every checkpoint note in this folder (a witness copy): each must still be in
+    /// the database, and the log must still hold the entries it signed.
+    #[arg(long, value_name = "DIR")]
+    pub witness_dir: Option<PathBuf>,
+    /// Also print a proof that entry SEQ is in the log at the smallest checkpoint covering it.
+    /// Needs one log: --practice ID or --log NAME.
+    #[arg(long, value_name = "SEQ", requires = "one_log")]
     pub inclusion: Option<u64>,
-    /// Also print a proof that checkpoint OLD is a prefix of checkpoint NEW (sizes, e.g. 100:250).
-    #[arg(long, value_name = "OLD:NEW")]
+    /// Also print a proof that checkpoint OLD is a prefix of checkpoint NEW (sizes, e.g.
+    /// 100:250). Needs one log: --practice ID or --log NAME.
+    #[arg(long, value_name = "OLD:NEW", requires = "one_log")]
     pub consistency: Option<String>,
 }
 

@@ -7,16 +7,15 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow, bail};
 use enamel_app::{
     App, Clock, NewPractice, Patients, PracticeRow, RequestOrigin, SystemClock, SystemReason,
-    verify_audit_log,
 };
 use enamel_config::{Config, KeyProviderKind};
 use enamel_crypto::FileKeyProvider;
 use enamel_domain::PracticeId;
 
 use crate::cli::{
-    AuditCommand, DemoArgs, GlobalArgs, InitArgs, KeysCommand, RotateArgs, ServeArgs, VerifyArgs,
+    AuditCommand, DemoArgs, GlobalArgs, InitArgs, KeysCommand, RotateArgs, ServeArgs,
 };
-use crate::{audit_cmd, output, serve, setup, time_zone, tls};
+use crate::{audit_cmd, audit_verify, output, serve, setup, time_zone, tls};
 
 /// The demo practice's name; `enamel demo` reuses it on the next start.
 pub const DEMO_PRACTICE_NAME: &str = "Demo Dental (synthetic data)";
@@ -35,6 +34,7 @@ async fn prepare(config: &Config) -> Result<App> {
     tls::ensure_self_signed(&config.tls)?;
     let db = setup::open_db(config).await?;
     db.migrate(now()).await?;
+    audit_cmd::close_legacy_log(&db, config, now()).await?;
     Ok(App::with_settings(
         db,
         provider,
@@ -279,6 +279,7 @@ pub async fn migrate(global: &GlobalArgs) -> Result<ExitCode> {
     if let Some(role) = &config.database.app_role {
         db.grant_app_role(role).await?;
     }
+    audit_cmd::close_legacy_log(&db, &config, now()).await?;
     if applied.is_empty() {
         output::line("The database is already up to date.");
     } else {
@@ -307,7 +308,7 @@ pub async fn audit(global: &GlobalArgs, command: &AuditCommand) -> Result<ExitCo
     let config = setup::load_config(global, None)?;
     setup::init_logging(&config);
     match command {
-        AuditCommand::Verify(args) => verify(&config, args).await,
+        AuditCommand::Verify(args) => audit_verify::verify(&config, args).await,
         AuditCommand::Checkpoint { witness_dir } => {
             let db = setup::open_db(&config).await?;
             if !db.schema_is_current().await? {
@@ -316,11 +317,24 @@ pub async fn audit(global: &GlobalArgs, command: &AuditCommand) -> Result<ExitCo
                 );
             }
             let key = audit_cmd::load_signing_key(&config.audit.signing_key_file)?;
-            let signed =
+            let outcomes =
                 audit_cmd::checkpoint(&db, &config, &key, witness_dir.as_deref(), now()).await?;
+            let mut refused = false;
             let mut out = std::io::stdout().lock();
-            out.write_all(signed.to_note().as_bytes())?;
-            Ok(ExitCode::SUCCESS)
+            for outcome in outcomes {
+                match outcome {
+                    Ok(done) => out.write_all(done.signed.to_note().as_bytes())?,
+                    Err(refusal) => {
+                        refused = true;
+                        output::error(&format!("CHECKPOINT REFUSED: {refusal}"));
+                    }
+                }
+            }
+            Ok(if refused {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         AuditCommand::CheckProof { proof, public_key } => {
             let key = audit_cmd::load_public_key(
@@ -348,60 +362,6 @@ pub async fn audit(global: &GlobalArgs, command: &AuditCommand) -> Result<ExitCo
             }
         }
     }
-}
-
-async fn verify(config: &Config, args: &VerifyArgs) -> Result<ExitCode> {
-    let key = audit_cmd::load_public_key(
-        args.public_key
-            .as_deref()
-            .unwrap_or(&config.audit.public_key_file),
-    )?;
-    let db = setup::open_db(config).await?;
-    if !db.schema_is_current().await? {
-        bail!("the database is not set up for this version of Enamel; run `enamel migrate`");
-    }
-    let outcome = match verify_audit_log(&db, &key).await? {
-        Ok(outcome) => outcome,
-        Err(problem) => {
-            output::error(&format!("AUDIT LOG PROBLEM: {problem}"));
-            if let Some(seq) = problem.first_bad_seq() {
-                output::error(&format!("First bad entry: #{seq}"));
-            }
-            return Ok(ExitCode::from(2));
-        }
-    };
-    let report = &outcome.report;
-    output::line(&format!(
-        "The audit log is intact: {} entries, tree root {}.",
-        report.entries,
-        hex::encode(report.root)
-    ));
-    match report.last_checkpoint_size {
-        Some(size) => output::line(&format!(
-            "{} signed checkpoints verified with key {}; the newest covers {size} entries, {} entries since then are not yet signed.",
-            report.checkpoints_verified,
-            key.key_id(),
-            report.unanchored_entries
-        )),
-        None => output::line(
-            "No signed checkpoint yet: run `enamel audit checkpoint` to anchor the log.",
-        ),
-    }
-    if report.checkpoints_other_keys > 0 {
-        output::line(&format!(
-            "{} checkpoints signed by other keys were not checked.",
-            report.checkpoints_other_keys
-        ));
-    }
-    if let Some(seq) = args.inclusion {
-        let proof = audit_cmd::inclusion(&outcome, &key, seq)?;
-        output::line(&serde_json::to_string_pretty(&proof)?);
-    }
-    if let Some(spec) = &args.consistency {
-        let proof = audit_cmd::consistency(&outcome, &key, spec)?;
-        output::line(&serde_json::to_string_pretty(&proof)?);
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn selected(practices: Vec<PracticeRow>, only: Option<&str>) -> Result<Vec<PracticeId>> {

@@ -3,6 +3,7 @@
 //! as one plain sentence and a non-zero exit, never as a panic or a backtrace.
 
 mod audit_cmd;
+mod audit_verify;
 mod cli;
 mod commands;
 mod import;

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, anyhow};
 use axum_server::Handle;
 use axum_server::accept::NoDelayAcceptor;
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
-use enamel_app::{App, Clock, SystemClock};
+use enamel_app::{App, CheckpointOutcome, Clock, Refusal, SystemClock};
 use enamel_config::Config;
 use enamel_web::WebSettings;
 
@@ -80,7 +80,8 @@ pub async fn serve(app: App, config: &Config, on_listening: impl FnOnce(SocketAd
     // A final checkpoint so the log's end is signed at every clean stop.
     if let Ok(key) = audit_cmd::load_signing_key(&config.audit.signing_key_file) {
         let now = SystemClock.now_ms();
-        if let Err(e) = sign_checkpoint(&app, config, &key, now).await {
+        // Refusals were logged as alarms by the signer.
+        if let Err(e) = sign_checkpoints(&app, config, &key, now).await {
             tracing::warn!(error = %e, "final audit checkpoint failed");
         }
     }
@@ -88,26 +89,30 @@ pub async fn serve(app: App, config: &Config, on_listening: impl FnOnce(SocketAd
     Ok(())
 }
 
-/// Signs the log's head through the app (which hands out no database handle) and copies a new
-/// checkpoint to the witness folder.
-async fn sign_checkpoint(
+/// Signs every log's head through the app (which hands out no database handle) and copies
+/// the new checkpoints to the witness folder.
+async fn sign_checkpoints(
     app: &App,
     config: &Config,
     key: &enamel_audit::SigningKey,
     now: i64,
-) -> Result<enamel_audit::SignedCheckpoint> {
-    let outcome = app
-        .checkpoint_audit_log(key, &config.audit.origin, now)
+) -> Result<Vec<Result<CheckpointOutcome, Refusal>>> {
+    let outcomes = app
+        .checkpoint_audit_logs(
+            key,
+            &config.audit.origin,
+            &audit_cmd::signer_memory_file(config),
+            now,
+        )
         .await?;
-    if let Some(dir) = config.audit.witness_dir.as_deref() {
-        audit_cmd::write_witness(dir, &outcome.signed)?;
-    }
-    Ok(outcome.signed)
+    audit_cmd::witness_all(config, None, &outcomes)?;
+    Ok(outcomes)
 }
 
-/// Signs the audit log's head every `audit.checkpoint_interval_secs` (0 turns it off). Each
-/// server of a PostgreSQL cluster runs it; a checkpoint already stored for the same size is
-/// not stored twice.
+/// Signs every audit log's head that grew, every `audit.checkpoint_interval_secs` (0 turns it
+/// off). Each server of a PostgreSQL cluster runs it; a checkpoint already stored for the same
+/// size is not stored twice. A log that no longer extends what this signer signed before is
+/// refused (an alarm in the log) and the others are still signed.
 fn start_checkpoint_job(app: App, config: &Config) -> Result<Option<tokio::task::JoinHandle<()>>> {
     let interval = config.audit.checkpoint_interval_secs;
     if interval == 0 {
@@ -121,8 +126,11 @@ fn start_checkpoint_job(app: App, config: &Config) -> Result<Option<tokio::task:
         loop {
             ticker.tick().await;
             let now = SystemClock.now_ms();
-            match sign_checkpoint(&app, &config, &key, now).await {
-                Ok(signed) => tracing::debug!(size = signed.checkpoint.size, "audit checkpoint"),
+            match sign_checkpoints(&app, &config, &key, now).await {
+                Ok(outcomes) => {
+                    let signed = outcomes.iter().flatten().filter(|o| o.new).count();
+                    tracing::debug!(signed, "audit checkpoints");
+                }
                 Err(e) => tracing::error!(error = %e, "audit checkpoint failed"),
             }
         }

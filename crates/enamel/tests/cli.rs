@@ -186,7 +186,10 @@ async fn the_demo_serves_healthz_over_https_and_its_records_rotate() {
     let kek = s.ok(&["keys", "rotate", "--kek"]);
     assert!(kek.contains("3 data keys re-wrapped"), "{kek}");
     let verified = s.ok(&["audit", "verify"]);
-    assert!(verified.contains("The audit log is intact"), "{verified}");
+    assert!(
+        verified.contains("The audit log practice:") && verified.contains("is intact"),
+        "{verified}"
+    );
 }
 
 #[tokio::test]
@@ -381,14 +384,45 @@ async fn tamper(s: &Site, statements: &[&str]) -> Result<(), String> {
     result
 }
 
-#[tokio::test]
-async fn audit_verify_checkpoints_proves_and_names_the_first_bad_entry() {
+/// `audit verify --json` of the site, parsed, with its exit code.
+fn verify_json(s: &Site, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let mut args = vec!["audit", "verify", "--json"];
+    args.extend_from_slice(extra);
+    let out = s.run(&args);
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("not JSON: {out:?}"));
+    (out.status.code(), json)
+}
+
+/// The site's one practice log, and its entry count.
+fn practice_log(s: &Site) -> (String, u64) {
+    let (code, json) = verify_json(s, &[]);
+    assert_eq!(code, Some(0), "{json}");
+    let logs = json["logs"].as_array().unwrap();
+    let mine: Vec<_> = logs
+        .iter()
+        .filter(|l| l["log"].as_str().unwrap().starts_with("practice:"))
+        .collect();
+    assert_eq!(mine.len(), 1, "{json}");
+    (
+        mine[0]["log"].as_str().unwrap().to_string(),
+        mine[0]["entries"].as_u64().unwrap(),
+    )
+}
+
+/// A site whose SQLite file, when SQLite is the engine, is the one the binary uses.
+async fn audited_site() -> Site {
     let mut s = site().await;
     if s.t.url.starts_with("sqlite") {
         // The binary uses DATA/enamel.db by default; point the tamper step at that file.
         s.t.url = format!("sqlite://{}", s.data.join("enamel.db").display());
     }
     s.ok(&["init", "--practice-name", "Synthetic Smiles"]);
+    s
+}
+
+#[tokio::test]
+async fn audit_verify_checkpoints_proves_and_names_the_first_bad_entry() {
+    let s = audited_site().await;
     s.ok(&["keys", "rotate", "--quiet"]);
     let witness = s.t.dir().join("witness");
     let first = s.ok(&[
@@ -398,24 +432,45 @@ async fn audit_verify_checkpoints_proves_and_names_the_first_bad_entry() {
         witness.to_str().unwrap(),
     ]);
     assert!(first.contains("— enamel-audit"), "{first}");
-    let witnessed: Vec<_> = std::fs::read_dir(&witness).unwrap().collect();
-    assert_eq!(witnessed.len(), 1);
-    let old_size: u64 = first.lines().nth(1).unwrap().parse().unwrap();
+    let (log, old_size) = practice_log(&s);
+    let id = log.strip_prefix("practice:").unwrap().to_string();
+    let witnessed: Vec<String> = std::fs::read_dir(&witness)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        witnessed
+            .iter()
+            .any(|f| f.starts_with(&format!("checkpoint-practice_{id}-"))),
+        "a witness file names its log: {witnessed:?}"
+    );
     s.ok(&["keys", "rotate", "--quiet"]);
-    let second = s.ok(&["audit", "checkpoint"]);
-    let new_size: u64 = second.lines().nth(1).unwrap().parse().unwrap();
+    s.ok(&["audit", "checkpoint"]);
+    let (_, new_size) = practice_log(&s);
     assert!(new_size > old_size);
 
     let report = s.ok(&["audit", "verify"]);
     assert!(
-        report.contains(&format!("The audit log is intact: {new_size} entries")),
+        report.contains(&format!(
+            "The audit log {log} is intact: {new_size} entries"
+        )),
         "{report}"
     );
     assert!(report.contains("2 signed checkpoints verified"), "{report}");
+    let (code, json) = verify_json(&s, &["--practice", &id]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        json,
+        serde_json::json!({"ok": true, "logs": [{"log": log, "entries": new_size,
+            "checkpoints": 2, "ok": true, "first_bad_entry": null}]})
+    );
 
-    // An inclusion proof checks out with the public key alone, and fails for another entry.
-    let out = s.ok(&["audit", "verify", "--inclusion", "1"]);
+    // An inclusion proof names its log, checks out with the public key alone, and fails for
+    // another entry or another log.
+    let out = s.ok(&["audit", "verify", "--practice", &id, "--inclusion", "1"]);
     let proof_text = &out[out.find('{').unwrap()..];
+    let proof: serde_json::Value = serde_json::from_str(proof_text).unwrap();
+    assert_eq!(proof["log"], serde_json::json!(log));
     let proof_file = s.t.dir().join("inclusion.json");
     std::fs::write(&proof_file, proof_text).unwrap();
     let public = s.data.join("audit-public.txt");
@@ -427,19 +482,30 @@ async fn audit_verify_checkpoints_proves_and_names_the_first_bad_entry() {
         public.to_str().unwrap(),
     ]);
     assert!(
-        checked.contains("Entry #1 is in the signed audit log"),
+        checked.contains(&format!("Entry #1 is in the signed audit log {log}")),
         "{checked}"
     );
-    let mut wrong: serde_json::Value = serde_json::from_str(proof_text).unwrap();
+    let mut wrong = proof.clone();
     wrong["seq"] = serde_json::json!(2);
     std::fs::write(&proof_file, wrong.to_string()).unwrap();
     let out = s.run(&["audit", "check-proof", proof_file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let mut elsewhere = proof.clone();
+    elsewhere["log"] = serde_json::json!("server");
+    std::fs::write(&proof_file, elsewhere.to_string()).unwrap();
+    let out = s.run(&["audit", "check-proof", proof_file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("another log"),
+        "{out:?}"
+    );
 
     // A consistency proof between the two checkpoints, and a rewritten history refused.
     let out = s.ok(&[
         "audit",
         "verify",
+        "--log",
+        &log,
         "--consistency",
         &format!("{old_size}:{new_size}"),
     ]);
@@ -453,35 +519,248 @@ async fn audit_verify_checkpoints_proves_and_names_the_first_bad_entry() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 
     // The database refuses a plain change; an owner who drops the guard is caught by verify.
-    let refused = tamper(
-        &s,
-        &["UPDATE audit_events SET action = 'view' WHERE seq = 2"],
-    )
-    .await;
+    let change =
+        format!("UPDATE audit_log_entries SET action = 'view' WHERE log = '{log}' AND seq = 2");
+    let refused = tamper(&s, &[&change]).await;
     assert!(
         refused.unwrap_err().contains("cannot be changed"),
         "the trigger refused the update"
     );
     let drop_guard = if s.t.url.starts_with("postgres") {
-        "DROP TRIGGER audit_events_refuse_change ON audit_events"
+        "DROP TRIGGER audit_log_entries_refuse_change ON audit_log_entries"
     } else {
-        "DROP TRIGGER audit_events_refuse_update"
+        "DROP TRIGGER audit_log_entries_refuse_update"
     };
-    tamper(
-        &s,
-        &[
-            drop_guard,
-            "UPDATE audit_events SET action = 'export' WHERE seq = 2",
-        ],
-    )
-    .await
-    .unwrap();
+    let change =
+        format!("UPDATE audit_log_entries SET action = 'export' WHERE log = '{log}' AND seq = 2");
+    tamper(&s, &[drop_guard, &change]).await.unwrap();
     let out = s.run(&["audit", "verify"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("First bad entry: #2"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("First bad entry of {log}: #2")),
+        "{stderr}"
+    );
+    let (code, json) = verify_json(&s, &[]);
+    assert_eq!(code, Some(2));
+    assert_eq!(json["ok"], serde_json::json!(false));
+    let bad: Vec<_> = json["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["ok"] == serde_json::json!(false))
+        .collect();
+    assert_eq!(bad.len(), 1, "{json}");
+    assert_eq!(bad[0]["log"], serde_json::json!(log));
+    assert_eq!(bad[0]["first_bad_entry"], serde_json::json!(2));
+}
+
+/// The rewrite the signer's memory and the witness catch: drop the guards, delete the newest
+/// checkpoint and every entry after an older one, rewind the head, append through the
+/// application. The database alone still verifies; the signer refuses, and the witness names
+/// the checkpoint that is gone.
+#[tokio::test]
+async fn a_rewritten_log_is_refused_by_the_signer_and_named_by_the_witness() {
+    let s = audited_site().await;
+    let witness = s.t.dir().join("witness");
+    let w = witness.to_str().unwrap();
+    s.ok(&["keys", "rotate", "--quiet"]);
+    s.ok(&["audit", "checkpoint", "--witness-dir", w]);
+    let (log, old_size) = practice_log(&s);
+    s.ok(&["keys", "rotate", "--quiet"]);
+    s.ok(&["audit", "checkpoint", "--witness-dir", w]);
+    let (_, new_size) = practice_log(&s);
+    // Untouched: verifies with and without the witness.
+    s.ok(&["audit", "verify"]);
+    let with_witness = s.ok(&["audit", "verify", "--witness-dir", w]);
+    assert!(
+        with_witness.contains("witnessed checkpoints are still in the database"),
+        "{with_witness}"
+    );
+
+    let pg = s.t.url.starts_with("postgres");
+    let mut statements: Vec<String> = if pg {
+        vec![
+            "DROP TRIGGER audit_log_entries_refuse_change ON audit_log_entries".into(),
+            "DROP TRIGGER audit_log_checkpoints_refuse_change ON audit_log_checkpoints".into(),
+        ]
+    } else {
+        vec![
+            "DROP TRIGGER audit_log_entries_refuse_delete".into(),
+            "DROP TRIGGER audit_log_checkpoints_refuse_delete".into(),
+        ]
+    };
+    statements.push(format!(
+        "DELETE FROM audit_log_checkpoints WHERE log = '{log}' AND size = {new_size}"
+    ));
+    statements.push(format!(
+        "DELETE FROM audit_log_entries WHERE log = '{log}' AND seq >= {old_size}"
+    ));
+    // The head as it was at the older checkpoint, recomputed from the rows that remain.
+    let db = enamel_store::Db::connect(&s.t.url, &enamel_store::PoolSettings::default())
+        .await
+        .unwrap();
+    let rows = db
+        .audit_rows_from(&log, 0, i64::try_from(old_size).unwrap())
+        .await
+        .unwrap();
+    let mut frontier = enamel_audit::Frontier::new();
+    for (e, _) in &rows {
+        frontier.push(e.leaf_hash());
+    }
+    let chain = rows.last().unwrap().1;
+    db.close().await;
+    let lit = |b: &[u8]| {
+        if pg {
+            format!("'\\x{}'::bytea", hex::encode(b))
+        } else {
+            format!("X'{}'", hex::encode(b))
+        }
+    };
+    statements.push(format!(
+        "UPDATE audit_log_heads SET size = {old_size}, chain = {}, frontier = {} WHERE log = '{log}'",
+        lit(&chain),
+        lit(&frontier.to_bytes())
+    ));
+    let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
+    tamper(&s, &refs).await.unwrap();
+    s.ok(&["keys", "rotate", "--quiet"]);
+    // The database is consistent with itself again...
+    s.ok(&["audit", "verify"]);
+    // ...but the signer does not extend a history it did not sign.
+    let out = s.run(&["audit", "checkpoint", "--witness-dir", w]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("refused to sign the audit log {log}")),
+        "{stderr}"
+    );
+    // And the witness names the checkpoint that is gone.
+    let out = s.run(&["audit", "verify", "--witness-dir", w]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let file = format!("checkpoint-{}-{new_size:012}-", log.replace(':', "_"));
+    assert!(
+        stderr.contains(&format!("checkpoint of {log} at {new_size} entries"))
+            && stderr.contains(&file),
+        "{stderr}"
+    );
 }
 
 fn hex_of_zeroes() -> String {
     "00".repeat(32)
+}
+
+fn sql_text(v: &Option<String>) -> String {
+    v.as_ref()
+        .map_or("NULL".into(), |s| format!("'{}'", s.replace('\'', "''")))
+}
+
+/// A data folder of the single-log release: its tables (migrations 1–3 only) hold entries past
+/// their last checkpoint. `enamel migrate` upgrades it, closes the old log with a final
+/// checkpoint, and `audit verify` reports it as the log `legacy`.
+#[cfg(unix)]
+#[tokio::test]
+async fn migrate_closes_the_legacy_log_of_an_older_release() {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let mut s = site().await;
+    let signing = s.data.join("audit-signing");
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&signing)
+        .unwrap();
+    if s.t.url.starts_with("sqlite") {
+        s.t.url = format!("sqlite://{}", s.data.join("enamel.db").display());
+    }
+    let key = enamel_audit::SigningKey::generate().unwrap();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64_of(&key.pkcs8_der_danger())
+    );
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(signing.join("checkpoint.key"))
+        .unwrap();
+    std::io::Write::write_all(&mut file, pem.as_bytes()).unwrap();
+    std::fs::write(
+        s.data.join("audit-public.txt"),
+        key.verifying_key().to_text(),
+    )
+    .unwrap();
+
+    let db = enamel_store::Db::connect(&s.t.url, &enamel_store::PoolSettings::default())
+        .await
+        .unwrap();
+    db.migrate_to(1, 3).await.unwrap();
+    let pg = s.t.url.starts_with("postgres");
+    let lit = |b: &[u8]| {
+        if pg {
+            format!("'\\x{}'::bytea", hex::encode(b))
+        } else {
+            format!("X'{}'", hex::encode(b))
+        }
+    };
+    let mut chain = enamel_audit::GENESIS_CHAIN;
+    let mut frontier = enamel_audit::Frontier::new();
+    for seq in 0..4 {
+        let e = enamel_audit::sample_entry(seq);
+        let leaf = e.leaf_hash();
+        chain = enamel_audit::chain_hash(&chain, &leaf);
+        frontier.push(leaf);
+        let q = format!(
+            "INSERT INTO audit_events (seq, time_ms, practice_id, actor_id, actor_role, patient_id, \
+             record_type, record_id, action, outcome, client_ip, user_agent, app_version, access_method, \
+             reason, chain) VALUES ({seq}, {}, {}, {}, {}, {}, {}, {}, '{}', '{}', {}, {}, '{}', '{}', {}, {})",
+            e.time_ms,
+            sql_text(&e.practice_id),
+            sql_text(&e.actor_id),
+            sql_text(&e.actor_role),
+            sql_text(&e.patient_id),
+            sql_text(&e.record_type),
+            sql_text(&e.record_id),
+            e.action,
+            e.outcome,
+            sql_text(&e.client_ip),
+            sql_text(&e.user_agent),
+            e.app_version,
+            e.access_method,
+            sql_text(&e.reason),
+            lit(&chain),
+        );
+        enamel_testkit::raw_sql(&db, &q).await.unwrap();
+    }
+    let q = format!(
+        "UPDATE audit_head SET size = 4, chain = {}, frontier = {} WHERE id = 1",
+        lit(&chain),
+        lit(&frontier.to_bytes())
+    );
+    enamel_testkit::raw_sql(&db, &q).await.unwrap();
+    db.close().await;
+
+    let out = s.ok(&["migrate"]);
+    assert!(out.contains("0004_audit_logs.sql"), "{out}");
+    let (code, json) = verify_json(&s, &[]);
+    assert_eq!(code, Some(0), "{json}");
+    assert_eq!(
+        json,
+        serde_json::json!({"ok": true, "logs": [{"log": "legacy", "entries": 4,
+            "checkpoints": 1, "ok": true, "first_bad_entry": null}]})
+    );
+    let report = s.ok(&["audit", "verify", "--log", "legacy"]);
+    assert!(
+        report.contains("The audit log legacy is intact: 4 entries"),
+        "{report}"
+    );
+    // Closed once: migrating again signs nothing new.
+    s.ok(&["migrate"]);
+    let (_, json) = verify_json(&s, &[]);
+    assert_eq!(json["logs"][0]["checkpoints"], serde_json::json!(1));
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }

@@ -304,8 +304,14 @@ async fn an_import_checks_every_row_saves_the_valid_ones_and_never_repeats_a_val
         "{out}"
     );
     assert_eq!(s.patient_count().await, 6);
-    let verified = s.ok(&["audit", "verify"]);
-    assert!(verified.contains("The audit log is intact"), "{verified}");
+    let verified = s.ok(&["audit", "verify", "--practice", &s.practice_id]);
+    assert!(
+        verified.contains(&format!(
+            "The audit log practice:{} is intact",
+            s.practice_id
+        )),
+        "{verified}"
+    );
 }
 
 #[tokio::test]

@@ -22,7 +22,10 @@ mod sessions;
 pub mod specs;
 mod users;
 
-pub use audit::{AuditHead, AuditQuery, CheckpointRow};
+pub use audit::{
+    AuditHead, AuditQuery, CheckpointRow, LEGACY_CURSOR_OFFSET, LEGACY_LOG, TrailEntry,
+    legacy_cursor,
+};
 pub use connect::{Db, Engine, PoolSettings, Tx};
 pub use error::StoreError;
 pub use grants::{ApiTokenRow, EmergencyGrantRow, PolicyOverrideRow, SessionSettingsRow};

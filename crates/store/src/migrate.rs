@@ -47,6 +47,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0003_patient_record.sql"),
     },
     Migration {
+        version: 4,
+        name: "0004_audit_logs.sql",
+        sqlite: include_str!("../migrations/sqlite/0004_audit_logs.sql"),
+        postgres: include_str!("../migrations/postgres/0004_audit_logs.sql"),
+    },
+    Migration {
         version: 5,
         name: "0005_practice_time.sql",
         sqlite: include_str!("../migrations/sqlite/0005_practice_time.sql"),
@@ -65,6 +71,7 @@ pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &[
     "0001_core.sql",
     "0002_access.sql",
     "0003_patient_record.sql",
+    "0004_audit_logs.sql",
     "0005_practice_time.sql",
     "0006_record_kernel.sql",
 ];
@@ -79,6 +86,17 @@ impl Db {
     /// Applies every migration this build knows that the database has not seen yet. Returns the
     /// names applied. Refuses to run against a schema newer than this build.
     pub async fn migrate(&self, now_ms: i64) -> Result<Vec<&'static str>, StoreError> {
+        let known = MIGRATIONS.last().map_or(0, |m| m.version);
+        self.migrate_to(now_ms, known).await
+    }
+
+    /// Applies the migrations up to and including `version` only: upgrade tests build a
+    /// database as an older release left it. Production code calls [`Db::migrate`].
+    pub async fn migrate_to(
+        &self,
+        now_ms: i64,
+        version: i64,
+    ) -> Result<Vec<&'static str>, StoreError> {
         let mut applied = Vec::new();
         let known = MIGRATIONS.last().map_or(0, |m| m.version);
         match self {
@@ -110,7 +128,10 @@ impl Db {
                         .iter()
                         .map(|r| r.try_get(0))
                         .collect::<Result<_, _>>()?;
-                    for m in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
+                    for m in MIGRATIONS
+                        .iter()
+                        .filter(|m| !done.contains(&m.version) && m.version <= version)
+                    {
                         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                         sqlx::raw_sql(AssertSqlSafe(m.postgres))
                             .execute(&mut *tx)
@@ -131,7 +152,7 @@ impl Db {
             Db::Sqlite(pool) => {
                 let mut conn = pool.acquire().await?;
                 sqlx::query(CREATE_LEDGER).execute(&mut *conn).await?;
-                for m in MIGRATIONS {
+                for m in MIGRATIONS.iter().filter(|m| m.version <= version) {
                     let mut tx =
                         sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
                     let done: i64 =
@@ -222,11 +243,21 @@ impl Db {
                  users, user_roles, recovery_codes, sessions, sign_in_throttle, password_resets, \
                  password_reset_requests, api_tokens, emergency_grants, policy_overrides TO {role}"
             ),
-            format!("GRANT SELECT, INSERT ON audit_events, audit_checkpoints TO {role}"),
+            // The legacy log (0001) is closed: read it, and add its final checkpoint.
+            format!("GRANT SELECT ON audit_events, audit_head TO {role}"),
+            format!("GRANT SELECT, INSERT ON audit_checkpoints TO {role}"),
             format!(
-                "REVOKE UPDATE, DELETE, TRUNCATE ON audit_events, audit_checkpoints FROM {role}"
+                "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_events, audit_head FROM {role}"
             ),
-            format!("GRANT SELECT, UPDATE ON audit_head TO {role}"),
+            format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_checkpoints FROM {role}"),
+            format!("GRANT SELECT, INSERT ON audit_log_entries, audit_log_checkpoints TO {role}"),
+            format!(
+                "REVOKE UPDATE, DELETE, TRUNCATE ON audit_log_entries, audit_log_checkpoints \
+                 FROM {role}"
+            ),
+            // A head row is created by its log's first append and then moves forward.
+            format!("GRANT SELECT, INSERT, UPDATE ON audit_log_heads TO {role}"),
+            format!("REVOKE DELETE, TRUNCATE ON audit_log_heads FROM {role}"),
             format!("GRANT SELECT ON schema_migrations TO {role}"),
         ];
         for sql in statements {

@@ -142,11 +142,23 @@ pub const NON_PHI_BYTES: &[&str] = &[
     "audit_head.frontier",
     "audit_checkpoints.root",
     "audit_checkpoints.signature",
+    "audit_log_entries.chain",
+    "audit_log_heads.chain",
+    "audit_log_heads.frontier",
+    "audit_log_checkpoints.root",
+    "audit_log_checkpoints.signature",
 ];
 
 /// The audit log's own tables: append-only like [`History::AppendOnly`] records, but not
 /// sealed by a practice key (they hold ids, never values) and never re-encrypted.
-pub const AUDIT_TABLES: &[&str] = &["audit_events", "audit_checkpoints"];
+/// (`audit_events` and `audit_checkpoints` are the closed log of earlier releases, kept as
+/// `legacy`.)
+pub const AUDIT_TABLES: &[&str] = &[
+    "audit_log_entries",
+    "audit_log_checkpoints",
+    "audit_events",
+    "audit_checkpoints",
+];
 
 /// The spec of `table`, if it is declared.
 pub fn spec_of(table: &str) -> Option<&'static RecordSpec> {

@@ -288,29 +288,39 @@ fn entry(seq: u64) -> Entry {
     }
 }
 
+const LOG_A: &str = "practice:pa";
+
 async fn append_three(db: &Db) {
     let mut tx = db.begin().await.unwrap();
-    let head = tx.lock_audit_head().await.unwrap();
+    let head = tx.lock_audit_head(LOG_A).await.unwrap();
     assert_eq!(head.size, 0);
     assert_eq!(head.chain, GENESIS_CHAIN.to_vec());
     assert_eq!(head.frontier, vec![0u8; 8]);
     let rows: Vec<(Entry, Hash)> = (0..3).map(|s| (entry(s), [s as u8; 32])).collect();
-    tx.insert_audit_entries(&rows).await.unwrap();
-    tx.set_audit_head(&AuditHead {
-        size: 3,
-        chain: vec![2; 32],
-        frontier: vec![9; 8],
-    })
+    tx.insert_audit_entries(LOG_A, &rows).await.unwrap();
+    tx.set_audit_head(
+        LOG_A,
+        &AuditHead {
+            size: 3,
+            chain: vec![2; 32],
+            frontier: vec![9; 8],
+        },
+    )
     .await
     .unwrap();
-    tx.insert_checkpoint(&CheckpointRow {
-        size: 3,
-        key_id: "k".into(),
-        origin: "o".into(),
-        root: vec![1; 32],
-        time_ms: 5,
-        signature: vec![1; 64],
-    })
+    // The head row now exists: locking it again returns it.
+    assert_eq!(tx.lock_audit_head(LOG_A).await.unwrap().size, 3);
+    tx.insert_checkpoint(
+        LOG_A,
+        &CheckpointRow {
+            size: 3,
+            key_id: "k".into(),
+            origin: "o".into(),
+            root: vec![1; 32],
+            time_ms: 5,
+            signature: vec![1; 64],
+        },
+    )
     .await
     .unwrap();
     tx.commit().await.unwrap();
@@ -321,11 +331,19 @@ async fn audit_rows_round_trip_and_filter() {
     let (_t, db) = migrated().await;
     two_practices(&db).await;
     append_three(&db).await;
-    let rows = db.audit_rows_from(1, 10).await.unwrap();
+    let rows = db.audit_rows_from(LOG_A, 1, 10).await.unwrap();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0].0, entry(1));
     assert_eq!(rows[0].1, [1u8; 32]);
-    assert_eq!(db.audit_head().await.unwrap().size, 3);
+    assert_eq!(db.audit_head(LOG_A).await.unwrap().size, 3);
+    assert!(
+        db.audit_rows_from("practice:pb", 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(db.audit_head("practice:pb").await.unwrap().size, 0);
+    assert_eq!(db.audit_logs().await.unwrap(), [LOG_A]);
     let q = AuditQuery {
         practice_id: Some("pa".into()),
         limit: 10,
@@ -340,7 +358,8 @@ async fn audit_rows_round_trip_and_filter() {
         ..AuditQuery::default()
     };
     assert!(db.audit_entries(&other).await.unwrap().is_empty());
-    assert_eq!(db.checkpoints().await.unwrap().len(), 1);
+    assert_eq!(db.checkpoints(LOG_A).await.unwrap().len(), 1);
+    assert!(db.checkpoints("practice:pb").await.unwrap().is_empty());
 }
 
 use enamel_testkit::raw_sql as raw;
@@ -351,12 +370,13 @@ async fn the_database_refuses_to_change_or_delete_audit_rows() {
     two_practices(&db).await;
     append_three(&db).await;
     for sql in [
-        "UPDATE audit_events SET action = 'delete' WHERE seq = 1",
-        "UPDATE audit_events SET seq = 7 WHERE seq = 2",
-        "DELETE FROM audit_events WHERE seq = 1",
-        "DELETE FROM audit_events",
-        "UPDATE audit_checkpoints SET time_ms = 0",
-        "DELETE FROM audit_checkpoints",
+        "UPDATE audit_log_entries SET action = 'delete' WHERE seq = 1",
+        "UPDATE audit_log_entries SET seq = 7 WHERE seq = 2",
+        "UPDATE audit_log_entries SET log = 'practice:pb'",
+        "DELETE FROM audit_log_entries WHERE seq = 1",
+        "DELETE FROM audit_log_entries",
+        "UPDATE audit_log_checkpoints SET time_ms = 0",
+        "DELETE FROM audit_log_checkpoints",
     ] {
         let err = raw(&db, sql).await.expect_err(sql);
         assert!(
@@ -366,10 +386,28 @@ async fn the_database_refuses_to_change_or_delete_audit_rows() {
         );
     }
     if matches!(db, Db::Postgres(_)) {
-        assert!(raw(&db, "TRUNCATE audit_events").await.is_err());
-        assert!(raw(&db, "TRUNCATE audit_checkpoints").await.is_err());
+        for table in [
+            "audit_events",
+            "audit_checkpoints",
+            "audit_log_entries",
+            "audit_log_checkpoints",
+        ] {
+            assert!(raw(&db, &format!("TRUNCATE {table}")).await.is_err());
+        }
     }
-    let rows = db.audit_rows_from(0, 10).await.unwrap();
+    // The legacy log is closed: no new entry, no moving head.
+    for sql in [
+        "INSERT INTO audit_events (seq, time_ms, action, outcome, app_version, access_method, chain) \
+         SELECT 0, time_ms, action, outcome, app_version, access_method, chain FROM audit_log_entries WHERE seq = 0",
+        "UPDATE audit_head SET size = 1",
+    ] {
+        let err = raw(&db, sql).await.expect_err(sql);
+        assert!(
+            err.to_string().contains("the legacy audit log is closed"),
+            "{sql}: {err}"
+        );
+    }
+    let rows = db.audit_rows_from(LOG_A, 0, 10).await.unwrap();
     assert_eq!(
         rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
         (0..3).map(entry).collect::<Vec<_>>()
@@ -387,26 +425,40 @@ async fn the_application_role_cannot_change_the_audit_log_even_without_triggers(
         .await
         .unwrap();
     db.grant_app_role(&role).await.unwrap();
-    raw(
-        &db,
-        "DROP TRIGGER audit_events_refuse_change ON audit_events",
-    )
-    .await
-    .unwrap();
+    for sql in [
+        "DROP TRIGGER audit_log_entries_refuse_change ON audit_log_entries",
+        "DROP TRIGGER audit_log_checkpoints_refuse_change ON audit_log_checkpoints",
+        "DROP TRIGGER audit_events_refuse_insert ON audit_events",
+    ] {
+        raw(&db, sql).await.unwrap();
+    }
     // One query string runs as one implicit transaction: SET LOCAL ends with it, and a failure
     // rolls it back, so the pooled connection comes back clean.
-    let attempt =
-        format!("SET LOCAL ROLE {role}; UPDATE audit_events SET action = 'x' WHERE seq = 1;");
-    let err = raw(&db, &attempt)
-        .await
-        .expect_err("the role must not update");
-    assert!(err.to_string().contains("permission denied"), "{err}");
-    // What the server does: read, lock the head, append, sign.
+    for change in [
+        "UPDATE audit_log_entries SET action = 'x' WHERE seq = 1",
+        "DELETE FROM audit_log_entries",
+        "DELETE FROM audit_log_checkpoints",
+        "DELETE FROM audit_log_heads",
+        "INSERT INTO audit_events (seq, time_ms, action, outcome, app_version, access_method, chain) \
+         VALUES (3, 1, 'view', 'allowed', 'test', 'cli', '\\x00'::bytea)",
+    ] {
+        let attempt = format!("SET LOCAL ROLE {role}; {change};");
+        let err = raw(&db, &attempt).await.expect_err(change);
+        assert!(
+            err.to_string().contains("permission denied"),
+            "{change}: {err}"
+        );
+    }
+    // What the server does: read, create and lock a head, append, sign.
     let read = format!(
-        "SET LOCAL ROLE {role}; SELECT seq FROM audit_events; \
-         UPDATE audit_head SET size = size WHERE id = 1; \
-         INSERT INTO audit_events (seq, time_ms, action, outcome, app_version, access_method, chain) \
-         VALUES (3, 1, 'view', 'allowed', 'test', 'cli', '\\x00'::bytea); \
+        "SET LOCAL ROLE {role}; SELECT seq FROM audit_log_entries; SELECT seq FROM audit_events; \
+         INSERT INTO audit_log_heads (log, size, chain, frontier) VALUES ('server', 0, '\\x00'::bytea, '\\x00'::bytea) \
+         ON CONFLICT (log) DO UPDATE SET size = audit_log_heads.size; \
+         UPDATE audit_log_heads SET size = size WHERE log = 'practice:pa'; \
+         INSERT INTO audit_log_entries (log, seq, time_ms, action, outcome, app_version, access_method, chain) \
+         VALUES ('practice:pa', 3, 1, 'view', 'allowed', 'test', 'cli', '\\x00'::bytea); \
+         INSERT INTO audit_log_checkpoints (log, size, key_id, origin, root, time_ms, signature) \
+         VALUES ('practice:pa', 4, 'k2', 'o', '\\x00'::bytea, 1, '\\x00'::bytea); \
          INSERT INTO audit_checkpoints (size, key_id, origin, root, time_ms, signature) \
          VALUES (4, 'k2', 'o', '\\x00'::bytea, 1, '\\x00'::bytea);"
     );

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use base64::Engine as _;
-use enamel_app::{App, NewPractice, Patients, RequestOrigin, SystemClock, SystemReason};
+use enamel_app::{
+    App, AuditWriter, NewPractice, Patients, RequestOrigin, SystemClock, SystemReason,
+};
 use enamel_crypto::{EnvKeyProvider, KeyProvider};
 use enamel_domain::PracticeId;
 use enamel_store::Db;
@@ -15,6 +17,8 @@ pub struct Fixture {
     pub t: TestDb,
     pub app: App,
     pub practice: PracticeId,
+    /// An audit writer of the test's own on the same database: the app hands out none.
+    pub writer: AuditWriter,
 }
 
 impl Fixture {
@@ -49,29 +53,40 @@ pub async fn fixture() -> Fixture {
         )
         .await
         .unwrap();
-    Fixture { t, app, practice }
+    let writer = AuditWriter::start(t.db.clone(), Arc::new(SystemClock));
+    Fixture {
+        t,
+        app,
+        practice,
+        writer,
+    }
 }
 
 pub use enamel_testkit::raw_sql as raw;
 
-/// Removes the database's refusal to change audit rows: what an attacker with owner access
-/// could do before tampering.
+/// Removes the database's refusal to change audit rows and checkpoints of the per-log tables:
+/// what an attacker with owner access could do before tampering.
 pub async fn drop_audit_triggers(db: &Db) {
     match db {
         Db::Sqlite(_) => {
-            for t in ["audit_events_refuse_update", "audit_events_refuse_delete"] {
+            for t in [
+                "audit_log_entries_refuse_update",
+                "audit_log_entries_refuse_delete",
+                "audit_log_checkpoints_refuse_update",
+                "audit_log_checkpoints_refuse_delete",
+            ] {
                 raw(db, &format!("DROP TRIGGER IF EXISTS {t}"))
                     .await
                     .unwrap();
             }
         }
         Db::Postgres(_) => {
-            raw(
-                db,
-                "DROP TRIGGER audit_events_refuse_change ON audit_events",
-            )
-            .await
-            .unwrap();
+            for sql in [
+                "DROP TRIGGER audit_log_entries_refuse_change ON audit_log_entries",
+                "DROP TRIGGER audit_log_checkpoints_refuse_change ON audit_log_checkpoints",
+            ] {
+                raw(db, sql).await.unwrap();
+            }
         }
     }
 }

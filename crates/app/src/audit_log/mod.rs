@@ -1,0 +1,214 @@
+//! Appending to and checking the audit logs: one per practice (`practice:<id>`), one for
+//! entries of no practice (`server`), and the closed single log of older releases (`legacy`).
+//!
+//! Appends are sequenced under their log head's lock (see `Tx::lock_audit_head`), hashed into
+//! the chain and the Merkle frontier, and committed. Reads go through a group-commit task per
+//! log: concurrent callers' entries share one transaction, and each caller waits until its
+//! entry is durable. Changes append inside their own transaction instead, so the change and
+//! its entry commit or vanish together.
+
+mod append;
+mod checkpoint;
+mod verify;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use enamel_audit::{Entry, SERVER_LOG, practice_log};
+use enamel_domain::{AccessMethod, AuditAction, AuditSubject, Category, Outcome, RecordKind};
+use enamel_store::{Db, Tx};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{APP_VERSION, AppError, Clock};
+
+pub use checkpoint::{CheckpointOutcome, Refusal, checkpoint_audit_log, checkpoint_audit_logs};
+pub use verify::{VerifyOutcome, verify_audit_log};
+
+/// An audit entry before it has a place in the log. Ids only, never PHI values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditDraft {
+    pub practice_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub actor_role: Option<String>,
+    pub patient_id: Option<String>,
+    pub record_type: Option<AuditSubject>,
+    pub record_id: Option<String>,
+    pub action: AuditAction,
+    pub outcome: Outcome,
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub access_method: AccessMethod,
+    pub reason: Option<String>,
+}
+
+impl AuditDraft {
+    /// Names the record the entry is about.
+    pub fn about(mut self, kind: RecordKind, record_id: impl ToString) -> Self {
+        self.record_type = Some(AuditSubject::Record(kind));
+        self.record_id = Some(record_id.to_string());
+        self
+    }
+
+    /// Names the matrix category a refusal was for (there is no record to name yet).
+    pub fn about_category(mut self, category: Category, record_id: impl ToString) -> Self {
+        self.record_type = Some(AuditSubject::Category(category));
+        self.record_id = Some(record_id.to_string());
+        self
+    }
+
+    pub fn patient(mut self, patient_id: impl ToString) -> Self {
+        self.patient_id = Some(patient_id.to_string());
+        self
+    }
+
+    /// The log this entry belongs to: its practice's, or the server's.
+    pub fn log(&self) -> String {
+        match &self.practice_id {
+            Some(p) => practice_log(p),
+            None => SERVER_LOG.to_string(),
+        }
+    }
+
+    pub(crate) fn into_entry(self, seq: u64, time_ms: i64) -> Entry {
+        Entry {
+            seq,
+            time_ms,
+            practice_id: self.practice_id,
+            actor_id: self.actor_id,
+            actor_role: self.actor_role,
+            patient_id: self.patient_id,
+            record_type: self.record_type.map(|s| s.as_str().to_string()),
+            record_id: self.record_id,
+            action: self.action.as_str().to_string(),
+            outcome: self.outcome.as_str().to_string(),
+            client_ip: self.client_ip,
+            // User agents are bounded: they are attacker-chosen text.
+            user_agent: self.user_agent.map(|ua| ua.chars().take(256).collect()),
+            app_version: APP_VERSION.to_string(),
+            access_method: self.access_method.as_str().to_string(),
+            reason: self.reason,
+        }
+    }
+}
+
+/// Entries from concurrent callers committed together: enough to amortise a durable commit,
+/// small enough to keep one transaction short.
+const MAX_GROUP: usize = 2048;
+/// Callers that may wait for the group task at once before new ones queue for a slot.
+const QUEUE_DEPTH: usize = 16_384;
+
+struct Pending {
+    draft: AuditDraft,
+    done: oneshot::Sender<Result<u64, String>>,
+}
+
+/// Handle to the audit logs of this process.
+#[derive(Clone)]
+pub struct AuditWriter {
+    sender: mpsc::Sender<Pending>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for AuditWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditWriter")
+    }
+}
+
+impl AuditWriter {
+    pub fn start(db: Db, clock: Arc<dyn Clock>) -> AuditWriter {
+        let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
+        tokio::spawn(dispatch(db, clock.clone(), receiver));
+        AuditWriter { sender, clock }
+    }
+
+    /// Appends one entry to its log and returns once it is durable, with its position in
+    /// that log.
+    pub async fn record(&self, draft: AuditDraft) -> Result<u64, AppError> {
+        let (done, wait) = oneshot::channel();
+        self.sender
+            .send(Pending { draft, done })
+            .await
+            .map_err(|_| AppError::Internal("the audit writer has stopped".into()))?;
+        match wait.await {
+            Ok(Ok(seq)) => Ok(seq),
+            Ok(Err(why)) => Err(AppError::Internal(format!("audit append failed: {why}"))),
+            Err(_) => Err(AppError::Internal("the audit writer has stopped".into())),
+        }
+    }
+
+    /// Appends entries inside `tx`, which commits them together with the change they
+    /// describe. Returns each entry's position in its own log, in the order given.
+    pub async fn record_in(
+        &self,
+        tx: &mut Tx,
+        drafts: Vec<AuditDraft>,
+    ) -> Result<Vec<u64>, AppError> {
+        append::append(tx, self.clock.now_ms(), drafts).await
+    }
+}
+
+/// Hands each entry to its shard's group-commit task. On PostgreSQL a shard is one log, so a
+/// practice whose head is locked (a long change, a slow commit) delays only its own entries.
+/// On SQLite the database write lock serialises every commit anyway, so one shard for all
+/// logs keeps one fsync per group.
+async fn dispatch(db: Db, clock: Arc<dyn Clock>, mut receiver: mpsc::Receiver<Pending>) {
+    let one_shard = matches!(db, Db::Sqlite(_));
+    // Unbounded per shard: every queued entry has a caller waiting on it, and the bounded
+    // queue in front of this task limits how many there are.
+    let mut shards: HashMap<String, mpsc::UnboundedSender<Pending>> = HashMap::new();
+    while let Some(pending) = receiver.recv().await {
+        let shard = if one_shard {
+            String::new()
+        } else {
+            pending.draft.log()
+        };
+        let sender = shards.entry(shard).or_insert_with(|| {
+            let (sender, receiver) = mpsc::unbounded_channel();
+            tokio::spawn(group_commit(db.clone(), clock.clone(), receiver));
+            sender
+        });
+        if let Err(mpsc::error::SendError(pending)) = sender.send(pending) {
+            let _ = pending
+                .done
+                .send(Err("the audit writer has stopped".to_string()));
+        }
+    }
+}
+
+async fn group_commit(
+    db: Db,
+    clock: Arc<dyn Clock>,
+    mut receiver: mpsc::UnboundedReceiver<Pending>,
+) {
+    let mut batch: Vec<Pending> = Vec::with_capacity(MAX_GROUP);
+    while receiver.recv_many(&mut batch, MAX_GROUP).await > 0 {
+        let drafts = batch.iter().map(|p| p.draft.clone()).collect();
+        let result = async {
+            let mut tx = db.begin().await?;
+            let seqs = append::append(&mut tx, clock.now_ms(), drafts).await?;
+            #[allow(clippy::disallowed_methods)] // a transaction of audit entries only
+            tx.commit().await?;
+            Ok::<_, AppError>(seqs)
+        }
+        .await;
+        match result {
+            Ok(seqs) => {
+                for (p, seq) in batch.drain(..).zip(seqs) {
+                    let _ = p.done.send(Ok(seq));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, entries = batch.len(), "audit group commit failed");
+                for p in batch.drain(..) {
+                    let _ = p.done.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+/// A stored head or checkpoint that does not parse: only tampering or a bug makes one.
+fn damaged(what: &str) -> AppError {
+    AppError::Internal(format!("the audit log {what} is damaged"))
+}
