@@ -662,7 +662,14 @@ async fn a_database_of_the_single_log_release_upgrades_and_keeps_its_log_as_lega
     let practice = uuid::Uuid::new_v4().to_string();
     write_legacy_log(&t.db, &practice, 5, &key).await;
     let applied = t.db.migrate(2).await.unwrap();
-    assert_eq!(applied, ["0004_audit_logs.sql"]);
+    assert_eq!(
+        applied,
+        [
+            "0004_audit_logs.sql",
+            "0005_practice_time.sql",
+            "0006_record_kernel.sql"
+        ]
+    );
 
     // Closed: no entry may be added to the legacy log any more.
     let err = raw(
