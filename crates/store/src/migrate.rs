@@ -243,6 +243,11 @@ impl Db {
                  users, user_roles, recovery_codes, sessions, sign_in_throttle, password_resets, \
                  password_reset_requests, api_tokens, emergency_grants, policy_overrides TO {role}"
             ),
+            // Search tokens are replaced with their record; history rows are added and
+            // re-sealed by key rotation, never deleted (as the triggers say, by privilege too).
+            format!("GRANT SELECT, INSERT, DELETE ON patient_search_tokens TO {role}"),
+            format!("GRANT SELECT, INSERT, UPDATE ON patient_versions TO {role}"),
+            format!("REVOKE DELETE, TRUNCATE ON patient_versions FROM {role}"),
             // The legacy log (0001) is closed: read it, and add its final checkpoint.
             format!("GRANT SELECT ON audit_events, audit_head TO {role}"),
             format!("GRANT SELECT, INSERT ON audit_checkpoints TO {role}"),

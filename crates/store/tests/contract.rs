@@ -463,6 +463,33 @@ async fn the_application_role_cannot_change_the_audit_log_even_without_triggers(
          VALUES (4, 'k2', 'o', '\\x00'::bytea, 1, '\\x00'::bytea);"
     );
     raw(&db, &read).await.unwrap();
+    // Every table of the schema is readable by the role (a table added without its grant
+    // would break the server on a least-privilege deployment), and history cannot be deleted.
+    let Db::Postgres(pool) = &db else { return };
+    let unreadable: Vec<String> = sqlx::query_scalar(
+        // By oid, so no name is resolved (the planner may test rows of other schemas first).
+        "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = 'public' AND c.relkind = 'r' \
+         AND NOT has_table_privilege($1, c.oid, 'SELECT')",
+    )
+    .bind(&role)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(unreadable.is_empty(), "no grant for: {unreadable:?}");
+    raw(
+        &db,
+        "DROP TRIGGER patient_versions_refuse_delete ON patient_versions",
+    )
+    .await
+    .unwrap();
+    let err = raw(
+        &db,
+        &format!("SET LOCAL ROLE {role}; DELETE FROM patient_versions;"),
+    )
+    .await
+    .expect_err("history deleted by the app role");
+    assert!(err.to_string().contains("permission denied"), "{err}");
     raw(&db, &format!("DROP OWNED BY {role}; DROP ROLE {role}"))
         .await
         .unwrap();
