@@ -588,6 +588,11 @@ async fn the_signer_refuses_a_history_rewritten_after_its_last_checkpoint() {
             .any(|o| matches!(o, Ok(c) if c.log == practice_log(&b) && c.new)),
         "the other practice's log is still signed: {all:?}"
     );
+    // Nor does a new signing key make a fresh start on the rewritten log: the signer's
+    // memory belongs to the log, not to the key.
+    let replacement = SigningKey::generate().unwrap();
+    let refusal = try_sign(&f, &replacement, 5).await.unwrap_err();
+    assert_eq!(refusal.log, log(&f));
 }
 
 fn literal(v: &Option<String>) -> String {
@@ -799,4 +804,33 @@ async fn a_forged_checkpoint_is_refused() {
     let outcome = report.unwrap();
     assert_eq!(outcome.report.checkpoints_verified, 0);
     assert_eq!(outcome.report.checkpoints_other_keys, 1);
+}
+
+/// Deleting (or resetting) a log's head row needs no trigger to be dropped: the log must
+/// still be listed, fail verification, and be refused by the signer that signed it before.
+#[tokio::test]
+async fn a_deleted_head_does_not_hide_its_log() {
+    let (f, key) = log_of(4).await;
+    sign(&f, &key, 2).await;
+    raw(
+        &f.t.db,
+        &sql(&f, "DELETE FROM audit_log_heads WHERE log = {L}"),
+    )
+    .await
+    .unwrap();
+    assert!(f.t.db.audit_logs().await.unwrap().contains(&log(&f)));
+    assert!(
+        verify(&f, &key).await.is_err(),
+        "entries beyond an empty head"
+    );
+    let all = checkpoint_audit_logs(&f.t.db, &key, "test", &memory(&f), 3)
+        .await
+        .unwrap();
+    let refused: Vec<_> = all.iter().filter_map(|o| o.as_ref().err()).collect();
+    assert_eq!(refused.len(), 1, "{all:?}");
+    assert_eq!(refused[0].log, log(&f));
+
+    // A replacement signing key remembers what the old one signed: no fresh start.
+    let replacement = SigningKey::generate().unwrap();
+    assert!(try_sign(&f, &replacement, 4).await.is_err());
 }

@@ -245,7 +245,8 @@ impl Db {
         })
     }
 
-    /// Every log that has entries, sorted: `legacy` (if it holds any), then the new logs.
+    /// Every log that has entries, a head or checkpoints, sorted: `legacy` (if it holds any),
+    /// then the new logs.
     pub async fn audit_logs(&self) -> Result<Vec<String>, StoreError> {
         on_db!(self, pool => {
             let legacy: i64 = sqlx::query("SELECT size FROM audit_head WHERE id = 1")
@@ -254,9 +255,16 @@ impl Db {
                 .map(|r| r.try_get(0))
                 .transpose()?
                 .unwrap_or(0);
-            let rows = sqlx::query("SELECT log FROM audit_log_heads WHERE size > 0 ORDER BY log")
-                .fetch_all(pool)
-                .await?;
+            // Every log that left a trace anywhere, not only in the heads: a head row deleted
+            // or reset behind the application must not hide its log from verify or the
+            // signer (its entries then lie beyond an empty head, which verify reports).
+            let rows = sqlx::query(
+                "SELECT log FROM audit_log_heads WHERE size > 0 \
+                 UNION SELECT DISTINCT log FROM audit_log_entries \
+                 UNION SELECT DISTINCT log FROM audit_log_checkpoints ORDER BY log",
+            )
+            .fetch_all(pool)
+            .await?;
             let mut out = Vec::with_capacity(rows.len() + 1);
             if legacy > 0 {
                 out.push(LEGACY_LOG.to_string());

@@ -51,12 +51,9 @@ struct Remembered {
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Memory {
-    /// Keyed by "<key id> <log>": a new signing key starts with no memory.
+    /// Keyed by log. Not by signing key: what was signed stays remembered when the key is
+    /// replaced, so a new key cannot be used to sign a history rewritten under the old one.
     logs: BTreeMap<String, Remembered>,
-}
-
-fn memory_key(key_id: &str, log: &str) -> String {
-    format!("{key_id} {log}")
 }
 
 fn memory_error(path: &Path, what: &str) -> AppError {
@@ -150,7 +147,11 @@ pub async fn checkpoint_audit_logs(
     let _lock = lock_memory(memory_file).await?;
     let mut memory = load_memory(memory_file)?;
     let mut out = Vec::new();
-    for log in db.audit_logs().await? {
+    // The logs the database shows, and every log this signer has signed: one that vanished
+    // from the database is refused (its head is then shorter than what was signed).
+    let mut logs: std::collections::BTreeSet<String> = db.audit_logs().await?.into_iter().collect();
+    logs.extend(memory.logs.keys().cloned());
+    for log in logs {
         out.push(sign_log(db, key, origin, &log, memory_file, &mut memory, now_ms).await?);
     }
     Ok(out)
@@ -188,7 +189,7 @@ async fn sign_log(
         }))
     };
     let key_id = key.verifying_key().key_id();
-    let mkey = memory_key(&key_id, log);
+    let mkey = log.to_string();
     let head = db.audit_head(log).await?;
     let head_size = u64::try_from(head.size).map_err(|_| damaged("head"))?;
     let head_chain: Hash = head

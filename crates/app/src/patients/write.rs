@@ -77,6 +77,32 @@ pub(super) struct Current {
 }
 
 impl Patients<'_> {
+    /// Records a change that was tried and not made (a miss, a stale version, a refusal), so
+    /// every request leaves its entry; returns `error` for the caller.
+    async fn not_made<T>(
+        &self,
+        access: &crate::access::Access,
+        action: AuditAction,
+        id: PatientId,
+        error: AppError,
+    ) -> Result<T, AppError> {
+        let why = match &error {
+            AppError::NotFound => None,
+            AppError::Conflict => Some("stale_version"),
+            AppError::Refused(_) => Some("refused"),
+            _ => return Err(error),
+        };
+        let mut entry = access
+            .audit(action, Outcome::Failed)
+            .about(RecordKind::Patient, id)
+            .patient(id);
+        if let Some(why) = why {
+            entry.reason.get_or_insert_with(|| why.into());
+        }
+        self.app.audit().record(entry).await?;
+        Err(error)
+    }
+
     fn entry(
         &self,
         access: &crate::access::Access,
@@ -310,17 +336,11 @@ impl Patients<'_> {
             .map_err(AppError::Invalid)?;
         let current = match self.current(id).await {
             Ok(found) => found,
-            Err(AppError::NotFound) => {
-                let failed = view
-                    .audit(AuditAction::Update, Outcome::Failed)
-                    .about(RecordKind::Patient, id)
-                    .patient(id);
-                self.app.audit().record(failed).await?;
-                return Err(AppError::NotFound);
-            }
-            Err(e) => return Err(e),
+            Err(e) => return self.not_made(&view, AuditAction::Update, id, e).await,
         };
-        expected.check(current.row.row_version)?;
+        if let Err(e) = expected.check(current.row.row_version) {
+            return self.not_made(&view, AuditAction::Update, id, e).await;
+        }
         let before = &current.record;
         let reveal = self.reveal_for(Some(id)).await?;
         if !reveal.contact {
@@ -369,8 +389,14 @@ impl Patients<'_> {
                 (row.household_id.clone(), row.guarantor_id.clone())
             };
         let entry = self.entry(&edit, AuditAction::Update, id);
-        self.write_change(&current, &after, ("update", &changed), household, entry)
+        match self
+            .write_change(&current, &after, ("update", &changed), household, entry)
             .await
+        {
+            // Changed by someone else between the read and the write.
+            Err(e @ AppError::Conflict) => self.not_made(&edit, AuditAction::Update, id, e).await,
+            other => other,
+        }
     }
 
     /// Marks a patient inactive (demographics, edit): they leave the active lists, and their
@@ -379,8 +405,13 @@ impl Patients<'_> {
         let access = self
             .access(Category::Demographics, Action::Edit, Some(id))
             .await?;
-        let current = self.current(id).await?;
-        expected.check(current.row.row_version)?;
+        let current = match self.current(id).await {
+            Ok(found) => found,
+            Err(e) => return self.not_made(&access, AuditAction::Deactivate, id, e).await,
+        };
+        if let Err(e) = expected.check(current.row.row_version) {
+            return self.not_made(&access, AuditAction::Deactivate, id, e).await;
+        }
         if current.row.status == PatientStatus::Inactive.as_str() {
             return Ok(current.row.row_version);
         }
@@ -391,14 +422,21 @@ impl Patients<'_> {
             current.row.household_id.clone(),
             current.row.guarantor_id.clone(),
         );
-        self.write_change(
-            &current,
-            &after,
-            ("deactivate", &["status"]),
-            household,
-            entry,
-        )
-        .await
+        match self
+            .write_change(
+                &current,
+                &after,
+                ("deactivate", &["status"]),
+                household,
+                entry,
+            )
+            .await
+        {
+            Err(e @ AppError::Conflict) => {
+                self.not_made(&access, AuditAction::Deactivate, id, e).await
+            }
+            other => other,
+        }
     }
 
     /// Deletes a record created in error (demographics, delete: the practice administrator by
@@ -420,9 +458,14 @@ impl Patients<'_> {
         let access = self
             .access(Category::Demographics, Action::Delete, Some(id))
             .await?;
-        let current = self.current(id).await?;
+        let current = match self.current(id).await {
+            Ok(found) => found,
+            Err(e) => return self.not_made(&access, AuditAction::Delete, id, e).await,
+        };
         let row = &current.row;
-        expected.check(row.row_version)?;
+        if let Err(e) = expected.check(row.row_version) {
+            return self.not_made(&access, AuditAction::Delete, id, e).await;
+        }
         let db = self.app.db();
         let practice = self.caller.practice_id().to_string();
         if let Some(household) = &row.household_id {
@@ -432,10 +475,13 @@ impl Patients<'_> {
                 if other_row.guarantor_id.as_deref() == Some(row.id.as_str())
                     || other_row.responsible_party_id.as_deref() == Some(row.id.as_str())
                 {
-                    return Err(AppError::Refused(
+                    let refused = AppError::Refused(
                         "This patient pays for or is responsible for another patient. Change that patient first."
                             .into(),
-                    ));
+                    );
+                    return self
+                        .not_made(&access, AuditAction::Delete, id, refused)
+                        .await;
                 }
             }
         }
@@ -445,7 +491,10 @@ impl Patients<'_> {
         entry.reason = Some(DELETE_REASON.into());
         let mut tx = self.app.begin_write().await?;
         let deleted = tx.delete_patient(&practice, &row.id, row.row_version).await;
-        let (mut tx, ()) = or_refused(tx, deleted).await?;
+        let mut tx = match or_refused(tx, deleted).await {
+            Ok((tx, ())) => tx,
+            Err(e) => return self.not_made(&access, AuditAction::Delete, id, e).await,
+        };
         tx.insert_patient_version(&version).await?;
         tx.commit(entry.into()).await?;
         Ok(())
