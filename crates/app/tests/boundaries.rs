@@ -14,7 +14,7 @@ const RAW: &[&str] = &[
     "WriteTx",
     "KeyRing",
     "PracticeKeys",
-    "&AuditWriter",
+    "AuditWriter",
     "Access",
     "PoolSettings",
 ];
@@ -62,6 +62,11 @@ fn no_public_function_returns_a_raw_handle() {
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
         for (name, returns) in public_returns(&text) {
+            // The one constructor: a writer over a database the caller already holds (the
+            // bench); the app's own writer is never handed out.
+            if name == "start" && returns == "AuditWriter" {
+                continue;
+            }
             if let Some(raw) = names_raw_type(&returns) {
                 found.push(format!(
                     "{}: fn {name} -> {returns} ({raw})",
@@ -83,7 +88,9 @@ fn the_crate_re_exports_no_raw_handle() {
     let mut found = Vec::new();
     for item in lib.split("pub use ").skip(1) {
         let item = item.split(';').next().unwrap_or("");
-        if let Some(raw) = names_raw_type(item) {
+        // The writer's type is public so a holder of its own database can start one (the
+        // bench); what must not exist is a way to get the app's writer.
+        if let Some(raw) = names_raw_type(item).filter(|raw| *raw != "AuditWriter") {
             found.push(format!("pub use {item} ({raw})"));
         }
     }

@@ -694,7 +694,12 @@ async fn if_match_any_replaces_and_deletes_with_exactly_one_audit_entry() {
     // A stale version changes nothing and is on the record as a failed attempt.
     let before = h.audit().await.len();
     let stale = put(&h, &fd, &id, &changed, Some("\"1\"")).await;
-    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED, "{}", stale.text);
+    assert_eq!(
+        stale.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        stale.text
+    );
     let entry = one_entry(&h, before, "update", "failed").await;
     assert_eq!(entry.reason.as_deref(), Some("stale_version"));
 
