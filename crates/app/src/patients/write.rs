@@ -10,7 +10,7 @@ use enamel_store::{PatientRow, PatientVersionRow, StoreError};
 
 use super::sealing::{self, Record, RowMeta};
 use super::{Expected, Patients};
-use crate::kernel::{Entries, WriteTx, no_entries};
+use crate::kernel::{Entries, WriteTx};
 use crate::{AppError, AuditDraft};
 
 const CHART_TAKEN: &str = "is already used by another patient of this practice";
@@ -251,7 +251,9 @@ impl Patients<'_> {
     /// Creates one patient (see [`Patients::create_many`]).
     pub async fn create(&self, draft: &PatientDraft) -> Result<PatientId, AppError> {
         let ids = self.create_many(std::slice::from_ref(draft)).await?;
-        ids.into_iter().next().ok_or_else(no_entries)
+        ids.into_iter()
+            .next()
+            .ok_or_else(|| AppError::Internal("no patient was created".into()))
     }
 
     /// The previous state, sealed, for the version history.

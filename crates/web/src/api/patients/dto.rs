@@ -1,6 +1,8 @@
 //! The JSON bodies of the patient API and their conversions to and from the room's types.
 
-use enamel_app::{PatientSummary, PatientVersionSummary, PatientView};
+use enamel_app::{
+    PatientQuery, PatientSearchPage, PatientSummary, PatientVersionSummary, PatientView,
+};
 use enamel_domain::{AddressDraft, CoverageDraft, EmergencyContactDraft, PatientDraft, PhoneDraft};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -10,9 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 pub(crate) struct PhoneBody {
     /// `mobile` (the default), `home` or `work`.
     #[serde(default)]
-    pub(crate) kind: Option<String>,
+    kind: Option<String>,
     /// As people write it: `(555) 010-0123`, `+44 20 7946 0000`.
-    pub(crate) number: String,
+    number: String,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -23,24 +25,24 @@ pub(crate) struct AddressBody {
     #[serde(default)]
     line2: Option<String>,
     #[serde(default)]
-    pub(crate) city: Option<String>,
+    city: Option<String>,
     /// State, province or region.
     #[serde(default)]
-    pub(crate) region: Option<String>,
+    region: Option<String>,
     #[serde(default)]
-    pub(crate) postal_code: Option<String>,
+    postal_code: Option<String>,
     /// ISO 3166-1 alpha-2; `US` when left out.
     #[serde(default)]
-    pub(crate) country: Option<String>,
+    country: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EmergencyContactBody {
-    pub(crate) name: String,
+    name: String,
     #[serde(default)]
-    pub(crate) relationship: Option<String>,
-    pub(crate) phone: String,
+    relationship: Option<String>,
+    phone: String,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -48,26 +50,26 @@ pub(crate) struct EmergencyContactBody {
 pub(crate) struct CoverageBody {
     /// `primary`, `secondary` or `tertiary`; by position when left out.
     #[serde(default)]
-    pub(crate) priority: Option<String>,
-    pub(crate) carrier: String,
+    priority: Option<String>,
+    carrier: String,
     #[serde(default)]
-    pub(crate) plan: Option<String>,
+    plan: Option<String>,
     #[serde(default)]
-    pub(crate) group_number: Option<String>,
+    group_number: Option<String>,
     /// The subscriber's member id or policy number.
-    pub(crate) subscriber_id: String,
+    subscriber_id: String,
     /// `self` (the default), `spouse`, `child` or `other`.
     #[serde(default)]
-    pub(crate) subscriber_relationship: Option<String>,
+    subscriber_relationship: Option<String>,
     /// Required unless the patient is the subscriber.
     #[serde(default)]
-    pub(crate) subscriber_name: Option<String>,
+    subscriber_name: Option<String>,
     #[serde(default)]
-    pub(crate) subscriber_birth_date: Option<String>,
+    subscriber_birth_date: Option<String>,
     #[serde(default)]
-    pub(crate) effective_from: Option<String>,
+    effective_from: Option<String>,
     #[serde(default)]
-    pub(crate) effective_to: Option<String>,
+    effective_to: Option<String>,
 }
 
 /// A patient as submitted. Only `family_name`, `given_name` and `birth_date` are required. On
@@ -76,44 +78,44 @@ pub(crate) struct CoverageBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatientBody {
-    pub(crate) family_name: String,
-    pub(crate) given_name: String,
+    family_name: String,
+    given_name: String,
     /// `YYYY-MM-DD`.
-    pub(crate) birth_date: String,
+    birth_date: String,
     #[serde(default)]
-    pub(crate) middle_name: Option<String>,
+    middle_name: Option<String>,
     #[serde(default)]
-    pub(crate) preferred_name: Option<String>,
+    preferred_name: Option<String>,
     /// Administrative sex: `female`, `male`, `other` or `unknown`.
     #[serde(default)]
-    pub(crate) sex: Option<String>,
+    sex: Option<String>,
     #[serde(default)]
-    pub(crate) gender_identity: Option<String>,
+    gender_identity: Option<String>,
     /// A language tag: `en`, `es`, `pt-BR`.
     #[serde(default)]
-    pub(crate) preferred_language: Option<String>,
+    preferred_language: Option<String>,
     /// Up to 20 letters, digits or hyphens; unique in the practice.
     #[serde(default)]
-    pub(crate) chart_number: Option<String>,
+    chart_number: Option<String>,
     /// `active` (the default), `inactive`, `deceased` or `archived`.
     #[serde(default)]
-    pub(crate) status: Option<String>,
+    status: Option<String>,
     #[serde(default)]
-    pub(crate) email: Option<String>,
+    email: Option<String>,
     #[serde(default)]
-    pub(crate) phones: Vec<PhoneBody>,
+    phones: Vec<PhoneBody>,
     #[serde(default)]
-    pub(crate) address: Option<AddressBody>,
+    address: Option<AddressBody>,
     #[serde(default)]
-    pub(crate) emergency_contact: Option<EmergencyContactBody>,
+    emergency_contact: Option<EmergencyContactBody>,
     /// The patient who receives the household's statement; the patient themself when left out.
     #[serde(default)]
-    pub(crate) guarantor_id: Option<String>,
+    guarantor_id: Option<String>,
     /// The adult responsible for a minor.
     #[serde(default)]
-    pub(crate) responsible_party_id: Option<String>,
+    responsible_party_id: Option<String>,
     #[serde(default)]
-    pub(crate) coverages: Vec<CoverageBody>,
+    coverages: Vec<CoverageBody>,
 }
 
 impl From<PatientBody> for PatientDraft {
@@ -175,40 +177,40 @@ impl From<PatientBody> for PatientDraft {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PhoneJson {
-    pub(crate) kind: String,
+    kind: String,
     /// E.164: `+15550100123`.
-    pub(crate) number: String,
+    number: String,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct AddressJson {
     line1: Option<String>,
     line2: Option<String>,
-    pub(crate) city: Option<String>,
-    pub(crate) region: Option<String>,
-    pub(crate) postal_code: Option<String>,
-    pub(crate) country: String,
+    city: Option<String>,
+    region: Option<String>,
+    postal_code: Option<String>,
+    country: String,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct EmergencyContactJson {
-    pub(crate) name: String,
-    pub(crate) relationship: Option<String>,
-    pub(crate) phone: String,
+    name: String,
+    relationship: Option<String>,
+    phone: String,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct CoverageJson {
-    pub(crate) priority: String,
-    pub(crate) carrier: String,
-    pub(crate) plan: Option<String>,
-    pub(crate) group_number: Option<String>,
-    pub(crate) subscriber_id: String,
-    pub(crate) subscriber_relationship: String,
-    pub(crate) subscriber_name: Option<String>,
-    pub(crate) subscriber_birth_date: Option<String>,
-    pub(crate) effective_from: Option<String>,
-    pub(crate) effective_to: Option<String>,
+    priority: String,
+    carrier: String,
+    plan: Option<String>,
+    group_number: Option<String>,
+    subscriber_id: String,
+    subscriber_relationship: String,
+    subscriber_name: Option<String>,
+    subscriber_birth_date: Option<String>,
+    effective_from: Option<String>,
+    effective_to: Option<String>,
 }
 
 /// A patient as the caller's role may see it. The same field names as [`PatientBody`], plus
@@ -216,39 +218,39 @@ pub(crate) struct CoverageJson {
 /// times, and `withheld`.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PatientJson {
-    pub(crate) id: String,
-    pub(crate) row_version: i64,
-    pub(crate) status: String,
-    pub(crate) family_name: String,
-    pub(crate) given_name: String,
-    pub(crate) middle_name: Option<String>,
-    pub(crate) preferred_name: Option<String>,
-    pub(crate) birth_date: String,
-    pub(crate) sex: Option<String>,
-    pub(crate) gender_identity: Option<String>,
-    pub(crate) preferred_language: Option<String>,
-    pub(crate) chart_number: Option<String>,
-    pub(crate) is_minor: bool,
-    pub(crate) household_id: Option<String>,
-    pub(crate) guarantor_id: Option<String>,
-    pub(crate) responsible_party_id: Option<String>,
+    id: String,
+    row_version: i64,
+    status: String,
+    family_name: String,
+    given_name: String,
+    middle_name: Option<String>,
+    preferred_name: Option<String>,
+    birth_date: String,
+    sex: Option<String>,
+    gender_identity: Option<String>,
+    preferred_language: Option<String>,
+    chart_number: Option<String>,
+    is_minor: bool,
+    household_id: Option<String>,
+    guarantor_id: Option<String>,
+    responsible_party_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) email: Option<String>,
+    email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) phones: Option<Vec<PhoneJson>>,
+    phones: Option<Vec<PhoneJson>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) address: Option<AddressJson>,
+    address: Option<AddressJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) emergency_contact: Option<EmergencyContactJson>,
+    emergency_contact: Option<EmergencyContactJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) coverages: Option<Vec<CoverageJson>>,
+    coverages: Option<Vec<CoverageJson>>,
     /// Categories left out because the caller's role may not see them: `contact`,
     /// `insurance`.
-    pub(crate) withheld: Vec<&'static str>,
+    withheld: Vec<&'static str>,
     /// Opened through break-glass emergency access.
-    pub(crate) emergency_access: bool,
-    pub(crate) created_ms: i64,
-    pub(crate) updated_ms: i64,
+    emergency_access: bool,
+    created_ms: i64,
+    updated_ms: i64,
 }
 
 impl From<PatientView> for PatientJson {
@@ -350,33 +352,33 @@ pub(crate) struct VersionJson {
 pub(crate) struct SearchParams {
     /// Words of the patient's names; each matches the start of a name word, ignoring case
     /// and accents (`mol de` finds "Demo Molar").
-    pub(crate) name: Option<String>,
+    name: Option<String>,
     /// `YYYY-MM-DD`.
-    pub(crate) birth_date: Option<String>,
+    birth_date: Option<String>,
     /// A whole phone number, written any usual way.
-    pub(crate) phone: Option<String>,
+    phone: Option<String>,
     /// The chart number.
-    pub(crate) chart: Option<String>,
+    chart: Option<String>,
     /// `active`, `inactive`, `deceased` or `archived`; any when left out.
-    pub(crate) status: Option<String>,
+    status: Option<String>,
     /// 1-based; 1 when left out.
-    pub(crate) page: Option<u32>,
+    page: Option<u32>,
     /// 1–100; 25 when left out.
-    pub(crate) per_page: Option<u32>,
+    per_page: Option<u32>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct SummaryJson {
-    pub(crate) id: String,
-    pub(crate) family_name: String,
-    pub(crate) given_name: String,
-    pub(crate) preferred_name: Option<String>,
-    pub(crate) birth_date: String,
-    pub(crate) chart_number: Option<String>,
-    pub(crate) status: String,
+    id: String,
+    family_name: String,
+    given_name: String,
+    preferred_name: Option<String>,
+    birth_date: String,
+    chart_number: Option<String>,
+    status: String,
     /// The first phone number, only for roles that may see contact details.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) phone: Option<String>,
+    phone: Option<String>,
 }
 
 impl From<PatientSummary> for SummaryJson {
@@ -396,13 +398,13 @@ impl From<PatientSummary> for SummaryJson {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct SearchJson {
-    pub(crate) results: Vec<SummaryJson>,
-    pub(crate) page: u32,
-    pub(crate) per_page: u32,
+    results: Vec<SummaryJson>,
+    page: u32,
+    per_page: u32,
     /// Patients matching (counted among at most the first 1,000 candidates).
-    pub(crate) total: usize,
+    total: usize,
     /// More patients match than were considered: add letters or another criterion.
-    pub(crate) truncated: bool,
+    truncated: bool,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -415,14 +417,14 @@ pub(crate) struct DeleteBody {
 #[derive(Serialize, ToSchema)]
 pub(crate) struct VersionSummaryJson {
     /// The version this entry preserves: the state before the change.
-    pub(crate) row_version: i64,
+    row_version: i64,
     /// `update`, `deactivate` or `delete`.
-    pub(crate) change: String,
+    change: String,
     /// Names of the fields that changed (never their values).
-    pub(crate) changed_fields: Vec<String>,
+    changed_fields: Vec<String>,
     /// The user id (or `token:<id>`) who made the change.
-    pub(crate) changed_by: String,
-    pub(crate) changed_ms: i64,
+    changed_by: String,
+    changed_ms: i64,
 }
 
 impl From<PatientVersionSummary> for VersionSummaryJson {
@@ -433,6 +435,32 @@ impl From<PatientVersionSummary> for VersionSummaryJson {
             changed_fields: v.changed_fields,
             changed_by: v.changed_by,
             changed_ms: v.changed_ms,
+        }
+    }
+}
+
+impl From<SearchParams> for PatientQuery {
+    fn from(q: SearchParams) -> Self {
+        PatientQuery {
+            name: q.name,
+            birth_date: q.birth_date,
+            phone: q.phone,
+            chart: q.chart,
+            status: q.status,
+            page: q.page.unwrap_or(1),
+            per_page: q.per_page.unwrap_or(25),
+        }
+    }
+}
+
+impl From<PatientSearchPage> for SearchJson {
+    fn from(found: PatientSearchPage) -> Self {
+        SearchJson {
+            results: found.results.into_iter().map(SummaryJson::from).collect(),
+            page: found.page,
+            per_page: found.per_page,
+            total: found.total,
+            truncated: found.truncated,
         }
     }
 }

@@ -9,14 +9,14 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use enamel_app::{App, AppError, DELETE_REASON, Expected, PatientQuery, PatientSearchPage};
+use enamel_app::{App, AppError, DELETE_REASON, Expected};
 use enamel_domain::PatientId;
 
 use super::JsonBody;
 use crate::{ApiError, Authenticated, ErrorBody};
 pub(crate) use dto::{
-    CreatedJson, DeleteBody, PatientBody, PatientJson, SearchJson, SearchParams, SummaryJson,
-    VersionJson, VersionSummaryJson,
+    CreatedJson, DeleteBody, PatientBody, PatientJson, SearchJson, SearchParams, VersionJson,
+    VersionSummaryJson,
 };
 
 /// An id in a path: anything but a canonical patient id is simply not found.
@@ -240,29 +240,8 @@ pub(crate) async fn search(
     Authenticated(actor): Authenticated,
     Query(q): Query<SearchParams>,
 ) -> Result<Json<SearchJson>, ApiError> {
-    let query = PatientQuery {
-        name: q.name,
-        birth_date: q.birth_date,
-        phone: q.phone,
-        chart: q.chart,
-        status: q.status,
-        page: q.page.unwrap_or(1),
-        per_page: q.per_page.unwrap_or(25),
-    };
-    let PatientSearchPage {
-        results,
-        page,
-        per_page,
-        total,
-        truncated,
-    } = app.patients(&actor).search(&query).await?;
-    Ok(Json(SearchJson {
-        results: results.into_iter().map(SummaryJson::from).collect(),
-        page,
-        per_page,
-        total,
-        truncated,
-    }))
+    let found = app.patients(&actor).search(&q.into()).await?;
+    Ok(Json(found.into()))
 }
 
 /// Marks a patient inactive. The chart stays readable; nothing is erased.
