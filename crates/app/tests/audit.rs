@@ -533,7 +533,7 @@ async fn a_rewritten_history_is_caught_by_the_signed_checkpoint() {
 /// The database alone now looks consistent (it verifies), but the signer refuses, and still
 /// signs the other logs.
 #[tokio::test]
-async fn the_signer_refuses_a_history_rewritten_after_its_last_checkpoint() {
+async fn h3_the_signer_refuses_a_history_rewritten_after_its_last_checkpoint() {
     let (f, key) = log_of(10).await;
     let b = new_practice(&f, "Second Synthetic Smiles").await;
     assert_eq!(sign(&f, &key, 1).await.signed.checkpoint.size, 11);

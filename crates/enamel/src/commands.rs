@@ -252,7 +252,7 @@ pub async fn init(global: &GlobalArgs, args: &InitArgs) -> Result<ExitCode> {
         enamel_app::auth::normalize_username(&args.admin_username)
     ));
     output::line(&format!(
-        "  They choose a password at https://<this server>/reset/{} (valid for 72 hours, once),",
+        "  They choose a password at https://<this server>/reset#{} (valid for 72 hours, once),",
         admin.setup_token.as_str()
     ));
     output::line("  then set up their authenticator app at the first sign-in.");

@@ -560,7 +560,7 @@ async fn audit_verify_checkpoints_proves_and_names_the_first_bad_entry() {
 /// application. The database alone still verifies; the signer refuses, and the witness names
 /// the checkpoint that is gone.
 #[tokio::test]
-async fn a_rewritten_log_is_refused_by_the_signer_and_named_by_the_witness() {
+async fn h3_a_rewritten_log_is_refused_by_the_signer_and_named_by_the_witness() {
     let s = audited_site().await;
     let witness = s.t.dir().join("witness");
     let w = witness.to_str().unwrap();

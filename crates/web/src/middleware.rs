@@ -1,8 +1,10 @@
 //! The layers every request passes through, outermost first:
 //!
 //! 1. a request id, in a tracing span around everything the request logs, and echoed in
-//!    `X-Request-Id`; the log line names the method and path, never the query string (search
-//!    terms can be PHI);
+//!    `X-Request-Id`; the log line names the method and the route's template
+//!    (`/reset/{token}`, `/api/v1/patients/{id}`), never the path as sent or the query string:
+//!    a path can carry a bearer secret (an old-style setup link) and a query can carry PHI
+//!    (search terms);
 //! 2. security headers on every response, errors included: HSTS, a CSP without inline script,
 //!    `nosniff`, `Referrer-Policy: no-referrer`, frame denial, and `Cache-Control: no-store`
 //!    (any response may carry PHI, so none may be cached);
@@ -14,6 +16,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::MatchedPath;
 use axum::http::header::{self, HeaderName, HeaderValue};
 use axum::http::{Request, StatusCode};
 use axum::middleware::{self as mw, Next};
@@ -68,8 +71,8 @@ async fn request_span(mut req: Request<Body>, next: Next) -> Response {
     let id = uuid::Uuid::new_v4().simple().to_string();
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
+    let route = logged_route(&req);
+    let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
     let started = Instant::now();
     let mut response = next.run(req).instrument(span.clone()).await;
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -80,6 +83,15 @@ async fn request_span(mut req: Request<Body>, next: Next) -> Response {
         response.headers_mut().insert(X_REQUEST_ID, value);
     }
     response
+}
+
+/// What the log may say about where a request went: the template of the route it matched
+/// (placeholders, not values), or a fixed word when it matched none, since an unmatched path
+/// is whatever the client typed, secrets included.
+fn logged_route(req: &Request<Body>) -> String {
+    req.extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "(no route)".to_owned(), |m| m.as_str().to_owned())
 }
 
 async fn security_headers(hsts: Option<HeaderValue>, req: Request<Body>, next: Next) -> Response {

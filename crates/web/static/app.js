@@ -1,3 +1,16 @@
+// A setup or reset link carries its secret after "#" (/reset#enr_...), which the browser never
+// sends to a server. Move it into the form and out of the address bar and history.
+(function () {
+  "use strict";
+  var field = document.getElementById("link-code-field");
+  var input = document.getElementById("token");
+  var code = window.location.hash.slice(1);
+  if (!field || !input || !/^enr_[A-Za-z0-9_-]{1,124}$/.test(code)) { return; }
+  input.value = code;
+  field.hidden = true;
+  window.history.replaceState(null, "", window.location.pathname);
+})();
+
 // Automatic logoff in the browser. The server ends an idle session on its own; this page
 // warns before that happens, keeps the session alive while the person is actually using the
 // page (a light request at most once a minute), and leaves the page when the session has

@@ -70,7 +70,7 @@ pub(crate) struct NewUserBody {
 #[derive(Serialize, ToSchema)]
 pub(crate) struct LinkAnswer {
     user_id: String,
-    /// Single-use; shown only in this answer. The person opens `/reset/{token}`.
+    /// Single-use; shown only in this answer. The person opens `/reset#{token}` (after `#`, so no server or proxy log sees it).
     setup_token: String,
     /// Milliseconds since the Unix epoch.
     expires_ms: i64,
@@ -83,7 +83,7 @@ pub(crate) struct LinkAnswer {
     tag = "users",
     request_body = NewUserBody,
     responses(
-        (status = 201, description = "Created. The person sets a password at `/reset/{setup_token}`.", body = LinkAnswer),
+        (status = 201, description = "Created. The person sets a password at `/reset#{setup_token}`.", body = LinkAnswer),
         (status = 403, description = STEP_UP),
         (status = 409, description = "`refused`: the roles break a separation-of-duties rule."),
         (status = 422, description = "Also when the username is taken."),
@@ -206,7 +206,7 @@ pub(crate) struct ResetBody {
     params(("id", description = "A user id.")),
     request_body = ResetBody,
     responses(
-        (status = 201, description = "Issued; earlier links of the account stop working. The person opens `/reset/{setup_token}`.", body = LinkAnswer),
+        (status = 201, description = "Issued; earlier links of the account stop working. The person opens `/reset#{setup_token}`.", body = LinkAnswer),
         (status = 403, description = STEP_UP),
         (status = 409, description = "`refused`: this is your own account."),
     ),

@@ -60,10 +60,20 @@ pub(crate) struct NextQuery {
     next: Option<String>,
 }
 
-/// Only our own paths: a `next` pointing elsewhere would be an open redirect.
+/// Only our own paths: a `next` pointing elsewhere would be an open redirect. Browsers drop
+/// tabs and line breaks from a `Location` and read `\\` as `/`, so `/\t/evil.example` or
+/// `/\\evil.example` would leave the site: the path may hold only the characters our own
+/// routes use, and may not begin with two slashes.
 fn safe_next(next: Option<&str>) -> String {
+    let ours = |n: &str| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && n.len() <= 512
+            && n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/-_.~?=&%".contains(&b))
+    };
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        Some(n) if ours(n) => n.into(),
         _ => "/".into(),
     }
 }

@@ -103,8 +103,9 @@ async fn after_change(
     }
 }
 
+/// The secret goes after `#`, which browsers never send: see `signin::reset_form`.
 fn link_for(token: &str) -> String {
-    format!("/reset/{token}")
+    format!("/reset#{token}")
 }
 
 #[derive(Deserialize)]

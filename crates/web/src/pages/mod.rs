@@ -41,8 +41,8 @@ pub(crate) fn routes() -> Router<App> {
             "/forgot-password",
             get(signin::forgot_form).post(signin::forgot_submit),
         )
-        .route("/reset/{token}", get(signin::reset_form))
-        .route("/reset", post(signin::reset_submit))
+        .route("/reset", get(signin::reset_form).post(signin::reset_submit))
+        .route("/reset/{token}", get(signin::reset_form_with_token))
         .route(
             "/step-up",
             get(account::step_up_form).post(account::step_up_submit),

@@ -337,7 +337,21 @@ struct ResetPage {
     error: Option<String>,
 }
 
-pub(crate) async fn reset_form(Path(token): Path<String>) -> Response {
+/// The page a setup or reset link opens. Links carry their secret after `#`
+/// (`/reset#enr_…`): a browser never sends the fragment, so the secret reaches no server log,
+/// proxy or `Referer`; `app.js` moves it into the form and clears it from the address bar.
+pub(crate) async fn reset_form() -> Response {
+    render(&ResetPage {
+        nav: None,
+        flash: None,
+        token: String::new(),
+        error: None,
+    })
+}
+
+/// Links issued before the secret moved after `#` (`/reset/enr_…`) keep working until they
+/// expire; the request log names only the route's template.
+pub(crate) async fn reset_form_with_token(Path(token): Path<String>) -> Response {
     render(&ResetPage {
         nav: None,
         flash: None,

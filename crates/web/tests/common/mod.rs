@@ -2,6 +2,8 @@
 //! router called in-process.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
+pub mod browser;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
