@@ -161,6 +161,10 @@ suite.test('first sign-in: one-time link, password, authenticator enrollment, re
   // The new person, in a browser of their own.
   const { context, page } = await s.newPage();
   await page.goto(link);
+  // The secret rides after '#', never sent to the server; the page moves it into the form and
+  // out of the address bar and history.
+  assert.equal(new URL(page.url()).hash, '', 'the link secret leaves the address bar');
+  assert.equal(await page.locator('#link-code-field').isHidden(), true, 'no code to type');
   const password = `Quiet harbor ${randomBytes(6).toString('hex')}`;
   await page.locator('#new_password').fill(password);
   await page.getByRole('button', { name: 'Save password' }).click();
