@@ -17,8 +17,9 @@ use crate::kernel::{Entries, no_entries};
 use crate::{Actor, App, AppError, AuditDraft, RequestOrigin};
 
 /// A password hash that no password matches: accounts start with it until their owner
-/// follows the setup link.
-const NO_PASSWORD: &str = "!unset";
+/// follows the setup link, and go back to it when their second factor is reset, so that the
+/// link is then the only way in.
+pub(crate) const NO_PASSWORD: &str = "!unset";
 const RESET_PREFIX: &str = "enr_";
 
 #[derive(Clone)]
@@ -344,7 +345,10 @@ impl App {
     }
 
     /// A single-use link for a user to choose a new password. With `reset_second_factor`
-    /// (a lost phone) the user also enrolls a new authenticator at their next sign-in.
+    /// (a lost phone) the user also enrolls a new authenticator at their next sign-in: the
+    /// authenticator, the recovery codes and the password all stop working now, so the old
+    /// password (perhaps saved on the lost phone) cannot lead to enrolling a new authenticator;
+    /// only the link can.
     pub async fn issue_password_reset(
         &self,
         actor: &Actor,
@@ -373,6 +377,8 @@ impl App {
             tx.set_user_totp(&practice_id, user_id, user.key_version, None, None, now)
                 .await?;
             tx.replace_recovery_codes(&practice_id, user_id, &[])
+                .await?;
+            tx.set_password_hash(&practice_id, user_id, NO_PASSWORD, now)
                 .await?;
             tx.revoke_user_sessions(&practice_id, user_id, None, now)
                 .await?;
@@ -466,6 +472,15 @@ impl App {
                 "new_password",
                 p.message(),
             )]));
+        }
+        if user.password_hash == NO_PASSWORD {
+            // A setup link, or a link issued with a second-factor reset: the account's owner
+            // enrolls at their next sign-in. Any authenticator found here was not set up by
+            // them through this link, so it goes, with its recovery codes.
+            tx.set_user_totp(&practice_id, &user_id, user.key_version, None, None, now)
+                .await?;
+            tx.replace_recovery_codes(&practice_id, &user_id, &[])
+                .await?;
         }
         tx.set_password_hash(&practice_id, &user_id, &password_hash, now)
             .await?;

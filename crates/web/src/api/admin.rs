@@ -194,6 +194,7 @@ pub(crate) async fn enable(
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResetBody {
     /// The phone is lost: the person also sets up a new authenticator, and their sessions end.
+    /// Their old password stops working at once: only this link lets them back in.
     #[serde(default)]
     reset_second_factor: bool,
 }

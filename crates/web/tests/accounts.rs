@@ -1,0 +1,198 @@
+//! Account lifecycle and privilege through HTTP: a second-factor reset, enrollment, integration
+//! token scopes, separation of duties per person, and what a username refusal reveals.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{Account, Harness};
+use enamel_app::RequestOrigin;
+use enamel_crypto::TotpSecret;
+use enamel_domain::{AccessMethod, Role};
+use serde_json::json;
+
+fn api_origin() -> RequestOrigin {
+    RequestOrigin {
+        method: AccessMethod::Api,
+        client_ip: None,
+        user_agent: None,
+    }
+}
+
+/// RFC 4648 base32 (no padding), as an authenticator app reads the enrollment secret.
+fn from_base32(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for c in text.bytes().filter(|c| *c != b'=') {
+        let v = ALPHABET.iter().position(|a| *a == c).unwrap() as u32;
+        buffer = (buffer << 5) | v;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+/// An administrator's bearer token with a fresh second factor.
+async fn admin(h: &Harness) -> String {
+    h.login(Role::PracticeAdministrator).await
+}
+
+/// Issues a reset link for `user` and returns its token.
+async fn reset_link(h: &Harness, admin: &str, user: &str, second_factor: bool) -> String {
+    let link = h
+        .call(
+            "POST",
+            &format!("/api/v1/users/{user}/password-reset"),
+            Some(admin),
+            Some(json!({"reset_second_factor": second_factor})),
+        )
+        .await;
+    assert_eq!(link.status, StatusCode::CREATED, "{}", link.text);
+    link.json["setup_token"].as_str().unwrap().to_string()
+}
+
+async fn complete(h: &Harness, token: &str, password: &str) {
+    let done = h
+        .call(
+            "POST",
+            "/api/v1/auth/password-reset/complete",
+            None,
+            Some(json!({"token": token, "new_password": password})),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.text);
+}
+
+/// Enrolls an authenticator with a pending enroll-stage token; returns its secret.
+async fn enroll(h: &Harness, pending: &str) -> TotpSecret {
+    let enrollment = h.app.begin_enrollment(pending).await.unwrap();
+    let secret = TotpSecret::from_bytes(from_base32(&enrollment.secret_base32)).unwrap();
+    let code = h.fresh_code(&secret);
+    h.app
+        .finish_enrollment(pending, &code, &api_origin())
+        .await
+        .unwrap();
+    secret
+}
+
+async fn mfa_enrolled(h: &Harness, admin: &str, user: &str) -> bool {
+    let users = h.call("GET", "/api/v1/users", Some(admin), None).await;
+    assert_eq!(users.status, StatusCode::OK, "{}", users.text);
+    users
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == user)
+        .unwrap()["mfa_enrolled"]
+        .as_bool()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn h4_second_factor_reset_makes_the_old_password_unusable() {
+    let h = Harness::new().await;
+    let admin = admin(&h).await;
+    let hyg = h.account(Role::Hygienist);
+    let before = h.login_step_one(&hyg.username, &hyg.password).await;
+    assert_eq!(before.status, StatusCode::OK);
+    let token = reset_link(&h, &admin, &hyg.user_id, true).await;
+
+    // The old password (saved on the lost phone) is refused like any wrong password.
+    let old = h.login_step_one(&hyg.username, &hyg.password).await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED, "{}", old.text);
+    assert_eq!(old.json["code"], "sign_in_failed");
+    assert!(old.json.get("enrollment_required").is_none());
+    // The pending sign-in from before the reset is ended too.
+    let stale = h
+        .app
+        .begin_enrollment(before.json["mfa_token"].as_str().unwrap())
+        .await;
+    assert!(stale.is_err());
+
+    // The rightful user follows the link, sets a password and enrolls at the first sign-in.
+    complete(&h, &token, "a fresh synthetic passphrase").await;
+    let one = h
+        .login_step_one(&hyg.username, "a fresh synthetic passphrase")
+        .await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.text);
+    assert_eq!(one.json["enrollment_required"], true);
+    let secret = enroll(&h, one.json["mfa_token"].as_str().unwrap()).await;
+    let account = Account {
+        user_id: hyg.user_id.clone(),
+        username: hyg.username.clone(),
+        password: "a fresh synthetic passphrase".into(),
+        secret,
+    };
+    let session = h.login_account(&account).await;
+    let me = h.call("GET", "/api/v1/me", Some(&session), None).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.text);
+}
+
+#[tokio::test]
+async fn h4_completing_the_link_clears_an_authenticator_enrolled_in_between() {
+    let h = Harness::new().await;
+    let admin = admin(&h).await;
+    let hyg = h.account(Role::Hygienist);
+    let token = reset_link(&h, &admin, &hyg.user_id, true).await;
+    assert!(!mfa_enrolled(&h, &admin, &hyg.user_id).await);
+
+    // Someone else gets an authenticator onto the account before the owner uses the link
+    // (the route does not matter here; the store is written directly).
+    let practice = h.practice.to_string();
+    let row = h.t.db.user(&practice, &hyg.user_id).await.unwrap();
+    let mut tx = h.t.db.begin().await.unwrap();
+    tx.set_user_totp(
+        &practice,
+        &hyg.user_id,
+        row.key_version,
+        Some(&[9u8; 48]),
+        None,
+        common::START_MS,
+    )
+    .await
+    .unwrap();
+    tx.replace_recovery_codes(&practice, &hyg.user_id, &[[3u8; 32]])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(mfa_enrolled(&h, &admin, &hyg.user_id).await);
+
+    complete(&h, &token, "a fresh synthetic passphrase").await;
+    assert!(
+        !mfa_enrolled(&h, &admin, &hyg.user_id).await,
+        "the link clears the intruder's authenticator"
+    );
+    assert_eq!(
+        h.t.db
+            .unused_recovery_codes(&practice, &hyg.user_id)
+            .await
+            .unwrap(),
+        0
+    );
+    let one = h
+        .login_step_one(&hyg.username, "a fresh synthetic passphrase")
+        .await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.text);
+    assert_eq!(one.json["enrollment_required"], true);
+}
+
+#[tokio::test]
+async fn h4_a_plain_reset_keeps_the_authenticator() {
+    let h = Harness::new().await;
+    let admin = admin(&h).await;
+    let hyg = h.account(Role::Hygienist);
+    let token = reset_link(&h, &admin, &hyg.user_id, false).await;
+    // Until the link is used, the old password still works (nothing was lost).
+    let old = h.login_step_one(&hyg.username, &hyg.password).await;
+    assert_eq!(old.status, StatusCode::OK, "{}", old.text);
+    assert_eq!(old.json["enrollment_required"], false);
+    complete(&h, &token, "a fresh synthetic passphrase").await;
+    assert!(mfa_enrolled(&h, &admin, &hyg.user_id).await);
+}
+
