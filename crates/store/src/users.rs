@@ -156,6 +156,28 @@ impl Tx {
         one_row(n)
     }
 
+    /// Like [`Tx::set_user_totp`], but only while the account has no confirmed second factor:
+    /// false (and nothing written) once one is enrolled. Enrollment steps use it so that a
+    /// sign-in that began before someone else finished enrolling cannot replace their
+    /// authenticator.
+    pub async fn set_user_totp_if_unenrolled(
+        &mut self,
+        practice_id: &str,
+        id: &str,
+        key_version: i64,
+        totp_secret: Option<&[u8]>,
+        totp_pending: Option<&[u8]>,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let n = on_tx!(self, c => sqlx::query(
+            "UPDATE users SET key_version = $3, totp_secret = $4, totp_pending = $5, updated_ms = $6 \
+             WHERE practice_id = $1 AND id = $2 AND totp_secret IS NULL",
+        )
+        .bind(practice_id).bind(id).bind(key_version).bind(totp_secret).bind(totp_pending).bind(now_ms)
+        .execute(c).await?.rows_affected());
+        Ok(n == 1)
+    }
+
     pub async fn insert_user_role(
         &mut self,
         practice_id: &str,

@@ -196,3 +196,58 @@ async fn h4_a_plain_reset_keeps_the_authenticator() {
     assert!(mfa_enrolled(&h, &admin, &hyg.user_id).await);
 }
 
+/// A new account whose owner has set a password through the setup link but not yet enrolled.
+async fn unenrolled(h: &Harness, admin: &str, username: &str, roles: &[&str]) -> Account {
+    let created = h
+        .call(
+            "POST",
+            "/api/v1/users",
+            Some(admin),
+            Some(json!({"username": username, "display_name": "Test person", "roles": roles})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let password = "a synthetic passphrase 2026".to_string();
+    complete(h, created.json["setup_token"].as_str().unwrap(), &password).await;
+    Account {
+        user_id: created.json["user_id"].as_str().unwrap().to_string(),
+        username: username.to_string(),
+        password,
+        secret: TotpSecret::generate().unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn m9_a_stale_enrollment_sign_in_cannot_replace_the_authenticator() {
+    let h = Harness::new().await;
+    let admin = admin(&h).await;
+    let mut person = unenrolled(&h, &admin, "new-hygienist", &["hygienist"]).await;
+    let mut pending = Vec::new();
+    for _ in 0..2 {
+        let one = h.login_step_one(&person.username, &person.password).await;
+        assert_eq!(one.status, StatusCode::OK, "{}", one.text);
+        assert_eq!(one.json["enrollment_required"], true);
+        pending.push(one.json["mfa_token"].as_str().unwrap().to_string());
+    }
+    let (t1, t2) = (&pending[0], &pending[1]);
+    // Both sign-ins see the enrollment page; T1 finishes first.
+    h.app.begin_enrollment(t2).await.unwrap();
+    person.secret = enroll(&h, t1).await;
+
+    let begin = h.app.begin_enrollment(t2).await;
+    assert!(
+        matches!(begin, Err(enamel_app::AppError::Unauthenticated)),
+        "{begin:?}"
+    );
+    let other = TotpSecret::generate().unwrap();
+    let code = h.fresh_code(&other);
+    let finish = h.app.finish_enrollment(t2, &code, &api_origin()).await;
+    assert!(
+        matches!(finish, Err(enamel_app::AppError::Unauthenticated)),
+        "{finish:?}"
+    );
+    // T1's authenticator still works.
+    let session = h.login_account(&person).await;
+    let me = h.call("GET", "/api/v1/me", Some(&session), None).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.text);
+}
