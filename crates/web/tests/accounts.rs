@@ -251,3 +251,78 @@ async fn m9_a_stale_enrollment_sign_in_cannot_replace_the_authenticator() {
     let me = h.call("GET", "/api/v1/me", Some(&session), None).await;
     assert_eq!(me.status, StatusCode::OK, "{}", me.text);
 }
+
+#[tokio::test]
+async fn m4_token_scopes_stay_within_the_creators_permissions() {
+    let h = Harness::new().await;
+    let patient = h.patient().await;
+    let admin = admin(&h).await;
+    // The administrator may not view insurance, so no token of theirs may either.
+    let beyond = h
+        .call(
+            "POST",
+            "/api/v1/api-tokens",
+            Some(&admin),
+            Some(json!({"name": "x", "scopes": ["demographics:view", "insurance:view"], "expires_in_days": 1})),
+        )
+        .await;
+    assert_eq!(
+        beyond.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        beyond.text
+    );
+    let fields: Vec<&str> = beyond.json["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["scopes[1]"], "{}", beyond.text);
+    let tokens = h
+        .call("GET", "/api/v1/api-tokens", Some(&admin), None)
+        .await;
+    assert_eq!(tokens.json.as_array().unwrap().len(), 0, "nothing was made");
+
+    // Within their own permissions, the token works.
+    let created = h
+        .call(
+            "POST",
+            "/api/v1/api-tokens",
+            Some(&admin),
+            Some(json!({"name": "x", "scopes": ["demographics:view"], "expires_in_days": 1})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let token = created.json["token"].as_str().unwrap().to_string();
+    let read = h
+        .call(
+            "GET",
+            &format!("/api/v1/patients/{patient}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    assert!(read.json.get("coverages").is_none_or(|c| c.is_null()));
+
+    // The creator's role loses the permission: so does the token, on its next use.
+    let narrow = h
+        .call(
+            "PUT",
+            "/api/v1/policy",
+            Some(&admin),
+            Some(json!({"role": "practice_administrator", "category": "demographics", "action": "view", "allowed": false})),
+        )
+        .await;
+    assert_eq!(narrow.status, StatusCode::NO_CONTENT, "{}", narrow.text);
+    let after = h
+        .call(
+            "GET",
+            &format!("/api/v1/patients/{patient}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(after.status, StatusCode::FORBIDDEN, "{}", after.text);
+}

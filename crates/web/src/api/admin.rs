@@ -324,7 +324,9 @@ pub(crate) async fn set_policy_cell(
 pub(crate) struct TokenJson {
     id: String,
     name: String,
-    /// `category:action` strings.
+    /// `category:action` strings, on patient records only, each one something the creator's
+    /// own roles allow (`422` naming `scopes[i]` otherwise). A token loses any permission its
+    /// creator later loses.
     scopes: Vec<String>,
     created_by: String,
     created_ms: i64,
@@ -370,7 +372,9 @@ pub(crate) async fn list_tokens(
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewTokenBody {
     name: String,
-    /// `category:action` strings.
+    /// `category:action` strings, on patient records only, each one something the creator's
+    /// own roles allow (`422` naming `scopes[i]` otherwise). A token loses any permission its
+    /// creator later loses.
     scopes: Vec<String>,
     /// 90 if left out.
     #[serde(default = "default_days")]
