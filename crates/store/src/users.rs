@@ -226,6 +226,49 @@ impl Tx {
         })
     }
 
+    /// Serializes the changes that decide who may do what in a practice (role assignments and
+    /// role-matrix changes), so a check of one sees the other: locks the practice's row on
+    /// PostgreSQL (SQLite's write transactions are already exclusive).
+    pub async fn lock_practice_roles(&mut self, practice_id: &str) -> Result<(), StoreError> {
+        let sql = "SELECT id FROM practices WHERE id = $1";
+        let found = match self {
+            Tx::Sqlite(tx) => sqlx::query(sql)
+                .bind(practice_id)
+                .fetch_optional(&mut **tx)
+                .await?
+                .is_some(),
+            Tx::Postgres(tx) => sqlx::query(sqlx::AssertSqlSafe(format!("{sql} FOR UPDATE")))
+                .bind(practice_id)
+                .fetch_optional(&mut **tx)
+                .await?
+                .is_some(),
+        };
+        if found {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
+    /// Every role assignment of a practice, read inside the transaction.
+    pub async fn practice_user_roles_in_tx(
+        &mut self,
+        practice_id: &str,
+    ) -> Result<Vec<UserRoleRow>, StoreError> {
+        on_tx!(self, c => {
+            let rows = sqlx::query(
+                "SELECT user_id, role FROM user_roles WHERE practice_id = $1 ORDER BY user_id, role",
+            )
+            .bind(practice_id)
+            .fetch_all(c).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(UserRoleRow { user_id: row.try_get("user_id")?, role: row.try_get("role")? });
+            }
+            Ok(out)
+        })
+    }
+
     pub async fn replace_recovery_codes(
         &mut self,
         practice_id: &str,

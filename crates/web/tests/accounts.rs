@@ -326,3 +326,78 @@ async fn m4_token_scopes_stay_within_the_creators_permissions() {
         .await;
     assert_eq!(after.status, StatusCode::FORBIDDEN, "{}", after.text);
 }
+
+async fn set_cell(h: &Harness, admin: &str, cell: serde_json::Value) -> common::Answer {
+    h.call("PUT", "/api/v1/policy", Some(admin), Some(cell))
+        .await
+}
+
+fn dentist_reads_audit_log(allowed: bool) -> serde_json::Value {
+    json!({"role": "dentist", "category": "audit_log", "action": "view", "allowed": allowed})
+}
+
+#[tokio::test]
+async fn m5_one_person_cannot_combine_roles_into_user_admin_and_audit_log() {
+    let h = Harness::new().await;
+    let admin = admin(&h).await;
+    // Allowed per role: dentists do not administer users.
+    let r = set_cell(&h, &admin, dentist_reads_audit_log(true)).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let both = h
+        .call(
+            "POST",
+            "/api/v1/users",
+            Some(&admin),
+            Some(json!({"username": "admin-dentist", "display_name": "Test person", "roles": ["practice_administrator", "dentist"]})),
+        )
+        .await;
+    assert_eq!(both.status, StatusCode::CONFLICT, "{}", both.text);
+    assert_eq!(both.json["code"], "refused");
+    // Nor by changing an existing person's roles.
+    let dentist = h.account(Role::Dentist).user_id.clone();
+    let changed = h
+        .call(
+            "PUT",
+            &format!("/api/v1/users/{dentist}/roles"),
+            Some(&admin),
+            Some(json!({"roles": ["dentist", "practice_administrator"]})),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::CONFLICT, "{}", changed.text);
+    assert_eq!(changed.json["code"], "refused");
+    let users = h.call("GET", "/api/v1/users", Some(&admin), None).await;
+    assert!(!users.text.contains("admin-dentist"), "nothing was created");
+}
+
+#[tokio::test]
+async fn m5_a_matrix_change_cannot_give_an_existing_person_both_sides() {
+    let h = Harness::new().await;
+    let admin = admin(&h).await;
+    let both = h
+        .call(
+            "POST",
+            "/api/v1/users",
+            Some(&admin),
+            Some(json!({"username": "admin-dentist", "display_name": "Test person", "roles": ["practice_administrator", "dentist"]})),
+        )
+        .await;
+    assert_eq!(both.status, StatusCode::CREATED, "{}", both.text);
+    let r = set_cell(&h, &admin, dentist_reads_audit_log(true)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(r.json["code"], "refused");
+    let policy = h.call("GET", "/api/v1/policy", Some(&admin), None).await;
+    assert_eq!(policy.json["differences"].as_array().unwrap().len(), 0);
+    // Once nobody holds both roles, the change is allowed.
+    let id = both.json["user_id"].as_str().unwrap();
+    let narrowed = h
+        .call(
+            "PUT",
+            &format!("/api/v1/users/{id}/roles"),
+            Some(&admin),
+            Some(json!({"roles": ["dentist"]})),
+        )
+        .await;
+    assert_eq!(narrowed.status, StatusCode::NO_CONTENT, "{}", narrowed.text);
+    let r = set_cell(&h, &admin, dentist_reads_audit_log(true)).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+}

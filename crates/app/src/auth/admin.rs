@@ -187,6 +187,8 @@ impl App {
                 .about(RecordKind::User, &id),
         ];
         let mut tx = self.begin_write().await?;
+        let policy = super::policy::locked_policy(&mut tx, &practice_id).await?;
+        super::policy::check_person_duties(&policy, &new.roles)?;
         match tx.insert_user(&row).await {
             Ok(()) => {}
             Err(enamel_store::StoreError::Duplicate) => {
@@ -248,7 +250,8 @@ impl App {
             .collect())
     }
 
-    /// Replaces a user's roles. Never one's own; exclusive pairs refused.
+    /// Replaces a user's roles. Never one's own; exclusive pairs, and roles that together
+    /// would both administer users and use the audit log, refused.
     pub async fn set_user_roles(
         &self,
         actor: &Actor,
@@ -266,6 +269,8 @@ impl App {
         let practice_id = actor.practice_id().to_string();
         let now = self.clock().now_ms();
         let mut tx = self.begin_write().await?;
+        let policy = super::policy::locked_policy(&mut tx, &practice_id).await?;
+        super::policy::check_person_duties(&policy, roles)?;
         tx.user_for_update(&practice_id, user_id).await?;
         let current = tx.user_roles_in_tx(&practice_id, user_id).await?;
         let mut entries = Vec::new();
