@@ -401,3 +401,59 @@ async fn m5_a_matrix_change_cannot_give_an_existing_person_both_sides() {
     let r = set_cell(&h, &admin, dentist_reads_audit_log(true)).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
 }
+
+#[tokio::test]
+async fn l14_a_username_refusal_does_not_say_which_practice_uses_it() {
+    let h = Harness::new().await;
+    let other = h
+        .app
+        .create_practice(
+            &enamel_app::NewPractice {
+                display_name: "Other Dental (synthetic)".into(),
+                time_zone: enamel_domain::PracticeTz::utc(),
+            },
+            RequestOrigin::cli(),
+        )
+        .await
+        .unwrap();
+    let elsewhere = h.add_user(other, "other_desk", &[Role::FrontDesk]).await;
+    let admin = admin(&h).await;
+    let mut answers = Vec::new();
+    for username in [
+        elsewhere.username.as_str(),
+        h.account(Role::FrontDesk).username.as_str(),
+    ] {
+        let r = h
+            .call(
+                "POST",
+                "/api/v1/users",
+                Some(&admin),
+                Some(json!({"username": username, "display_name": "Test person", "roles": ["hygienist"]})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        answers.push(r.json["fields"].clone());
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "taken here and taken elsewhere look alike"
+    );
+    assert_eq!(
+        answers[0],
+        json!([{"field": "username", "problem": "This username cannot be used. Choose another."}])
+    );
+    // Each refusal is in this practice's trail, without the name tried.
+    let me = h.account(Role::PracticeAdministrator).user_id.clone();
+    let refused: Vec<_> = h
+        .audit()
+        .await
+        .into_iter()
+        .filter(|e| e.action == "create" && e.outcome == "failed")
+        .collect();
+    assert_eq!(refused.len(), 2);
+    for e in &refused {
+        assert_eq!(e.actor_id.as_deref(), Some(me.as_str()));
+        assert_eq!(e.record_id.as_deref(), Some("*"));
+        assert!(!format!("{e:?}").contains(&elsewhere.username));
+    }
+}

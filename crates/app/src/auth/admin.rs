@@ -193,9 +193,20 @@ impl App {
             Ok(()) => {}
             Err(enamel_store::StoreError::Duplicate) => {
                 tx.rollback().await?;
+                // Usernames are unique across the server, because signing in names no
+                // practice; so this refusal can mean the name is used in another practice.
+                // The answer never says where, and each refusal is audited in this practice,
+                // so probing for other practices' usernames shows in its own trail.
+                self.audit()
+                    .record(
+                        access
+                            .audit(AuditAction::Create, Outcome::Failed)
+                            .about(RecordKind::User, "*"),
+                    )
+                    .await?;
                 return Err(AppError::Invalid(vec![FieldProblem::new(
                     "username",
-                    "This username is taken. Choose another.",
+                    "This username cannot be used. Choose another.",
                 )]));
             }
             Err(e) => return Err(e.into()),

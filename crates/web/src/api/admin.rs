@@ -86,7 +86,7 @@ pub(crate) struct LinkAnswer {
         (status = 201, description = "Created. The person sets a password at `/reset/{setup_token}`.", body = LinkAnswer),
         (status = 403, description = STEP_UP),
         (status = 409, description = "`refused`: the roles break a separation-of-duties rule."),
-        (status = 422, description = "Also when the username is taken."),
+        (status = 422, description = "Also when the username cannot be used (taken here or in another practice on this server; the answer does not say which)."),
     ),
 )]
 pub(crate) async fn create_user(
