@@ -300,7 +300,7 @@ pub(crate) async fn policy(
     responses(
         (status = 204, description = "Changed; it applies from each person's next request."),
         (status = 403, description = STEP_UP),
-        (status = 409, description = "`refused`: you cannot widen a role you hold yourself, or the cell cannot be changed."),
+        (status = 409, description = "`refused`: you cannot widen a role you hold yourself, the cell cannot be changed, or the change would give someone (through the roles they hold together) both user administration and the audit log."),
     ),
 )]
 pub(crate) async fn set_policy_cell(
