@@ -5,8 +5,9 @@ use sqlx::Row;
 
 use crate::{Db, StoreError, Tx, on_db, on_tx};
 
-/// A staff account as stored. `username` is lower-case and unique across the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A staff account as stored. `username` is lower-case and unique across the server. Its
+/// `Debug` shows ids and states only: never the password hash or the sealed TOTP secrets.
+#[derive(Clone, PartialEq, Eq)]
 pub struct UserRow {
     pub practice_id: String,
     pub id: String,
@@ -20,6 +21,19 @@ pub struct UserRow {
     pub totp_last_step: Option<i64>,
     pub created_ms: i64,
     pub updated_ms: i64,
+}
+
+impl std::fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("practice_id", &self.practice_id)
+            .field("id", &self.id)
+            .field("status", &self.status)
+            .field("key_version", &self.key_version)
+            .field("totp_enrolled", &self.totp_secret.is_some())
+            .field("totp_pending", &self.totp_pending.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 const USER_COLUMNS: &str = "practice_id, id, username, display_name, password_hash, status, \
@@ -421,5 +435,40 @@ pub(crate) fn one_row(n: u64) -> Result<(), StoreError> {
         Ok(())
     } else {
         Err(StoreError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UserRow;
+
+    #[test]
+    fn l13_user_row_debug_shows_no_password_hash_or_secret() {
+        let row = UserRow {
+            practice_id: "p-1".into(),
+            id: "u-1".into(),
+            username: "secret-username".into(),
+            display_name: "Secret Person".into(),
+            password_hash: "$argon2id$v=19$secret-hash".into(),
+            status: "active".into(),
+            key_version: 1,
+            totp_secret: Some(vec![0xAB; 4]),
+            totp_pending: Some(vec![0xCD; 4]),
+            totp_last_step: Some(7),
+            created_ms: 1,
+            updated_ms: 2,
+        };
+        let shown = format!("{row:?}");
+        assert!(shown.contains("u-1") && shown.contains("totp_enrolled: true"));
+        for hidden in [
+            "argon2id",
+            "secret-hash",
+            "171",
+            "205",
+            "secret-username",
+            "Secret Person",
+        ] {
+            assert!(!shown.contains(hidden), "{hidden} in {shown}");
+        }
     }
 }
