@@ -140,6 +140,16 @@ pub enum PolicyProblem {
         user_admin: Action,
         audit: Action,
     },
+    #[error(
+        "One person cannot be both {} and {} while those roles together can {} users & roles and {} the audit log: whoever manages user accounts must not also be able to see or change the record of what was done with them.",
+        .admin_role.label(), .audit_role.label(), .user_admin.as_str(), .audit.as_str()
+    )]
+    PersonSeparationOfDuties {
+        admin_role: Role,
+        audit_role: Role,
+        user_admin: Action,
+        audit: Action,
+    },
     #[error("{} and {} cannot be held by the same person in this practice.", .held.label(), .adding.label())]
     ExclusiveRoles { held: Role, adding: Role },
     #[error("“{text}” is not a role. Roles are written like front_desk or compliance_officer.")]
@@ -310,6 +320,34 @@ impl Policy {
             *cell &= !bit(action);
         }
         Ok(())
+    }
+
+    /// The first way a person holding all of `roles` would both administer users and use the
+    /// audit log, through one role or through two that add up: separation of duties is about
+    /// people, and a person's permissions are the union of their roles'.
+    pub fn person_duty_conflict(&self, roles: &[Role]) -> Option<PolicyProblem> {
+        if let Some(problem) = roles.iter().find_map(|r| self.duty_conflict(*r)) {
+            return Some(problem);
+        }
+        let (admin_role, user_admin) = roles.iter().find_map(|r| {
+            USER_ADMIN_ACTIONS
+                .into_iter()
+                .find(|a| self.allows(*r, Category::UsersAndRoles, *a))
+                .map(|a| (*r, a))
+        })?;
+        let (audit_role, audit) = roles.iter().find_map(|r| {
+            Action::ALL
+                .iter()
+                .copied()
+                .find(|a| self.allows(*r, Category::AuditLog, *a))
+                .map(|a| (*r, a))
+        })?;
+        Some(PolicyProblem::PersonSeparationOfDuties {
+            admin_role,
+            audit_role,
+            user_admin,
+            audit,
+        })
     }
 
     /// The first way `role` both administers users and uses the audit log, if it does.

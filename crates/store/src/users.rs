@@ -5,8 +5,9 @@ use sqlx::Row;
 
 use crate::{Db, StoreError, Tx, on_db, on_tx};
 
-/// A staff account as stored. `username` is lower-case and unique across the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A staff account as stored. `username` is lower-case and unique across the server. Its
+/// `Debug` shows ids and states only: never the password hash or the sealed TOTP secrets.
+#[derive(Clone, PartialEq, Eq)]
 pub struct UserRow {
     pub practice_id: String,
     pub id: String,
@@ -20,6 +21,19 @@ pub struct UserRow {
     pub totp_last_step: Option<i64>,
     pub created_ms: i64,
     pub updated_ms: i64,
+}
+
+impl std::fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("practice_id", &self.practice_id)
+            .field("id", &self.id)
+            .field("status", &self.status)
+            .field("key_version", &self.key_version)
+            .field("totp_enrolled", &self.totp_secret.is_some())
+            .field("totp_pending", &self.totp_pending.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 const USER_COLUMNS: &str = "practice_id, id, username, display_name, password_hash, status, \
@@ -156,6 +170,28 @@ impl Tx {
         one_row(n)
     }
 
+    /// Like [`Tx::set_user_totp`], but only while the account has no confirmed second factor:
+    /// false (and nothing written) once one is enrolled. Enrollment steps use it so that a
+    /// sign-in that began before someone else finished enrolling cannot replace their
+    /// authenticator.
+    pub async fn set_user_totp_if_unenrolled(
+        &mut self,
+        practice_id: &str,
+        id: &str,
+        key_version: i64,
+        totp_secret: Option<&[u8]>,
+        totp_pending: Option<&[u8]>,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let n = on_tx!(self, c => sqlx::query(
+            "UPDATE users SET key_version = $3, totp_secret = $4, totp_pending = $5, updated_ms = $6 \
+             WHERE practice_id = $1 AND id = $2 AND totp_secret IS NULL",
+        )
+        .bind(practice_id).bind(id).bind(key_version).bind(totp_secret).bind(totp_pending).bind(now_ms)
+        .execute(c).await?.rows_affected());
+        Ok(n == 1)
+    }
+
     pub async fn insert_user_role(
         &mut self,
         practice_id: &str,
@@ -201,6 +237,49 @@ impl Tx {
             .bind(practice_id).bind(user_id)
             .fetch_all(c).await?;
             rows.iter().map(|r| r.try_get("role").map_err(StoreError::from)).collect()
+        })
+    }
+
+    /// Serializes the changes that decide who may do what in a practice (role assignments and
+    /// role-matrix changes), so a check of one sees the other: locks the practice's row on
+    /// PostgreSQL (SQLite's write transactions are already exclusive).
+    pub async fn lock_practice_roles(&mut self, practice_id: &str) -> Result<(), StoreError> {
+        let sql = "SELECT id FROM practices WHERE id = $1";
+        let found = match self {
+            Tx::Sqlite(tx) => sqlx::query(sql)
+                .bind(practice_id)
+                .fetch_optional(&mut **tx)
+                .await?
+                .is_some(),
+            Tx::Postgres(tx) => sqlx::query(sqlx::AssertSqlSafe(format!("{sql} FOR UPDATE")))
+                .bind(practice_id)
+                .fetch_optional(&mut **tx)
+                .await?
+                .is_some(),
+        };
+        if found {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
+    /// Every role assignment of a practice, read inside the transaction.
+    pub async fn practice_user_roles_in_tx(
+        &mut self,
+        practice_id: &str,
+    ) -> Result<Vec<UserRoleRow>, StoreError> {
+        on_tx!(self, c => {
+            let rows = sqlx::query(
+                "SELECT user_id, role FROM user_roles WHERE practice_id = $1 ORDER BY user_id, role",
+            )
+            .bind(practice_id)
+            .fetch_all(c).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(UserRoleRow { user_id: row.try_get("user_id")?, role: row.try_get("role")? });
+            }
+            Ok(out)
         })
     }
 
@@ -356,5 +435,40 @@ pub(crate) fn one_row(n: u64) -> Result<(), StoreError> {
         Ok(())
     } else {
         Err(StoreError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UserRow;
+
+    #[test]
+    fn l13_user_row_debug_shows_no_password_hash_or_secret() {
+        let row = UserRow {
+            practice_id: "p-1".into(),
+            id: "u-1".into(),
+            username: "secret-username".into(),
+            display_name: "Secret Person".into(),
+            password_hash: "$argon2id$v=19$secret-hash".into(),
+            status: "active".into(),
+            key_version: 1,
+            totp_secret: Some(vec![0xAB; 4]),
+            totp_pending: Some(vec![0xCD; 4]),
+            totp_last_step: Some(7),
+            created_ms: 1,
+            updated_ms: 2,
+        };
+        let shown = format!("{row:?}");
+        assert!(shown.contains("u-1") && shown.contains("totp_enrolled: true"));
+        for hidden in [
+            "argon2id",
+            "secret-hash",
+            "171",
+            "205",
+            "secret-username",
+            "Secret Person",
+        ] {
+            assert!(!shown.contains(hidden), "{hidden} in {shown}");
+        }
     }
 }

@@ -17,8 +17,9 @@ use crate::kernel::{Entries, no_entries};
 use crate::{Actor, App, AppError, AuditDraft, RequestOrigin};
 
 /// A password hash that no password matches: accounts start with it until their owner
-/// follows the setup link.
-const NO_PASSWORD: &str = "!unset";
+/// follows the setup link, and go back to it when their second factor is reset, so that the
+/// link is then the only way in.
+pub(crate) const NO_PASSWORD: &str = "!unset";
 const RESET_PREFIX: &str = "enr_";
 
 #[derive(Clone)]
@@ -186,13 +187,26 @@ impl App {
                 .about(RecordKind::User, &id),
         ];
         let mut tx = self.begin_write().await?;
+        let policy = super::policy::locked_policy(&mut tx, &practice_id).await?;
+        super::policy::check_person_duties(&policy, &new.roles)?;
         match tx.insert_user(&row).await {
             Ok(()) => {}
             Err(enamel_store::StoreError::Duplicate) => {
                 tx.rollback().await?;
+                // Usernames are unique across the server, because signing in names no
+                // practice; so this refusal can mean the name is used in another practice.
+                // The answer never says where, and each refusal is audited in this practice,
+                // so probing for other practices' usernames shows in its own trail.
+                self.audit()
+                    .record(
+                        access
+                            .audit(AuditAction::Create, Outcome::Failed)
+                            .about(RecordKind::User, "*"),
+                    )
+                    .await?;
                 return Err(AppError::Invalid(vec![FieldProblem::new(
                     "username",
-                    "This username is taken. Choose another.",
+                    "This username cannot be used. Choose another.",
                 )]));
             }
             Err(e) => return Err(e.into()),
@@ -247,7 +261,8 @@ impl App {
             .collect())
     }
 
-    /// Replaces a user's roles. Never one's own; exclusive pairs refused.
+    /// Replaces a user's roles. Never one's own; exclusive pairs, and roles that together
+    /// would both administer users and use the audit log, refused.
     pub async fn set_user_roles(
         &self,
         actor: &Actor,
@@ -265,6 +280,8 @@ impl App {
         let practice_id = actor.practice_id().to_string();
         let now = self.clock().now_ms();
         let mut tx = self.begin_write().await?;
+        let policy = super::policy::locked_policy(&mut tx, &practice_id).await?;
+        super::policy::check_person_duties(&policy, roles)?;
         tx.user_for_update(&practice_id, user_id).await?;
         let current = tx.user_roles_in_tx(&practice_id, user_id).await?;
         let mut entries = Vec::new();
@@ -344,7 +361,10 @@ impl App {
     }
 
     /// A single-use link for a user to choose a new password. With `reset_second_factor`
-    /// (a lost phone) the user also enrolls a new authenticator at their next sign-in.
+    /// (a lost phone) the user also enrolls a new authenticator at their next sign-in: the
+    /// authenticator, the recovery codes and the password all stop working now, so the old
+    /// password (perhaps saved on the lost phone) cannot lead to enrolling a new authenticator;
+    /// only the link can.
     pub async fn issue_password_reset(
         &self,
         actor: &Actor,
@@ -373,6 +393,8 @@ impl App {
             tx.set_user_totp(&practice_id, user_id, user.key_version, None, None, now)
                 .await?;
             tx.replace_recovery_codes(&practice_id, user_id, &[])
+                .await?;
+            tx.set_password_hash(&practice_id, user_id, NO_PASSWORD, now)
                 .await?;
             tx.revoke_user_sessions(&practice_id, user_id, None, now)
                 .await?;
@@ -466,6 +488,15 @@ impl App {
                 "new_password",
                 p.message(),
             )]));
+        }
+        if user.password_hash == NO_PASSWORD {
+            // A setup link, or a link issued with a second-factor reset: the account's owner
+            // enrolls at their next sign-in. Any authenticator found here was not set up by
+            // them through this link, so it goes, with its recovery codes.
+            tx.set_user_totp(&practice_id, &user_id, user.key_version, None, None, now)
+                .await?;
+            tx.replace_recovery_codes(&practice_id, &user_id, &[])
+                .await?;
         }
         tx.set_password_hash(&practice_id, &user_id, &password_hash, now)
             .await?;

@@ -13,6 +13,7 @@ use enamel_store::PolicyOverrideRow;
 
 use crate::access::Access;
 use crate::access::{Principal, audit_action_for};
+use crate::kernel::WriteTx;
 use crate::{Actor, App, AppError};
 
 const CACHE_MS: i64 = 5_000;
@@ -62,6 +63,27 @@ fn cells_from_rows(rows: &[PolicyOverrideRow]) -> Vec<PolicyCell> {
             })
         })
         .collect()
+}
+
+/// The practice's matrix as stored, read inside `tx` after taking the lock that serializes role
+/// assignments and matrix changes (not the cache, which may be a few seconds old): what a
+/// separation-of-duties check must see.
+pub(crate) async fn locked_policy(
+    tx: &mut WriteTx<'_>,
+    practice_id: &str,
+) -> Result<Policy, AppError> {
+    tx.lock_practice_roles(practice_id).await?;
+    let rows = tx.policy_overrides_in_tx(practice_id).await?;
+    Policy::with_overrides(&cells_from_rows(&rows))
+        .map_err(|e| AppError::Internal(format!("stored role matrix overrides are invalid: {e}")))
+}
+
+/// Refuses `roles` for one person if together they administer users and use the audit log.
+pub(crate) fn check_person_duties(policy: &Policy, roles: &[Role]) -> Result<(), AppError> {
+    match policy.person_duty_conflict(roles) {
+        Some(problem) => Err(AppError::Refused(problem.to_string())),
+        None => Ok(()),
+    }
 }
 
 impl App {
@@ -232,13 +254,22 @@ impl App {
         }
         let practice_id = actor.practice_id().to_string();
         let mut tx = self.begin_write().await?;
-        let rows = tx.policy_overrides_in_tx(&practice_id).await?;
-        let mut policy = Policy::with_overrides(&cells_from_rows(&rows)).map_err(|e| {
-            AppError::Internal(format!("stored role matrix overrides are invalid: {e}"))
-        })?;
+        let mut policy = locked_policy(&mut tx, &practice_id).await?;
         policy
             .set(cell.role, cell.category, cell.action, cell.allowed)
             .map_err(|e| AppError::Refused(e.to_string()))?;
+        // Separation of duties per person: no one who holds this role may end up with both
+        // sides through the roles they hold together.
+        let assignments = tx.practice_user_roles_in_tx(&practice_id).await?;
+        let mut people: HashMap<&str, Vec<Role>> = HashMap::new();
+        for a in &assignments {
+            if let Some(role) = Role::parse(&a.role) {
+                people.entry(a.user_id.as_str()).or_default().push(role);
+            }
+        }
+        for roles in people.values().filter(|r| r.contains(&cell.role)) {
+            check_person_duties(&policy, roles)?;
+        }
         let default = Policy::dental_office_default().allows(cell.role, cell.category, cell.action);
         let row = PolicyOverrideRow {
             role: cell.role.as_str().into(),

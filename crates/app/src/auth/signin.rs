@@ -305,6 +305,10 @@ impl App {
             .db()
             .user(&pending.session.practice_id, &pending.session.user_id)
             .await?;
+        if user.totp_secret.is_some() {
+            // Enrolled since this sign-in began (another sign-in finished first).
+            return Err(AppError::Unauthenticated);
+        }
         let secret = match &user.totp_pending {
             Some(sealed) => self.open_user_secret(&user, TOTP_PENDING, sealed).await?,
             None => {
@@ -322,7 +326,10 @@ impl App {
         })
     }
 
-    /// Seals both TOTP columns under the active key version (a row has one version).
+    /// Seals both TOTP columns under the active key version (a row has one version), only
+    /// while the account has no confirmed second factor: once one is enrolled, this is
+    /// `Unauthenticated` and nothing is written (checked in the writing statement itself, so
+    /// two enrollments racing cannot both win).
     pub(crate) async fn store_user_secrets(
         &self,
         user: &UserRow,
@@ -340,15 +347,20 @@ impl App {
                 .map_err(AppError::from)
         };
         let mut tx = self.begin_write().await?;
-        tx.set_user_totp(
-            &user.practice_id,
-            &user.id,
-            i64::from(keys.active_version()),
-            seal_opt(TOTP_SECRET, secret)?.as_deref(),
-            seal_opt(TOTP_PENDING, pending)?.as_deref(),
-            self.clock().now_ms(),
-        )
-        .await?;
+        let written = tx
+            .set_user_totp_if_unenrolled(
+                &user.practice_id,
+                &user.id,
+                i64::from(keys.active_version()),
+                seal_opt(TOTP_SECRET, secret)?.as_deref(),
+                seal_opt(TOTP_PENDING, pending)?.as_deref(),
+                self.clock().now_ms(),
+            )
+            .await?;
+        if !written {
+            tx.rollback().await?;
+            return Err(AppError::Unauthenticated);
+        }
         tx.commit_unaudited(Unaudited::TotpEnrolmentStep).await?;
         Ok(())
     }
@@ -366,6 +378,9 @@ impl App {
             .db()
             .user(&pending.session.practice_id, &pending.session.user_id)
             .await?;
+        if user.totp_secret.is_some() {
+            return Err(AppError::Unauthenticated);
+        }
         let Some(sealed) = &user.totp_pending else {
             return Err(AppError::Refused(
                 "Set up your authenticator app first, then enter its code.".into(),

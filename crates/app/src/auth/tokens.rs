@@ -2,9 +2,16 @@
 //! scoped to patient-record categories and actions, expiring, revocable, hashed at rest and
 //! shown once. A token can never administer users or settings, nor read the audit log, so it
 //! cannot be used to step around separation of duties.
+//!
+//! A token never carries more than its creator may do: each scope is checked against the
+//! creator's permissions in the practice's matrix when the token is made, and again on every
+//! use (the token's scopes intersected with what its creator holds now), so demoting the
+//! creator, or narrowing one of their roles in the matrix, narrows their tokens at once.
 
 use enamel_crypto::OpaqueToken;
-use enamel_domain::{Action, AuditAction, Category, FieldProblem, Outcome, PracticeId, RecordKind};
+use enamel_domain::{
+    Action, AuditAction, Category, FieldProblem, Outcome, PracticeId, RecordKind, Role,
+};
 use enamel_store::ApiTokenRow;
 use zeroize::Zeroizing;
 
@@ -72,6 +79,16 @@ impl App {
         }
         if scopes.is_empty() || scopes.iter().any(|(c, _)| !c.is_patient_record()) {
             problems.push(FieldProblem::new("scopes", "Choose at least one permission on patient records; tokens cannot administer users, settings or the audit log."));
+        }
+        // Minimum necessary: nobody hands an integration more than they hold themselves. Each
+        // scope beyond the creator's own is named by its position (`scopes[1]`), as fields are.
+        for (i, &(category, action)) in scopes.iter().enumerate() {
+            if category.is_patient_record() && !self.may(actor, category, action, None).await? {
+                problems.push(FieldProblem::new(
+                    format!("scopes[{i}]"),
+                    "A token can only do what your own roles allow; remove this permission.",
+                ));
+            }
         }
         if !(1..=MAX_TOKEN_DAYS).contains(&days) {
             problems.push(FieldProblem::new(
@@ -186,16 +203,51 @@ impl App {
             .practice_id
             .parse()
             .map_err(|_| AppError::Internal("stored practice id is malformed".into()))?;
+        let scopes = self
+            .scopes_creator_holds(practice_id, &row.created_by, parse_scopes(&row.scopes))
+            .await?;
         Ok(Actor {
             practice_id,
             principal: Principal::Integration {
                 token_id: row.id.clone(),
-                scopes: parse_scopes(&row.scopes),
+                scopes,
             },
             username: format!("token:{}", row.id),
             display_name: row.name,
             origin,
         })
+    }
+
+    /// The token's scopes that its creator still holds through their current roles and the
+    /// practice's current matrix. A creator who is gone or disabled leaves none (disabling
+    /// also revokes their tokens; this covers a row deleted or changed by other means).
+    async fn scopes_creator_holds(
+        &self,
+        practice_id: PracticeId,
+        created_by: &str,
+        scopes: Vec<(Category, Action)>,
+    ) -> Result<Vec<(Category, Action)>, AppError> {
+        let practice = practice_id.to_string();
+        let creator = match self.db().user(&practice, created_by).await {
+            Ok(user) => user,
+            Err(enamel_store::StoreError::NotFound) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        if creator.status != "active" {
+            return Ok(Vec::new());
+        }
+        let roles: Vec<Role> = self
+            .db()
+            .user_roles(&practice, created_by)
+            .await?
+            .iter()
+            .filter_map(|r| Role::parse(r))
+            .collect();
+        let policy = self.policy(practice_id).await?;
+        Ok(scopes
+            .into_iter()
+            .filter(|(c, a)| policy.allows_any(&roles, *c, *a))
+            .collect())
     }
 
     /// The id a rate limiter should count an integration's requests under.

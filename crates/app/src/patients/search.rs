@@ -18,8 +18,9 @@ const CANDIDATE_CAP: i64 = 1_000;
 pub const MAX_PER_PAGE: u32 = 100;
 const MAX_NAME_WORDS: usize = 6;
 
-/// What a person typed into the search box or the API's query string.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What a person typed into the search box or the API's query string. Its `Debug` says which
+/// terms were given, never what they were (they are names, birth dates and phone numbers).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct PatientQuery {
     /// Words of any of the patient's names, each matching the start of a name word
     /// (`mol de` finds "Demo Molar"); case and accents do not matter.
@@ -32,6 +33,20 @@ pub struct PatientQuery {
     /// 1-based.
     pub page: u32,
     pub per_page: u32,
+}
+
+impl std::fmt::Debug for PatientQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PatientQuery")
+            .field("name_given", &self.name.is_some())
+            .field("birth_date_given", &self.birth_date.is_some())
+            .field("phone_given", &self.phone.is_some())
+            .field("chart_given", &self.chart.is_some())
+            .field("status", &self.status)
+            .field("page", &self.page)
+            .field("per_page", &self.per_page)
+            .finish()
+    }
 }
 
 /// One line of a result list: enough to recognise the patient, and their phone only for
@@ -295,5 +310,28 @@ impl Patients<'_> {
             total,
             truncated,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PatientQuery;
+
+    #[test]
+    fn l13_a_patient_query_debug_shows_no_search_terms() {
+        let query = PatientQuery {
+            name: Some("Bicuspid".into()),
+            birth_date: Some("1990-01-02".into()),
+            phone: Some("555 010 0199".into()),
+            chart: Some("CH-4411".into()),
+            status: Some("active".into()),
+            page: 1,
+            per_page: 20,
+        };
+        let shown = format!("{query:?}");
+        assert!(shown.contains("phone_given: true") && shown.contains("per_page: 20"));
+        for hidden in ["Bicuspid", "1990-01-02", "555 010 0199", "CH-4411"] {
+            assert!(!shown.contains(hidden), "{hidden} in {shown}");
+        }
     }
 }

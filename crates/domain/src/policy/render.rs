@@ -96,7 +96,9 @@ fn write_page(out: &mut String, policy: &Policy) -> std::fmt::Result {
          delete accounts and permissions) and use the audit log in any way, because whoever \
          manages accounts could otherwise grant themselves access and then read or hide the \
          record of it. Enamel refuses any change to this table that would combine the two. The \
-         {} never has access to the audit log.",
+         rule also holds for people: nobody is given a set of roles that together would combine \
+         the two, and no change to this table may combine them for someone who already holds \
+         several roles. The {} never has access to the audit log.",
         Role::PracticeAdministrator.label().to_lowercase()
     )?;
     writeln!(

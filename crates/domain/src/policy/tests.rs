@@ -823,3 +823,32 @@ fn access_policy_doc_is_current() {
         "docs/access-policy.md does not match the default policy. Regenerate it with:\n    {REGENERATE}\nthen review and commit the change."
     );
 }
+
+#[test]
+fn m5_separation_of_duties_holds_for_the_roles_one_person_combines() {
+    let mut policy = default();
+    let person = [Role::PracticeAdministrator, Role::Dentist];
+    assert_eq!(policy.person_duty_conflict(&person), None);
+    policy
+        .set(Role::Dentist, Category::AuditLog, View, true)
+        .unwrap();
+    let problem = policy.person_duty_conflict(&person).unwrap();
+    assert_eq!(
+        problem,
+        PolicyProblem::PersonSeparationOfDuties {
+            admin_role: Role::PracticeAdministrator,
+            audit_role: Role::Dentist,
+            user_admin: Create,
+            audit: View,
+        }
+    );
+    assert!(problem.to_string().starts_with(
+        "One person cannot be both Practice administrator and Dentist while those roles together"
+    ));
+    // Either side alone is fine.
+    assert_eq!(policy.person_duty_conflict(&[Role::Dentist]), None);
+    assert_eq!(
+        policy.person_duty_conflict(&[Role::PracticeAdministrator, Role::Hygienist]),
+        None
+    );
+}

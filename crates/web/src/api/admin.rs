@@ -86,7 +86,7 @@ pub(crate) struct LinkAnswer {
         (status = 201, description = "Created. The person sets a password at `/reset#{setup_token}`.", body = LinkAnswer),
         (status = 403, description = STEP_UP),
         (status = 409, description = "`refused`: the roles break a separation-of-duties rule."),
-        (status = 422, description = "Also when the username is taken."),
+        (status = 422, description = "Also when the username cannot be used (taken here or in another practice on this server; the answer does not say which)."),
     ),
 )]
 pub(crate) async fn create_user(
@@ -194,6 +194,7 @@ pub(crate) async fn enable(
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResetBody {
     /// The phone is lost: the person also sets up a new authenticator, and their sessions end.
+    /// Their old password stops working at once: only this link lets them back in.
     #[serde(default)]
     reset_second_factor: bool,
 }
@@ -299,7 +300,7 @@ pub(crate) async fn policy(
     responses(
         (status = 204, description = "Changed; it applies from each person's next request."),
         (status = 403, description = STEP_UP),
-        (status = 409, description = "`refused`: you cannot widen a role you hold yourself, or the cell cannot be changed."),
+        (status = 409, description = "`refused`: you cannot widen a role you hold yourself, the cell cannot be changed, or the change would give someone (through the roles they hold together) both user administration and the audit log."),
     ),
 )]
 pub(crate) async fn set_policy_cell(
@@ -323,7 +324,9 @@ pub(crate) async fn set_policy_cell(
 pub(crate) struct TokenJson {
     id: String,
     name: String,
-    /// `category:action` strings.
+    /// `category:action` strings, on patient records only, each one something the creator's
+    /// own roles allow (`422` naming `scopes[i]` otherwise). A token loses any permission its
+    /// creator later loses.
     scopes: Vec<String>,
     created_by: String,
     created_ms: i64,
@@ -369,7 +372,9 @@ pub(crate) async fn list_tokens(
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewTokenBody {
     name: String,
-    /// `category:action` strings.
+    /// `category:action` strings, on patient records only, each one something the creator's
+    /// own roles allow (`422` naming `scopes[i]` otherwise). A token loses any permission its
+    /// creator later loses.
     scopes: Vec<String>,
     /// 90 if left out.
     #[serde(default = "default_days")]

@@ -13,7 +13,8 @@ use serde::Deserialize;
 use super::{PER_PAGE, Problem, display_phone, rights, status_label};
 use crate::pages::{Nav, Staff, page_error, query_string, render};
 
-#[derive(Debug, Default, Deserialize)]
+/// The search form as typed. Its `Debug` says which terms were given, never what they were.
+#[derive(Default, Deserialize)]
 pub(crate) struct FindForm {
     #[serde(default)]
     name: String,
@@ -27,6 +28,19 @@ pub(crate) struct FindForm {
     status: String,
     #[serde(default)]
     page: Option<String>,
+}
+
+impl std::fmt::Debug for FindForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FindForm")
+            .field("name_given", &!self.name.is_empty())
+            .field("birth_date_given", &!self.birth_date.is_empty())
+            .field("phone_given", &!self.phone.is_empty())
+            .field("chart_given", &!self.chart.is_empty())
+            .field("status", &self.status)
+            .field("page", &self.page)
+            .finish()
+    }
 }
 
 struct ResultRow {
@@ -271,4 +285,26 @@ pub(crate) async fn find(
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FindForm;
+
+    #[test]
+    fn l13_the_search_form_debug_shows_no_search_terms() {
+        let form = FindForm {
+            name: "Bicuspid".into(),
+            birth_date: "1990-01-02".into(),
+            phone: "555 010 0199".into(),
+            chart: "CH-4411".into(),
+            status: "active".into(),
+            page: Some("2".into()),
+        };
+        let shown = format!("{form:?}");
+        assert!(shown.contains("name_given: true") && shown.contains("active"));
+        for hidden in ["Bicuspid", "1990-01-02", "555 010 0199", "CH-4411"] {
+            assert!(!shown.contains(hidden), "{hidden} in {shown}");
+        }
+    }
 }

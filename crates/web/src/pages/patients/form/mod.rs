@@ -282,6 +282,21 @@ mod tests {
     }
 
     #[test]
+    fn l13_the_form_debug_shows_its_shape_not_the_patient() {
+        let form = posted(&[
+            ("family_name", "Bicuspid-Test"),
+            ("birth_date", "1990-01-02"),
+            ("show_contact", "yes"),
+            ("phone1_number", "555 010 0199"),
+        ]);
+        let shown = format!("{form:?}");
+        assert!(shown.contains("PatientForm"));
+        for hidden in ["Bicuspid", "1990-01-02", "555 010 0199"] {
+            assert!(!shown.contains(hidden), "{hidden} in {shown}");
+        }
+    }
+
+    #[test]
     fn blank_slots_and_hidden_sections_are_left_out_of_the_draft() {
         let form = posted(&[
             ("family_name", "Bicuspid-Test"),

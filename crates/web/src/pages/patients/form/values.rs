@@ -29,8 +29,9 @@ const COVERAGE_TEXT: [&str; 8] = [
     "effective_to",
 ];
 
-/// The values of the form's inputs, by input name, and its shape.
-#[derive(Debug, Clone, Default)]
+/// The values of the form's inputs, by input name, and its shape. Its `Debug` shows the shape
+/// only: the values are the patient's details.
+#[derive(Clone, Default)]
 pub(super) struct PatientForm {
     values: BTreeMap<String, String>,
     /// Editing an existing record (the status can be changed).
@@ -39,6 +40,19 @@ pub(super) struct PatientForm {
     pub(super) insurance: bool,
     pub(super) phone_slots: usize,
     pub(super) coverage_slots: usize,
+}
+
+impl std::fmt::Debug for PatientForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PatientForm")
+            .field("filled_inputs", &self.values.len())
+            .field("edit", &self.edit)
+            .field("contact", &self.contact)
+            .field("insurance", &self.insurance)
+            .field("phone_slots", &self.phone_slots)
+            .field("coverage_slots", &self.coverage_slots)
+            .finish()
+    }
 }
 
 /// Where each phone and coverage of a draft came from: `phones[i]` is slot `phones[i]`.
