@@ -254,7 +254,7 @@ async fn reads_and_changes_leave_one_audit_entry_each_and_are_never_cached() {
     let fd = Browser::sign_in(&h, Role::FrontDesk).await;
     let id = h.patient().await;
 
-    // Opening the search page searches nothing; a search is one entry.
+    // Opening the search page searches nothing; a search is one entry, and one per patient shown.
     let before = h.audit().await.len();
     let page = fd.get(&h, "/patients").await;
     assert_eq!(page.status, StatusCode::OK);
@@ -267,8 +267,13 @@ async fn reads_and_changes_leave_one_audit_entry_each_and_are_never_cached() {
     assert_eq!(found.status, StatusCode::OK);
     assert!(found.text.contains(&format!("href=\"/patients/{id}\"")));
     let entries = h.audit().await.split_off(before);
-    assert_eq!(entries.len(), 1, "{entries:#?}");
-    assert_eq!(entries[0].action, "search");
+    assert_eq!(
+        entries.len(),
+        2,
+        "the search and the patient shown: {entries:#?}"
+    );
+    assert!(entries.iter().all(|e| e.action == "search"));
+    assert_eq!(entries[1].patient_id.as_deref(), Some(id.as_str()));
 
     let before = h.audit().await.len();
     let sheet = fd.get(&h, &format!("/patients/{id}")).await;

@@ -176,7 +176,18 @@ async fn a_record_is_created_read_replaced_searched_deactivated_and_versioned() 
             found.json["results"][0]["phone"], "+15550100150",
             "the front desk sees phones"
         );
-        one_entry(&h, before, "search", "allowed").await;
+        let entries = new_entries(&h, before).await;
+        assert_eq!(
+            entries.len(),
+            2,
+            "the search and the patient shown: {entries:#?}"
+        );
+        assert!(
+            entries
+                .iter()
+                .all(|e| e.action == "search" && e.outcome == "allowed")
+        );
+        assert_eq!(entries[1].patient_id.as_deref(), Some(id.as_str()));
     }
     for query in [
         "name=zox",
@@ -722,4 +733,85 @@ async fn if_match_any_replaces_and_deletes_with_exactly_one_audit_entry() {
     let missing = put(&h, &fd, &id, &changed, Some("*")).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.text);
     one_entry(&h, before, "update", "failed").await;
+}
+
+/// The audit viewer's entries about one patient, as the compliance officer sees them.
+async fn trail_of(h: &Harness, co: &str, patient: &str) -> Vec<Value> {
+    let answer = h
+        .call(
+            "GET",
+            &format!("/api/v1/audit/events?patient={patient}&limit=500"),
+            Some(co),
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.json["events"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn m7_search_results_are_in_each_returned_patients_trail() {
+    let h = Harness::new().await;
+    let fd = h.login(Role::FrontDesk).await;
+    let co = h.login(Role::ComplianceOfficer).await;
+    let mut ids = Vec::new();
+    for (family, given) in [("Aardvark", "Ann"), ("Abacus", "Abe"), ("Bicuspid", "Ben")] {
+        let created = h
+            .call(
+                "POST",
+                "/api/v1/patients",
+                Some(&fd),
+                Some(
+                    json!({"family_name": family, "given_name": given, "birth_date": "1980-01-02"}),
+                ),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        ids.push(created.json["id"].as_str().unwrap().to_string());
+    }
+
+    let before = h.audit().await.len();
+    let found = h
+        .call("GET", "/api/v1/patients?name=a&per_page=1", Some(&fd), None)
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.text);
+    assert_eq!(found.json["total"], 2, "{}", found.text);
+    let shown = found.json["results"][0]["id"].as_str().unwrap().to_string();
+    let entries = new_entries(&h, before).await;
+    assert_eq!(
+        entries.len(),
+        2,
+        "the search, and one per patient shown: {entries:#?}"
+    );
+    assert_eq!(entries[0].record_id.as_deref(), Some("*"));
+    assert_eq!(entries[0].patient_id, None);
+    assert_eq!(entries[1].action, "search");
+    assert_eq!(entries[1].patient_id.as_deref(), Some(shown.as_str()));
+    assert!(
+        entries.iter().all(|e| e.reason.is_none()),
+        "no criteria in the trail"
+    );
+
+    // "Who saw this patient" includes the search that showed them, and only them.
+    let trail = trail_of(&h, &co, &shown).await;
+    assert!(
+        trail.iter().any(|e| e["action"] == "search"
+            && e["user_id"] == h.account(Role::FrontDesk).user_id.as_str()),
+        "{trail:#?}"
+    );
+    let not_shown = ids.iter().find(|i| **i != shown && *i != &ids[2]).unwrap();
+    assert!(
+        !trail_of(&h, &co, not_shown)
+            .await
+            .iter()
+            .any(|e| e["action"] == "search"),
+        "a patient on another page was not shown"
+    );
+    assert!(
+        !trail_of(&h, &co, &ids[2])
+            .await
+            .iter()
+            .any(|e| e["action"] == "search"),
+        "a patient who did not match was not shown"
+    );
 }

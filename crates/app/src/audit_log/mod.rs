@@ -97,9 +97,10 @@ const MAX_GROUP: usize = 2048;
 /// Callers that may wait for the group task at once before new ones queue for a slot.
 const QUEUE_DEPTH: usize = 16_384;
 
+/// One caller's entries: committed together, in one transaction, or not at all.
 struct Pending {
-    draft: AuditDraft,
-    done: oneshot::Sender<Result<u64, String>>,
+    drafts: Vec<AuditDraft>,
+    done: oneshot::Sender<Result<Vec<u64>, String>>,
 }
 
 /// Handle to the audit logs of this process.
@@ -125,13 +126,27 @@ impl AuditWriter {
     /// Appends one entry to its log and returns once it is durable, with its position in
     /// that log.
     pub async fn record(&self, draft: AuditDraft) -> Result<u64, AppError> {
+        self.record_all(vec![draft])
+            .await?
+            .first()
+            .copied()
+            .ok_or_else(|| AppError::Internal("the audit writer returned no position".into()))
+    }
+
+    /// Appends several entries, all in one transaction (all durable or none), and returns
+    /// once they are durable, with each one's position in its log, in the order given. For a
+    /// read that names many records at once (a search's results).
+    pub async fn record_all(&self, drafts: Vec<AuditDraft>) -> Result<Vec<u64>, AppError> {
+        if drafts.is_empty() {
+            return Ok(Vec::new());
+        }
         let (done, wait) = oneshot::channel();
         self.sender
-            .send(Pending { draft, done })
+            .send(Pending { drafts, done })
             .await
             .map_err(|_| AppError::Internal("the audit writer has stopped".into()))?;
         match wait.await {
-            Ok(Ok(seq)) => Ok(seq),
+            Ok(Ok(seqs)) => Ok(seqs),
             Ok(Err(why)) => Err(AppError::Internal(format!("audit append failed: {why}"))),
             Err(_) => Err(AppError::Internal("the audit writer has stopped".into())),
         }
@@ -161,7 +176,13 @@ async fn dispatch(db: Db, clock: Arc<dyn Clock>, mut receiver: mpsc::Receiver<Pe
         let shard = if one_shard {
             String::new()
         } else {
-            pending.draft.log()
+            // A caller's entries share a log (one practice's search results); should they
+            // not, `append` still locks every log they touch, in order.
+            pending
+                .drafts
+                .first()
+                .map(AuditDraft::log)
+                .unwrap_or_default()
         };
         let sender = shards.entry(shard).or_insert_with(|| {
             let (sender, receiver) = mpsc::unbounded_channel();
@@ -183,29 +204,39 @@ async fn group_commit(
 ) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_GROUP);
     while receiver.recv_many(&mut batch, MAX_GROUP).await > 0 {
-        let drafts = batch.iter().map(|p| p.draft.clone()).collect();
-        let result = async {
-            let mut tx = db.begin().await?;
-            let seqs = append::append(&mut tx, clock.now_ms(), drafts).await?;
-            #[allow(clippy::disallowed_methods)] // a transaction of audit entries only
-            tx.commit().await?;
-            Ok::<_, AppError>(seqs)
-        }
-        .await;
-        match result {
+        let drafts = batch
+            .iter()
+            .flat_map(|p| p.drafts.iter().cloned())
+            .collect();
+        match commit_group(&db, clock.as_ref(), drafts).await {
             Ok(seqs) => {
-                for (p, seq) in batch.drain(..).zip(seqs) {
-                    let _ = p.done.send(Ok(seq));
+                let mut seqs = seqs.into_iter();
+                for p in batch.drain(..) {
+                    let mine = seqs.by_ref().take(p.drafts.len()).collect();
+                    let _ = p.done.send(Ok(mine));
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, entries = batch.len(), "audit group commit failed");
+                tracing::error!(error = %e, callers = batch.len(), "audit group commit failed");
                 for p in batch.drain(..) {
                     let _ = p.done.send(Err(e.to_string()));
                 }
             }
         }
     }
+}
+
+/// Appends `drafts` in one transaction of audit entries only.
+async fn commit_group(
+    db: &Db,
+    clock: &dyn Clock,
+    drafts: Vec<AuditDraft>,
+) -> Result<Vec<u64>, AppError> {
+    let mut tx = db.begin().await?;
+    let seqs = append::append(&mut tx, clock.now_ms(), drafts).await?;
+    #[allow(clippy::disallowed_methods)] // a transaction of audit entries only
+    tx.commit().await?;
+    Ok(seqs)
 }
 
 /// A stored head or checkpoint that does not parse: only tampering or a bug makes one.
