@@ -834,3 +834,58 @@ async fn a_deleted_head_does_not_hide_its_log() {
     let replacement = SigningKey::generate().unwrap();
     assert!(try_sign(&f, &replacement, 4).await.is_err());
 }
+
+/// An entry whose text no engine could store (PostgreSQL's TEXT refuses NUL) used to fail
+/// every caller committed in the same group; now each entry's text is made storable and a
+/// failed group is retried caller by caller.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn m10_an_entry_with_a_nul_byte_does_not_fail_the_others_in_its_group() {
+    let f = fixture().await;
+    let p = f.practice.to_string();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let (writer, p) = (f.writer.clone(), p.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut d = draft(Some(&p), &format!("reader-{i}"));
+            if i % 10 == 0 {
+                d.patient_id = Some("evil\0id".into());
+                d.reason = Some(format!("bad\0{}", "x".repeat(5_000)));
+                d.user_agent = Some("agent\0".into());
+            }
+            writer.record(d).await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let entries =
+        f.t.db
+            .audit_entries(&AuditQuery {
+                practice_id: Some(p.clone()),
+                limit: 1_000,
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
+    let readers: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| {
+            e.actor_id
+                .as_deref()
+                .is_some_and(|a| a.starts_with("reader-"))
+        })
+        .collect();
+    assert_eq!(readers.len(), 40);
+    for e in &readers {
+        for text in [&e.patient_id, &e.reason, &e.user_agent]
+            .into_iter()
+            .flatten()
+        {
+            assert!(!text.contains('\0'), "{e:?}");
+            assert!(text.chars().count() <= 1_000);
+        }
+    }
+    let key = SigningKey::generate().unwrap();
+    sign(&f, &key, 1).await;
+    verify(&f, &key).await.unwrap();
+}

@@ -1074,3 +1074,51 @@ async fn the_audit_log_is_filtered_paged_and_its_reading_audited() {
             .any(|e| e.record_type.as_deref() == Some("audit_log") && e.action == "export")
     );
 }
+
+#[tokio::test]
+async fn m10_audit_filters_must_be_ids_and_nothing_else_reaches_the_log() {
+    let h = Harness::new().await;
+    let co = h.login(Role::ComplianceOfficer).await;
+    let before = h.audit().await.len();
+    for (query, field) in [
+        ("patient=%00", "patient"),
+        ("patient=not-an-id", "patient"),
+        ("patient=%27%20OR%201%3D1--", "patient"),
+        ("patient=0192D2A6-7E0B-7000-8000-000000000001", "patient"),
+        ("user=%00", "user"),
+        ("user=someone", "user"),
+    ] {
+        for path in ["/api/v1/audit/events", "/api/v1/audit/events/export"] {
+            let answer = h
+                .call("GET", &format!("{path}?{query}"), Some(&co), None)
+                .await;
+            assert_eq!(
+                answer.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{path}?{query}: {}",
+                answer.text
+            );
+            assert_eq!(answer.json["fields"][0]["field"], field, "{query}");
+        }
+    }
+    assert_eq!(
+        h.audit().await.len(),
+        before,
+        "a refused filter reads nothing and writes nothing"
+    );
+    // A real id still filters, and the viewer's own entry names it.
+    let patient = h.patient().await;
+    let me = &h.account(Role::ComplianceOfficer).user_id;
+    let ok = h
+        .call(
+            "GET",
+            &format!("/api/v1/audit/events?patient={patient}&user={me}"),
+            Some(&co),
+            None,
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    let last = h.audit().await.pop().unwrap();
+    assert_eq!(last.record_type.as_deref(), Some("audit_log"));
+    assert_eq!(last.patient_id.as_deref(), Some(patient.as_str()));
+}

@@ -69,26 +69,45 @@ impl AuditDraft {
         }
     }
 
+    /// The stored entry. Every text field is made storable first (see [`storable`]): a
+    /// value that one engine refuses would otherwise fail every entry committed with it.
     pub(crate) fn into_entry(self, seq: u64, time_ms: i64) -> Entry {
+        let id = |v: Option<String>| v.map(|v| storable(&v, MAX_ID_TEXT));
         Entry {
             seq,
             time_ms,
-            practice_id: self.practice_id,
-            actor_id: self.actor_id,
-            actor_role: self.actor_role,
-            patient_id: self.patient_id,
+            practice_id: id(self.practice_id),
+            actor_id: id(self.actor_id),
+            actor_role: id(self.actor_role),
+            patient_id: id(self.patient_id),
             record_type: self.record_type.map(|s| s.as_str().to_string()),
-            record_id: self.record_id,
+            record_id: id(self.record_id),
             action: self.action.as_str().to_string(),
             outcome: self.outcome.as_str().to_string(),
-            client_ip: self.client_ip,
+            client_ip: id(self.client_ip),
             // User agents are bounded: they are attacker-chosen text.
-            user_agent: self.user_agent.map(|ua| ua.chars().take(256).collect()),
+            user_agent: self.user_agent.map(|ua| storable(&ua, 256)),
             app_version: APP_VERSION.to_string(),
             access_method: self.access_method.as_str().to_string(),
-            reason: self.reason,
+            reason: self.reason.map(|r| storable(&r, MAX_REASON_TEXT)),
         }
     }
+}
+
+/// Ids, roles and addresses are far shorter; anything longer is not one.
+const MAX_ID_TEXT: usize = 128;
+/// A break-glass reason is typed by a person; the form allows less than this.
+const MAX_REASON_TEXT: usize = 1_000;
+
+/// `value` without control characters (PostgreSQL's TEXT cannot hold NUL; the others have no
+/// place in an entry either) and cut to `max` characters. Callers pass ids and vocabulary,
+/// so this changes nothing for them; it keeps a hostile or buggy value from failing a commit.
+fn storable(value: &str, max: usize) -> String {
+    value
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max)
+        .collect()
 }
 
 /// Entries from concurrent callers committed together: enough to amortise a durable commit,
@@ -216,10 +235,22 @@ async fn group_commit(
                     let _ = p.done.send(Ok(mine));
                 }
             }
-            Err(e) => {
-                tracing::error!(error = %e, callers = batch.len(), "audit group commit failed");
+            Err(e) if batch.len() == 1 => {
+                tracing::error!(error = %e, "audit append failed");
                 for p in batch.drain(..) {
                     let _ = p.done.send(Err(e.to_string()));
+                }
+            }
+            Err(e) => {
+                // One caller's entry must not fail the others': each is retried alone, so
+                // only a caller whose own entries cannot be stored gets the error.
+                tracing::warn!(error = %e, callers = batch.len(), "audit group commit failed; retrying each caller alone");
+                for p in batch.drain(..) {
+                    let alone = commit_group(&db, clock.as_ref(), p.drafts.clone()).await;
+                    if let Err(e) = &alone {
+                        tracing::error!(error = %e, "audit append failed");
+                    }
+                    let _ = p.done.send(alone.map_err(|e| e.to_string()));
                 }
             }
         }
