@@ -815,3 +815,42 @@ async fn m7_search_results_are_in_each_returned_patients_trail() {
         "a patient who did not match was not shown"
     );
 }
+
+#[tokio::test]
+async fn l2_searching_by_phone_needs_contact_access() {
+    let h = Harness::new().await;
+    let fd = h.login(Role::FrontDesk).await;
+    let created = h
+        .call("POST", "/api/v1/patients", Some(&fd), Some(full_patient()))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let co = h.login(Role::ComplianceOfficer).await;
+    let me = h.account(Role::ComplianceOfficer).user_id.clone();
+
+    let before = h.audit().await.len();
+    let probe = h
+        .call("GET", "/api/v1/patients?phone=5550100142", Some(&co), None)
+        .await;
+    assert_eq!(probe.status, StatusCode::FORBIDDEN, "{}", probe.text);
+    assert!(!probe.text.contains("Molar"), "{}", probe.text);
+    let entries = new_entries(&h, before).await;
+    let denial = entries
+        .iter()
+        .find(|e| e.outcome == "denied" && e.actor_id.as_deref() == Some(me.as_str()))
+        .expect("the refusal is audited");
+    assert_eq!(denial.record_type.as_deref(), Some("contact"));
+    assert!(
+        entries.iter().all(|e| e.patient_id.is_none()),
+        "no patient was shown: {entries:#?}"
+    );
+
+    // The same role still searches by name; the front desk still searches by phone.
+    let by_name = h
+        .call("GET", "/api/v1/patients?name=zoe", Some(&co), None)
+        .await;
+    assert_eq!(by_name.status, StatusCode::OK, "{}", by_name.text);
+    let by_phone = h
+        .call("GET", "/api/v1/patients?phone=5550100142", Some(&fd), None)
+        .await;
+    assert_eq!(by_phone.json["total"], 1, "{}", by_phone.text);
+}

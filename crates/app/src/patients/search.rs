@@ -185,7 +185,8 @@ fn names_match(words: &[String], names: &[&str]) -> bool {
 }
 
 impl Patients<'_> {
-    /// Searches the practice's patients (demographics, view). Results are sorted by family
+    /// Searches the practice's patients (demographics, view; searching by phone also needs
+    /// contact, view). Results are sorted by family
     /// name, given name and date of birth, exact name matches first.
     ///
     /// Audited twice over, never with the criteria: one `search` entry about `*`, durable
@@ -197,6 +198,11 @@ impl Patients<'_> {
         let access = self
             .access(Category::Demographics, Action::View, None)
             .await?;
+        if c.phone.is_some() {
+            // A match by phone tells whose number it is: contact details, even when the
+            // results then hide the phone. A refusal is audited as `denied` (contact).
+            self.access(Category::Contact, Action::View, None).await?;
+        }
         let practice_id = self.caller.practice_id();
         self.app
             .audit()
