@@ -854,3 +854,81 @@ async fn l2_searching_by_phone_needs_contact_access() {
         .await;
     assert_eq!(by_phone.json["total"], 1, "{}", by_phone.text);
 }
+
+async fn create(h: &Harness, token: &str, body: Value) -> String {
+    let created = h
+        .call("POST", "/api/v1/patients", Some(token), Some(body))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    created.json["id"].as_str().unwrap().to_string()
+}
+
+async fn delete(h: &Harness, token: &str, id: &str) -> common::Answer {
+    h.call_with(
+        "DELETE",
+        &format!("/api/v1/patients/{id}"),
+        Some(token),
+        Some(json!({"reason": "created_in_error"}).to_string()),
+        &[("content-type", "application/json"), ("if-match", "*")],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn l4_a_referenced_responsible_party_or_moved_guarantor_cannot_be_deleted() {
+    let h = Harness::new().await;
+    let fd = h.login(Role::FrontDesk).await;
+    let admin = h.login(Role::PracticeAdministrator).await;
+    let person = |family: &str, given: &str, born: &str| json!({"family_name": family, "given_name": given, "birth_date": born});
+
+    // A responsible party never joins the minor's household.
+    let parent = create(&h, &fd, person("Incisor", "Rita", "1980-01-02")).await;
+    let mut minor = person("Incisor", "Milo", "2018-05-06");
+    minor["responsible_party_id"] = json!(parent);
+    let minor = create(&h, &fd, minor).await;
+    let before = h.audit().await.len();
+    let refused = delete(&h, &admin, &parent).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert!(
+        refused.text.contains("Change that patient first"),
+        "{}",
+        refused.text
+    );
+    let entry = one_entry(&h, before, "delete", "failed").await;
+    assert_eq!(entry.reason.as_deref(), Some("refused"));
+    let still = h
+        .call(
+            "GET",
+            &format!("/api/v1/patients/{parent}"),
+            Some(&fd),
+            None,
+        )
+        .await;
+    assert_eq!(still.status, StatusCode::OK, "nothing was deleted");
+
+    // A guarantor who moved to another household is still referenced by the old one.
+    let payer = create(&h, &fd, person("Canine", "Gus", "1970-03-04")).await;
+    let mut dependant = person("Canine", "Dot", "1975-07-08");
+    dependant["guarantor_id"] = json!(payer);
+    create(&h, &fd, dependant).await;
+    let elsewhere = create(&h, &fd, person("Premolar", "Xena", "1960-09-10")).await;
+    let mut moved = person("Canine", "Gus", "1970-03-04");
+    moved["guarantor_id"] = json!(elsewhere);
+    let moved = put(&h, &fd, &payer, &moved, Some("*")).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+    let refused = delete(&h, &admin, &payer).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+
+    // Once no one names them, the record created in error can go.
+    let cleared = put(
+        &h,
+        &fd,
+        &minor,
+        &person("Incisor", "Milo", "2018-05-06"),
+        Some("*"),
+    )
+    .await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.text);
+    let gone = delete(&h, &admin, &parent).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.text);
+}
