@@ -932,3 +932,54 @@ async fn l4_a_referenced_responsible_party_or_moved_guarantor_cannot_be_deleted(
     let gone = delete(&h, &admin, &parent).await;
     assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.text);
 }
+
+#[tokio::test]
+async fn l5_deactivating_or_deleting_an_unknown_or_foreign_id_is_audited_as_failed() {
+    let h = Harness::new().await;
+    let fd = h.login(Role::FrontDesk).await;
+    let admin = h.login(Role::PracticeAdministrator).await;
+    let other = h
+        .app
+        .create_practice(
+            &enamel_app::NewPractice {
+                display_name: "Other Dental (synthetic)".into(),
+                time_zone: enamel_domain::PracticeTz::utc(),
+            },
+            enamel_app::RequestOrigin::cli(),
+        )
+        .await
+        .unwrap();
+    let theirs_fd = h
+        .add_user(other, "other-front-desk", &[Role::FrontDesk])
+        .await;
+    let their_token = h.login_account(&theirs_fd).await;
+    let foreign = create(
+        &h,
+        &their_token,
+        json!({"family_name": "Foreign", "given_name": "Fay", "birth_date": "1990-01-01"}),
+    )
+    .await;
+    let unknown = enamel_domain::PatientId::new().to_string();
+
+    for id in [&unknown, &foreign] {
+        let before = h.audit().await.len();
+        let gone = delete(&h, &admin, id).await;
+        assert_eq!(gone.status, StatusCode::NOT_FOUND, "{}", gone.text);
+        let entry = one_entry(&h, before, "delete", "failed").await;
+        assert_eq!(entry.patient_id.as_deref(), Some(id.as_str()));
+
+        let before = h.audit().await.len();
+        let off = h
+            .call_with(
+                "POST",
+                &format!("/api/v1/patients/{id}/deactivate"),
+                Some(&fd),
+                None,
+                &[("if-match", "*")],
+            )
+            .await;
+        assert_eq!(off.status, StatusCode::NOT_FOUND, "{}", off.text);
+        let entry = one_entry(&h, before, "deactivate", "failed").await;
+        assert_eq!(entry.record_id.as_deref(), Some(id.as_str()));
+    }
+}
