@@ -156,7 +156,7 @@ async fn without_a_session_every_patient_page_sends_the_browser_to_sign_in() {
     let id = h.patient().await;
     for (method, path) in [
         ("GET", "/patients".to_string()),
-        ("GET", "/patients?name=molar".to_string()),
+        ("POST", "/patients".to_string()),
         ("GET", "/patients/new".to_string()),
         ("POST", "/patients/new".to_string()),
         ("GET", format!("/patients/{id}")),
@@ -263,7 +263,9 @@ async fn reads_and_changes_leave_one_audit_entry_each_and_are_never_cached() {
         before,
         "an empty search page is not a search"
     );
-    let found = fd.get(&h, "/patients?name=mol").await;
+    let found = fd
+        .post(&h, "/patients", &[("csrf", &fd.csrf), ("name", "mol")])
+        .await;
     assert_eq!(found.status, StatusCode::OK);
     assert!(found.text.contains(&format!("href=\"/patients/{id}\"")));
     let entries = h.audit().await.split_off(before);
@@ -319,4 +321,88 @@ async fn reads_and_changes_leave_one_audit_entry_each_and_are_never_cached() {
     assert_eq!(edit.status, StatusCode::OK);
     assert_eq!(edit.headers["cache-control"], "no-store");
     assert!(edit.text.contains("autocomplete=\"off\""));
+}
+
+#[tokio::test]
+async fn l6_the_search_is_posted_and_its_pages_carry_no_query_in_the_address() {
+    let h = Harness::new().await;
+    let fd = Browser::sign_in(&h, Role::FrontDesk).await;
+    for _ in 0..27 {
+        h.patient().await;
+    }
+    let form = fd.get(&h, "/patients").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(
+        form.text
+            .contains(r#"<form method="post" action="/patients" id="find""#),
+        "{}",
+        form.text
+    );
+    assert!(
+        form.text
+            .contains(&format!(r#"name="csrf" value="{}""#, fd.csrf))
+    );
+
+    // A name in the address searches nothing (no old link or bookmark keeps working as one).
+    let before = h.audit().await.len();
+    let by_link = fd.get(&h, "/patients?name=molar").await;
+    assert_eq!(by_link.status, StatusCode::OK);
+    assert!(!by_link.text.contains("patient-results"));
+    assert_eq!(h.audit().await.len(), before, "nothing was searched");
+
+    // The search is posted with the session's token; a forged one is refused.
+    let forged = fd
+        .post(&h, "/patients", &[("csrf", "forged"), ("name", "molar")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let first = fd
+        .post(
+            &h,
+            "/patients",
+            &[
+                ("csrf", &fd.csrf),
+                ("name", "molar"),
+                ("birth_date", "1980-02-03"),
+            ],
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    assert!(
+        first.text.contains("27 patients match; showing 1 to 25."),
+        "{}",
+        first.text
+    );
+    // Paging posts the same form again: the pager holds page numbers, never the query.
+    assert!(
+        first
+            .text
+            .contains(r#"<button type="submit" form="find" name="page" value="2""#),
+        "{}",
+        first.text
+    );
+    for answer in [&form, &first] {
+        assert!(
+            !answer.text.contains("href=\"/patients?"),
+            "{}",
+            answer.text
+        );
+        assert!(!answer.text.contains("name=molar"));
+        assert!(!answer.text.contains("birth_date=1980"));
+    }
+    let second = fd
+        .post(
+            &h,
+            "/patients",
+            &[
+                ("csrf", &fd.csrf),
+                ("name", "molar"),
+                ("birth_date", "1980-02-03"),
+                ("page", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.text);
+    assert!(second.text.contains("showing 26 to 27"), "{}", second.text);
+    assert!(second.text.contains(r#"name="page" value="1""#));
+    assert!(!second.text.contains("href=\"/patients?"));
 }
