@@ -890,3 +890,43 @@ async fn m10_an_entry_with_a_nul_byte_does_not_fail_the_others_in_its_group() {
     sign(&f, &key, 1).await;
     verify(&f, &key).await.unwrap();
 }
+
+/// A caller's entries (a search's results) commit together, contiguous in their log, even
+/// when they outnumber a group; other callers' entries go around them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn m7_many_entries_of_one_caller_commit_together_beside_others() {
+    let f = fixture().await;
+    let p = f.practice.to_string();
+    let big = {
+        let (writer, p) = (f.writer.clone(), p.clone());
+        tokio::spawn(async move {
+            writer
+                .record_all(
+                    (0..3_000)
+                        .map(|i| draft(Some(&p), &format!("big-{i}")))
+                        .collect(),
+                )
+                .await
+        })
+    };
+    let mut small = Vec::new();
+    for i in 0..20 {
+        let (writer, p) = (f.writer.clone(), p.clone());
+        small.push(tokio::spawn(async move {
+            writer.record(draft(Some(&p), &format!("small-{i}"))).await
+        }));
+    }
+    let seqs = big.await.unwrap().unwrap();
+    assert_eq!(seqs.len(), 3_000);
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "one unit, in order"
+    );
+    for s in small {
+        s.await.unwrap().unwrap();
+    }
+    assert!(f.writer.record_all(Vec::new()).await.unwrap().is_empty());
+    let key = SigningKey::generate().unwrap();
+    sign(&f, &key, 1).await;
+    verify(&f, &key).await.unwrap();
+}

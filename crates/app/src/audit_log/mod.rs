@@ -111,7 +111,7 @@ fn storable(value: &str, max: usize) -> String {
 }
 
 /// Entries from concurrent callers committed together: enough to amortise a durable commit,
-/// small enough to keep one transaction short.
+/// small enough to keep one transaction short (a caller's own entries are never split).
 const MAX_GROUP: usize = 2048;
 /// Callers that may wait for the group task at once before new ones queue for a slot.
 const QUEUE_DEPTH: usize = 16_384;
@@ -223,35 +223,55 @@ async fn group_commit(
 ) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_GROUP);
     while receiver.recv_many(&mut batch, MAX_GROUP).await > 0 {
-        let drafts = batch
-            .iter()
-            .flat_map(|p| p.drafts.iter().cloned())
-            .collect();
-        match commit_group(&db, clock.as_ref(), drafts).await {
-            Ok(seqs) => {
-                let mut seqs = seqs.into_iter();
-                for p in batch.drain(..) {
-                    let mine = seqs.by_ref().take(p.drafts.len()).collect();
-                    let _ = p.done.send(Ok(mine));
-                }
+        // A caller may bring many entries (a search's results): callers are grouped so that
+        // one transaction holds about MAX_GROUP entries, never a caller split in two.
+        let mut group = Vec::new();
+        let mut entries = 0;
+        for p in batch.drain(..) {
+            if !group.is_empty() && entries + p.drafts.len() > MAX_GROUP {
+                commit_callers(&db, clock.as_ref(), std::mem::take(&mut group)).await;
+                entries = 0;
             }
-            Err(e) if batch.len() == 1 => {
-                tracing::error!(error = %e, "audit append failed");
-                for p in batch.drain(..) {
-                    let _ = p.done.send(Err(e.to_string()));
-                }
+            entries += p.drafts.len();
+            group.push(p);
+        }
+        commit_callers(&db, clock.as_ref(), group).await;
+    }
+}
+
+/// Commits the entries of `callers` in one transaction and tells each caller its positions.
+async fn commit_callers(db: &Db, clock: &dyn Clock, callers: Vec<Pending>) {
+    if callers.is_empty() {
+        return;
+    }
+    let drafts = callers
+        .iter()
+        .flat_map(|p| p.drafts.iter().cloned())
+        .collect();
+    match commit_group(db, clock, drafts).await {
+        Ok(seqs) => {
+            let mut seqs = seqs.into_iter();
+            for p in callers {
+                let mine = seqs.by_ref().take(p.drafts.len()).collect();
+                let _ = p.done.send(Ok(mine));
             }
-            Err(e) => {
-                // One caller's entry must not fail the others': each is retried alone, so
-                // only a caller whose own entries cannot be stored gets the error.
-                tracing::warn!(error = %e, callers = batch.len(), "audit group commit failed; retrying each caller alone");
-                for p in batch.drain(..) {
-                    let alone = commit_group(&db, clock.as_ref(), p.drafts.clone()).await;
-                    if let Err(e) = &alone {
-                        tracing::error!(error = %e, "audit append failed");
-                    }
-                    let _ = p.done.send(alone.map_err(|e| e.to_string()));
+        }
+        Err(e) if callers.len() == 1 => {
+            tracing::error!(error = %e, "audit append failed");
+            for p in callers {
+                let _ = p.done.send(Err(e.to_string()));
+            }
+        }
+        Err(e) => {
+            // One caller's entry must not fail the others': each is retried alone, so only a
+            // caller whose own entries cannot be stored gets the error.
+            tracing::warn!(error = %e, callers = callers.len(), "audit group commit failed; retrying each caller alone");
+            for p in callers {
+                let alone = commit_group(db, clock, p.drafts.clone()).await;
+                if let Err(e) = &alone {
+                    tracing::error!(error = %e, "audit append failed");
                 }
+                let _ = p.done.send(alone.map_err(|e| e.to_string()));
             }
         }
     }
