@@ -406,3 +406,28 @@ async fn l6_the_search_is_posted_and_its_pages_carry_no_query_in_the_address() {
     assert!(second.text.contains(r#"name="page" value="1""#));
     assert!(!second.text.contains("href=\"/patients?"));
 }
+
+#[tokio::test]
+async fn l2_the_search_page_offers_phone_only_to_roles_with_contact_access() {
+    let h = Harness::new().await;
+    let fd = Browser::sign_in(&h, Role::FrontDesk).await;
+    let co = Browser::sign_in(&h, Role::ComplianceOfficer).await;
+    assert!(
+        fd.get(&h, "/patients")
+            .await
+            .text
+            .contains(r#"id="find-phone""#)
+    );
+    let page = co.get(&h, "/patients").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.text.contains(r#"id="find-phone""#), "{}", page.text);
+    // A hand-made post with a phone is refused all the same.
+    let probe = co
+        .post(
+            &h,
+            "/patients",
+            &[("csrf", &co.csrf), ("phone", "555 010 0101")],
+        )
+        .await;
+    assert_eq!(probe.status, StatusCode::FORBIDDEN);
+}

@@ -80,7 +80,8 @@ struct FindPage {
     can_create: bool,
 }
 
-fn find_fields(f: &FindForm) -> (FindField, Vec<FindField>) {
+/// The search boxes; the phone box only for roles that may search by phone (contact view).
+fn find_fields(f: &FindForm, with_phone: bool) -> (FindField, Vec<FindField>) {
     let field = |id, name, label, input_type, value: &str, hint| FindField {
         id,
         name,
@@ -101,7 +102,7 @@ fn find_fields(f: &FindForm) -> (FindField, Vec<FindField>) {
                 "Any part of the names, such as \u{201c}mol de\u{201d} for Demo Molar. With JavaScript, results appear as you type.",
             ),
         ),
-        vec![
+        [
             field(
                 "find-birth_date",
                 "birth_date",
@@ -126,7 +127,10 @@ fn find_fields(f: &FindForm) -> (FindField, Vec<FindField>) {
                 &f.chart,
                 None,
             ),
-        ],
+        ]
+        .into_iter()
+        .filter(|field| with_phone || field.name != "phone")
+        .collect(),
     )
 }
 
@@ -198,7 +202,7 @@ async fn results(app: &App, staff: Staff, f: &FindForm) -> Response {
         Ok(r) => r,
         Err(e) => return page_error(e),
     };
-    let (mut name, mut others) = find_fields(f);
+    let (mut name, mut others) = find_fields(f, rights.view_contact);
     let mut status_error = None;
     let mut problems = Vec::new();
     let page = f
@@ -227,10 +231,7 @@ async fn results(app: &App, staff: Staff, f: &FindForm) -> Response {
                 for p in list {
                     let field = match p.field.as_ref() {
                         "name" => Some(&mut name),
-                        "birth_date" => others.get_mut(0),
-                        "phone" => others.get_mut(1),
-                        "chart" => others.get_mut(2),
-                        _ => None,
+                        other => others.iter_mut().find(|f| f.name == other),
                     };
                     let (id, label) = match (field, p.field.as_ref()) {
                         (Some(field), _) => {
