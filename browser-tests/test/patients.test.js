@@ -338,6 +338,20 @@ suite.test('the hygienist sees no insurance and cannot change a record', async (
   assert.equal((await page.locator('#patient-status').innerText()).trim(), 'Active');
 });
 
+/**
+ * Runs `act` (which posts the search form) and waits until the answer's page has loaded:
+ * the address stays `/patients`, so waiting for a URL would not wait at all.
+ */
+async function postedSearch(page, act) {
+  const done = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/patients'),
+    page.waitForEvent('framenavigated', (f) => f === page.mainFrame()),
+    act(),
+  ]);
+  await page.waitForLoadState('load');
+  return done;
+}
+
 suite.test('the search works with the keyboard alone: Tab, typing, Enter', async (s) => {
   const { page } = await s.newPage();
   await s.signIn(page, s.account('billing'));
@@ -356,7 +370,11 @@ suite.test('the search works with the keyboard alone: Tab, typing, Enter', async
 
   await tabUntil(() => document.activeElement?.id === 'find-name', 'the name box');
   await page.keyboard.type('incisor');
-  await Promise.all([page.waitForURL((u) => u.searchParams.get('name') === 'incisor'), page.keyboard.press('Enter')]);
+  // Enter posts the form: the name never enters the address bar or the history.
+  const [posted] = await postedSearch(page, () => page.keyboard.press('Enter'));
+  assert.equal(posted.status(), 200);
+  await expectPath(page, '/patients');
+  assert.equal(new URL(page.url()).search, '', 'no query in the address');
   s.expectDocumentNoStore('/patients');
   const rows = page.locator('#patient-results tbody tr');
   assert.ok((await rows.count()) >= 1, 'the server lists the results');
@@ -385,11 +403,14 @@ suite.test('without JavaScript the search is a plain form with pages of results'
   const headers = await page.locator('#patient-results thead th').allInnerTexts();
   assert.ok(!headers.includes('Phone'), 'no phone column for a role that may not see contact details');
 
-  await page.getByRole('link', { name: 'Next page' }).click();
-  await page.waitForLoadState('load');
-  assert.equal(new URL(page.url()).searchParams.get('page'), '2');
+  assert.equal(await page.locator('form#find').getAttribute('method'), 'post');
+  assert.equal(new URL(page.url()).search, '', 'the search is posted: no query in the address');
+  // Paging posts the same form again with a page number; the address stays bare.
+  assert.equal(await page.locator('.pager a').count(), 0, 'no paging links repeating the query');
+  await postedSearch(page, () => page.getByRole('button', { name: 'Next page' }).click());
+  assert.equal(new URL(page.url()).search, '');
   assert.match(await page.locator('#results-summary').innerText(), /showing 26 to \d+\.$/);
-  assert.equal(await page.getByRole('link', { name: 'Previous page' }).count(), 1);
+  assert.equal(await page.getByRole('button', { name: 'Previous page' }).count(), 1);
 
   await page.locator('#patient-results tbody tr').first().getByRole('link').click();
   await expectFaceSheet(s, page);
@@ -417,7 +438,9 @@ suite.test('emergency access: no Patients link without the role, a banner on the
     await s.signIn(page, assistant);
     const nav = page.getByRole('navigation', { name: 'Main' });
     assert.equal(await nav.getByRole('link', { name: 'Patients' }).count(), 0, 'no Patients link for this role now');
-    const search = await page.goto('/patients?name=enamel');
+    await s.open(page, '/patients');
+    await page.locator('#find-name').fill('enamel');
+    const [search] = await postedSearch(page, () => page.getByRole('button', { name: 'Search', exact: true }).click());
     assert.equal(search.status(), 403, 'the search is refused too');
     await s.open(page, `/patients/${patient.id}`, { status: 403 });
     assert.equal(await page.locator('#emergency-banner').count(), 0);

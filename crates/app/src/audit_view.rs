@@ -2,7 +2,7 @@
 //! log is itself audited (who looked at whose trail is part of the trail).
 
 use enamel_audit::Entry;
-use enamel_domain::{Action, AuditAction, Category, Outcome, RecordKind};
+use enamel_domain::{Action, AuditAction, Category, FieldProblem, Outcome, PatientId, RecordKind};
 use enamel_store::AuditQuery;
 
 use crate::access::audit_action_for;
@@ -11,8 +11,10 @@ use crate::{Actor, App, AppError};
 /// Filters of the viewer; every one optional. Times are unix milliseconds, `to` exclusive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditFilter {
+    /// A user id (checked: the canonical form of a UUID).
     pub user_id: Option<String>,
-    pub patient_id: Option<String>,
+    /// Typed: the viewer's own entry names this patient, so it must be a patient id.
+    pub patient_id: Option<PatientId>,
     pub action: Option<AuditAction>,
     pub outcome: Option<Outcome>,
     pub from_ms: Option<i64>,
@@ -36,6 +38,11 @@ pub const MAX_AUDIT_PAGE: i64 = 500;
 /// An export is one bounded file; narrower filters give the rest.
 pub const MAX_AUDIT_EXPORT: i64 = 100_000;
 
+/// User ids are UUIDs in their canonical (hyphenated, lower-case) spelling.
+fn is_user_id(value: &str) -> bool {
+    uuid::Uuid::try_parse(value).is_ok_and(|u| u.hyphenated().to_string() == value)
+}
+
 impl App {
     async fn audit_page(
         &self,
@@ -47,11 +54,17 @@ impl App {
         let access = self
             .authorize(actor, Category::AuditLog, action, None)
             .await?;
+        if filter.user_id.as_deref().is_some_and(|u| !is_user_id(u)) {
+            return Err(AppError::Invalid(vec![FieldProblem::new(
+                "user",
+                "must be a user id",
+            )]));
+        }
         let limit = filter.limit.clamp(1, max);
         let query = AuditQuery {
             practice_id: Some(actor.practice_id().to_string()),
             actor_id: filter.user_id.clone(),
-            patient_id: filter.patient_id.clone(),
+            patient_id: filter.patient_id.map(|p| p.to_string()),
             action: filter.action.map(|a| a.as_str().to_string()),
             outcome: filter.outcome.map(|o| o.as_str().to_string()),
             from_ms: filter.from_ms,
@@ -65,7 +78,7 @@ impl App {
         let mut entry = access
             .audit(audit_action_for(action), Outcome::Allowed)
             .about(RecordKind::AuditLog, "*");
-        if let Some(p) = &filter.patient_id {
+        if let Some(p) = filter.patient_id {
             entry = entry.patient(p);
         }
         self.audit().record(entry).await?;

@@ -672,7 +672,8 @@ async fn a_database_of_the_single_log_release_upgrades_and_keeps_its_log_as_lega
         [
             "0004_audit_logs.sql",
             "0005_practice_time.sql",
-            "0006_record_kernel.sql"
+            "0006_record_kernel.sql",
+            "0007_patient_references.sql"
         ]
     );
 
@@ -833,4 +834,99 @@ async fn a_deleted_head_does_not_hide_its_log() {
     // A replacement signing key remembers what the old one signed: no fresh start.
     let replacement = SigningKey::generate().unwrap();
     assert!(try_sign(&f, &replacement, 4).await.is_err());
+}
+
+/// An entry whose text no engine could store (PostgreSQL's TEXT refuses NUL) used to fail
+/// every caller committed in the same group; now each entry's text is made storable and a
+/// failed group is retried caller by caller.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn m10_an_entry_with_a_nul_byte_does_not_fail_the_others_in_its_group() {
+    let f = fixture().await;
+    let p = f.practice.to_string();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let (writer, p) = (f.writer.clone(), p.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut d = draft(Some(&p), &format!("reader-{i}"));
+            if i % 10 == 0 {
+                d.patient_id = Some("evil\0id".into());
+                d.reason = Some(format!("bad\0{}", "x".repeat(5_000)));
+                d.user_agent = Some("agent\0".into());
+            }
+            writer.record(d).await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let entries =
+        f.t.db
+            .audit_entries(&AuditQuery {
+                practice_id: Some(p.clone()),
+                limit: 1_000,
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
+    let readers: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| {
+            e.actor_id
+                .as_deref()
+                .is_some_and(|a| a.starts_with("reader-"))
+        })
+        .collect();
+    assert_eq!(readers.len(), 40);
+    for e in &readers {
+        for text in [&e.patient_id, &e.reason, &e.user_agent]
+            .into_iter()
+            .flatten()
+        {
+            assert!(!text.contains('\0'), "{e:?}");
+            assert!(text.chars().count() <= 1_000);
+        }
+    }
+    let key = SigningKey::generate().unwrap();
+    sign(&f, &key, 1).await;
+    verify(&f, &key).await.unwrap();
+}
+
+/// A caller's entries (a search's results) commit together, contiguous in their log, even
+/// when they outnumber a group; other callers' entries go around them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn m7_many_entries_of_one_caller_commit_together_beside_others() {
+    let f = fixture().await;
+    let p = f.practice.to_string();
+    let big = {
+        let (writer, p) = (f.writer.clone(), p.clone());
+        tokio::spawn(async move {
+            writer
+                .record_all(
+                    (0..3_000)
+                        .map(|i| draft(Some(&p), &format!("big-{i}")))
+                        .collect(),
+                )
+                .await
+        })
+    };
+    let mut small = Vec::new();
+    for i in 0..20 {
+        let (writer, p) = (f.writer.clone(), p.clone());
+        small.push(tokio::spawn(async move {
+            writer.record(draft(Some(&p), &format!("small-{i}"))).await
+        }));
+    }
+    let seqs = big.await.unwrap().unwrap();
+    assert_eq!(seqs.len(), 3_000);
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "one unit, in order"
+    );
+    for s in small {
+        s.await.unwrap().unwrap();
+    }
+    assert!(f.writer.record_all(Vec::new()).await.unwrap().is_empty());
+    let key = SigningKey::generate().unwrap();
+    sign(&f, &key, 1).await;
+    verify(&f, &key).await.unwrap();
 }

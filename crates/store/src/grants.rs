@@ -183,6 +183,22 @@ impl Tx {
         Ok(n == 1)
     }
 
+    /// Ends a grant now (a revocation); false if it had already ended or does not exist.
+    pub async fn end_emergency_grant(
+        &mut self,
+        practice_id: &str,
+        id: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let n = on_tx!(self, c => sqlx::query(
+            "UPDATE emergency_grants SET expires_ms = $3 \
+             WHERE practice_id = $1 AND id = $2 AND expires_ms > $3",
+        )
+        .bind(practice_id).bind(id).bind(now_ms)
+        .execute(c).await?.rows_affected());
+        Ok(n == 1)
+    }
+
     /// Sets one matrix cell's override; `None` returns the cell to the default.
     pub async fn set_policy_override(
         &mut self,
@@ -277,7 +293,8 @@ impl Db {
         Ok(())
     }
 
-    /// The user's unexpired grant for this patient, if any.
+    /// The user's unexpired grant for this patient, if any. A grant whose review found
+    /// possible misuse (`escalated`) no longer opens anything.
     pub async fn live_emergency_grant(
         &self,
         practice_id: &str,
@@ -287,7 +304,8 @@ impl Db {
     ) -> Result<Option<EmergencyGrantRow>, StoreError> {
         let sql = format!(
             "SELECT {GRANT_COLUMNS} FROM emergency_grants WHERE practice_id = $1 AND user_id = $2 \
-             AND patient_id = $3 AND created_ms <= $4 AND expires_ms > $4 ORDER BY expires_ms DESC LIMIT 1"
+             AND patient_id = $3 AND created_ms <= $4 AND expires_ms > $4 \
+             AND review_status <> 'escalated' ORDER BY expires_ms DESC LIMIT 1"
         );
         on_db!(self, pool => {
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -320,20 +338,30 @@ impl Db {
         })
     }
 
-    /// A practice's grants, newest first; `status` filters by review status.
+    /// A page of a practice's grants after the cursor `after` (a grant id; ids are
+    /// time-ordered). Pending ones (`pending_only`) come oldest first, so a flood of new grants
+    /// cannot push an unreviewed one out of sight; all grants come newest first.
     pub async fn emergency_grants(
         &self,
         practice_id: &str,
-        status: Option<&str>,
+        pending_only: bool,
+        after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<EmergencyGrantRow>, StoreError> {
-        let sql = format!(
-            "SELECT {GRANT_COLUMNS} FROM emergency_grants WHERE practice_id = $1 \
-             AND ($2 IS NULL OR review_status = $2) ORDER BY created_ms DESC LIMIT $3"
-        );
+        let sql = if pending_only {
+            format!(
+                "SELECT {GRANT_COLUMNS} FROM emergency_grants WHERE practice_id = $1 \
+                 AND review_status = 'pending' AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
+            )
+        } else {
+            format!(
+                "SELECT {GRANT_COLUMNS} FROM emergency_grants WHERE practice_id = $1 \
+                 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
+            )
+        };
         on_db!(self, pool => {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(practice_id).bind(status).bind(limit)
+                .bind(practice_id).bind(after).bind(limit)
                 .fetch_all(pool).await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {

@@ -64,6 +64,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_record_kernel.sql"),
         postgres: include_str!("../migrations/postgres/0006_record_kernel.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_patient_references.sql",
+        sqlite: include_str!("../migrations/sqlite/0007_patient_references.sql"),
+        postgres: include_str!("../migrations/postgres/0007_patient_references.sql"),
+    },
 ];
 
 /// File names the SQLite folder must contain (the mirror test compares both folders to this).
@@ -74,6 +80,7 @@ pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &[
     "0004_audit_logs.sql",
     "0005_practice_time.sql",
     "0006_record_kernel.sql",
+    "0007_patient_references.sql",
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

@@ -209,6 +209,23 @@ impl Tx {
         }
     }
 
+    /// Whether another patient of the practice names `id` as guarantor or responsible party
+    /// (in any household). A patient so referenced cannot be deleted; a trigger refuses it too.
+    pub async fn patient_is_referenced(
+        &mut self,
+        practice_id: &str,
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        let found = on_tx!(self, c => {
+            sqlx::query(
+                "SELECT 1 AS one FROM patients WHERE practice_id = $1 AND id <> $2 \
+                 AND (guarantor_id = $2 OR responsible_party_id = $2) LIMIT 1",
+            )
+            .bind(practice_id).bind(id).fetch_optional(&mut *c).await?.is_some()
+        });
+        Ok(found)
+    }
+
     /// Replaces the search tokens of the given patients: `(patient id, token)` pairs.
     pub async fn replace_search_tokens(
         &mut self,

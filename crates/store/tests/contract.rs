@@ -75,7 +75,7 @@ async fn migrating_twice_is_a_no_op_and_the_schema_is_current() {
     let (_t, db) = migrated().await;
     assert!(db.schema_is_current().await.unwrap());
     assert!(db.migrate(2).await.unwrap().is_empty());
-    assert_eq!(db.schema_version().await.unwrap(), 6);
+    assert_eq!(db.schema_version().await.unwrap(), 7);
 }
 
 #[tokio::test]
@@ -123,7 +123,7 @@ async fn a_practice_inserted_without_a_zone_is_at_utc() {
 
 #[tokio::test]
 async fn a_migration_numbered_below_the_newest_applied_still_runs() {
-    // A database migrated before 0005 was merged (at 6, without 5) gets it on the next start.
+    // A database migrated before 0005 was merged (at 6 or later, without 5) gets it on the next start.
     let (_t, db) = migrated().await;
     for sql in [
         "ALTER TABLE practices DROP COLUMN time_zone",
@@ -131,7 +131,7 @@ async fn a_migration_numbered_below_the_newest_applied_still_runs() {
     ] {
         enamel_testkit::raw_sql(&db, sql).await.unwrap();
     }
-    assert_eq!(db.schema_version().await.unwrap(), 6);
+    assert_eq!(db.schema_version().await.unwrap(), 7);
     assert!(!db.schema_is_current().await.unwrap());
     assert_eq!(db.migrate(3).await.unwrap(), vec!["0005_practice_time.sql"]);
     assert!(db.schema_is_current().await.unwrap());
@@ -542,4 +542,55 @@ async fn resealing_writes_only_rows_still_at_the_version_read() {
         "blind indexes are not touched"
     );
     assert_eq!(db.patient("pb", "p3").await.unwrap().key_version, 1);
+}
+
+#[tokio::test]
+async fn l4_a_patient_another_names_cannot_be_deleted() {
+    let (_t, db) = migrated().await;
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_practice(&practice("pa")).await.unwrap();
+    tx.insert_practice(&practice("pb")).await.unwrap();
+    let mut minor = patient("pa", "minor", 2);
+    minor.responsible_party_id = Some("parent".into());
+    let mut dependant = patient("pa", "dependant", 3);
+    dependant.guarantor_id = Some("payer".into());
+    dependant.household_id = Some("payer".into());
+    let mut payer = patient("pa", "payer", 4);
+    payer.household_id = Some("elsewhere".into());
+    payer.guarantor_id = Some("payer".into());
+    // The same id in another practice is another patient.
+    let mut theirs = patient("pb", "x", 5);
+    theirs.guarantor_id = Some("alone".into());
+    tx.insert_patients(&[
+        patient("pa", "parent", 1),
+        minor,
+        dependant,
+        payer,
+        patient("pa", "alone", 6),
+        theirs,
+    ])
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    for id in ["parent", "payer"] {
+        let mut tx = db.begin().await.unwrap();
+        assert!(tx.patient_is_referenced("pa", id).await.unwrap(), "{id}");
+        // The trigger refuses it even without the check.
+        assert!(
+            matches!(
+                tx.delete_patient("pa", id, 1).await,
+                Err(StoreError::Refused(_))
+            ),
+            "{id}"
+        );
+        tx.rollback().await.unwrap();
+        assert!(db.patient_exists("pa", id).await.unwrap());
+    }
+    let mut tx = db.begin().await.unwrap();
+    assert!(!tx.patient_is_referenced("pa", "alone").await.unwrap());
+    tx.delete_patient("pa", "alone", 1).await.unwrap();
+    // A patient who is only their own guarantor is not held back by it.
+    tx.delete_patient("pa", "minor", 1).await.unwrap();
+    tx.commit().await.unwrap();
 }

@@ -206,6 +206,7 @@ fn routes() -> Vec<Route> {
             None,
             Some(|| json!({"decision": "accepted"})),
         ),
+        route("POST", "/api/v1/emergency-access/{user}/revoke", None, None),
     ]
 }
 
@@ -1073,4 +1074,197 @@ async fn the_audit_log_is_filtered_paged_and_its_reading_audited() {
             .iter()
             .any(|e| e.record_type.as_deref() == Some("audit_log") && e.action == "export")
     );
+}
+
+#[tokio::test]
+async fn m10_audit_filters_must_be_ids_and_nothing_else_reaches_the_log() {
+    let h = Harness::new().await;
+    let co = h.login(Role::ComplianceOfficer).await;
+    let before = h.audit().await.len();
+    for (query, field) in [
+        ("patient=%00", "patient"),
+        ("patient=not-an-id", "patient"),
+        ("patient=%27%20OR%201%3D1--", "patient"),
+        ("patient=0192D2A6-7E0B-7000-8000-000000000001", "patient"),
+        ("user=%00", "user"),
+        ("user=someone", "user"),
+    ] {
+        for path in ["/api/v1/audit/events", "/api/v1/audit/events/export"] {
+            let answer = h
+                .call("GET", &format!("{path}?{query}"), Some(&co), None)
+                .await;
+            assert_eq!(
+                answer.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{path}?{query}: {}",
+                answer.text
+            );
+            assert_eq!(answer.json["fields"][0]["field"], field, "{query}");
+        }
+    }
+    assert_eq!(
+        h.audit().await.len(),
+        before,
+        "a refused filter reads nothing and writes nothing"
+    );
+    // A real id still filters, and the viewer's own entry names it.
+    let patient = h.patient().await;
+    let me = &h.account(Role::ComplianceOfficer).user_id;
+    let ok = h
+        .call(
+            "GET",
+            &format!("/api/v1/audit/events?patient={patient}&user={me}"),
+            Some(&co),
+            None,
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    let last = h.audit().await.pop().unwrap();
+    assert_eq!(last.record_type.as_deref(), Some("audit_log"));
+    assert_eq!(last.patient_id.as_deref(), Some(patient.as_str()));
+}
+
+#[tokio::test]
+async fn l10_break_glass_needs_step_up_pages_oldest_first_and_ends_when_escalated_or_revoked() {
+    let h = Harness::new().await;
+    let admin = h.login(Role::PracticeAdministrator).await;
+    let r = h
+        .call("PUT", "/api/v1/policy", Some(&admin), Some(json!({"role": "dental_assistant", "category": "demographics", "action": "view", "allowed": false})))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    h.clock.advance_ms(6_000); // past the policy cache
+    let (a, b, c) = (h.patient().await, h.patient().await, h.patient().await);
+    let assistant = h.login(Role::DentalAssistant).await;
+    let open = |p: String| {
+        let (h, token) = (&h, assistant.clone());
+        async move {
+            h.call("POST", "/api/v1/emergency-access", Some(&token), Some(json!({"patient_id": p, "justification": "Patient arrived with facial swelling; dentist out"})))
+                .await
+        }
+    };
+    let read = |p: String| {
+        let (h, token) = (&h, assistant.clone());
+        async move {
+            h.call("GET", &format!("/api/v1/patients/{p}"), Some(&token), None)
+                .await
+                .status
+        }
+    };
+
+    // A session whose second factor is not fresh must prove it again first.
+    h.clock.advance_ms(6 * 60 * 1000);
+    let stale = open(a.clone()).await;
+    assert_eq!(stale.status, StatusCode::FORBIDDEN, "{}", stale.text);
+    assert_eq!(stale.json["code"], "step_up_required");
+    let secret = &h.account(Role::DentalAssistant).secret;
+    let step = h
+        .call(
+            "POST",
+            "/api/v1/auth/step-up",
+            Some(&assistant),
+            Some(json!({"code": h.fresh_code(secret)})),
+        )
+        .await;
+    assert_eq!(step.status, StatusCode::NO_CONTENT, "{}", step.text);
+    let mut grants = Vec::new();
+    for p in [&a, &b, &c] {
+        let g = open(p.clone()).await;
+        assert_eq!(g.status, StatusCode::CREATED, "{}", g.text);
+        grants.push(g.json["id"].as_str().unwrap().to_string());
+        assert_eq!(read(p.clone()).await, StatusCode::OK);
+    }
+
+    // The queue pages oldest first, so newer grants never hide an older pending one.
+    let co = h.login(Role::ComplianceOfficer).await;
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = h
+            .call(
+                "GET",
+                &format!("/api/v1/emergency-access?limit=1&after={after}"),
+                Some(&co),
+                None,
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        let items = page.json.as_array().unwrap();
+        let Some(last) = items.last() else { break };
+        after = last["id"].as_str().unwrap().to_string();
+        seen.push(after.clone());
+    }
+    assert_eq!(seen, grants);
+    let all = h
+        .call(
+            "GET",
+            "/api/v1/emergency-access?status=all",
+            Some(&co),
+            None,
+        )
+        .await;
+    assert_eq!(
+        all.json[0]["id"],
+        grants[2].as_str(),
+        "history: newest first"
+    );
+    let bad = h
+        .call("GET", "/api/v1/emergency-access?limit=0", Some(&co), None)
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Escalated: suspected misuse stops the grant at once.
+    let escalated = h
+        .call(
+            "POST",
+            &format!("/api/v1/emergency-access/{}/review", grants[0]),
+            Some(&co),
+            Some(json!({"decision": "escalated"})),
+        )
+        .await;
+    assert_eq!(
+        escalated.status,
+        StatusCode::NO_CONTENT,
+        "{}",
+        escalated.text
+    );
+    assert_eq!(read(a.clone()).await, StatusCode::FORBIDDEN);
+
+    // Revoked: the compliance officer ends one, audited; the others keep working.
+    let fd = h.login(Role::FrontDesk).await;
+    let revoke = |token: String, id: String| {
+        let h = &h;
+        async move {
+            h.call(
+                "POST",
+                &format!("/api/v1/emergency-access/{id}/revoke"),
+                Some(&token),
+                None,
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        revoke(fd.clone(), grants[1].clone()).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(read(b.clone()).await, StatusCode::OK);
+    let before = h.audit().await.len();
+    let revoked = revoke(co.clone(), grants[1].clone()).await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.text);
+    let entries = h.audit().await.split_off(before);
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    assert_eq!(entries[0].action, "emergency_review");
+    assert_eq!(entries[0].reason.as_deref(), Some("revoked"));
+    assert_eq!(entries[0].patient_id.as_deref(), Some(b.as_str()));
+    assert_eq!(read(b.clone()).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        revoke(co.clone(), grants[1].clone()).await.status,
+        StatusCode::CONFLICT
+    );
+    let unknown = uuid::Uuid::now_v7().to_string();
+    assert_eq!(
+        revoke(co.clone(), unknown).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(read(c.clone()).await, StatusCode::OK);
 }

@@ -45,7 +45,7 @@ async fn without_a_session_every_patient_page_sends_the_browser_to_sign_in() {
     let id = h.patient().await;
     for (method, path) in [
         ("GET", "/patients".to_string()),
-        ("GET", "/patients?name=molar".to_string()),
+        ("POST", "/patients".to_string()),
         ("GET", "/patients/new".to_string()),
         ("POST", "/patients/new".to_string()),
         ("GET", format!("/patients/{id}")),
@@ -143,7 +143,7 @@ async fn reads_and_changes_leave_one_audit_entry_each_and_are_never_cached() {
     let fd = Browser::sign_in(&h, Role::FrontDesk).await;
     let id = h.patient().await;
 
-    // Opening the search page searches nothing; a search is one entry.
+    // Opening the search page searches nothing; a search is one entry, and one per patient shown.
     let before = h.audit().await.len();
     let page = fd.get(&h, "/patients").await;
     assert_eq!(page.status, StatusCode::OK);
@@ -152,12 +152,19 @@ async fn reads_and_changes_leave_one_audit_entry_each_and_are_never_cached() {
         before,
         "an empty search page is not a search"
     );
-    let found = fd.get(&h, "/patients?name=mol").await;
+    let found = fd
+        .post(&h, "/patients", &[("csrf", &fd.csrf), ("name", "mol")])
+        .await;
     assert_eq!(found.status, StatusCode::OK);
     assert!(found.text.contains(&format!("href=\"/patients/{id}\"")));
     let entries = h.audit().await.split_off(before);
-    assert_eq!(entries.len(), 1, "{entries:#?}");
-    assert_eq!(entries[0].action, "search");
+    assert_eq!(
+        entries.len(),
+        2,
+        "the search and the patient shown: {entries:#?}"
+    );
+    assert!(entries.iter().all(|e| e.action == "search"));
+    assert_eq!(entries[1].patient_id.as_deref(), Some(id.as_str()));
 
     let before = h.audit().await.len();
     let sheet = fd.get(&h, &format!("/patients/{id}")).await;
@@ -203,4 +210,113 @@ async fn reads_and_changes_leave_one_audit_entry_each_and_are_never_cached() {
     assert_eq!(edit.status, StatusCode::OK);
     assert_eq!(edit.headers["cache-control"], "no-store");
     assert!(edit.text.contains("autocomplete=\"off\""));
+}
+
+#[tokio::test]
+async fn l6_the_search_is_posted_and_its_pages_carry_no_query_in_the_address() {
+    let h = Harness::new().await;
+    let fd = Browser::sign_in(&h, Role::FrontDesk).await;
+    for _ in 0..27 {
+        h.patient().await;
+    }
+    let form = fd.get(&h, "/patients").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(
+        form.text
+            .contains(r#"<form method="post" action="/patients" id="find""#),
+        "{}",
+        form.text
+    );
+    assert!(
+        form.text
+            .contains(&format!(r#"name="csrf" value="{}""#, fd.csrf))
+    );
+
+    // A name in the address searches nothing (no old link or bookmark keeps working as one).
+    let before = h.audit().await.len();
+    let by_link = fd.get(&h, "/patients?name=molar").await;
+    assert_eq!(by_link.status, StatusCode::OK);
+    assert!(!by_link.text.contains("patient-results"));
+    assert_eq!(h.audit().await.len(), before, "nothing was searched");
+
+    // The search is posted with the session's token; a forged one is refused.
+    let forged = fd
+        .post(&h, "/patients", &[("csrf", "forged"), ("name", "molar")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let first = fd
+        .post(
+            &h,
+            "/patients",
+            &[
+                ("csrf", &fd.csrf),
+                ("name", "molar"),
+                ("birth_date", "1980-02-03"),
+            ],
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    assert!(
+        first.text.contains("27 patients match; showing 1 to 25."),
+        "{}",
+        first.text
+    );
+    // Paging posts the same form again: the pager holds page numbers, never the query.
+    assert!(
+        first
+            .text
+            .contains(r#"<button type="submit" form="find" name="page" value="2""#),
+        "{}",
+        first.text
+    );
+    for answer in [&form, &first] {
+        assert!(
+            !answer.text.contains("href=\"/patients?"),
+            "{}",
+            answer.text
+        );
+        assert!(!answer.text.contains("name=molar"));
+        assert!(!answer.text.contains("birth_date=1980"));
+    }
+    let second = fd
+        .post(
+            &h,
+            "/patients",
+            &[
+                ("csrf", &fd.csrf),
+                ("name", "molar"),
+                ("birth_date", "1980-02-03"),
+                ("page", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.text);
+    assert!(second.text.contains("showing 26 to 27"), "{}", second.text);
+    assert!(second.text.contains(r#"name="page" value="1""#));
+    assert!(!second.text.contains("href=\"/patients?"));
+}
+
+#[tokio::test]
+async fn l2_the_search_page_offers_phone_only_to_roles_with_contact_access() {
+    let h = Harness::new().await;
+    let fd = Browser::sign_in(&h, Role::FrontDesk).await;
+    let co = Browser::sign_in(&h, Role::ComplianceOfficer).await;
+    assert!(
+        fd.get(&h, "/patients")
+            .await
+            .text
+            .contains(r#"id="find-phone""#)
+    );
+    let page = co.get(&h, "/patients").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.text.contains(r#"id="find-phone""#), "{}", page.text);
+    // A hand-made post with a phone is refused all the same.
+    let probe = co
+        .post(
+            &h,
+            "/patients",
+            &[("csrf", &co.csrf), ("phone", "555 010 0101")],
+        )
+        .await;
+    assert_eq!(probe.status, StatusCode::FORBIDDEN);
 }

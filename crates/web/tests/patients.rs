@@ -176,7 +176,18 @@ async fn a_record_is_created_read_replaced_searched_deactivated_and_versioned() 
             found.json["results"][0]["phone"], "+15550100150",
             "the front desk sees phones"
         );
-        one_entry(&h, before, "search", "allowed").await;
+        let entries = new_entries(&h, before).await;
+        assert_eq!(
+            entries.len(),
+            2,
+            "the search and the patient shown: {entries:#?}"
+        );
+        assert!(
+            entries
+                .iter()
+                .all(|e| e.action == "search" && e.outcome == "allowed")
+        );
+        assert_eq!(entries[1].patient_id.as_deref(), Some(id.as_str()));
     }
     for query in [
         "name=zox",
@@ -722,4 +733,253 @@ async fn if_match_any_replaces_and_deletes_with_exactly_one_audit_entry() {
     let missing = put(&h, &fd, &id, &changed, Some("*")).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.text);
     one_entry(&h, before, "update", "failed").await;
+}
+
+/// The audit viewer's entries about one patient, as the compliance officer sees them.
+async fn trail_of(h: &Harness, co: &str, patient: &str) -> Vec<Value> {
+    let answer = h
+        .call(
+            "GET",
+            &format!("/api/v1/audit/events?patient={patient}&limit=500"),
+            Some(co),
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.json["events"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn m7_search_results_are_in_each_returned_patients_trail() {
+    let h = Harness::new().await;
+    let fd = h.login(Role::FrontDesk).await;
+    let co = h.login(Role::ComplianceOfficer).await;
+    let mut ids = Vec::new();
+    for (family, given) in [("Aardvark", "Ann"), ("Abacus", "Abe"), ("Bicuspid", "Ben")] {
+        let created = h
+            .call(
+                "POST",
+                "/api/v1/patients",
+                Some(&fd),
+                Some(
+                    json!({"family_name": family, "given_name": given, "birth_date": "1980-01-02"}),
+                ),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        ids.push(created.json["id"].as_str().unwrap().to_string());
+    }
+
+    let before = h.audit().await.len();
+    let found = h
+        .call("GET", "/api/v1/patients?name=a&per_page=1", Some(&fd), None)
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.text);
+    assert_eq!(found.json["total"], 2, "{}", found.text);
+    let shown = found.json["results"][0]["id"].as_str().unwrap().to_string();
+    let entries = new_entries(&h, before).await;
+    assert_eq!(
+        entries.len(),
+        2,
+        "the search, and one per patient shown: {entries:#?}"
+    );
+    assert_eq!(entries[0].record_id.as_deref(), Some("*"));
+    assert_eq!(entries[0].patient_id, None);
+    assert_eq!(entries[1].action, "search");
+    assert_eq!(entries[1].patient_id.as_deref(), Some(shown.as_str()));
+    assert!(
+        entries.iter().all(|e| e.reason.is_none()),
+        "no criteria in the trail"
+    );
+
+    // "Who saw this patient" includes the search that showed them, and only them.
+    let trail = trail_of(&h, &co, &shown).await;
+    assert!(
+        trail.iter().any(|e| e["action"] == "search"
+            && e["user_id"] == h.account(Role::FrontDesk).user_id.as_str()),
+        "{trail:#?}"
+    );
+    let not_shown = ids.iter().find(|i| **i != shown && *i != &ids[2]).unwrap();
+    assert!(
+        !trail_of(&h, &co, not_shown)
+            .await
+            .iter()
+            .any(|e| e["action"] == "search"),
+        "a patient on another page was not shown"
+    );
+    assert!(
+        !trail_of(&h, &co, &ids[2])
+            .await
+            .iter()
+            .any(|e| e["action"] == "search"),
+        "a patient who did not match was not shown"
+    );
+}
+
+#[tokio::test]
+async fn l2_searching_by_phone_needs_contact_access() {
+    let h = Harness::new().await;
+    let fd = h.login(Role::FrontDesk).await;
+    let created = h
+        .call("POST", "/api/v1/patients", Some(&fd), Some(full_patient()))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let co = h.login(Role::ComplianceOfficer).await;
+    let me = h.account(Role::ComplianceOfficer).user_id.clone();
+
+    let before = h.audit().await.len();
+    let probe = h
+        .call("GET", "/api/v1/patients?phone=5550100142", Some(&co), None)
+        .await;
+    assert_eq!(probe.status, StatusCode::FORBIDDEN, "{}", probe.text);
+    assert!(!probe.text.contains("Molar"), "{}", probe.text);
+    let entries = new_entries(&h, before).await;
+    let denial = entries
+        .iter()
+        .find(|e| e.outcome == "denied" && e.actor_id.as_deref() == Some(me.as_str()))
+        .expect("the refusal is audited");
+    assert_eq!(denial.record_type.as_deref(), Some("contact"));
+    assert!(
+        entries.iter().all(|e| e.patient_id.is_none()),
+        "no patient was shown: {entries:#?}"
+    );
+
+    // The same role still searches by name; the front desk still searches by phone.
+    let by_name = h
+        .call("GET", "/api/v1/patients?name=zoe", Some(&co), None)
+        .await;
+    assert_eq!(by_name.status, StatusCode::OK, "{}", by_name.text);
+    let by_phone = h
+        .call("GET", "/api/v1/patients?phone=5550100142", Some(&fd), None)
+        .await;
+    assert_eq!(by_phone.json["total"], 1, "{}", by_phone.text);
+}
+
+async fn create(h: &Harness, token: &str, body: Value) -> String {
+    let created = h
+        .call("POST", "/api/v1/patients", Some(token), Some(body))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    created.json["id"].as_str().unwrap().to_string()
+}
+
+async fn delete(h: &Harness, token: &str, id: &str) -> common::Answer {
+    h.call_with(
+        "DELETE",
+        &format!("/api/v1/patients/{id}"),
+        Some(token),
+        Some(json!({"reason": "created_in_error"}).to_string()),
+        &[("content-type", "application/json"), ("if-match", "*")],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn l4_a_referenced_responsible_party_or_moved_guarantor_cannot_be_deleted() {
+    let h = Harness::new().await;
+    let fd = h.login(Role::FrontDesk).await;
+    let admin = h.login(Role::PracticeAdministrator).await;
+    let person = |family: &str, given: &str, born: &str| json!({"family_name": family, "given_name": given, "birth_date": born});
+
+    // A responsible party never joins the minor's household.
+    let parent = create(&h, &fd, person("Incisor", "Rita", "1980-01-02")).await;
+    let mut minor = person("Incisor", "Milo", "2018-05-06");
+    minor["responsible_party_id"] = json!(parent);
+    let minor = create(&h, &fd, minor).await;
+    let before = h.audit().await.len();
+    let refused = delete(&h, &admin, &parent).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert!(
+        refused.text.contains("Change that patient first"),
+        "{}",
+        refused.text
+    );
+    let entry = one_entry(&h, before, "delete", "failed").await;
+    assert_eq!(entry.reason.as_deref(), Some("refused"));
+    let still = h
+        .call(
+            "GET",
+            &format!("/api/v1/patients/{parent}"),
+            Some(&fd),
+            None,
+        )
+        .await;
+    assert_eq!(still.status, StatusCode::OK, "nothing was deleted");
+
+    // A guarantor who moved to another household is still referenced by the old one.
+    let payer = create(&h, &fd, person("Canine", "Gus", "1970-03-04")).await;
+    let mut dependant = person("Canine", "Dot", "1975-07-08");
+    dependant["guarantor_id"] = json!(payer);
+    create(&h, &fd, dependant).await;
+    let elsewhere = create(&h, &fd, person("Premolar", "Xena", "1960-09-10")).await;
+    let mut moved = person("Canine", "Gus", "1970-03-04");
+    moved["guarantor_id"] = json!(elsewhere);
+    let moved = put(&h, &fd, &payer, &moved, Some("*")).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+    let refused = delete(&h, &admin, &payer).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+
+    // Once no one names them, the record created in error can go.
+    let cleared = put(
+        &h,
+        &fd,
+        &minor,
+        &person("Incisor", "Milo", "2018-05-06"),
+        Some("*"),
+    )
+    .await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.text);
+    let gone = delete(&h, &admin, &parent).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.text);
+}
+
+#[tokio::test]
+async fn l5_deactivating_or_deleting_an_unknown_or_foreign_id_is_audited_as_failed() {
+    let h = Harness::new().await;
+    let fd = h.login(Role::FrontDesk).await;
+    let admin = h.login(Role::PracticeAdministrator).await;
+    let other = h
+        .app
+        .create_practice(
+            &enamel_app::NewPractice {
+                display_name: "Other Dental (synthetic)".into(),
+                time_zone: enamel_domain::PracticeTz::utc(),
+            },
+            enamel_app::RequestOrigin::cli(),
+        )
+        .await
+        .unwrap();
+    let theirs_fd = h
+        .add_user(other, "other-front-desk", &[Role::FrontDesk])
+        .await;
+    let their_token = h.login_account(&theirs_fd).await;
+    let foreign = create(
+        &h,
+        &their_token,
+        json!({"family_name": "Foreign", "given_name": "Fay", "birth_date": "1990-01-01"}),
+    )
+    .await;
+    let unknown = enamel_domain::PatientId::new().to_string();
+
+    for id in [&unknown, &foreign] {
+        let before = h.audit().await.len();
+        let gone = delete(&h, &admin, id).await;
+        assert_eq!(gone.status, StatusCode::NOT_FOUND, "{}", gone.text);
+        let entry = one_entry(&h, before, "delete", "failed").await;
+        assert_eq!(entry.patient_id.as_deref(), Some(id.as_str()));
+
+        let before = h.audit().await.len();
+        let off = h
+            .call_with(
+                "POST",
+                &format!("/api/v1/patients/{id}/deactivate"),
+                Some(&fd),
+                None,
+                &[("if-match", "*")],
+            )
+            .await;
+        assert_eq!(off.status, StatusCode::NOT_FOUND, "{}", off.text);
+        let entry = one_entry(&h, before, "deactivate", "failed").await;
+        assert_eq!(entry.record_id.as_deref(), Some(id.as_str()));
+    }
 }

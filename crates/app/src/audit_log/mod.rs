@@ -69,37 +69,57 @@ impl AuditDraft {
         }
     }
 
+    /// The stored entry. Every text field is made storable first (see [`storable`]): a
+    /// value that one engine refuses would otherwise fail every entry committed with it.
     pub(crate) fn into_entry(self, seq: u64, time_ms: i64) -> Entry {
+        let id = |v: Option<String>| v.map(|v| storable(&v, MAX_ID_TEXT));
         Entry {
             seq,
             time_ms,
-            practice_id: self.practice_id,
-            actor_id: self.actor_id,
-            actor_role: self.actor_role,
-            patient_id: self.patient_id,
+            practice_id: id(self.practice_id),
+            actor_id: id(self.actor_id),
+            actor_role: id(self.actor_role),
+            patient_id: id(self.patient_id),
             record_type: self.record_type.map(|s| s.as_str().to_string()),
-            record_id: self.record_id,
+            record_id: id(self.record_id),
             action: self.action.as_str().to_string(),
             outcome: self.outcome.as_str().to_string(),
-            client_ip: self.client_ip,
+            client_ip: id(self.client_ip),
             // User agents are bounded: they are attacker-chosen text.
-            user_agent: self.user_agent.map(|ua| ua.chars().take(256).collect()),
+            user_agent: self.user_agent.map(|ua| storable(&ua, 256)),
             app_version: APP_VERSION.to_string(),
             access_method: self.access_method.as_str().to_string(),
-            reason: self.reason,
+            reason: self.reason.map(|r| storable(&r, MAX_REASON_TEXT)),
         }
     }
 }
 
+/// Ids, roles and addresses are far shorter; anything longer is not one.
+const MAX_ID_TEXT: usize = 128;
+/// A break-glass reason is typed by a person; the form allows less than this.
+const MAX_REASON_TEXT: usize = 1_000;
+
+/// `value` without control characters (PostgreSQL's TEXT cannot hold NUL; the others have no
+/// place in an entry either) and cut to `max` characters. Callers pass ids and vocabulary,
+/// so this changes nothing for them; it keeps a hostile or buggy value from failing a commit.
+fn storable(value: &str, max: usize) -> String {
+    value
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max)
+        .collect()
+}
+
 /// Entries from concurrent callers committed together: enough to amortise a durable commit,
-/// small enough to keep one transaction short.
+/// small enough to keep one transaction short (a caller's own entries are never split).
 const MAX_GROUP: usize = 2048;
 /// Callers that may wait for the group task at once before new ones queue for a slot.
 const QUEUE_DEPTH: usize = 16_384;
 
+/// One caller's entries: committed together, in one transaction, or not at all.
 struct Pending {
-    draft: AuditDraft,
-    done: oneshot::Sender<Result<u64, String>>,
+    drafts: Vec<AuditDraft>,
+    done: oneshot::Sender<Result<Vec<u64>, String>>,
 }
 
 /// Handle to the audit logs of this process.
@@ -125,13 +145,27 @@ impl AuditWriter {
     /// Appends one entry to its log and returns once it is durable, with its position in
     /// that log.
     pub async fn record(&self, draft: AuditDraft) -> Result<u64, AppError> {
+        self.record_all(vec![draft])
+            .await?
+            .first()
+            .copied()
+            .ok_or_else(|| AppError::Internal("the audit writer returned no position".into()))
+    }
+
+    /// Appends several entries, all in one transaction (all durable or none), and returns
+    /// once they are durable, with each one's position in its log, in the order given. For a
+    /// read that names many records at once (a search's results).
+    pub async fn record_all(&self, drafts: Vec<AuditDraft>) -> Result<Vec<u64>, AppError> {
+        if drafts.is_empty() {
+            return Ok(Vec::new());
+        }
         let (done, wait) = oneshot::channel();
         self.sender
-            .send(Pending { draft, done })
+            .send(Pending { drafts, done })
             .await
             .map_err(|_| AppError::Internal("the audit writer has stopped".into()))?;
         match wait.await {
-            Ok(Ok(seq)) => Ok(seq),
+            Ok(Ok(seqs)) => Ok(seqs),
             Ok(Err(why)) => Err(AppError::Internal(format!("audit append failed: {why}"))),
             Err(_) => Err(AppError::Internal("the audit writer has stopped".into())),
         }
@@ -161,7 +195,13 @@ async fn dispatch(db: Db, clock: Arc<dyn Clock>, mut receiver: mpsc::Receiver<Pe
         let shard = if one_shard {
             String::new()
         } else {
-            pending.draft.log()
+            // A caller's entries share a log (one practice's search results); should they
+            // not, `append` still locks every log they touch, in order.
+            pending
+                .drafts
+                .first()
+                .map(AuditDraft::log)
+                .unwrap_or_default()
         };
         let sender = shards.entry(shard).or_insert_with(|| {
             let (sender, receiver) = mpsc::unbounded_channel();
@@ -183,29 +223,71 @@ async fn group_commit(
 ) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_GROUP);
     while receiver.recv_many(&mut batch, MAX_GROUP).await > 0 {
-        let drafts = batch.iter().map(|p| p.draft.clone()).collect();
-        let result = async {
-            let mut tx = db.begin().await?;
-            let seqs = append::append(&mut tx, clock.now_ms(), drafts).await?;
-            #[allow(clippy::disallowed_methods)] // a transaction of audit entries only
-            tx.commit().await?;
-            Ok::<_, AppError>(seqs)
-        }
-        .await;
-        match result {
-            Ok(seqs) => {
-                for (p, seq) in batch.drain(..).zip(seqs) {
-                    let _ = p.done.send(Ok(seq));
-                }
+        // A caller may bring many entries (a search's results): callers are grouped so that
+        // one transaction holds about MAX_GROUP entries, never a caller split in two.
+        let mut group = Vec::new();
+        let mut entries = 0;
+        for p in batch.drain(..) {
+            if !group.is_empty() && entries + p.drafts.len() > MAX_GROUP {
+                commit_callers(&db, clock.as_ref(), std::mem::take(&mut group)).await;
+                entries = 0;
             }
-            Err(e) => {
-                tracing::error!(error = %e, entries = batch.len(), "audit group commit failed");
-                for p in batch.drain(..) {
-                    let _ = p.done.send(Err(e.to_string()));
+            entries += p.drafts.len();
+            group.push(p);
+        }
+        commit_callers(&db, clock.as_ref(), group).await;
+    }
+}
+
+/// Commits the entries of `callers` in one transaction and tells each caller its positions.
+async fn commit_callers(db: &Db, clock: &dyn Clock, callers: Vec<Pending>) {
+    if callers.is_empty() {
+        return;
+    }
+    let drafts = callers
+        .iter()
+        .flat_map(|p| p.drafts.iter().cloned())
+        .collect();
+    match commit_group(db, clock, drafts).await {
+        Ok(seqs) => {
+            let mut seqs = seqs.into_iter();
+            for p in callers {
+                let mine = seqs.by_ref().take(p.drafts.len()).collect();
+                let _ = p.done.send(Ok(mine));
+            }
+        }
+        Err(e) if callers.len() == 1 => {
+            tracing::error!(error = %e, "audit append failed");
+            for p in callers {
+                let _ = p.done.send(Err(e.to_string()));
+            }
+        }
+        Err(e) => {
+            // One caller's entry must not fail the others': each is retried alone, so only a
+            // caller whose own entries cannot be stored gets the error.
+            tracing::warn!(error = %e, callers = callers.len(), "audit group commit failed; retrying each caller alone");
+            for p in callers {
+                let alone = commit_group(db, clock, p.drafts.clone()).await;
+                if let Err(e) = &alone {
+                    tracing::error!(error = %e, "audit append failed");
                 }
+                let _ = p.done.send(alone.map_err(|e| e.to_string()));
             }
         }
     }
+}
+
+/// Appends `drafts` in one transaction of audit entries only.
+async fn commit_group(
+    db: &Db,
+    clock: &dyn Clock,
+    drafts: Vec<AuditDraft>,
+) -> Result<Vec<u64>, AppError> {
+    let mut tx = db.begin().await?;
+    let seqs = append::append(&mut tx, clock.now_ms(), drafts).await?;
+    #[allow(clippy::disallowed_methods)] // a transaction of audit entries only
+    tx.commit().await?;
+    Ok(seqs)
 }
 
 /// A stored head or checkpoint that does not parse: only tampering or a bug makes one.

@@ -17,6 +17,8 @@ use enamel_store::specs::EMERGENCY_GRANTS;
 const JUSTIFICATION: SealedColumn = EMERGENCY_GRANTS.column("justification");
 const MIN_JUSTIFICATION_CHARS: usize = 20;
 const MAX_JUSTIFICATION_CHARS: usize = 2000;
+/// Grants per page of the review queue.
+pub const MAX_REVIEW_PAGE: i64 = 500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EmergencyDecision {
@@ -94,6 +96,9 @@ impl App {
                 .await?;
             return Err(AppError::Forbidden);
         }
+        // Opening another patient's record outside one's role is the most sensitive thing a
+        // session can do: a stolen or unattended session must prove its second factor again.
+        self.require_fresh_mfa(actor)?;
         let text = justification.trim();
         let chars = text.chars().count();
         if !(MIN_JUSTIFICATION_CHARS..=MAX_JUSTIFICATION_CHARS).contains(&chars) {
@@ -149,12 +154,22 @@ impl App {
         })
     }
 
-    /// The review queue (audit log, view): grants with their decrypted justification.
+    /// The review queue (audit log, view): grants with their decrypted justification, at most
+    /// `limit` (1 to [`MAX_REVIEW_PAGE`]) after the grant id `after`. Pending grants come
+    /// oldest first, so none is hidden behind newer ones; all grants come newest first.
     pub async fn emergency_reviews(
         &self,
         actor: &Actor,
         pending_only: bool,
+        after: Option<&str>,
+        limit: i64,
     ) -> Result<Vec<EmergencyReviewItem>, AppError> {
+        if after.is_some_and(|a| a.len() > 64) {
+            return Err(AppError::Invalid(vec![FieldProblem::new(
+                "after",
+                "must be the id of an emergency access",
+            )]));
+        }
         self.authorize_and_record(
             actor,
             Category::AuditLog,
@@ -167,8 +182,9 @@ impl App {
             .db()
             .emergency_grants(
                 &actor.practice_id().to_string(),
-                pending_only.then_some("pending"),
-                500,
+                pending_only,
+                after,
+                limit.clamp(1, MAX_REVIEW_PAGE),
             )
             .await?;
         let keys = self.keys_of(actor.practice_id()).await?;
@@ -187,6 +203,40 @@ impl App {
             })
         }
         Ok(out)
+    }
+
+    /// Ends a grant at once (audit log, view: the reviewer's right), whatever its review
+    /// status; audited as an `emergency_review` with reason `revoked`. A grant that has
+    /// already ended is a conflict.
+    pub async fn revoke_emergency_access(
+        &self,
+        actor: &Actor,
+        grant_id: &str,
+    ) -> Result<(), AppError> {
+        let access = self
+            .authorize(actor, Category::AuditLog, Action::View, None)
+            .await?;
+        let practice_id = actor.practice_id().to_string();
+        let Some(grant) = self.db().emergency_grant(&practice_id, grant_id).await? else {
+            return Err(AppError::NotFound);
+        };
+        let mut entry = access
+            .audit(AuditAction::EmergencyReview, Outcome::Allowed)
+            .about(RecordKind::EmergencyGrant, grant_id)
+            .patient(&grant.patient_id);
+        entry.reason = Some("revoked".into());
+        let mut tx = self.begin_write().await?;
+        if !tx
+            .end_emergency_grant(&practice_id, grant_id, self.clock().now_ms())
+            .await?
+        {
+            tx.rollback().await?;
+            return Err(AppError::Refused(
+                "This emergency access has already ended.".into(),
+            ));
+        }
+        tx.commit(entry.into()).await?;
+        Ok(())
     }
 
     /// Records the review of one grant; nobody reviews their own.

@@ -21,7 +21,7 @@ use std::time::Duration;
 use enamel_domain::ExclusiveRoles;
 
 pub use admin::{CreatedUser, NewUser, UserSummary};
-pub use emergency::{EmergencyDecision, EmergencyGrant, EmergencyReviewItem};
+pub use emergency::{EmergencyDecision, EmergencyGrant, EmergencyReviewItem, MAX_REVIEW_PAGE};
 pub(crate) use passwords::PasswordPool;
 pub(crate) use policy::PolicyCache;
 pub use policy::PolicyView;

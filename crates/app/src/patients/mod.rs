@@ -68,6 +68,8 @@ pub struct PatientRights {
     pub edit_demographics: bool,
     /// May change some part of a record (demographics, contact or insurance).
     pub edit_any: bool,
+    /// May see contact details, and so search by phone.
+    pub view_contact: bool,
 }
 
 impl<'a> Patients<'a> {
@@ -129,6 +131,7 @@ impl<'a> Patients<'a> {
             edit_any: edit_demographics
                 || may(Category::Contact, Action::Edit).await?
                 || may(Category::Insurance, Action::Edit).await?,
+            view_contact: may(Category::Contact, Action::View).await?,
         })
     }
 

@@ -151,7 +151,8 @@ impl Patients<'_> {
     }
 
     /// Exact family-name search through the blind index (demographics only); one `search`
-    /// entry for the query, durable before any value is opened.
+    /// entry for the query, durable before any value is opened, then one `search` entry per
+    /// patient returned, durable before the list leaves the room.
     pub async fn find_by_family_name(
         &self,
         family_name: &str,
@@ -176,26 +177,41 @@ impl Patients<'_> {
             insurance: false,
         };
         let today = self.today().await?;
+        let found: Vec<PatientView> =
+            self.app
+                .read_audited(practice, entry, fetch, |keys, rows| {
+                    let mut out = Vec::with_capacity(rows.len());
+                    for row in rows {
+                        let id: PatientId = row.id.parse().map_err(|_| {
+                            enamel_crypto::CryptoError::Malformed("stored patient id")
+                        })?;
+                        let record = sealing::open_record(keys, row, reveal)?;
+                        out.push(view_of(
+                            id,
+                            ViewMeta::from(row),
+                            record,
+                            reveal,
+                            today,
+                            false,
+                        ));
+                    }
+                    Ok(out)
+                })
+                .await?;
         self.app
-            .read_audited(practice, entry, fetch, |keys, rows| {
-                let mut out = Vec::with_capacity(rows.len());
-                for row in rows {
-                    let id: PatientId = row
-                        .id
-                        .parse()
-                        .map_err(|_| enamel_crypto::CryptoError::Malformed("stored patient id"))?;
-                    let record = sealing::open_record(keys, row, reveal)?;
-                    out.push(view_of(
-                        id,
-                        ViewMeta::from(row),
-                        record,
-                        reveal,
-                        today,
-                        false,
-                    ));
-                }
-                Ok(out)
-            })
-            .await
+            .audit()
+            .record_all(
+                found
+                    .iter()
+                    .map(|p| {
+                        access
+                            .audit(AuditAction::Search, Outcome::Allowed)
+                            .about(RecordKind::Patient, p.id)
+                            .patient(p.id)
+                    })
+                    .collect(),
+            )
+            .await?;
+        Ok(found)
     }
 }

@@ -200,14 +200,24 @@ fn names_match(words: &[String], names: &[&str]) -> bool {
 }
 
 impl Patients<'_> {
-    /// Searches the practice's patients (demographics, view; one `search` entry, durable
-    /// before any value is opened). Results are sorted by family name, given name and date of
-    /// birth, exact name matches first.
+    /// Searches the practice's patients (demographics, view; searching by phone also needs
+    /// contact, view). Results are sorted by family
+    /// name, given name and date of birth, exact name matches first.
+    ///
+    /// Audited twice over, never with the criteria: one `search` entry about `*`, durable
+    /// before any value is opened, then one `search` entry per patient on the page returned
+    /// (`patient_id` set, so "who saw this patient" includes search hits), durable before the
+    /// page leaves the room.
     pub async fn search(&self, query: &PatientQuery) -> Result<PatientSearchPage, AppError> {
         let c = criteria(query)?;
         let access = self
             .access(Category::Demographics, Action::View, None)
             .await?;
+        if c.phone.is_some() {
+            // A match by phone tells whose number it is: contact details, even when the
+            // results then hide the phone. A refusal is audited as `denied` (contact).
+            self.access(Category::Contact, Action::View, None).await?;
+        }
         let practice_id = self.caller.practice_id();
         self.app
             .audit()
@@ -297,12 +307,26 @@ impl Patients<'_> {
         let total = found.len();
         let per_page = usize::try_from(query.per_page).unwrap_or(25);
         let skip = usize::try_from(query.page.saturating_sub(1)).unwrap_or(0) * per_page;
-        let results = found
+        let results: Vec<PatientSummary> = found
             .into_iter()
             .skip(skip)
             .take(per_page)
             .map(|(_, s)| s)
             .collect();
+        self.app
+            .audit()
+            .record_all(
+                results
+                    .iter()
+                    .map(|s| {
+                        access
+                            .audit(AuditAction::Search, Outcome::Allowed)
+                            .about(RecordKind::Patient, s.id)
+                            .patient(s.id)
+                    })
+                    .collect(),
+            )
+            .await?;
         Ok(PatientSearchPage {
             results,
             page: query.page,

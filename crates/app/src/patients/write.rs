@@ -55,6 +55,10 @@ fn write_refused(e: StoreError) -> AppError {
     }
 }
 
+/// Why a patient cannot be deleted while another patient names them.
+const STILL_REFERENCED: &str =
+    "This patient pays for or is responsible for another patient. Change that patient first.";
+
 /// Runs a statement of a change; a refusal rolls the change back and is mapped to the caller's
 /// terms.
 async fn or_refused<T>(
@@ -468,34 +472,30 @@ impl Patients<'_> {
         if let Err(e) = expected.check(row.row_version) {
             return self.not_made(&access, AuditAction::Delete, id, e).await;
         }
-        let db = self.app.db();
         let practice = self.caller.practice_id().to_string();
-        if let Some(household) = &row.household_id {
-            let members = db.household_members(&practice, household).await?;
-            for other in members.iter().filter(|m| **m != row.id) {
-                let other_row = db.patient(&practice, other).await?;
-                if other_row.guarantor_id.as_deref() == Some(row.id.as_str())
-                    || other_row.responsible_party_id.as_deref() == Some(row.id.as_str())
-                {
-                    let refused = AppError::Refused(
-                        "This patient pays for or is responsible for another patient. Change that patient first."
-                            .into(),
-                    );
-                    return self
-                        .not_made(&access, AuditAction::Delete, id, refused)
-                        .await;
-                }
-            }
-        }
         let keys = self.app.keys_of(self.caller.practice_id()).await?;
         let version = self.version_row(&keys, &current, "delete", &[])?;
         let mut entry = self.entry(&access, AuditAction::Delete, id);
         entry.reason = Some(DELETE_REASON.into());
         let mut tx = self.app.begin_write().await?;
-        let deleted = tx.delete_patient(&practice, &row.id, row.row_version).await;
-        let mut tx = match or_refused(tx, deleted).await {
-            Ok((tx, ())) => tx,
-            Err(e) => return self.not_made(&access, AuditAction::Delete, id, e).await,
+        // Any patient of the practice, in any household, may name this one; the check runs in
+        // the deleting transaction, and a trigger refuses the delete should a change race it.
+        let deleted = match tx.patient_is_referenced(&practice, &row.id).await {
+            Ok(true) => Err(None),
+            Ok(false) => match tx.delete_patient(&practice, &row.id, row.row_version).await {
+                Err(StoreError::Refused(_)) => Err(None),
+                other => other.map_err(Some),
+            },
+            Err(e) => Err(Some(e)),
+        };
+        let mut tx = match deleted {
+            Ok(()) => tx,
+            Err(e) => {
+                tx.rollback().await?;
+                let error =
+                    e.map_or_else(|| AppError::Refused(STILL_REFERENCED.into()), write_refused);
+                return self.not_made(&access, AuditAction::Delete, id, error).await;
+            }
         };
         tx.insert_patient_version(&version).await?;
         tx.commit(entry.into()).await?;

@@ -4,7 +4,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use enamel_app::{App, AuditFilter, AuditPage};
 use enamel_audit::Entry;
-use enamel_domain::{AuditAction, Instant, Outcome, PracticeDate, PracticeTz};
+use enamel_domain::{AuditAction, Instant, Outcome, PatientId, PracticeDate, PracticeTz};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -16,9 +16,9 @@ use crate::{ApiError, Authenticated};
 #[derive(Deserialize, Default, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EventsQuery {
-    /// Only this user's entries (a user id).
+    /// Only this user's entries (a user id; anything else is 422 naming `user`).
     user: Option<String>,
-    /// Only entries about this patient (a patient id).
+    /// Only entries about this patient (a patient id; anything else is 422 naming `patient`).
     patient: Option<String>,
     /// Only this audited action, such as `view`.
     action: Option<String>,
@@ -107,9 +107,31 @@ pub(crate) fn filter_from(
         ),
         None => None,
     };
+    // Ids are checked here, so a bad one is named before anything is read or audited.
+    let patient_id = match empty_as_none(q.patient) {
+        Some(p) => Some(
+            p.trim()
+                .parse::<PatientId>()
+                .map_err(|_| invalid("patient", "Use a patient id."))?,
+        ),
+        None => None,
+    };
+    let user_id = match empty_as_none(q.user) {
+        Some(u) => {
+            let u = u.trim().to_string();
+            if !u
+                .parse::<uuid::Uuid>()
+                .is_ok_and(|id| id.hyphenated().to_string() == u)
+            {
+                return Err(invalid("user", "Use a user id."));
+            }
+            Some(u)
+        }
+        None => None,
+    };
     Ok(AuditFilter {
-        user_id: empty_as_none(q.user),
-        patient_id: empty_as_none(q.patient),
+        user_id,
+        patient_id,
         action,
         outcome,
         from_ms,

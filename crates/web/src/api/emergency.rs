@@ -2,7 +2,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use enamel_app::App;
-use enamel_app::auth::EmergencyDecision;
+use enamel_app::auth::{EmergencyDecision, MAX_REVIEW_PAGE};
 use enamel_domain::PatientId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -65,8 +65,12 @@ pub(crate) async fn open(
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReviewsQuery {
-    /// `pending` (default) or `all`.
+    /// `pending` (default, oldest first) or `all` (newest first).
     status: Option<String>,
+    /// The id of the last emergency access of the previous page.
+    after: Option<String>,
+    /// Emergency accesses per page, 1 to 500 (500 if left out).
+    limit: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -90,8 +94,8 @@ pub(crate) struct ReviewJson {
     tag = "emergency-access",
     params(ReviewsQuery),
     responses(
-        (status = 200, description = "Emergency accesses, newest first.", body = [ReviewJson]),
-        (status = 422, description = "`invalid`: `status` is neither `pending` nor `all`."),
+        (status = 200, description = "One page of emergency accesses: pending ones oldest first (none is hidden behind newer ones), all of them newest first. For the next page, pass the last `id` as `after`.", body = [ReviewJson]),
+        (status = 422, description = "`invalid`: `status` is neither `pending` nor `all`, or `after` or `limit` cannot be used."),
     ),
 )]
 pub(crate) async fn reviews(
@@ -104,7 +108,20 @@ pub(crate) async fn reviews(
         Some("all") => false,
         Some(_) => return Err(invalid("status", "Use pending or all.")),
     };
-    let items = app.emergency_reviews(&actor, pending_only).await?;
+    let limit = q.limit.unwrap_or(MAX_REVIEW_PAGE);
+    if !(1..=MAX_REVIEW_PAGE).contains(&limit) {
+        return Err(invalid("limit", "Use a number from 1 to 500."));
+    }
+    let after = q.after.filter(|a| !a.trim().is_empty());
+    if after
+        .as_deref()
+        .is_some_and(|a| a.parse::<uuid::Uuid>().is_err())
+    {
+        return Err(invalid("after", "Use the id of an emergency access."));
+    }
+    let items = app
+        .emergency_reviews(&actor, pending_only, after.as_deref(), limit)
+        .await?;
     Ok(Json(
         items
             .into_iter()
@@ -151,5 +168,28 @@ pub(crate) async fn review(
     let decision = EmergencyDecision::parse(&body.decision)
         .ok_or_else(|| invalid("decision", "Use accepted or escalated."))?;
     app.review_emergency_access(&actor, &id, decision).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends an emergency access at once, whatever its review status.
+///
+/// Audited as a review with reason `revoked`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/emergency-access/{id}/revoke",
+    tag = "emergency-access",
+    params(("id", description = "An emergency access id.")),
+    responses(
+        (status = 204, description = "Ended: it opens nothing any more."),
+        (status = 404, description = "`not_found`: no such emergency access in the practice."),
+        (status = 409, description = "`refused`: it has already ended."),
+    ),
+)]
+pub(crate) async fn revoke(
+    State(app): State<App>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    app.revoke_emergency_access(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -53,6 +53,7 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .routes(routes!(practice::time_zone, practice::set_time_zone))
         .routes(routes!(emergency::reviews, emergency::open))
         .routes(routes!(emergency::review))
+        .routes(routes!(emergency::revoke))
         .routes(routes!(audit::events))
         .routes(routes!(audit::export))
         .routes(routes!(patients::search, patients::create))

@@ -90,6 +90,8 @@ pub(crate) async fn emergency_submit(
             Some("No patient has this id in this practice.".into()),
             None,
         ),
+        // Confirm the second factor first, then come back to this form.
+        Err(AppError::StepUpRequired) => Redirect::to("/step-up?next=/emergency").into_response(),
         Err(e) => page_error(e),
     }
 }
@@ -113,7 +115,10 @@ struct ReviewsPage {
 }
 
 pub(crate) async fn reviews(State(app): State<App>, staff: Staff) -> Response {
-    let items = match app.emergency_reviews(&staff.actor, true).await {
+    let items = match app
+        .emergency_reviews(&staff.actor, true, None, enamel_app::auth::MAX_REVIEW_PAGE)
+        .await
+    {
         Ok(i) => i,
         Err(e) => return page_error(e),
     };
@@ -151,13 +156,16 @@ pub(crate) async fn review(
     if let Some(r) = csrf_refusal(&staff, &f.csrf) {
         return r;
     }
-    let Some(decision) = EmergencyDecision::parse(&f.decision) else {
-        return page_error(AppError::NotFound);
+    let done = if f.decision == "revoked" {
+        app.revoke_emergency_access(&staff.actor, &id).await
+    } else {
+        let Some(decision) = EmergencyDecision::parse(&f.decision) else {
+            return page_error(AppError::NotFound);
+        };
+        app.review_emergency_access(&staff.actor, &id, decision)
+            .await
     };
-    match app
-        .review_emergency_access(&staff.actor, &id, decision)
-        .await
-    {
+    match done {
         Ok(()) => Redirect::to("/compliance/emergency").into_response(),
         Err(e) => page_error(e),
     }

@@ -64,7 +64,7 @@ pub(crate) fn routes() -> Router<App> {
         .route("/compliance/emergency", get(compliance::reviews))
         .route("/compliance/emergency/{id}", post(compliance::review))
         .route("/compliance/audit", get(compliance::audit))
-        .route("/patients", get(patients::find))
+        .route("/patients", get(patients::find).post(patients::find_submit))
         .route(
             "/patients/new",
             get(patients::new_form).post(patients::create),

@@ -355,7 +355,8 @@ pub(crate) struct SearchParams {
     name: Option<String>,
     /// `YYYY-MM-DD`.
     birth_date: Option<String>,
-    /// A whole phone number, written any usual way.
+    /// A whole phone number, written any usual way. Only for roles that may view contact
+    /// details (a match tells whose number it is): others get 403.
     phone: Option<String>,
     /// The chart number.
     chart: Option<String>,

@@ -224,7 +224,8 @@ pub(crate) async fn replace(
 /// Searches patients by name, date of birth, phone or chart number.
 ///
 /// The table is never decrypted to search: criteria become blind-index tokens. Results are
-/// sorted by family name, given name and date of birth, whole-word matches first.
+/// sorted by family name, given name and date of birth, whole-word matches first. Searching
+/// by phone needs contact access. Each patient returned is named in the audit log.
 #[utoipa::path(
     get,
     path = "/api/v1/patients",

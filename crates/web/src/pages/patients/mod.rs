@@ -14,7 +14,7 @@ use enamel_app::{Actor, App, AppError, PatientRights, PatientView};
 use enamel_domain::{PatientId, PatientStatus};
 
 pub(crate) use form::{create, edit_form, new_form, save};
-pub(crate) use search::find;
+pub(crate) use search::{find, find_submit};
 pub(crate) use sheet::{deactivate, face_sheet};
 
 /// Results per page of the search.

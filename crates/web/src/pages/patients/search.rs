@@ -1,9 +1,14 @@
-//! Finding a patient: the search form and its results page. Without JavaScript, Enter sends
+//! Finding a patient: the search form and its results page. Without JavaScript, Enter posts
 //! the form; with it, `static/patients.js` asks the JSON API as the person types and renders
 //! the same table in place.
+//!
+//! The form is a POST (with the session's CSRF token) and its result pages are buttons of the
+//! same form, so names, birth dates and phones never enter the address bar, the browser's
+//! history or a proxy's request log.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::Form;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use enamel_app::{App, AppError, PatientQuery};
@@ -11,11 +16,13 @@ use enamel_domain::PatientStatus;
 use serde::Deserialize;
 
 use super::{PER_PAGE, Problem, display_phone, rights, status_label};
-use crate::pages::{Nav, Staff, page_error, query_string, render};
+use crate::pages::{Nav, Staff, csrf_refusal, page_error, render};
 
 /// The search form as typed. Its `Debug` says which terms were given, never what they were.
 #[derive(Default, Deserialize)]
 pub(crate) struct FindForm {
+    #[serde(default)]
+    csrf: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -69,6 +76,7 @@ struct FindField {
 struct FindPage {
     nav: Option<Nav>,
     flash: Option<String>,
+    csrf: String,
     name: FindField,
     others: Vec<FindField>,
     status: String,
@@ -80,12 +88,14 @@ struct FindPage {
     show_phone: bool,
     summary: String,
     truncated: bool,
-    previous: Option<String>,
-    next: Option<String>,
+    /// Page numbers for the pager's buttons, which post the search form again.
+    previous: Option<u32>,
+    next: Option<u32>,
     can_create: bool,
 }
 
-fn find_fields(f: &FindForm) -> (FindField, Vec<FindField>) {
+/// The search boxes; the phone box only for roles that may search by phone (contact view).
+fn find_fields(f: &FindForm, with_phone: bool) -> (FindField, Vec<FindField>) {
     let field = |id, name, label, input_type, value: &str, hint| FindField {
         id,
         name,
@@ -106,7 +116,7 @@ fn find_fields(f: &FindForm) -> (FindField, Vec<FindField>) {
                 "Any part of the names, such as \u{201c}mol de\u{201d} for Demo Molar. With JavaScript, results appear as you type.",
             ),
         ),
-        vec![
+        [
             field(
                 "find-birth_date",
                 "birth_date",
@@ -131,7 +141,10 @@ fn find_fields(f: &FindForm) -> (FindField, Vec<FindField>) {
                 &f.chart,
                 None,
             ),
-        ],
+        ]
+        .into_iter()
+        .filter(|field| with_phone || field.name != "phone")
+        .collect(),
     )
 }
 
@@ -142,11 +155,11 @@ struct Found {
     show_phone: bool,
     summary: String,
     truncated: bool,
-    previous: Option<String>,
-    next: Option<String>,
+    previous: Option<u32>,
+    next: Option<u32>,
 }
 
-fn found_view(f: &FindForm, page: u32, found: enamel_app::PatientSearchPage) -> Found {
+fn found_view(page: u32, found: enamel_app::PatientSearchPage) -> Found {
     let summary = match found.total {
         0 => "No patient matches.".to_string(),
         1 => "1 patient matches.".to_string(),
@@ -157,27 +170,13 @@ fn found_view(f: &FindForm, page: u32, found: enamel_app::PatientSearchPage) -> 
         }
         n => format!("{n} patients match."),
     };
-    let link = |to: u32| {
-        let to = to.to_string();
-        format!(
-            "/patients?{}",
-            query_string(&[
-                ("name", &f.name),
-                ("birth_date", &f.birth_date),
-                ("phone", &f.phone),
-                ("chart", &f.chart),
-                ("status", &f.status),
-                ("page", &to),
-            ])
-        )
-    };
     let shown = usize::try_from(page.saturating_mul(PER_PAGE)).unwrap_or(usize::MAX);
     Found {
         show_phone: found.results.iter().any(|r| r.phone.is_some()),
         summary,
         truncated: found.truncated,
-        previous: (page > 1).then(|| link(page - 1)),
-        next: (found.total > shown).then(|| link(page + 1)),
+        previous: (page > 1).then(|| page - 1),
+        next: (found.total > shown).then(|| page + 1),
         rows: found
             .results
             .into_iter()
@@ -194,16 +193,30 @@ fn found_view(f: &FindForm, page: u32, found: enamel_app::PatientSearchPage) -> 
     }
 }
 
-pub(crate) async fn find(
+/// The empty search form. A query string is ignored: searches are posted, so an old link
+/// or bookmark carrying a name does not search, and no new one is made.
+pub(crate) async fn find(State(app): State<App>, staff: Staff) -> Response {
+    results(&app, staff, &FindForm::default()).await
+}
+
+/// A posted search (or one of its result pages).
+pub(crate) async fn find_submit(
     State(app): State<App>,
     staff: Staff,
-    Query(f): Query<FindForm>,
+    Form(f): Form<FindForm>,
 ) -> Response {
-    let rights = match rights(&app, &staff.actor).await {
+    if let Some(r) = csrf_refusal(&staff, &f.csrf) {
+        return r;
+    }
+    results(&app, staff, &f).await
+}
+
+async fn results(app: &App, staff: Staff, f: &FindForm) -> Response {
+    let rights = match rights(app, &staff.actor).await {
         Ok(r) => r,
         Err(e) => return page_error(e),
     };
-    let (mut name, mut others) = find_fields(&f);
+    let (mut name, mut others) = find_fields(f, rights.view_contact);
     let mut status_error = None;
     let mut problems = Vec::new();
     let page = f
@@ -227,15 +240,12 @@ pub(crate) async fn find(
             per_page: PER_PAGE,
         };
         match app.patients(&staff.actor).search(&query).await {
-            Ok(page_of) => found = Some(found_view(&f, page, page_of)),
+            Ok(page_of) => found = Some(found_view(page, page_of)),
             Err(AppError::Invalid(list)) => {
                 for p in list {
                     let field = match p.field.as_ref() {
                         "name" => Some(&mut name),
-                        "birth_date" => others.get_mut(0),
-                        "phone" => others.get_mut(1),
-                        "chart" => others.get_mut(2),
-                        _ => None,
+                        other => others.iter_mut().find(|f| f.name == other),
                     };
                     let (id, label) = match (field, p.field.as_ref()) {
                         (Some(field), _) => {
@@ -262,6 +272,7 @@ pub(crate) async fn find(
     let searched = found.is_some();
     let found = found.unwrap_or_default();
     let mut response = render(&FindPage {
+        csrf: staff.nav.csrf.clone(),
         nav: Some(staff.nav),
         flash: None,
         name,
