@@ -41,7 +41,7 @@ pub use patients::{
     PatientSummary, PatientVersionSummary, PatientView, Patients,
 };
 pub use practices::NewPractice;
-pub use rotation::{FieldKeyVersion, KeyStatus, ReencryptReport, TableVersionCount};
+pub use rotation::{FieldKeyVersion, KeyStatus, ReencryptReport, ResealBatch, TableVersionCount};
 
 pub use enamel_store::PracticeRow;
 

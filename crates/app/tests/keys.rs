@@ -1,0 +1,168 @@
+//! Key rotation and retirement with more than one process on the same database: the sweep
+//! never writes back an old value over a concurrent change (M2), and retiring a version
+//! cannot strand rows written by a server with a stale key cache (M3).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{provider, raw, system_patients};
+use enamel_app::auth::NewUser;
+use enamel_app::{App, Expected, FixedClock, NewPractice, RequestOrigin};
+use enamel_domain::{PatientDraft, PracticeId, Role, synthetic};
+use enamel_store::specs::{PATIENTS, USERS};
+use enamel_testkit::{TestDb, fresh_db};
+
+const START_MS: i64 = 1_800_000_000_000;
+
+/// Two processes on one database, sharing one test clock: `a` plays a running server, `b`
+/// the `enamel keys` command.
+struct TwoApps {
+    t: TestDb,
+    #[allow(dead_code)]
+    clock: Arc<FixedClock>,
+    a: App,
+    b: App,
+    practice: PracticeId,
+}
+
+async fn two_apps() -> TwoApps {
+    let t = fresh_db().await;
+    t.db.migrate(1).await.unwrap();
+    let clock = Arc::new(FixedClock::new(START_MS));
+    let a = App::new(t.db.clone(), provider(7), clock.clone());
+    let practice = a
+        .create_practice(
+            &NewPractice {
+                display_name: "Synthetic Smiles".into(),
+                time_zone: enamel_domain::PracticeTz::utc(),
+            },
+            RequestOrigin::cli(),
+        )
+        .await
+        .unwrap();
+    // The server has the practice's keys loaded (version 1) before anyone rotates.
+    a.check_practice_keys(practice).await.unwrap();
+    let b = App::new(t.db.clone(), provider(7), clock.clone());
+    TwoApps {
+        t,
+        clock,
+        a,
+        b,
+        practice,
+    }
+}
+
+fn edited(view: &enamel_app::PatientView, family_name: &str) -> PatientDraft {
+    PatientDraft {
+        family_name: family_name.into(),
+        given_name: view.given_name.clone(),
+        birth_date: view.birth_date.clone(),
+        ..PatientDraft::default()
+    }
+}
+
+#[tokio::test]
+async fn m2_reencryption_keeps_a_concurrent_edit() {
+    let s = two_apps().await;
+    let id = system_patients(&s.a, s.practice)
+        .create(&synthetic::patients(1, 3)[0])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.b.rotate_data_key(s.practice, RequestOrigin::cli())
+            .await
+            .unwrap(),
+        2
+    );
+    // The sweep reads and re-seals a batch ...
+    let batch =
+        s.b.read_reseal_batch(s.practice, &PATIENTS, 2, "", 500)
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(batch.len(), 1);
+    // ... the server (still sealing with version 1 from its cache) saves an edit ...
+    let patients = system_patients(&s.a, s.practice);
+    let before = patients.read(id).await.unwrap();
+    patients
+        .update(
+            id,
+            &edited(&before, "Changed"),
+            Expected::Version(before.row_version),
+        )
+        .await
+        .unwrap();
+    // ... and the batch is written: the edited row is skipped, not reverted.
+    assert_eq!(
+        s.b.write_reseal_batch(s.practice, RequestOrigin::cli(), batch)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(patients.read(id).await.unwrap().family_name, "Changed");
+    // The next sweep re-reads the row and brings it to the new version, edit included.
+    let report =
+        s.b.reencrypt(s.practice, RequestOrigin::cli(), 500, &mut |_, _| {})
+            .await
+            .unwrap();
+    assert_eq!(report.remaining, 0);
+    let row =
+        s.t.db
+            .patient(&s.practice.to_string(), &id.to_string())
+            .await
+            .unwrap();
+    assert_eq!(row.key_version, 2);
+    assert_eq!(patients.read(id).await.unwrap().family_name, "Changed");
+}
+
+#[tokio::test]
+async fn m2_reencryption_keeps_a_concurrent_second_factor_reset() {
+    let s = two_apps().await;
+    let secret = enamel_crypto::TotpSecret::generate().unwrap();
+    let user =
+        s.a.create_user_as_system(
+            s.practice,
+            &NewUser {
+                username: "lost.phone".into(),
+                display_name: "Lost Phone".into(),
+                roles: vec![Role::FrontDesk],
+            },
+            None,
+            Some(&secret),
+        )
+        .await
+        .unwrap();
+    s.b.rotate_data_key(s.practice, RequestOrigin::cli())
+        .await
+        .unwrap();
+    let batch =
+        s.b.read_reseal_batch(s.practice, &USERS, 2, "", 500)
+            .await
+            .unwrap()
+            .unwrap();
+    // A second-factor reset lands between the read and the write: it clears the secret and
+    // keeps the row's key version, as `issue_password_reset` does.
+    raw(
+        &s.t.db,
+        &format!(
+            "UPDATE users SET totp_secret = NULL WHERE id = '{}'",
+            user.user_id
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.b.write_reseal_batch(s.practice, RequestOrigin::cli(), batch)
+            .await
+            .unwrap(),
+        0
+    );
+    let row =
+        s.t.db
+            .user(&s.practice.to_string(), &user.user_id)
+            .await
+            .unwrap();
+    assert!(row.totp_secret.is_none(), "the reset secret came back");
+}
