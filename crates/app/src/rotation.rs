@@ -12,7 +12,7 @@ use enamel_store::specs::ALL;
 use enamel_store::{RecordSpec, SealedRow};
 
 use crate::access::Access;
-use crate::keyring::{PURPOSE_FIELD, version_u32};
+use crate::keyring::{PURPOSE_FIELD, REFRESH_MS, version_u32};
 use crate::{App, AppError, RequestOrigin, SystemReason};
 
 /// Rows of one sealed table at one key version.
@@ -89,6 +89,10 @@ impl ResealBatch {
         self.rows.last().map(|(_, r)| r.id.as_str()).unwrap_or("")
     }
 }
+
+/// How long after a rotation its older versions may be retired: twice the key cache's refresh
+/// interval, so every server has re-read the active version by then.
+pub const RETIRE_AFTER_MS: i64 = 2 * REFRESH_MS;
 
 /// Full passes over the tables before the sweep reports what is left instead of looping.
 const MAX_PASSES: usize = 5;
@@ -297,7 +301,14 @@ impl App {
         self.keys().keks_in_use().await
     }
 
-    /// Makes versions below `min_version` unusable: refused while any row still needs one.
+    /// Makes versions below `min_version` unusable: refused while any row still needs one, and
+    /// until [`RETIRE_AFTER_MS`] has passed since `min_version` (or a newer one) became active.
+    ///
+    /// Other servers seal with the active version their key cache holds, which may be up to
+    /// the refresh interval old. Waiting twice that long after the rotation means every cache
+    /// has moved past the old version (with a margin for a write in flight and for clocks a
+    /// little apart), and the rows are then counted again inside the retiring transaction, so
+    /// a row a stale server wrote before that is found and re-encrypted instead of stranded.
     pub async fn retire_key_versions_below(
         &self,
         practice_id: PracticeId,
@@ -315,15 +326,43 @@ impl App {
         if min_version <= status.min_version {
             return Ok(());
         }
-        let left = status.rows_below(min_version);
-        if left > 0 {
+        // When the last version below `min_version` stopped being the active one.
+        let switched_ms = status
+            .field_keys
+            .iter()
+            .filter(|k| k.version >= min_version)
+            .map(|k| k.created_ms)
+            .min()
+            .unwrap_or(i64::MAX);
+        let waited_ms = self.clock().now_ms().saturating_sub(switched_ms);
+        if waited_ms < RETIRE_AFTER_MS {
+            let left_s = (RETIRE_AFTER_MS - waited_ms.max(0) + 999) / 1_000;
             return Err(AppError::Refused(format!(
-                "{left} rows still use a key version below {min_version}; run `enamel keys rotate --resume` to re-encrypt them first"
+                "key version {min_version} became active less than {} seconds ago, and other \
+                 servers may still be writing with an older key; run `enamel keys rotate \
+                 --resume`, then retire again in {left_s} seconds",
+                RETIRE_AFTER_MS / 1_000
             )));
         }
+        let refuse_left = |left: i64| {
+            AppError::Refused(format!(
+                "{left} rows still use a key version below {min_version}; run `enamel keys rotate --resume` to re-encrypt them first"
+            ))
+        };
+        let left = status.rows_below(min_version);
+        if left > 0 {
+            return Err(refuse_left(left));
+        }
+        let pid = practice_id.to_string();
         let mut tx = self.begin_write().await?;
-        tx.set_min_key_version(&practice_id.to_string(), min_version)
-            .await?;
+        tx.set_min_key_version(&pid, min_version).await?;
+        // Counted again after the minimum moved, in the same transaction: a row written with
+        // an old key since the first count refuses the retirement instead of being stranded.
+        let left = tx.rows_below_key_version(&pid, min_version).await?;
+        if left > 0 {
+            tx.rollback().await?;
+            return Err(refuse_left(left));
+        }
         let entry = access
             .audit(AuditAction::KeyRetired, Outcome::Allowed)
             .about(

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use common::{provider, raw, system_patients};
 use enamel_app::auth::NewUser;
-use enamel_app::{App, Expected, FixedClock, NewPractice, RequestOrigin};
+use enamel_app::{
+    App, AppError, Expected, FixedClock, NewPractice, RETIRE_AFTER_MS, RequestOrigin,
+};
 use enamel_domain::{PatientDraft, PracticeId, Role, synthetic};
 use enamel_store::specs::{PATIENTS, USERS};
 use enamel_testkit::{TestDb, fresh_db};
@@ -20,7 +22,6 @@ const START_MS: i64 = 1_800_000_000_000;
 /// the `enamel keys` command.
 struct TwoApps {
     t: TestDb,
-    #[allow(dead_code)]
     clock: Arc<FixedClock>,
     a: App,
     b: App,
@@ -165,4 +166,66 @@ async fn m2_reencryption_keeps_a_concurrent_second_factor_reset() {
             .await
             .unwrap();
     assert!(row.totp_secret.is_none(), "the reset secret came back");
+}
+
+#[tokio::test]
+async fn m3_retiring_waits_for_stale_key_caches_and_strands_no_row() {
+    let s = two_apps().await;
+    let cli = RequestOrigin::cli;
+    // `enamel keys rotate` then `enamel keys retire`, at once, from another process.
+    s.b.rotate_data_key(s.practice, cli()).await.unwrap();
+    let report =
+        s.b.reencrypt(s.practice, cli(), 500, &mut |_, _| {})
+            .await
+            .unwrap();
+    assert_eq!(report.remaining, 0);
+    match s.b.retire_key_versions_below(s.practice, 2, cli()).await {
+        Err(AppError::Refused(message)) => {
+            assert!(message.contains("other servers"), "{message}")
+        }
+        other => panic!("retired while servers may still seal with version 1: {other:?}"),
+    }
+    // The running server still seals with version 1 from its cache.
+    let stale = system_patients(&s.a, s.practice)
+        .create(&synthetic::patients(1, 21)[0])
+        .await
+        .unwrap();
+    let pid = s.practice.to_string();
+    assert_eq!(
+        s.t.db
+            .patient(&pid, &stale.to_string())
+            .await
+            .unwrap()
+            .key_version,
+        1
+    );
+    // After the wait, the retirement counts again and finds that row.
+    s.clock.advance_ms(RETIRE_AFTER_MS);
+    match s.b.retire_key_versions_below(s.practice, 2, cli()).await {
+        Err(AppError::Refused(message)) => assert!(message.contains("1 rows"), "{message}"),
+        other => panic!("retired with a row still at version 1: {other:?}"),
+    }
+    s.b.reencrypt(s.practice, cli(), 500, &mut |_, _| {})
+        .await
+        .unwrap();
+    s.b.retire_key_versions_below(s.practice, 2, cli())
+        .await
+        .unwrap();
+    // The server's cache has refreshed: it writes with version 2, and reads everything.
+    let fresh = system_patients(&s.a, s.practice)
+        .create(&synthetic::patients(1, 22)[0])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.t.db
+            .patient(&pid, &fresh.to_string())
+            .await
+            .unwrap()
+            .key_version,
+        2
+    );
+    for id in [stale, fresh] {
+        let view = system_patients(&s.a, s.practice).read(id).await.unwrap();
+        assert!(!view.family_name.is_empty());
+    }
 }

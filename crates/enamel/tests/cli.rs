@@ -182,6 +182,12 @@ async fn the_demo_serves_healthz_over_https_and_its_records_rotate() {
     );
     let status = s.ok(&["keys", "status"]);
     assert!(status.contains("New records use key version 2"), "{status}");
+    // Retiring right after a rotation is refused: other servers may still write with the old
+    // key for a refresh interval (M3). A minute later it goes through.
+    let early = s.run(&["keys", "retire", "--below", "2"]);
+    let early = assert_plain_failure(&early, &["seconds"]);
+    assert!(early.contains("other servers"), "{early}");
+    backdate_field_keys(&s, 60_000).await;
     s.ok(&["keys", "retire", "--below", "2"]);
     let kek = s.ok(&["keys", "rotate", "--kek"]);
     assert!(kek.contains("3 data keys re-wrapped"), "{kek}");
@@ -248,6 +254,30 @@ async fn a_missing_wrong_or_exposed_key_file_is_a_plain_error() {
 }
 
 /// The time zone stored for the site's only practice.
+async fn site_db(s: &Site) -> enamel_store::Db {
+    let url = if s.t.url.starts_with("sqlite") {
+        format!("sqlite://{}", s.data.join("enamel.db").display())
+    } else {
+        s.t.url.clone()
+    };
+    enamel_store::Db::connect(&url, &enamel_store::PoolSettings::default())
+        .await
+        .unwrap()
+}
+
+/// Moves every data key's creation time `ms` into the past: time passing, for the rules that
+/// wait after a rotation.
+async fn backdate_field_keys(s: &Site, ms: i64) {
+    let db = site_db(s).await;
+    enamel_testkit::raw_sql(
+        &db,
+        &format!("UPDATE practice_keys SET created_ms = created_ms - {ms}"),
+    )
+    .await
+    .unwrap();
+    db.close().await;
+}
+
 async fn stored_time_zone(s: &Site) -> String {
     let url = if s.t.url.starts_with("sqlite") {
         format!("sqlite://{}", s.data.join("enamel.db").display())

@@ -94,6 +94,32 @@ impl Db {
 const RESEAL_CHUNK: usize = 500;
 
 impl Tx {
+    /// How many rows of one practice, over every sealed table, use a key version below
+    /// `below`, counted inside this transaction (for retiring versions: on SQLite the write
+    /// lock is held, so no writer can add one between the count and the commit).
+    pub async fn rows_below_key_version(
+        &mut self,
+        practice_id: &str,
+        below: i64,
+    ) -> Result<i64, StoreError> {
+        let mut total = 0;
+        for t in ALL {
+            let sql = format!(
+                "SELECT COUNT(*) AS n FROM {} WHERE practice_id = $1 AND key_version < $2",
+                t.table
+            );
+            total += on_tx!(self, c => {
+                let row = sqlx::query(AssertSqlSafe(sql))
+                    .bind(practice_id)
+                    .bind(below)
+                    .fetch_one(c)
+                    .await?;
+                row.try_get::<i64, _>("n")?
+            });
+        }
+        Ok(total)
+    }
+
     /// Writes re-sealed rows, each only if it is still exactly as it was read: the same key
     /// version and the same bytes in every sealed column (`read`, paired with its re-sealed
     /// `new`). Returns how many were written. A row skipped was changed by a concurrent write
