@@ -229,3 +229,72 @@ async fn m3_retiring_waits_for_stale_key_caches_and_strands_no_row() {
         assert!(!view.family_name.is_empty());
     }
 }
+
+#[tokio::test]
+async fn l9_a_running_server_keeps_working_after_a_kek_rotation() {
+    use enamel_crypto::FileKeyProvider;
+
+    let t = fresh_db().await;
+    t.db.migrate(1).await.unwrap();
+    let path = t.dir().join("keys").join("kek.json");
+    FileKeyProvider::create_new(&path, START_MS).unwrap();
+    let clock = Arc::new(FixedClock::new(START_MS));
+    // The server opened the key file at start.
+    let server = App::new(
+        t.db.clone(),
+        Arc::new(FileKeyProvider::open(&path).unwrap()),
+        clock.clone(),
+    );
+    let practice = server
+        .create_practice(
+            &NewPractice {
+                display_name: "Synthetic Smiles".into(),
+                time_zone: enamel_domain::PracticeTz::utc(),
+            },
+            RequestOrigin::cli(),
+        )
+        .await
+        .unwrap();
+    let before = system_patients(&server, practice)
+        .create(&synthetic::patients(1, 31)[0])
+        .await
+        .unwrap();
+
+    // `enamel keys rotate --kek` in another process: a new KEK, every data key re-wrapped,
+    // the old KEK removed from the file.
+    let mut cli = FileKeyProvider::open(&path).unwrap();
+    let old = cli.kek_ids();
+    cli.add_kek(START_MS).unwrap();
+    let rotator = App::new(t.db.clone(), Arc::new(cli), clock.clone());
+    assert_eq!(
+        rotator
+            .rewrap_data_keys(RequestOrigin::cli())
+            .await
+            .unwrap(),
+        2
+    );
+    let mut cli = FileKeyProvider::open(&path).unwrap();
+    for id in &old {
+        cli.remove_kek(id).unwrap();
+    }
+
+    // The server reads and writes on, before and after its key cache refreshes.
+    let patients = system_patients(&server, practice);
+    patients.read(before).await.unwrap();
+    clock.advance_ms(60_000);
+    patients.read(before).await.unwrap();
+    let after = patients
+        .create(&synthetic::patients(1, 32)[0])
+        .await
+        .unwrap();
+    patients.read(after).await.unwrap();
+    // And a new data key it wraps uses the KEK now in the file.
+    server
+        .rotate_data_key(practice, RequestOrigin::cli())
+        .await
+        .unwrap();
+    assert_eq!(
+        server.keks_in_use().await.unwrap(),
+        FileKeyProvider::open(&path).unwrap().kek_ids()
+    );
+}

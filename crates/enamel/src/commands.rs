@@ -483,7 +483,7 @@ async fn rotate_kek(config: &Config) -> Result<ExitCode> {
         provider.remove_kek(id)?;
     }
     output::line(&format!(
-        "New key-encryption key {new_id}; {rewrapped} data keys re-wrapped. Restart running Enamel servers so they load the new key file, and back it up."
+        "New key-encryption key {new_id}; {rewrapped} data keys re-wrapped. Running Enamel servers read the new key file by themselves; back it up."
     ));
     Ok(ExitCode::SUCCESS)
 }
