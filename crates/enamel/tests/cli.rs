@@ -794,3 +794,55 @@ fn base64_of(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+#[tokio::test]
+async fn l8_init_warns_when_keys_sit_beside_the_database_and_places_them_apart() {
+    // The defaults: the key file and the signing key in the data folder, beside SQLite's file.
+    let together = site().await;
+    let out = together
+        .cmd(&["init", "--practice-name", "Synthetic Smiles"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if together.t.url.starts_with("sqlite") {
+        assert_eq!(stderr.matches("Warning:").count(), 1, "{stderr}");
+        assert!(
+            stderr.contains("the key file and the audit signing key are in the same folder")
+                && stderr.contains("ENAMEL_KEYS__KEY_FILE"),
+            "{stderr}"
+        );
+    } else {
+        assert!(!stderr.contains("Warning:"), "{stderr}");
+    }
+
+    // Placed apart through the settings: no warning, nothing secret in the data folder, and
+    // the server starts with them.
+    let apart = site().await;
+    let secrets = apart.t.dir().join("secrets");
+    let key_file = secrets.join("kek.json");
+    let signing_key = secrets.join("checkpoint.key");
+    let with_secrets_apart = |args: &[&str]| {
+        let mut c = apart.cmd(args);
+        c.env("ENAMEL_KEYS__KEY_FILE", &key_file)
+            .env("ENAMEL_AUDIT__SIGNING_KEY_FILE", &signing_key);
+        c
+    };
+    let out = with_secrets_apart(&["init", "--practice-name", "Synthetic Smiles"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("Warning:"), "{stderr}");
+    assert!(key_file.is_file() && signing_key.is_file());
+    assert!(!apart.data.join("keys").exists());
+    assert!(!apart.data.join("audit-signing").exists());
+    let (child, url) = start(with_secrets_apart(&["serve", "--listen", "127.0.0.1:0"]));
+    let ready = https_client(&apart.data)
+        .get(format!("{url}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    stop(child);
+}
