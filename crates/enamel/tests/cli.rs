@@ -846,3 +846,81 @@ async fn l8_init_warns_when_keys_sit_beside_the_database_and_places_them_apart()
     assert_eq!(ready.status(), 200);
     stop(child);
 }
+
+/// Every file and folder under `dir`, with its permission bits.
+#[cfg(unix)]
+fn modes_under(dir: &Path) -> Vec<(PathBuf, u32, bool)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let is_dir = path.is_dir();
+        out.push((path.clone(), mode(&path), is_dir));
+        if is_dir {
+            out.extend(modes_under(&path));
+        }
+    }
+    out
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_folder_is_private_after_init_a_server_start_and_a_checkpoint() {
+    let s = site().await;
+    s.ok(&["init", "--practice-name", "Synthetic Smiles"]);
+    let db = s.data.join("enamel.db");
+    let sqlite = s.t.url.starts_with("sqlite");
+    if sqlite {
+        // A database left readable by an older release is tightened at the next start.
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(mode(&db), 0o600);
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let (child, url) = start(s.cmd(&["serve", "--listen", "127.0.0.1:0"]));
+    let ready = https_client(&s.data)
+        .get(format!("{url}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    if sqlite {
+        // While the server runs: the database and its write-ahead log and shared memory.
+        for suffix in ["", "-wal", "-shm"] {
+            let path = PathBuf::from(format!("{}{suffix}", db.display()));
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+    }
+    stop(child);
+    let witness = s.data.join("witness");
+    s.ok(&[
+        "audit",
+        "checkpoint",
+        "--witness-dir",
+        witness.to_str().unwrap(),
+    ]);
+
+    let found = modes_under(&s.data);
+    let names: Vec<String> = found
+        .iter()
+        .map(|(p, _, _)| p.strip_prefix(&s.data).unwrap().display().to_string())
+        .collect();
+    for expected in [
+        "keys/kek.json",
+        "tls/key.pem",
+        "tls/cert.pem",
+        "audit-signing/checkpoint.key",
+        "audit-signing/checkpoint-signer-memory.json",
+        "audit-public.txt",
+    ] {
+        assert!(names.iter().any(|n| n == expected), "{expected}: {names:?}");
+    }
+    assert!(
+        !sqlite || names.iter().any(|n| n == "enamel.db"),
+        "{names:?}"
+    );
+    assert!(names.iter().any(|n| n.starts_with("witness/")), "{names:?}");
+    assert_eq!(mode(&s.data), 0o700);
+    for (path, mode, is_dir) in found {
+        let expected = if is_dir { 0o700 } else { 0o600 };
+        assert_eq!(mode, expected, "{} is {mode:o}", path.display());
+    }
+}
