@@ -18,7 +18,7 @@ use tokio::sync::RwLock;
 use crate::AppError;
 
 /// How long a loaded key set is trusted before the active version is re-read.
-const REFRESH_MS: i64 = 30_000;
+pub(crate) const REFRESH_MS: i64 = 30_000;
 
 pub(crate) const PURPOSE_FIELD: &str = "field";
 pub(crate) const PURPOSE_INDEX: &str = "index";

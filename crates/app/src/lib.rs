@@ -41,7 +41,9 @@ pub use patients::{
     PatientSummary, PatientVersionSummary, PatientView, Patients,
 };
 pub use practices::NewPractice;
-pub use rotation::{FieldKeyVersion, KeyStatus, ReencryptReport, TableVersionCount};
+pub use rotation::{
+    FieldKeyVersion, KeyStatus, RETIRE_AFTER_MS, ReencryptReport, ResealBatch, TableVersionCount,
+};
 
 pub use enamel_store::PracticeRow;
 

@@ -12,7 +12,7 @@ use enamel_store::specs::ALL;
 use enamel_store::{RecordSpec, SealedRow};
 
 use crate::access::Access;
-use crate::keyring::{PURPOSE_FIELD, version_u32};
+use crate::keyring::{PURPOSE_FIELD, REFRESH_MS, version_u32};
 use crate::{App, AppError, RequestOrigin, SystemReason};
 
 /// Rows of one sealed table at one key version.
@@ -65,6 +65,34 @@ pub struct ReencryptReport {
     /// stale key cache can add a few for up to a refresh interval; run it again).
     pub remaining: i64,
 }
+
+/// One page of rows read for re-encryption and re-sealed in memory, not yet written.
+#[derive(Debug)]
+pub struct ResealBatch {
+    table: &'static RecordSpec,
+    target: i64,
+    /// (re-sealed, as read)
+    rows: Vec<(SealedRow, SealedRow)>,
+}
+
+impl ResealBatch {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The id of the last row, for paging on.
+    pub fn last_id(&self) -> &str {
+        self.rows.last().map(|(_, r)| r.id.as_str()).unwrap_or("")
+    }
+}
+
+/// How long after a rotation its older versions may be retired: twice the key cache's refresh
+/// interval, so every server has re-read the active version by then.
+pub const RETIRE_AFTER_MS: i64 = 2 * REFRESH_MS;
 
 /// Full passes over the tables before the sweep reports what is left instead of looping.
 const MAX_PASSES: usize = 5;
@@ -120,8 +148,7 @@ impl App {
         batch: usize,
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<ReencryptReport, AppError> {
-        let access = self.rotation_access(practice_id, origin);
-        let pid = practice_id.to_string();
+        let access = self.rotation_access(practice_id, origin.clone());
         let keys = self
             .keys()
             .reload(practice_id, self.clock().now_ms())
@@ -140,49 +167,25 @@ impl App {
             for table in ALL {
                 let mut after_id = String::new();
                 loop {
-                    let rows = self
-                        .db()
-                        .sealed_rows_below(table, &pid, target, &after_id, limit)
+                    let Some(batch) = self
+                        .read_reseal_batch(practice_id, table, target, &after_id, limit)
+                        .await?
+                    else {
+                        break;
+                    };
+                    after_id = batch.last_id().to_string();
+                    let read = batch.len() as u64;
+                    let written = self
+                        .write_reseal_batch(practice_id, origin.clone(), batch)
                         .await?;
-                    let Some(last) = rows.last() else { break };
-                    after_id = last.id.clone();
-                    let mut keys = self
-                        .keys()
-                        .practice(practice_id, self.clock().now_ms())
-                        .await?;
-                    let loaded = keys.versions();
-                    if rows
-                        .iter()
-                        .any(|r| !loaded.iter().any(|v| i64::from(*v) == r.key_version))
-                    {
-                        // Another server rotated or this cache is stale.
-                        keys = self
-                            .keys()
-                            .reload(practice_id, self.clock().now_ms())
-                            .await?;
-                    }
-                    let mut resealed = Vec::with_capacity(rows.len());
-                    for row in &rows {
-                        resealed.push(reseal(&keys, table, row)?);
-                    }
-                    let pairs: Vec<(SealedRow, i64)> = resealed
-                        .into_iter()
-                        .zip(rows.iter().map(|r| r.key_version))
-                        .collect();
-                    // Each batch is a change of sealed rows, so it carries its own entry: a
-                    // sweep stopped half way still shows which tables it re-encrypted.
-                    let batch_entry = access
-                        .audit(AuditAction::KeyRotation, Outcome::Allowed)
-                        .about(table.kind, format!("v{target}:batch"));
-                    let mut tx = self.begin_write().await?;
-                    let written = tx.reseal_rows(table, &pid, &pairs).await?;
-                    tx.commit(batch_entry.into()).await?;
                     report.resealed += written;
-                    report.skipped_concurrent += pairs.len() as u64 - written;
+                    report.skipped_concurrent += read - written;
                     progress(report.resealed + report.skipped_concurrent, total);
                 }
             }
             report.remaining = self.key_status(practice_id).await?.rows_below(target);
+            // Rows skipped because a concurrent write changed them are read again on the next
+            // pass; a pass that moved nothing ends the sweep.
             if report.remaining == 0 || report.resealed == before {
                 break;
             }
@@ -195,6 +198,76 @@ impl App {
             );
         self.audit().record(entry).await?;
         Ok(report)
+    }
+
+    /// Reads up to `limit` rows of `table` sealed below `target` (after `after_id`, in id order)
+    /// and re-seals them in memory with the active key. Nothing is written yet: see
+    /// [`App::write_reseal_batch`]. `None` when no row is left.
+    pub async fn read_reseal_batch(
+        &self,
+        practice_id: PracticeId,
+        table: &'static RecordSpec,
+        target: i64,
+        after_id: &str,
+        limit: i64,
+    ) -> Result<Option<ResealBatch>, AppError> {
+        let pid = practice_id.to_string();
+        let rows = self
+            .db()
+            .sealed_rows_below(table, &pid, target, after_id, limit)
+            .await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut keys = self
+            .keys()
+            .practice(practice_id, self.clock().now_ms())
+            .await?;
+        let loaded = keys.versions();
+        if i64::from(keys.active_version()) < target
+            || rows
+                .iter()
+                .any(|r| !loaded.iter().any(|v| i64::from(*v) == r.key_version))
+        {
+            // Another server rotated or this cache is stale.
+            keys = self
+                .keys()
+                .reload(practice_id, self.clock().now_ms())
+                .await?;
+        }
+        let mut pairs = Vec::with_capacity(rows.len());
+        for row in rows {
+            pairs.push((reseal(&keys, table, &row)?, row));
+        }
+        Ok(Some(ResealBatch {
+            table,
+            target,
+            rows: pairs,
+        }))
+    }
+
+    /// Writes a batch from [`App::read_reseal_batch`] in one transaction with its audit entry.
+    /// A row is written only if it is still exactly as read (key version and sealed bytes): a
+    /// concurrent edit or second-factor reset survives, and the row is read again by the next
+    /// pass. Returns how many rows were written.
+    pub async fn write_reseal_batch(
+        &self,
+        practice_id: PracticeId,
+        origin: RequestOrigin,
+        batch: ResealBatch,
+    ) -> Result<u64, AppError> {
+        let access = self.rotation_access(practice_id, origin);
+        // Each batch is a change of sealed rows, so it carries its own entry: a sweep stopped
+        // half way still shows which tables it re-encrypted.
+        let entry = access
+            .audit(AuditAction::KeyRotation, Outcome::Allowed)
+            .about(batch.table.kind, format!("v{}:batch", batch.target));
+        let mut tx = self.begin_write().await?;
+        let written = tx
+            .reseal_rows(batch.table, &practice_id.to_string(), &batch.rows)
+            .await?;
+        tx.commit(entry.into()).await?;
+        Ok(written)
     }
 
     /// Re-wraps every practice's data keys under the key provider's active KEK (`enamel keys
@@ -228,7 +301,14 @@ impl App {
         self.keys().keks_in_use().await
     }
 
-    /// Makes versions below `min_version` unusable: refused while any row still needs one.
+    /// Makes versions below `min_version` unusable: refused while any row still needs one, and
+    /// until [`RETIRE_AFTER_MS`] has passed since `min_version` (or a newer one) became active.
+    ///
+    /// Other servers seal with the active version their key cache holds, which may be up to
+    /// the refresh interval old. Waiting twice that long after the rotation means every cache
+    /// has moved past the old version (with a margin for a write in flight and for clocks a
+    /// little apart), and the rows are then counted again inside the retiring transaction, so
+    /// a row a stale server wrote before that is found and re-encrypted instead of stranded.
     pub async fn retire_key_versions_below(
         &self,
         practice_id: PracticeId,
@@ -246,15 +326,43 @@ impl App {
         if min_version <= status.min_version {
             return Ok(());
         }
-        let left = status.rows_below(min_version);
-        if left > 0 {
+        // When the last version below `min_version` stopped being the active one.
+        let switched_ms = status
+            .field_keys
+            .iter()
+            .filter(|k| k.version >= min_version)
+            .map(|k| k.created_ms)
+            .min()
+            .unwrap_or(i64::MAX);
+        let waited_ms = self.clock().now_ms().saturating_sub(switched_ms);
+        if waited_ms < RETIRE_AFTER_MS {
+            let left_s = (RETIRE_AFTER_MS - waited_ms.max(0) + 999) / 1_000;
             return Err(AppError::Refused(format!(
-                "{left} rows still use a key version below {min_version}; run `enamel keys rotate --resume` to re-encrypt them first"
+                "key version {min_version} became active less than {} seconds ago, and other \
+                 servers may still be writing with an older key; run `enamel keys rotate \
+                 --resume`, then retire again in {left_s} seconds",
+                RETIRE_AFTER_MS / 1_000
             )));
         }
+        let refuse_left = |left: i64| {
+            AppError::Refused(format!(
+                "{left} rows still use a key version below {min_version}; run `enamel keys rotate --resume` to re-encrypt them first"
+            ))
+        };
+        let left = status.rows_below(min_version);
+        if left > 0 {
+            return Err(refuse_left(left));
+        }
+        let pid = practice_id.to_string();
         let mut tx = self.begin_write().await?;
-        tx.set_min_key_version(&practice_id.to_string(), min_version)
-            .await?;
+        tx.set_min_key_version(&pid, min_version).await?;
+        // Counted again after the minimum moved, in the same transaction: a row written with
+        // an old key since the first count refuses the retirement instead of being stranded.
+        let left = tx.rows_below_key_version(&pid, min_version).await?;
+        if left > 0 {
+            tx.rollback().await?;
+            return Err(refuse_left(left));
+        }
         let entry = access
             .audit(AuditAction::KeyRetired, Outcome::Allowed)
             .about(

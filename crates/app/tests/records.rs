@@ -290,3 +290,97 @@ async fn patients_are_created_in_bulk_with_one_entry_each() {
             .unwrap();
     assert_eq!(creates.len(), 1_200);
 }
+
+/// SQL that writes `bytes` into `column` of patient `id`, on either engine.
+fn set_bytes_sql(db: &enamel_store::Db, column: &str, bytes: &[u8], id: &str) -> String {
+    let literal = hex::encode(bytes);
+    match db {
+        enamel_store::Db::Sqlite(_) => {
+            format!("UPDATE patients SET {column} = X'{literal}' WHERE id = '{id}'")
+        }
+        enamel_store::Db::Postgres(_) => {
+            format!("UPDATE patients SET {column} = '\\x{literal}'::bytea WHERE id = '{id}'")
+        }
+    }
+}
+
+/// L12, decided and pinned: the associated data binds a value to its place (practice, table,
+/// column, row, key version), not to its moment. An older ciphertext of the same cell, written
+/// back by someone with database write access, opens; the status and relationship columns are
+/// plain. Integrity against a database writer is the audit log's job (every change the
+/// application makes has its chained entry), not the AEAD's. See docs/design/field-encryption.md.
+#[tokio::test]
+async fn l12_associated_data_binds_the_place_not_the_moment() {
+    let f = fixture().await;
+    let pid = f.practice.to_string();
+    let id = f
+        .patients()
+        .create(&draft("Molar", "Demo", "1990-02-03"))
+        .await
+        .unwrap();
+    let before = f.t.db.patient(&pid, &id.to_string()).await.unwrap();
+    let view = f.patients().read(id).await.unwrap();
+    f.patients()
+        .update(
+            id,
+            &draft("Changed", "Demo", "1990-02-03"),
+            Expected::Version(view.row_version),
+        )
+        .await
+        .unwrap();
+
+    // Moved to the same column of a row in another practice: refused.
+    let other = f
+        .app
+        .create_practice(
+            &NewPractice {
+                display_name: "Other Smiles".into(),
+                time_zone: enamel_domain::PracticeTz::utc(),
+            },
+            RequestOrigin::cli(),
+        )
+        .await
+        .unwrap();
+    let theirs = system_patients(&f.app, other)
+        .create(&draft("Canine", "Sample", "1980-01-01"))
+        .await
+        .unwrap();
+    raw(
+        &f.t.db,
+        &set_bytes_sql(
+            &f.t.db,
+            "family_name",
+            &before.family_name,
+            &theirs.to_string(),
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        system_patients(&f.app, other).read(theirs).await,
+        Err(AppError::Integrity(_))
+    ));
+
+    // Written back into its own cell: it opens, and the older value is shown. The AEAD does
+    // not see a rollback of a cell; this is the documented limit.
+    raw(
+        &f.t.db,
+        &set_bytes_sql(&f.t.db, "family_name", &before.family_name, &id.to_string()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(f.patients().read(id).await.unwrap().family_name, "Molar");
+
+    // Status and relationship columns are plain by design: a database writer changes them.
+    raw(
+        &f.t.db,
+        &format!(
+            "UPDATE patients SET status = 'deceased', household_id = '{theirs}' WHERE id = '{id}'"
+        ),
+    )
+    .await
+    .unwrap();
+    let view = f.patients().read(id).await.unwrap();
+    assert_eq!(view.status, "deceased");
+    assert_eq!(view.household_id, Some(theirs.to_string()));
+}

@@ -211,6 +211,67 @@ impl Config {
     }
 }
 
+/// A secret file kept in the same folder as the SQLite database, and the setting that moves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretBesideDatabase {
+    /// What it is, in plain words.
+    pub what: &'static str,
+    pub path: PathBuf,
+    /// The setting that places it elsewhere (its environment variable follows from it).
+    pub setting: &'static str,
+}
+
+impl Config {
+    /// The SQLite database file, when the database is SQLite and on disk.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let url = &self.database.url;
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))?;
+        let file = rest.split('?').next().unwrap_or("");
+        if file.is_empty() || file == ":memory:" {
+            return None;
+        }
+        Some(PathBuf::from(file))
+    }
+
+    /// The KEK file and the audit signing key, when they sit in the folder of the SQLite
+    /// database (or below it). Then one copy or backup of that folder holds everything
+    /// needed to read every record, and to re-sign a rewritten audit log.
+    pub fn secrets_beside_database(&self) -> Vec<SecretBesideDatabase> {
+        let Some(db) = self.sqlite_path() else {
+            return Vec::new();
+        };
+        let Some(folder) = absolute(&db).parent().map(Path::to_path_buf) else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        if self.keys.provider == KeyProviderKind::File
+            && absolute(&self.keys.key_file).starts_with(&folder)
+        {
+            found.push(SecretBesideDatabase {
+                what: "the key file",
+                path: self.keys.key_file.clone(),
+                setting: "keys.key_file",
+            });
+        }
+        if absolute(&self.audit.signing_key_file).starts_with(&folder) {
+            found.push(SecretBesideDatabase {
+                what: "the audit signing key",
+                path: self.audit.signing_key_file.clone(),
+                setting: "audit.signing_key_file",
+            });
+        }
+        found
+    }
+}
+
+/// `path` made absolute against the working folder, without following links (the files may
+/// not exist yet).
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 fn plain_io(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "the file does not exist".into(),

@@ -126,3 +126,47 @@ fn a_value_of_the_wrong_type_is_named_without_echoing_it() {
     assert!(text.contains("http.max_body_bytes"), "{text}");
     assert!(!text.contains("secret-ish"), "{text}");
 }
+
+#[test]
+fn l8_secrets_beside_the_sqlite_database_are_named() {
+    let at = |env: &[(&str, &str)]| {
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        Config::load(
+            None,
+            env,
+            &Overrides {
+                data_dir: Some("/srv/x".into()),
+                listen: None,
+            },
+        )
+        .unwrap()
+        .secrets_beside_database()
+    };
+    // The defaults: both beside the database.
+    let found = at(&[]);
+    assert_eq!(
+        found.iter().map(|s| s.setting).collect::<Vec<_>>(),
+        ["keys.key_file", "audit.signing_key_file"]
+    );
+    assert_eq!(found[0].path, PathBuf::from("/srv/x/keys/kek.json"));
+    // Placed apart through the settings: nothing to say.
+    assert!(
+        at(&[
+            ("ENAMEL_KEYS__KEY_FILE", "/etc/enamel/kek.json"),
+            (
+                "ENAMEL_AUDIT__SIGNING_KEY_FILE",
+                "/etc/enamel/checkpoint.key"
+            ),
+        ])
+        .is_empty()
+    );
+    // The env provider has no key file; PostgreSQL keeps the data elsewhere.
+    assert_eq!(
+        at(&[("ENAMEL_KEYS__PROVIDER", "env")])
+            .iter()
+            .map(|s| s.setting)
+            .collect::<Vec<_>>(),
+        ["audit.signing_key_file"]
+    );
+    assert!(at(&[("ENAMEL_DATABASE__URL", "postgres://db/enamel")]).is_empty());
+}

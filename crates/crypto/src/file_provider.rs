@@ -1,5 +1,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, RwLock, RwLockReadGuard};
+use std::time::{Duration, Instant};
 
 use crate::kek::Kek;
 use crate::key_file::{self, KeySet};
@@ -7,49 +9,97 @@ use crate::secret::{fill_random, to_hex};
 use crate::secure_file::{create_private, read_private, replace_private};
 use crate::{CryptoError, KeyProvider, SecretKey32, WrappedKey};
 
+/// How often, at most, a wrapped key naming an unknown KEK makes the file be read again.
+const REREAD_EVERY: Duration = Duration::from_secs(5);
+
 /// KEKs kept in a local JSON file readable only by the server's user.
 ///
 /// The file may hold several KEKs so that one can be rotated in while data keys wrapped under
 /// older ones still unwrap; exactly one is active for new wraps. Every change rewrites the file
 /// atomically.
+///
+/// A running server follows `enamel keys rotate --kek` done by another process: a wrapped key
+/// naming a KEK this provider does not hold makes it read the file again (at most every
+/// [`REREAD_EVERY`]), and every wrap reads it first, so a new data key is never wrapped under
+/// a KEK the file no longer has.
 pub struct FileKeyProvider {
     path: PathBuf,
-    keys: KeySet,
+    keys: RwLock<KeySet>,
+    last_reread: Mutex<Option<Instant>>,
 }
 
 impl fmt::Debug for FileKeyProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FileKeyProvider")
             .field("path", &self.path)
-            .field("active", &self.keys.active)
+            .field("active", &self.active_kek_id())
             .field("kek_ids", &self.kek_ids())
             .finish()
     }
 }
 
 impl FileKeyProvider {
+    fn from_keys(path: &Path, keys: KeySet) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            keys: RwLock::new(keys),
+            last_reread: Mutex::new(None),
+        }
+    }
+
     /// Creates a new key file holding one fresh, active KEK. Fails with `KeyFileExists` rather
     /// than replace a file whose keys may still be needed.
     pub fn create_new(path: &Path, now_ms: i64) -> Result<Self, CryptoError> {
         let kek = new_kek(now_ms)?;
         create_private(path, &key_file::render(&kek.id, &[&kek])?)?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            keys: KeySet {
+        Ok(Self::from_keys(
+            path,
+            KeySet {
                 active: kek.id.clone(),
                 keks: vec![kek],
             },
-        })
+        ))
     }
 
     /// Loads an existing key file. On unix a file that group or others can access is refused.
     pub fn open(path: &Path) -> Result<Self, CryptoError> {
+        Ok(Self::from_keys(path, Self::read_file(path)?))
+    }
+
+    fn read_file(path: &Path) -> Result<KeySet, CryptoError> {
         let text = read_private(path)?;
-        let keys = key_file::parse(path, &text)?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            keys,
-        })
+        key_file::parse(path, &text)
+    }
+
+    /// A lock poisoned by a panic elsewhere still holds a whole key set (it is only ever
+    /// replaced whole), so it is used as it is.
+    fn keys(&self) -> RwLockReadGuard<'_, KeySet> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn keys_mut(&mut self) -> &mut KeySet {
+        self.keys.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reads the file again and takes what it holds now. On failure (the file is being
+    /// replaced, or is unreadable) the keys in memory stay.
+    fn reread(&self) -> Result<(), CryptoError> {
+        let fresh = Self::read_file(&self.path)?;
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        Ok(())
+    }
+
+    /// Re-reads the file unless that was done less than [`REREAD_EVERY`] ago.
+    fn reread_throttled(&self) -> bool {
+        {
+            let mut last = self.last_reread.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            if last.is_some_and(|at| now.duration_since(at) < REREAD_EVERY) {
+                return false;
+            }
+            *last = Some(now);
+        }
+        self.reread().is_ok()
     }
 
     /// Adds a fresh KEK and makes it the active one; returns its id. Older KEKs stay so existing
@@ -57,30 +107,35 @@ impl FileKeyProvider {
     pub fn add_kek(&mut self, now_ms: i64) -> Result<String, CryptoError> {
         let kek = new_kek(now_ms)?;
         let id = kek.id.clone();
-        let mut keks: Vec<&Kek> = self.keys.keks.iter().collect();
+        let keys = self.keys();
+        let mut keks: Vec<&Kek> = keys.keks.iter().collect();
         keks.push(&kek);
         self.save(&id, &keks)?;
-        self.keys.keks.push(kek);
-        self.keys.active = id.clone();
+        drop(keys);
+        let keys = self.keys_mut();
+        keys.keks.push(kek);
+        keys.active = id.clone();
         Ok(id)
     }
 
     /// Removes a KEK that nothing is wrapped under any more. The active KEK cannot be removed.
     pub fn remove_kek(&mut self, id: &str) -> Result<(), CryptoError> {
-        if id == self.keys.active {
+        let keys = self.keys();
+        if id == keys.active {
             return Err(CryptoError::ActiveKekRemoval);
         }
-        if !self.keys.keks.iter().any(|k| k.id == id) {
+        if !keys.keks.iter().any(|k| k.id == id) {
             return Err(CryptoError::UnknownKek { kek_id: id.into() });
         }
-        let keep: Vec<&Kek> = self.keys.keks.iter().filter(|k| k.id != id).collect();
-        self.save(&self.keys.active, &keep)?;
-        self.keys.keks.retain(|k| k.id != id);
+        let keep: Vec<&Kek> = keys.keks.iter().filter(|k| k.id != id).collect();
+        self.save(&keys.active, &keep)?;
+        drop(keys);
+        self.keys_mut().keks.retain(|k| k.id != id);
         Ok(())
     }
 
     pub fn kek_ids(&self) -> Vec<String> {
-        self.keys.keks.iter().map(|k| k.id.clone()).collect()
+        self.keys().keks.iter().map(|k| k.id.clone()).collect()
     }
 
     pub fn path(&self) -> &Path {
@@ -92,30 +147,49 @@ impl FileKeyProvider {
         replace_private(&self.path, &key_file::render(active, keks)?)
     }
 
-    fn kek(&self, id: &str) -> Option<&Kek> {
-        self.keys.keks.iter().find(|k| k.id == id)
+    fn unwrap_loaded(
+        &self,
+        wrapped: &WrappedKey,
+        context: &[u8],
+    ) -> Result<SecretKey32, CryptoError> {
+        let keys = self.keys();
+        keys.keks
+            .iter()
+            .find(|k| k.id == wrapped.kek_id)
+            .ok_or_else(|| CryptoError::UnknownKek {
+                kek_id: wrapped.kek_id.clone(),
+            })?
+            .unwrap(wrapped, context)
     }
 }
 
 impl KeyProvider for FileKeyProvider {
     fn active_kek_id(&self) -> String {
-        self.keys.active.clone()
+        self.keys().active.clone()
     }
 
     fn wrap(&self, key: &SecretKey32, context: &[u8]) -> Result<WrappedKey, CryptoError> {
-        self.kek(&self.keys.active)
+        // Wrapping is rare (a new practice, a data-key rotation): read the file first, so a
+        // KEK rotated in by another process is used and a removed one never is.
+        self.reread()?;
+        let keys = self.keys();
+        keys.keks
+            .iter()
+            .find(|k| k.id == keys.active)
             .ok_or_else(|| CryptoError::UnknownKek {
-                kek_id: self.keys.active.clone(),
+                kek_id: keys.active.clone(),
             })?
             .wrap(key, context)
     }
 
     fn unwrap(&self, wrapped: &WrappedKey, context: &[u8]) -> Result<SecretKey32, CryptoError> {
-        self.kek(&wrapped.kek_id)
-            .ok_or_else(|| CryptoError::UnknownKek {
-                kek_id: wrapped.kek_id.clone(),
-            })?
-            .unwrap(wrapped, context)
+        match self.unwrap_loaded(wrapped, context) {
+            // Another process may have rotated the KEK: look at the file again.
+            Err(CryptoError::UnknownKek { .. }) if self.reread_throttled() => {
+                self.unwrap_loaded(wrapped, context)
+            }
+            other => other,
+        }
     }
 }
 
@@ -289,7 +363,7 @@ mod tests {
         for id in p.kek_ids() {
             assert!(shown.contains(&id));
         }
-        for kek in &p.keys.keks {
+        for kek in &p.keys().keks {
             assert_no_key_in(&shown, kek.secret.expose_secret_danger());
         }
     }

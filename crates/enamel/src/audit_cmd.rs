@@ -19,7 +19,7 @@ use enamel_config::Config;
 use enamel_store::Db;
 use serde::{Deserialize, Serialize};
 
-use crate::setup::write_private_file;
+use crate::setup::{create_private_dir, replace_private_file, write_private_file};
 
 const PEM_BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
 const PEM_END: &str = "-----END PRIVATE KEY-----";
@@ -35,11 +35,8 @@ pub fn ensure_signing_key(config: &Config) -> Result<bool> {
     let pem = format!("{PEM_BEGIN}\n{}\n{PEM_END}\n", STANDARD.encode(&*der));
     write_private_file(path, pem.as_bytes())?;
     let public = key.verifying_key().to_text();
-    if let Some(parent) = config.audit.public_key_file.parent() {
-        std::fs::create_dir_all(parent).ok();
-    }
-    std::fs::write(&config.audit.public_key_file, public)
-        .with_context(|| format!("cannot write {}", config.audit.public_key_file.display()))?;
+    // Public, but in the data folder like everything else there: owner-only.
+    replace_private_file(&config.audit.public_key_file, public.as_bytes())?;
     Ok(true)
 }
 
@@ -186,14 +183,17 @@ pub fn witness_file_name(log: &str, signed: &SignedCheckpoint) -> String {
 
 /// One file per checkpoint, never overwritten: a witness only ever grows.
 pub fn write_witness(dir: &Path, log: &str, signed: &SignedCheckpoint) -> Result<()> {
-    std::fs::create_dir_all(dir)
+    create_private_dir(dir)
         .with_context(|| format!("cannot create the witness folder {}", dir.display()))?;
     let path = dir.join(witness_file_name(log, signed));
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
     {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(&path) {
         Ok(mut file) => file
             .write_all(signed.to_note().as_bytes())
             .and_then(|()| file.sync_all())

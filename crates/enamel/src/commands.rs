@@ -194,6 +194,7 @@ pub async fn serve(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
     let config = setup::load_config(global, args.listen.as_deref())?;
     setup::init_logging(&config);
     let app = setup::open_app(&config).await?;
+    setup::warn_if_secrets_beside_database(&config);
     serve::serve(app, &config, |bound| {
         output::line(&format!(
             "Enamel is listening on https://{}:{}",
@@ -268,6 +269,7 @@ pub async fn init(global: &GlobalArgs, args: &InitArgs) -> Result<ExitCode> {
         config.audit.public_key_file.display()
     ));
     output::line("Start the server with: enamel serve");
+    setup::warn_if_secrets_beside_database(&config);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -483,7 +485,7 @@ async fn rotate_kek(config: &Config) -> Result<ExitCode> {
         provider.remove_kek(id)?;
     }
     output::line(&format!(
-        "New key-encryption key {new_id}; {rewrapped} data keys re-wrapped. Restart running Enamel servers so they load the new key file, and back it up."
+        "New key-encryption key {new_id}; {rewrapped} data keys re-wrapped. Running Enamel servers read the new key file by themselves; back it up."
     ));
     Ok(ExitCode::SUCCESS)
 }

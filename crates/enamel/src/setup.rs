@@ -111,6 +111,38 @@ pub async fn open_app(config: &Config) -> Result<App> {
     Ok(app)
 }
 
+/// Says once, on stderr, when the key file or the audit signing key sits in the folder of the
+/// SQLite database: a copy of that folder is then all it takes to read every record.
+pub fn warn_if_secrets_beside_database(config: &Config) {
+    let found = config.secrets_beside_database();
+    if found.is_empty() {
+        return;
+    }
+    let what: Vec<&str> = found.iter().map(|s| s.what).collect();
+    let settings: Vec<String> = found
+        .iter()
+        .map(|s| {
+            format!(
+                "{} (ENAMEL_{})",
+                s.setting,
+                s.setting.to_ascii_uppercase().replace('.', "__")
+            )
+        })
+        .collect();
+    let folder = config
+        .sqlite_path()
+        .and_then(|p| p.parent().map(|f| f.display().to_string()))
+        .unwrap_or_default();
+    crate::output::error(&format!(
+        "Warning: {} {} in the same folder as the database ({folder}). A copy or backup of that \
+         folder is then everything needed to read every patient record. Keep them apart: set \
+         {} to a folder outside the database's backups.",
+        what.join(" and "),
+        if what.len() == 1 { "is" } else { "are" },
+        settings.join(" and ")
+    ));
+}
+
 /// Creates `dir` (and parents) readable by the owner only.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
     if dir.is_dir() {

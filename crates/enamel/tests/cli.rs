@@ -182,6 +182,12 @@ async fn the_demo_serves_healthz_over_https_and_its_records_rotate() {
     );
     let status = s.ok(&["keys", "status"]);
     assert!(status.contains("New records use key version 2"), "{status}");
+    // Retiring right after a rotation is refused: other servers may still write with the old
+    // key for a refresh interval (M3). A minute later it goes through.
+    let early = s.run(&["keys", "retire", "--below", "2"]);
+    let early = assert_plain_failure(&early, &["seconds"]);
+    assert!(early.contains("other servers"), "{early}");
+    backdate_field_keys(&s, 60_000).await;
     s.ok(&["keys", "retire", "--below", "2"]);
     let kek = s.ok(&["keys", "rotate", "--kek"]);
     assert!(kek.contains("3 data keys re-wrapped"), "{kek}");
@@ -248,6 +254,30 @@ async fn a_missing_wrong_or_exposed_key_file_is_a_plain_error() {
 }
 
 /// The time zone stored for the site's only practice.
+async fn site_db(s: &Site) -> enamel_store::Db {
+    let url = if s.t.url.starts_with("sqlite") {
+        format!("sqlite://{}", s.data.join("enamel.db").display())
+    } else {
+        s.t.url.clone()
+    };
+    enamel_store::Db::connect(&url, &enamel_store::PoolSettings::default())
+        .await
+        .unwrap()
+}
+
+/// Moves every data key's creation time `ms` into the past: time passing, for the rules that
+/// wait after a rotation.
+async fn backdate_field_keys(s: &Site, ms: i64) {
+    let db = site_db(s).await;
+    enamel_testkit::raw_sql(
+        &db,
+        &format!("UPDATE practice_keys SET created_ms = created_ms - {ms}"),
+    )
+    .await
+    .unwrap();
+    db.close().await;
+}
+
 async fn stored_time_zone(s: &Site) -> String {
     let url = if s.t.url.starts_with("sqlite") {
         format!("sqlite://{}", s.data.join("enamel.db").display())
@@ -763,4 +793,134 @@ async fn migrate_closes_the_legacy_log_of_an_older_release() {
 fn base64_of(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[tokio::test]
+async fn l8_init_warns_when_keys_sit_beside_the_database_and_places_them_apart() {
+    // The defaults: the key file and the signing key in the data folder, beside SQLite's file.
+    let together = site().await;
+    let out = together
+        .cmd(&["init", "--practice-name", "Synthetic Smiles"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if together.t.url.starts_with("sqlite") {
+        assert_eq!(stderr.matches("Warning:").count(), 1, "{stderr}");
+        assert!(
+            stderr.contains("the key file and the audit signing key are in the same folder")
+                && stderr.contains("ENAMEL_KEYS__KEY_FILE"),
+            "{stderr}"
+        );
+    } else {
+        assert!(!stderr.contains("Warning:"), "{stderr}");
+    }
+
+    // Placed apart through the settings: no warning, nothing secret in the data folder, and
+    // the server starts with them.
+    let apart = site().await;
+    let secrets = apart.t.dir().join("secrets");
+    let key_file = secrets.join("kek.json");
+    let signing_key = secrets.join("checkpoint.key");
+    let with_secrets_apart = |args: &[&str]| {
+        let mut c = apart.cmd(args);
+        c.env("ENAMEL_KEYS__KEY_FILE", &key_file)
+            .env("ENAMEL_AUDIT__SIGNING_KEY_FILE", &signing_key);
+        c
+    };
+    let out = with_secrets_apart(&["init", "--practice-name", "Synthetic Smiles"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("Warning:"), "{stderr}");
+    assert!(key_file.is_file() && signing_key.is_file());
+    assert!(!apart.data.join("keys").exists());
+    assert!(!apart.data.join("audit-signing").exists());
+    let (child, url) = start(with_secrets_apart(&["serve", "--listen", "127.0.0.1:0"]));
+    let ready = https_client(&apart.data)
+        .get(format!("{url}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    stop(child);
+}
+
+/// Every file and folder under `dir`, with its permission bits.
+#[cfg(unix)]
+fn modes_under(dir: &Path) -> Vec<(PathBuf, u32, bool)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let is_dir = path.is_dir();
+        out.push((path.clone(), mode(&path), is_dir));
+        if is_dir {
+            out.extend(modes_under(&path));
+        }
+    }
+    out
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_folder_is_private_after_init_a_server_start_and_a_checkpoint() {
+    let s = site().await;
+    s.ok(&["init", "--practice-name", "Synthetic Smiles"]);
+    let db = s.data.join("enamel.db");
+    let sqlite = s.t.url.starts_with("sqlite");
+    if sqlite {
+        // A database left readable by an older release is tightened at the next start.
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(mode(&db), 0o600);
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let (child, url) = start(s.cmd(&["serve", "--listen", "127.0.0.1:0"]));
+    let ready = https_client(&s.data)
+        .get(format!("{url}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    if sqlite {
+        // While the server runs: the database and its write-ahead log and shared memory.
+        for suffix in ["", "-wal", "-shm"] {
+            let path = PathBuf::from(format!("{}{suffix}", db.display()));
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+    }
+    stop(child);
+    let witness = s.data.join("witness");
+    s.ok(&[
+        "audit",
+        "checkpoint",
+        "--witness-dir",
+        witness.to_str().unwrap(),
+    ]);
+
+    let found = modes_under(&s.data);
+    let names: Vec<String> = found
+        .iter()
+        .map(|(p, _, _)| p.strip_prefix(&s.data).unwrap().display().to_string())
+        .collect();
+    for expected in [
+        "keys/kek.json",
+        "tls/key.pem",
+        "tls/cert.pem",
+        "audit-signing/checkpoint.key",
+        "audit-signing/checkpoint-signer-memory.json",
+        "audit-public.txt",
+    ] {
+        assert!(names.iter().any(|n| n == expected), "{expected}: {names:?}");
+    }
+    assert!(
+        !sqlite || names.iter().any(|n| n == "enamel.db"),
+        "{names:?}"
+    );
+    assert!(names.iter().any(|n| n.starts_with("witness/")), "{names:?}");
+    assert_eq!(mode(&s.data), 0o700);
+    for (path, mode, is_dir) in found {
+        let expected = if is_dir { 0o700 } else { 0o600 };
+        assert_eq!(mode, expected, "{} is {mode:o}", path.display());
+    }
 }

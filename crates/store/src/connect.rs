@@ -76,6 +76,9 @@ impl Db {
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(30));
                 let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+                if !in_memory {
+                    private_database_file(options.get_filename())?;
+                }
                 let pool = SqlitePoolOptions::new()
                     // An in-memory database exists per connection: keep exactly one.
                     .max_connections(if in_memory {
@@ -213,6 +216,55 @@ fn plain_reason(error: &sqlx::Error) -> String {
         },
         _ => "the connection failed".into(),
     }
+}
+
+/// Creates the SQLite file readable and writable by its owner only (0600) before SQLite opens
+/// it, and takes group and other bits away from one that exists (with its `-wal` and `-shm`
+/// files). SQLite gives the `-wal` and `-shm` files it creates the database file's mode, so
+/// nothing of the database is ever readable by other users of the machine.
+fn private_database_file(path: &Path) -> Result<(), StoreError> {
+    if path.as_os_str().is_empty() {
+        return Ok(());
+    }
+    let cannot = |_| StoreError::Unreachable {
+        target: path.display().to_string(),
+        reason: "the database file cannot be created readable by its owner only".into(),
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            #[cfg(unix)]
+            for suffix in ["", "-wal", "-shm"] {
+                let mut name = path.as_os_str().to_owned();
+                name.push(suffix);
+                tighten(Path::new(&name)).map_err(cannot)?;
+            }
+            Ok(())
+        }
+        // A missing folder and the like: SQLite names the problem itself.
+        Err(_) => Ok(()),
+    }
+}
+
+/// Removes group and other bits from an existing file (a file that is not there is fine).
+#[cfg(unix)]
+fn tighten(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(());
+    };
+    let mode = meta.permissions().mode();
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & !0o077))
 }
 
 #[cfg(test)]

@@ -89,55 +89,108 @@ impl Db {
     }
 }
 
-/// Rows per re-seal statement: 5 parameters each stays far below both engines' limits.
+/// Rows per re-seal statement: with `3 + 2 × width` parameters per row (7 sealed columns at
+/// most today) a chunk stays far below both engines' limits.
 const RESEAL_CHUNK: usize = 500;
 
 impl Tx {
-    /// Writes re-sealed rows, each only if it is still at the version it was read at (`old`);
-    /// returns how many were written. A row skipped was re-sealed by a concurrent write, which
-    /// already used a current key. One statement per chunk: a round trip per row would make
-    /// rotation of a large practice crawl on a busy server.
+    /// How many rows of one practice, over every sealed table, use a key version below
+    /// `below`, counted inside this transaction (for retiring versions: on SQLite the write
+    /// lock is held, so no writer can add one between the count and the commit).
+    pub async fn rows_below_key_version(
+        &mut self,
+        practice_id: &str,
+        below: i64,
+    ) -> Result<i64, StoreError> {
+        let mut total = 0;
+        for t in ALL {
+            let sql = format!(
+                "SELECT COUNT(*) AS n FROM {} WHERE practice_id = $1 AND key_version < $2",
+                t.table
+            );
+            total += on_tx!(self, c => {
+                let row = sqlx::query(AssertSqlSafe(sql))
+                    .bind(practice_id)
+                    .bind(below)
+                    .fetch_one(c)
+                    .await?;
+                row.try_get::<i64, _>("n")?
+            });
+        }
+        Ok(total)
+    }
+
+    /// Writes re-sealed rows, each only if it is still exactly as it was read: the same key
+    /// version and the same bytes in every sealed column (`read`, paired with its re-sealed
+    /// `new`). Returns how many were written. A row skipped was changed by a concurrent write
+    /// (an edit, a second-factor reset, another server sealing with a stale key cache); its
+    /// new value must survive, so the sweep reads it again on its next pass instead of writing
+    /// back the old plaintext. Comparing the sealed bytes works for every declared table,
+    /// with or without a `row_version`. One statement per chunk: a round trip per row would
+    /// make rotation of a large practice crawl on a busy server.
     pub async fn reseal_rows(
         &mut self,
         table: &RecordSpec,
         practice_id: &str,
-        rows: &[(SealedRow, i64)],
+        rows: &[(SealedRow, SealedRow)],
     ) -> Result<u64, StoreError> {
         let width = table.sealed.len();
-        if rows.iter().any(|(r, _)| r.values.len() != width) {
+        if rows.iter().any(|(new, read)| {
+            new.values.len() != width || read.values.len() != width || new.id != read.id
+        }) {
             return Err(StoreError::Corrupt("sealed row width"));
         }
         let mut written = 0;
         for chunk in rows.chunks(RESEAL_CHUNK) {
-            let per_row = 3 + width;
+            let per_row = 3 + 2 * width;
             let mut values = Vec::with_capacity(chunk.len());
             for r in 0..chunk.len() {
                 let first = 2 + r * per_row;
                 let params: Vec<String> = (0..per_row).map(|i| format!("${}", first + i)).collect();
                 values.push(format!("({})", params.join(", ")));
             }
-            let value_columns: Vec<String> = (0..width).map(|i| format!("c{i}")).collect();
+            let value_columns: Vec<String> = (0..width)
+                .map(|i| format!("c{i}"))
+                .chain((0..width).map(|i| format!("o{i}")))
+                .collect();
             let assignments: Vec<String> = table
                 .sealed
                 .iter()
                 .enumerate()
                 .map(|(i, c)| format!("{c} = v.c{i}"))
                 .collect();
+            // Unchanged since the read: NULL stays NULL, bytes stay the same bytes.
+            let unchanged: Vec<String> = table
+                .sealed
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    format!(
+                        "({t}.{c} = v.o{i} OR ({t}.{c} IS NULL AND v.o{i} IS NULL))",
+                        t = table.table
+                    )
+                })
+                .collect();
             // A CTE with named columns and UPDATE … FROM: the same text runs on both engines.
             let sql = format!(
                 "WITH v (id, old_version, new_version, {}) AS (VALUES {}) \
                  UPDATE {t} SET key_version = v.new_version, {} FROM v \
-                 WHERE {t}.practice_id = $1 AND {t}.id = v.id AND {t}.key_version = v.old_version",
+                 WHERE {t}.practice_id = $1 AND {t}.id = v.id AND {t}.key_version = v.old_version \
+                 AND {}",
                 value_columns.join(", "),
                 values.join(", "),
                 assignments.join(", "),
+                unchanged.join(" AND "),
                 t = table.table,
             );
             written += on_tx!(self, c => {
                 let mut q = sqlx::query(AssertSqlSafe(sql)).bind(practice_id);
-                for (row, old) in chunk {
-                    q = q.bind(&row.id).bind(*old).bind(row.key_version);
-                    for v in &row.values {
+                for (new, read) in chunk {
+                    q = q.bind(&new.id).bind(read.key_version).bind(new.key_version);
+                    for v in &new.values {
+                        q = q.bind(v);
+                    }
+                    for v in &read.values {
                         q = q.bind(v);
                     }
                 }

@@ -205,7 +205,7 @@ async fn no_query_reads_another_practices_rows() {
         ],
     };
     assert_eq!(
-        tx.reseal_rows(&PATIENTS, "pa", &[(moved, 1)])
+        tx.reseal_rows(&PATIENTS, "pa", &[(moved, rows[0].clone())])
             .await
             .unwrap(),
         0
@@ -517,15 +517,24 @@ async fn resealing_writes_only_rows_still_at_the_version_read() {
             None,
         ],
     };
+    let read = db
+        .sealed_rows_below(&PATIENTS, "pa", 2, "", 100)
+        .await
+        .unwrap();
+    assert_eq!(read.len(), 2);
     let mut tx = db.begin().await.unwrap();
     let written = tx
-        .reseal_rows(&PATIENTS, "pa", &[(row("p1"), 1), (row("p2"), 1)])
+        .reseal_rows(
+            &PATIENTS,
+            "pa",
+            &[(row("p1"), read[0].clone()), (row("p2"), read[1].clone())],
+        )
         .await
         .unwrap();
     assert_eq!(written, 2);
     // Read at version 1 again: the rows moved on, nothing is written.
     assert_eq!(
-        tx.reseal_rows(&PATIENTS, "pa", &[(row("p1"), 1)])
+        tx.reseal_rows(&PATIENTS, "pa", &[(row("p1"), read[0].clone())])
             .await
             .unwrap(),
         0

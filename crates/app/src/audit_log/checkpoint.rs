@@ -78,7 +78,7 @@ fn save_memory(path: &Path, memory: &Memory) -> Result<(), AppError> {
         serde_json::to_vec_pretty(memory).map_err(|_| memory_error(path, "cannot be encoded"))?;
     let tmp = tmp_path(path, "tmp");
     let write = || -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&tmp)?;
+        let mut file = private_file(std::fs::OpenOptions::new().truncate(true)).open(&tmp)?;
         file.write_all(&bytes)?;
         file.sync_all()?;
         std::fs::rename(&tmp, path)?;
@@ -88,6 +88,17 @@ fn save_memory(path: &Path, memory: &Memory) -> Result<(), AppError> {
         Ok(())
     };
     write().map_err(|_| memory_error(path, "cannot be written"))
+}
+
+/// Options for a file beside the signing key: created readable and writable by the owner only.
+fn private_file(options: &mut std::fs::OpenOptions) -> &mut std::fs::OpenOptions {
+    options.create(true).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
 }
 
 fn tmp_path(path: &Path, ext: &str) -> PathBuf {
@@ -104,10 +115,7 @@ async fn lock_memory(path: &Path) -> Result<std::fs::File, AppError> {
         std::fs::create_dir_all(dir).map_err(|_| memory_error(path, "has no folder"))?;
     }
     let lock_path = tmp_path(path, "lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
+    let file = private_file(std::fs::OpenOptions::new().truncate(false))
         .open(&lock_path)
         .map_err(|_| memory_error(path, "cannot be locked"))?;
     tokio::task::spawn_blocking(move || file.lock().map(|()| file))
