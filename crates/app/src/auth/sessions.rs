@@ -270,6 +270,8 @@ impl App {
     }
 
     /// A fresh second factor on the current session, required before administrative changes.
+    /// Refused while the account or the client is locked; the session ends after
+    /// `max_code_failures` wrong codes.
     pub async fn step_up(&self, actor: &Actor, code: &str) -> Result<(), AppError> {
         let (Some(user_id), Some(session)) = (actor.user_id(), actor.session()) else {
             return Err(AppError::Forbidden);
@@ -278,12 +280,31 @@ impl App {
             .db()
             .user(&actor.practice_id().to_string(), user_id)
             .await?;
-        if !self.check_second_factor(&user, code).await? {
-            self.audit()
-                .record(actor.audit(AuditAction::StepUp, Outcome::Denied))
-                .await?;
+        // Counted before the code is checked, with sign-in's limits: a stolen session cannot
+        // guess codes faster than a stolen password could, and it ends after a few misses.
+        let attempt = self
+            .throttle_reserve_in_session(&session.token_hash, &user.username, actor.origin())
+            .await?;
+        let checked = match self.check_second_factor(&user, code).await {
+            Ok(checked) => checked,
+            Err(e) => {
+                self.throttle_release(attempt).await?;
+                return Err(e);
+            }
+        };
+        if !checked {
+            let locked = actor
+                .audit(AuditAction::AccountLocked, Outcome::Denied)
+                .about(RecordKind::User, user_id);
+            self.throttle_failed(
+                attempt,
+                actor.audit(AuditAction::StepUp, Outcome::Denied),
+                Some(locked),
+            )
+            .await?;
             return Err(AppError::SecondFactorFailed);
         }
+        self.throttle_release(attempt).await?;
         self.db()
             .set_session_mfa(&session.token_hash, self.clock().now_ms())
             .await?;

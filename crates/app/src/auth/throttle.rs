@@ -1,128 +1,208 @@
-//! The sign-in throttle. Failures are counted per username as typed (whether or not such an
-//! account exists, so a lockout reveals nothing) and per client address, in the database so
-//! that every server process sees the same counts. A few failures slow the answer down; more
-//! lock the key for a while.
+//! The attempt throttle behind every check of a secret: passwords at sign-in and when changing
+//! one's own, second-factor codes at sign-in and at step-up, reset links. Attempts are counted
+//! per username as typed (whether or not such an account exists, so a lockout reveals nothing)
+//! and per client network, in the database so that every server process sees the same counts.
+//!
+//! An attempt is *reserved* before the secret is checked: one atomic statement counts it and
+//! refuses once the key is locked, so a burst of parallel guesses gets exactly as many tries
+//! as the same guesses one after another, and a request abandoned half-way still counts. A
+//! success gives its attempt back. A few failures slow the answer down; more lock the key.
 
 use std::time::Duration;
 
 use enamel_store::ThrottleRow;
 
-use super::{AuthSettings, ms};
-use crate::{App, AppError, AuditDraft};
+use super::ms;
+use crate::kernel::{Entries, no_entries};
+use crate::{App, AppError, AuditDraft, RequestOrigin};
 
 /// Failures after which each further attempt waits before it is answered.
 const SLOW_DOWN_AFTER: i64 = 3;
 /// The longest hold-back, in steps.
 const MAX_SLOW_DOWN_STEPS: u32 = 4;
 
-pub(crate) fn username_key(normalized_username: &str) -> [u8; 32] {
-    enamel_crypto::OpaqueToken::hash(&format!("sign-in-user:{normalized_username}"))
-}
-
-pub(crate) fn ip_key(ip: &str) -> [u8; 32] {
-    enamel_crypto::OpaqueToken::hash(&format!("sign-in-ip:{ip}"))
-}
-
-/// What a recorded failure led to.
+/// One counter of attempts and the count that locks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct FailureEffect {
-    /// The key just became locked.
-    pub(crate) locked_now: bool,
-    /// How long to hold the answer back.
-    pub(crate) slow_down: Duration,
+pub(crate) struct ThrottleKey {
+    hash: [u8; 32],
+    limit: i64,
+}
+
+impl ThrottleKey {
+    fn new(name: &str, limit: i64) -> ThrottleKey {
+        ThrottleKey {
+            hash: enamel_crypto::OpaqueToken::hash(name),
+            limit: limit.max(1),
+        }
+    }
 }
 
 impl App {
-    /// Refuses at once while either key is locked.
-    pub(crate) async fn throttle_check(&self, keys: &[[u8; 32]]) -> Result<(), AppError> {
-        let now = self.clock().now_ms();
-        let mut wait_ms = 0;
-        for key in keys {
-            if let Some(row) = self.db().throttle(key).await?
-                && row.locked_until_ms > now
-            {
-                wait_ms = wait_ms.max(row.locked_until_ms - now);
-            }
-        }
-        if wait_ms > 0 {
-            return Err(AppError::TooManyAttempts {
-                retry_after_secs: u64::try_from(wait_ms).map_or(1, |ms| ms.div_ceil(1000)),
-            });
-        }
-        Ok(())
-    }
-
-    /// Counts one failure under each key; the first key is the account's, the second (if any)
-    /// the address's, each with its own limit. The failure's audit entry commits with the
-    /// counters, so a failure is never counted without being recorded, nor the other way.
-    pub(crate) async fn throttle_failure(
-        &self,
-        user_key: &[u8; 32],
-        ip_key: Option<&[u8; 32]>,
-        failure: AuditDraft,
-    ) -> Result<FailureEffect, AppError> {
-        let settings = self.auth_settings();
-        let now = self.clock().now_ms();
-        let mut tx = self.begin_write().await?;
-        let (user, locked_now) = bump(
-            &mut tx,
-            user_key,
-            settings.lock_after_failures,
-            settings,
-            now,
+    /// Attempts at one account's secrets (password, codes), by username as typed.
+    pub(crate) fn account_key(&self, normalized_username: &str) -> ThrottleKey {
+        ThrottleKey::new(
+            &format!("sign-in-user:{normalized_username}"),
+            self.auth_settings().lock_after_failures,
         )
-        .await?;
-        if let Some(ip_key) = ip_key {
-            bump(
-                &mut tx,
-                ip_key,
-                settings.lock_ip_after_failures,
-                settings,
-                now,
-            )
-            .await?;
-        }
-        tx.commit(failure.into()).await?;
-        let over = (user.failures - SLOW_DOWN_AFTER).max(0);
-        let steps = u32::try_from(over).unwrap_or(0).min(MAX_SLOW_DOWN_STEPS);
-        let slow_down = settings.slow_down_step * steps;
-        Ok(FailureEffect {
-            locked_now,
-            slow_down,
-        })
     }
 
-    pub(crate) async fn throttle_clear(&self, user_key: &[u8; 32]) -> Result<(), AppError> {
-        self.db().clear_throttle(user_key).await?;
-        Ok(())
+    /// Attempts from one client (its address, or its /64 for IPv6).
+    pub(crate) fn client_key(&self, client_ip: Option<&str>) -> Option<ThrottleKey> {
+        client_ip.map(|ip| {
+            ThrottleKey::new(
+                &format!("sign-in-ip:{ip}"),
+                self.auth_settings().lock_ip_after_failures,
+            )
+        })
     }
 }
 
-async fn bump(
-    tx: &mut enamel_store::Tx,
-    key: &[u8; 32],
-    limit: i64,
-    settings: &AuthSettings,
-    now: i64,
-) -> Result<(ThrottleRow, bool), AppError> {
-    let window = ms(settings.throttle_window);
-    let mut row = match tx.throttle_for_update(key).await? {
-        Some(row) if row.window_start_ms + window > now => row,
-        _ => ThrottleRow {
-            key_hash: key.to_vec(),
-            failures: 0,
-            window_start_ms: now,
-            locked_until_ms: 0,
-        },
-    };
-    row.failures += 1;
-    let locked_now = row.failures >= limit;
-    if locked_now {
-        row.locked_until_ms = now + ms(settings.lock_duration);
-        // Counting starts afresh after the lock, so one mistake then does not lock again.
-        row.failures = 0;
-        row.window_start_ms = row.locked_until_ms;
+/// Attempts reserved under their keys, the account's (if any) first.
+#[derive(Debug)]
+#[must_use = "a reservation is either given back (success) or recorded as a failure"]
+pub(crate) struct Reservation {
+    held: Vec<(ThrottleKey, ThrottleRow)>,
+    now_ms: i64,
+    /// The session the attempt was made in, and its count of attempts including this one.
+    session: Option<([u8; 32], i64)>,
+}
+
+impl Reservation {
+    /// The first key (the account's) was locked by this very attempt.
+    fn locked_now(&self) -> bool {
+        self.held
+            .first()
+            .is_some_and(|(_, row)| row.locked_until_ms > self.now_ms)
     }
-    tx.put_throttle(&row).await?;
-    Ok((row, locked_now))
+
+    fn slow_down(&self, step: Duration) -> Duration {
+        let steps = match self.held.first() {
+            _ if self.locked_now() => MAX_SLOW_DOWN_STEPS,
+            Some((_, row)) => u32::try_from((row.failures - SLOW_DOWN_AFTER).max(0))
+                .unwrap_or(0)
+                .min(MAX_SLOW_DOWN_STEPS),
+            None => 0,
+        };
+        step * steps
+    }
+}
+
+impl App {
+    /// Reserves one attempt under each key before a secret is checked. Refuses, counting
+    /// nothing, while any key is locked: then even the right secret is not looked at.
+    pub(crate) async fn throttle_reserve(
+        &self,
+        keys: &[ThrottleKey],
+    ) -> Result<Reservation, AppError> {
+        let settings = self.auth_settings();
+        let now = self.clock().now_ms();
+        let mut reservation = Reservation {
+            held: Vec::with_capacity(keys.len()),
+            now_ms: now,
+            session: None,
+        };
+        for key in keys {
+            let reserved = self
+                .db()
+                .reserve_attempt(
+                    &key.hash,
+                    now,
+                    ms(settings.throttle_window),
+                    key.limit,
+                    ms(settings.lock_duration),
+                )
+                .await?;
+            match reserved {
+                Some(row) => reservation.held.push((*key, row)),
+                None => {
+                    // Locked: the attempts already reserved under the other keys go back.
+                    self.throttle_release(reservation).await?;
+                    let until = self
+                        .db()
+                        .throttle(&key.hash)
+                        .await?
+                        .map_or(0, |row| row.locked_until_ms);
+                    let wait_ms = (until - now).max(1);
+                    return Err(AppError::TooManyAttempts {
+                        retry_after_secs: u64::try_from(wait_ms).map_or(1, |ms| ms.div_ceil(1000)),
+                    });
+                }
+            }
+        }
+        Ok(reservation)
+    }
+
+    /// Reserves an attempt made within a session (a half-finished sign-in's code, or a
+    /// signed-in person's step-up code or current password): first on the session itself,
+    /// which ends after `max_code_failures` failures, then under the account's and the
+    /// client's keys, shared with sign-in.
+    pub(crate) async fn throttle_reserve_in_session(
+        &self,
+        session_hash: &[u8; 32],
+        username: &str,
+        origin: &RequestOrigin,
+    ) -> Result<Reservation, AppError> {
+        let max = self.auth_settings().max_code_failures;
+        let Some(count) = self.db().reserve_session_attempt(session_hash, max).await? else {
+            self.db()
+                .revoke_session(session_hash, self.clock().now_ms())
+                .await?;
+            return Err(AppError::Unauthenticated);
+        };
+        let mut keys = vec![self.account_key(username)];
+        keys.extend(self.client_key(origin.client_ip.as_deref()));
+        match self.throttle_reserve(&keys).await {
+            Ok(mut reservation) => {
+                reservation.session = Some((*session_hash, count));
+                Ok(reservation)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The secret was right (or was never checked): the reserved attempts go back.
+    pub(crate) async fn throttle_release(&self, reservation: Reservation) -> Result<(), AppError> {
+        for (key, row) in &reservation.held {
+            self.db()
+                .release_attempt(row, reservation.now_ms, key.limit)
+                .await?;
+        }
+        if let Some((hash, _)) = &reservation.session {
+            self.db().release_session_attempt(hash).await?;
+        }
+        Ok(())
+    }
+
+    /// The secret was wrong: the attempt stays counted, the failure is audited (with
+    /// `locked`, when given, if the account's key just locked), a session out of attempts
+    /// ends, and the answer is held back a little after the first few failures.
+    pub(crate) async fn throttle_failed(
+        &self,
+        reservation: Reservation,
+        failure: AuditDraft,
+        locked: Option<AuditDraft>,
+    ) -> Result<(), AppError> {
+        let mut entries = vec![failure];
+        if reservation.locked_now() {
+            entries.extend(locked);
+        }
+        let tx = self.begin_write().await?;
+        tx.commit(Entries::from_vec(entries).ok_or_else(no_entries)?)
+            .await?;
+        if let Some((hash, count)) = &reservation.session
+            && *count >= self.auth_settings().max_code_failures
+        {
+            self.db()
+                .revoke_session(hash, self.clock().now_ms())
+                .await?;
+        }
+        tokio::time::sleep(reservation.slow_down(self.auth_settings().slow_down_step)).await;
+        Ok(())
+    }
+
+    /// A full sign-in succeeded: the account's failures are forgotten.
+    pub(crate) async fn throttle_clear(&self, key: &ThrottleKey) -> Result<(), AppError> {
+        self.db().clear_throttle(&key.hash).await?;
+        Ok(())
+    }
 }

@@ -1,0 +1,226 @@
+//! Attempt limits through HTTP: every check of a secret (password, sign-in code, step-up code,
+//! current password, reset link) is counted before it is made, by account and by client, so
+//! parallel guesses get no more tries than serial ones; unauthenticated requests cannot grow
+//! the audit log or occupy the password-hashing pool without limit.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use common::{Answer, Harness};
+use enamel_crypto::TotpSecret;
+use enamel_domain::Role;
+use serde_json::json;
+use tower::ServiceExt;
+
+/// A six-digit code that is valid at none of the steps accepted now.
+fn wrong_code(h: &Harness, secret: &TotpSecret) -> String {
+    let now = h.now_secs();
+    let valid: Vec<String> = [now - 30, now, now + 30]
+        .iter()
+        .map(|t| enamel_crypto::totp_code(secret, *t))
+        .collect();
+    (0..1000)
+        .map(|n| format!("{:06}", 123_457 + n))
+        .find(|c| !valid.contains(c))
+        .unwrap()
+}
+
+fn count(entries: &[enamel_audit::Entry], action: &str) -> usize {
+    entries.iter().filter(|e| e.action == action).count()
+}
+
+/// A JSON request from a given client address.
+fn from_addr(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: serde_json::Value,
+    addr: &str,
+) -> Request<Body> {
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(token) = token {
+        builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let mut request = builder.body(Body::from(body.to_string())).unwrap();
+    let addr: SocketAddr = addr.parse().unwrap();
+    request.extensions_mut().insert(ConnectInfo(addr));
+    request
+}
+
+/// Sends the same JSON request `n` times at once and returns the statuses.
+async fn burst(
+    h: &Harness,
+    n: usize,
+    path: &str,
+    body: serde_json::Value,
+    addr: &str,
+) -> Vec<StatusCode> {
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let router = h.router.clone();
+        let request = from_addr("POST", path, None, body.clone(), addr);
+        set.spawn(async move { router.oneshot(request).await.unwrap().status() });
+    }
+    set.join_all().await
+}
+
+async fn step_up(h: &Harness, token: &str, code: &str) -> Answer {
+    h.call(
+        "POST",
+        "/api/v1/auth/step-up",
+        Some(token),
+        Some(json!({"code": code})),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn h2_step_up_locks_after_failures() {
+    let h = Harness::new().await;
+    let role = Role::PracticeAdministrator;
+    let sessions = [
+        h.login(role).await,
+        h.login(role).await,
+        h.login(role).await,
+    ];
+    let a = h.account(role);
+    h.clock.advance_ms(6 * 60 * 1000);
+    let max = common::test_settings().max_code_failures;
+
+    // A session that guesses wrong `max` times ends.
+    for _ in 0..max {
+        let r = step_up(&h, &sessions[0], &wrong_code(&h, &a.secret)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+        assert_eq!(r.json["code"], "mfa_failed");
+    }
+    let ended = step_up(&h, &sessions[0], &h.fresh_code(&a.secret)).await;
+    assert_eq!(ended.status, StatusCode::UNAUTHORIZED);
+    assert_ne!(
+        ended.json["code"], "mfa_failed",
+        "the session itself is over"
+    );
+    let me = h
+        .call("GET", "/api/v1/auth/sessions", Some(&sessions[0]), None)
+        .await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+
+    // Step-up failures count toward the account's sign-in lock, whatever the session.
+    for _ in 0..max {
+        let r = step_up(&h, &sessions[1], &wrong_code(&h, &a.secret)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    }
+    // Locked: even the right code is refused, and nothing more is counted or checked.
+    let locked = step_up(&h, &sessions[2], &h.fresh_code(&a.secret)).await;
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        locked.text
+    );
+    assert!(locked.headers.contains_key(header::RETRY_AFTER));
+    let refused_login = h.login_step_one(&a.username, &a.password).await;
+    assert_eq!(refused_login.status, StatusCode::TOO_MANY_REQUESTS);
+
+    let entries = h.audit().await;
+    let denied = entries
+        .iter()
+        .filter(|e| e.action == "step_up" && e.outcome == "denied")
+        .count();
+    assert_eq!(denied, usize::try_from(2 * max).unwrap());
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.action == "account_locked"
+                && e.actor_id.as_deref() == Some(a.user_id.as_str()))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn m1_parallel_wrong_codes_get_no_more_tries_than_serial_ones() {
+    let h = Harness::new().await;
+    let a = h.account(Role::Dentist);
+    let one = h.login_step_one(&a.username, &a.password).await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.text);
+    let token = one.json["mfa_token"].as_str().unwrap().to_string();
+    let wrong = wrong_code(&h, &a.secret);
+    let statuses = burst(
+        &h,
+        32,
+        "/api/v1/auth/mfa",
+        json!({"mfa_token": token, "code": wrong}),
+        "192.0.2.10:5000",
+    )
+    .await;
+    assert!(statuses.iter().all(|s| *s != StatusCode::OK));
+    let max = common::test_settings().max_code_failures;
+    let checked = count(&h.audit().await, "mfa_failed");
+    assert!(
+        checked <= usize::try_from(max).unwrap(),
+        "{checked} wrong codes were checked"
+    );
+    let right = h
+        .call(
+            "POST",
+            "/api/v1/auth/mfa",
+            None,
+            Some(json!({"mfa_token": token, "code": h.fresh_code(&a.secret)})),
+        )
+        .await;
+    assert_eq!(right.status, StatusCode::UNAUTHORIZED, "{}", right.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn m1_parallel_wrong_passwords_get_no_more_tries_than_serial_ones() {
+    let h = Harness::new().await;
+    let a = h.account(Role::Hygienist);
+    let statuses = burst(
+        &h,
+        32,
+        "/api/v1/auth/login",
+        json!({"username": a.username, "password": "not the password at all"}),
+        "192.0.2.11:5000",
+    )
+    .await;
+    assert!(statuses.iter().all(|s| *s != StatusCode::OK));
+    let limit = common::test_settings().lock_after_failures;
+    let checked = count(&h.audit().await, "sign_in_failed");
+    assert!(
+        checked <= usize::try_from(limit).unwrap(),
+        "{checked} wrong passwords were checked"
+    );
+    let right = h.login_step_one(&a.username, &a.password).await;
+    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn m1_a_locked_username_cannot_finish_with_a_code() {
+    let h = Harness::new().await;
+    let a = h.account(Role::FrontDesk);
+    let one = h.login_step_one(&a.username, &a.password).await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.text);
+    let limit = common::test_settings().lock_after_failures;
+    for _ in 0..limit {
+        let r = h
+            .login_step_one(&a.username, "not the password at all")
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let code = h
+        .call(
+            "POST",
+            "/api/v1/auth/mfa",
+            None,
+            Some(json!({"mfa_token": one.json["mfa_token"], "code": h.fresh_code(&a.secret)})),
+        )
+        .await;
+    assert_eq!(code.status, StatusCode::TOO_MANY_REQUESTS, "{}", code.text);
+    assert!(code.headers.contains_key(header::RETRY_AFTER));
+}
