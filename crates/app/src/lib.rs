@@ -108,6 +108,13 @@ impl App {
         &self.inner.passwords
     }
 
+    /// How many password hashes and verifications (Argon2id runs) this server has computed
+    /// since it started: for monitoring, and for tests that show a request never reached the
+    /// hashing pool.
+    pub fn password_hashing_runs(&self) -> u64 {
+        self.inner.passwords.runs()
+    }
+
     pub(crate) fn policy_cache(&self) -> &auth::PolicyCache {
         &self.inner.policies
     }

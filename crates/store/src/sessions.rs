@@ -173,6 +173,25 @@ impl Tx {
 }
 
 impl Db {
+    /// The account a reset token is for, if it is unused and unexpired, without using it.
+    pub async fn password_reset_target(
+        &self,
+        token_hash: &[u8],
+        now_ms: i64,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        on_db!(self, pool => {
+            let row = sqlx::query(
+                "SELECT practice_id, user_id FROM password_resets WHERE token_hash = $1 \
+                 AND used_ms IS NULL AND expires_ms > $2",
+            )
+            .bind(token_hash).bind(now_ms).fetch_optional(pool).await?;
+            match row {
+                Some(row) => Ok(Some((row.try_get("practice_id")?, row.try_get("user_id")?))),
+                None => Ok(None),
+            }
+        })
+    }
+
     pub async fn session_by_token(
         &self,
         token_hash: &[u8],

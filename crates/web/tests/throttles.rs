@@ -224,3 +224,80 @@ async fn m1_a_locked_username_cannot_finish_with_a_code() {
     assert_eq!(code.status, StatusCode::TOO_MANY_REQUESTS, "{}", code.text);
     assert!(code.headers.contains_key(header::RETRY_AFTER));
 }
+
+/// A form post (a page) from a given client address.
+fn form_from_addr(path: &str, body: &str, addr: &str) -> Request<Body> {
+    let mut request = Request::builder()
+        .method("POST")
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let addr: SocketAddr = addr.parse().unwrap();
+    request.extensions_mut().insert(ConnectInfo(addr));
+    request
+}
+
+#[tokio::test]
+async fn m6_a_made_up_reset_link_never_reaches_the_hashing_pool_and_is_throttled() {
+    let h = Harness::new().await;
+    let client = "198.51.100.7:40000";
+    let bogus = json!({"token": "enr_made-up-link-0000000000000000", "new_password": "a long enough synthetic passphrase"});
+    let hashed_before = h.app.password_hashing_runs();
+    let limit = common::test_settings().lock_ip_after_failures;
+    for i in 0..limit {
+        let request = if i % 2 == 0 {
+            from_addr(
+                "POST",
+                "/api/v1/auth/password-reset/complete",
+                None,
+                bogus.clone(),
+                client,
+            )
+        } else {
+            form_from_addr(
+                "/reset",
+                "token=enr_made-up-link-0000000000000000&new_password=a+long+enough+synthetic+passphrase",
+                client,
+            )
+        };
+        let r = h.send(request).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "attempt {i}: {}", r.text);
+    }
+    assert_eq!(
+        h.app.password_hashing_runs(),
+        hashed_before,
+        "a made-up link must not cost a password hash"
+    );
+    let api = h
+        .send(from_addr(
+            "POST",
+            "/api/v1/auth/password-reset/complete",
+            None,
+            bogus.clone(),
+            client,
+        ))
+        .await;
+    assert_eq!(api.status, StatusCode::TOO_MANY_REQUESTS, "{}", api.text);
+    assert!(api.headers.contains_key(header::RETRY_AFTER));
+    let page = h
+        .send(form_from_addr(
+            "/reset",
+            "token=enr_made-up-link-0000000000000000&new_password=a+long+enough+synthetic+passphrase",
+            client,
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another client, and a real sign-in, are not held up.
+    let other = h
+        .send(from_addr(
+            "POST",
+            "/api/v1/auth/password-reset/complete",
+            None,
+            bogus,
+            "203.0.113.9:40000",
+        ))
+        .await;
+    assert_eq!(other.status, StatusCode::BAD_REQUEST);
+    h.login(Role::Dentist).await;
+}

@@ -446,7 +446,50 @@ impl App {
                 enamel_crypto::PasswordProblem::TooLong.message(),
             )]));
         }
-        // Hashed before the transaction: the write lock is not held through Argon2id.
+        // The link is checked before any hashing, so a made-up link costs one indexed lookup
+        // (by the token's SHA-256: what is compared is a hash the sender cannot steer), and
+        // wrong links count against the client like wrong passwords.
+        let keys: Vec<_> = self
+            .client_key(origin.client_ip.as_deref())
+            .into_iter()
+            .collect();
+        let attempt = self.throttle_reserve(&keys).await?;
+        let now = self.clock().now_ms();
+        let target = match self.db().password_reset_target(&hash, now).await? {
+            Some((practice_id, user_id)) => {
+                let user = self.db().user(&practice_id, &user_id).await?;
+                (user.status == "active").then_some(user)
+            }
+            None => None,
+        };
+        let Some(user) = target else {
+            let failure = AuditDraft {
+                practice_id: None,
+                actor_id: None,
+                actor_role: None,
+                patient_id: None,
+                record_type: None,
+                record_id: None,
+                action: AuditAction::PasswordChanged,
+                outcome: Outcome::Failed,
+                client_ip: origin.client_ip.clone(),
+                user_agent: origin.user_agent.clone(),
+                access_method: origin.method,
+                reason: Some("unknown, used or expired reset link".into()),
+            };
+            self.throttle_failed(attempt, failure, None).await?;
+            return Err(AppError::LinkInvalid);
+        };
+        self.throttle_release(attempt).await?;
+        if let Err(p) = enamel_crypto::check_new_password(new_password, &user.username) {
+            // The link stays usable.
+            return Err(AppError::Invalid(vec![FieldProblem::new(
+                "new_password",
+                p.message(),
+            )]));
+        }
+        // Hashed before the transaction: the write lock is not held through Argon2id. The
+        // link is used (atomically) inside it, so of two requests with one link only one wins.
         let password_hash = self.password_pool().hash(new_password).await?;
         let now = self.clock().now_ms();
         let mut tx = self.begin_write().await?;
@@ -458,14 +501,6 @@ impl App {
         if user.status != "active" {
             tx.rollback().await?;
             return Err(AppError::LinkInvalid);
-        }
-        if let Err(p) = enamel_crypto::check_new_password(new_password, &user.username) {
-            // The link stays usable: nothing of this transaction is kept.
-            tx.rollback().await?;
-            return Err(AppError::Invalid(vec![FieldProblem::new(
-                "new_password",
-                p.message(),
-            )]));
         }
         tx.set_password_hash(&practice_id, &user_id, &password_hash, now)
             .await?;

@@ -3,6 +3,7 @@
 //! is told to come back instead of piling up.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -14,6 +15,8 @@ use crate::AppError;
 pub(crate) struct PasswordPool {
     permits: Arc<Semaphore>,
     queue_wait: Duration,
+    /// Hashes and verifications run so far (each one Argon2id computation).
+    runs: Arc<AtomicU64>,
 }
 
 impl PasswordPool {
@@ -21,7 +24,12 @@ impl PasswordPool {
         PasswordPool {
             permits: Arc::new(Semaphore::new(permits.max(1))),
             queue_wait,
+            runs: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    pub(crate) fn runs(&self) -> u64 {
+        self.runs.load(Ordering::Relaxed)
     }
 
     async fn run<T: Send + 'static>(
@@ -34,6 +42,7 @@ impl PasswordPool {
                 retry_after_secs: 5,
             })?
             .map_err(|_| AppError::Internal("password pool closed".into()))?;
+        self.runs.fetch_add(1, Ordering::Relaxed);
         let result = tokio::task::spawn_blocking(move || {
             let out = work();
             drop(permit);
