@@ -64,6 +64,8 @@ struct Inner {
     passwords: auth::PasswordPool,
     policies: auth::PolicyCache,
     time_zones: practice_time::TimeZoneCache,
+    /// When this process last deleted spent throttle rows.
+    throttle_purged_ms: std::sync::atomic::AtomicI64,
 }
 
 impl App {
@@ -96,6 +98,7 @@ impl App {
                 passwords,
                 policies: auth::PolicyCache::default(),
                 time_zones: practice_time::TimeZoneCache::default(),
+                throttle_purged_ms: std::sync::atomic::AtomicI64::new(0),
             }),
         }
     }
@@ -113,6 +116,10 @@ impl App {
     /// hashing pool.
     pub fn password_hashing_runs(&self) -> u64 {
         self.inner.passwords.runs()
+    }
+
+    pub(crate) fn throttle_purged_ms(&self) -> &std::sync::atomic::AtomicI64 {
+        &self.inner.throttle_purged_ms
     }
 
     pub(crate) fn policy_cache(&self) -> &auth::PolicyCache {

@@ -301,3 +301,98 @@ async fn m6_a_made_up_reset_link_never_reaches_the_hashing_pool_and_is_throttled
     assert_eq!(other.status, StatusCode::BAD_REQUEST);
     h.login(Role::Dentist).await;
 }
+
+/// Every audit entry of every practice, and those of none (unknown usernames).
+async fn all_entries(h: &Harness) -> Vec<enamel_audit::Entry> {
+    h.t.db
+        .audit_entries(&enamel_store::AuditQuery {
+            practice_id: None,
+            actor_id: None,
+            patient_id: None,
+            action: None,
+            outcome: None,
+            from_ms: None,
+            to_ms: None,
+            after_seq: None,
+            limit: 1_000_000,
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn m8_reset_requests_and_failed_sign_ins_leave_a_bounded_trail() {
+    let h = Harness::new().await;
+    let name = h.account(Role::FrontDesk).username.clone();
+    // 200 requests for one known username, from 200 different clients, half through the page.
+    let mut accepted = 0;
+    for i in 0..200u32 {
+        let addr = format!("10.1.{}.{}:4000", i / 200, i % 200 + 1);
+        let request = if i % 2 == 0 {
+            from_addr(
+                "POST",
+                "/api/v1/auth/password-reset",
+                None,
+                json!({"username": name}),
+                &addr,
+            )
+        } else {
+            form_from_addr("/forgot-password", &format!("username={name}"), &addr)
+        };
+        let r = h.send(request).await;
+        match r.status {
+            StatusCode::ACCEPTED | StatusCode::OK => accepted += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("unexpected {other}: {}", r.text),
+        }
+    }
+    assert!(accepted <= 3, "{accepted} requests were accepted");
+    let requested = count(&h.audit().await, "password_reset_requested");
+    assert!(requested <= 3, "{requested} entries were written");
+
+    // One client naming ever new usernames is held to a few requests too.
+    let mut statuses = Vec::new();
+    for i in 0..30 {
+        let r = h
+            .send(from_addr(
+                "POST",
+                "/api/v1/auth/password-reset",
+                None,
+                json!({"username": format!("made-up-{i}")}),
+                "192.0.2.77:4000",
+            ))
+            .await;
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS));
+    assert!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::ACCEPTED)
+            .count()
+            <= 10
+    );
+
+    // Failed sign-ins from one client stop being checked (and written) at its lock.
+    let limit = common::test_settings().lock_ip_after_failures;
+    let before = count(&all_entries(&h).await, "sign_in_failed");
+    for i in 0..limit + 10 {
+        let r = h
+            .send(from_addr(
+                "POST",
+                "/api/v1/auth/login",
+                None,
+                json!({"username": format!("nobody-{i}"), "password": "not a real password"}),
+                "192.0.2.78:4000",
+            ))
+            .await;
+        let expected = if i < limit {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(r.status, expected, "attempt {i}");
+    }
+    let written = count(&all_entries(&h).await, "sign_in_failed") - before;
+    assert_eq!(written, usize::try_from(limit).unwrap());
+}

@@ -392,7 +392,7 @@ impl App {
     }
 
     /// "Forgot password" at the sign-in page: the practice's administrators see the request.
-    /// Answers the same whether or not the account exists.
+    /// Answers the same whether or not the account exists; throttled per username and client.
     pub async fn request_password_reset(
         &self,
         username: &str,
@@ -402,6 +402,11 @@ impl App {
         if username.is_empty() || username.len() > 254 {
             return Ok(());
         }
+        // Each request naming an account adds an audit entry nobody may delete: a few per
+        // username and per client, then `429` (for existing and unknown names alike).
+        self.throttle_reserve(&self.reset_request_keys(&username, origin.client_ip.as_deref()))
+            .await?
+            .keep();
         if let Some(user) = self.db().user_by_username(&username).await?
             && user.status == "active"
         {

@@ -20,6 +20,13 @@ use crate::{App, AppError, AuditDraft, RequestOrigin};
 const SLOW_DOWN_AFTER: i64 = 3;
 /// The longest hold-back, in steps.
 const MAX_SLOW_DOWN_STEPS: u32 = 4;
+/// "Forgot password" requests per username (as typed) within the throttle window: each one
+/// that names an account leaves an audit entry that can never be deleted.
+const RESET_REQUESTS_PER_USERNAME: i64 = 3;
+/// "Forgot password" requests per client within the throttle window.
+const RESET_REQUESTS_PER_CLIENT: i64 = 10;
+/// How often a server process deletes throttle rows that no longer count anything.
+const PURGE_EVERY_MS: i64 = 60_000;
 
 /// One counter of attempts and the count that locks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +62,22 @@ impl App {
             )
         })
     }
+
+    /// "Forgot password" requests: per username as typed, then per client.
+    pub(crate) fn reset_request_keys(
+        &self,
+        normalized_username: &str,
+        client_ip: Option<&str>,
+    ) -> Vec<ThrottleKey> {
+        let mut keys = vec![ThrottleKey::new(
+            &format!("reset-request-user:{normalized_username}"),
+            RESET_REQUESTS_PER_USERNAME,
+        )];
+        keys.extend(client_ip.map(|ip| {
+            ThrottleKey::new(&format!("reset-request-ip:{ip}"), RESET_REQUESTS_PER_CLIENT)
+        }));
+        keys
+    }
 }
 
 /// Attempts reserved under their keys, the account's (if any) first.
@@ -68,6 +91,9 @@ pub(crate) struct Reservation {
 }
 
 impl Reservation {
+    /// The attempt stays counted whatever its outcome (a request rather than a guess).
+    pub(crate) fn keep(self) {}
+
     /// The first key (the account's) was locked by this very attempt.
     fn locked_now(&self) -> bool {
         self.held
@@ -96,6 +122,7 @@ impl App {
     ) -> Result<Reservation, AppError> {
         let settings = self.auth_settings();
         let now = self.clock().now_ms();
+        self.purge_spent_throttles(now).await?;
         let mut reservation = Reservation {
             held: Vec::with_capacity(keys.len()),
             now_ms: now,
@@ -158,6 +185,25 @@ impl App {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Now and then (once a minute per process) deletes the rows of keys whose window is over
+    /// and that are not locked, so names made up by a flood do not pile up.
+    async fn purge_spent_throttles(&self, now: i64) -> Result<(), AppError> {
+        use std::sync::atomic::Ordering;
+        let last = self.throttle_purged_ms().load(Ordering::Relaxed);
+        if now - last < PURGE_EVERY_MS
+            || self
+                .throttle_purged_ms()
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return Ok(());
+        }
+        self.db()
+            .purge_throttle(now, ms(self.auth_settings().throttle_window))
+            .await?;
+        Ok(())
     }
 
     /// The secret was right (or was never checked): the reserved attempts go back.

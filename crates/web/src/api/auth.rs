@@ -293,6 +293,7 @@ pub(crate) struct ResetRequestBody {
     request_body = ResetRequestBody,
     responses(
         (status = 202, description = "Recorded (or ignored, for an unknown account)."),
+        (status = 429, description = "`rate_limited`: a few requests per username (existing or not) and per address within 15 minutes; wait for `Retry-After`."),
         (status = 503, description = "`unavailable`: the database cannot be reached."),
     ),
 )]
