@@ -396,3 +396,63 @@ async fn m8_reset_requests_and_failed_sign_ins_leave_a_bounded_trail() {
     let written = count(&all_entries(&h).await, "sign_in_failed") - before;
     assert_eq!(written, usize::try_from(limit).unwrap());
 }
+
+#[tokio::test]
+async fn l7_ipv6_clients_are_counted_by_their_64() {
+    let h = Harness::new().await;
+    let limit = common::test_settings().lock_ip_after_failures;
+    // Every attempt from a new address of the same /64 (and a new username): one client.
+    for i in 0..limit {
+        let r = h
+            .send(from_addr(
+                "POST",
+                "/api/v1/auth/login",
+                None,
+                json!({"username": format!("nobody-{i}"), "password": "not a real password"}),
+                &format!("[2001:db8:1:2::{:x}]:4000", i + 1),
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let same_64 = h
+        .send(from_addr(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "nobody-else", "password": "not a real password"}),
+            "[2001:db8:1:2:abcd:ef01:2345:6789]:4000",
+        ))
+        .await;
+    assert_eq!(same_64.status, StatusCode::TOO_MANY_REQUESTS);
+    let other_64 = h
+        .send(from_addr(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "nobody-else", "password": "not a real password"}),
+            "[2001:db8:1:3::1]:4000",
+        ))
+        .await;
+    assert_eq!(other_64.status, StatusCode::UNAUTHORIZED);
+
+    // The per-address API limit counts the /64 too.
+    let web = enamel_web::WebSettings {
+        api_rate_per_ip: (1, 3),
+        ..enamel_web::WebSettings::default()
+    };
+    let h = Harness::with(common::test_settings(), web).await;
+    let mut limited = false;
+    for i in 0..10 {
+        let request = Request::builder()
+            .uri("/api/v1/openapi.json")
+            .extension(ConnectInfo(
+                format!("[2001:db8:9:9::{:x}]:4000", i + 1)
+                    .parse::<SocketAddr>()
+                    .unwrap(),
+            ))
+            .body(Body::empty())
+            .unwrap();
+        limited |= h.send(request).await.status == StatusCode::TOO_MANY_REQUESTS;
+    }
+    assert!(limited, "ten addresses of one /64 share one limit");
+}

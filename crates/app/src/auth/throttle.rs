@@ -8,6 +8,7 @@
 //! as the same guesses one after another, and a request abandoned half-way still counts. A
 //! success gives its attempt back. A few failures slow the answer down; more lock the key.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use enamel_store::ThrottleRow;
@@ -27,6 +28,29 @@ const RESET_REQUESTS_PER_USERNAME: i64 = 3;
 const RESET_REQUESTS_PER_CLIENT: i64 = 10;
 /// How often a server process deletes throttle rows that no longer count anything.
 const PURGE_EVERY_MS: i64 = 60_000;
+
+/// The network a client is counted under: its IPv4 address, or the /64 of its IPv6 address
+/// (one subscriber usually holds a whole /64, so counting single IPv6 addresses would give a
+/// client billions of keys). IPv4-mapped IPv6 addresses count as the IPv4 address. Both the
+/// sign-in throttle and the web server's per-address limit use this.
+pub fn client_network(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// [`client_network`] of an address as text; text that is not an address is its own key.
+fn client_network_of(ip: &str) -> String {
+    ip.parse::<IpAddr>()
+        .map_or_else(|_| ip.to_string(), client_network)
+}
 
 /// One counter of attempts and the count that locks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +81,7 @@ impl App {
     pub(crate) fn client_key(&self, client_ip: Option<&str>) -> Option<ThrottleKey> {
         client_ip.map(|ip| {
             ThrottleKey::new(
-                &format!("sign-in-ip:{ip}"),
+                &format!("sign-in-ip:{}", client_network_of(ip)),
                 self.auth_settings().lock_ip_after_failures,
             )
         })
@@ -250,5 +274,27 @@ impl App {
     pub(crate) async fn throttle_clear(&self, key: &ThrottleKey) -> Result<(), AppError> {
         self.db().clear_throttle(&key.hash).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn l7_ipv6_clients_are_keyed_by_their_64() {
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:fffe".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(client_network(a), "2001:db8:1:2::/64");
+        assert_eq!(client_network(a), client_network(b));
+        assert_ne!(client_network(a), client_network(other));
+        let v4: IpAddr = "192.0.2.1".parse().unwrap();
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
+        assert_eq!(client_network(v4), "192.0.2.1");
+        assert_eq!(client_network(mapped), "192.0.2.1");
+        assert_eq!(client_network_of("2001:db8:1:2::9"), "2001:db8:1:2::/64");
+        assert_eq!(client_network_of("not an address"), "not an address");
     }
 }
