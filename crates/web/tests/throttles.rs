@@ -456,3 +456,56 @@ async fn l7_ipv6_clients_are_counted_by_their_64() {
     }
     assert!(limited, "ten addresses of one /64 share one limit");
 }
+
+async fn change_password(h: &Harness, token: &str, current: &str) -> Answer {
+    h.call(
+        "PUT",
+        "/api/v1/auth/password",
+        Some(token),
+        Some(json!({"current_password": current, "new_password": "a brand new synthetic passphrase"})),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn l11_wrong_current_passwords_are_throttled_audited_and_end_the_session() {
+    let h = Harness::new().await;
+    let role = Role::Dentist;
+    let sessions = [
+        h.login(role).await,
+        h.login(role).await,
+        h.login(role).await,
+    ];
+    let a = h.account(role);
+    let max = common::test_settings().max_code_failures;
+    for _ in 0..max {
+        let r = change_password(&h, &sessions[0], "not my password at all").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    }
+    let ended = change_password(&h, &sessions[0], &a.password).await;
+    assert_eq!(ended.status, StatusCode::UNAUTHORIZED, "{}", ended.text);
+    for _ in 0..max {
+        let r = change_password(&h, &sessions[1], "not my password at all").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    }
+    // The account is now locked, for sign-in and for this check alike.
+    let locked = change_password(&h, &sessions[2], &a.password).await;
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        locked.text
+    );
+    assert!(locked.headers.contains_key(header::RETRY_AFTER));
+    let entries = h.audit().await;
+    let denied = entries
+        .iter()
+        .filter(|e| {
+            e.action == "password_changed"
+                && e.outcome == "denied"
+                && e.actor_id.as_deref() == Some(a.user_id.as_str())
+        })
+        .count();
+    assert_eq!(denied, usize::try_from(2 * max).unwrap());
+    assert!(entries.iter().any(|e| e.action == "account_locked"));
+}

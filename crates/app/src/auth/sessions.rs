@@ -323,26 +323,51 @@ impl App {
         }
     }
 
-    /// Changes one's own password: the current one is checked, every other session ends.
+    /// Changes one's own password: the current one is checked (throttled with sign-in, wrong
+    /// ones audited; the session ends after `max_code_failures` of them), every other
+    /// session ends.
     pub async fn change_my_password(
         &self,
         actor: &Actor,
         current: &str,
         new: &str,
     ) -> Result<(), AppError> {
-        let user_id = actor.user_id().ok_or(AppError::Forbidden)?;
+        let (Some(user_id), Some(session)) = (actor.user_id(), actor.session()) else {
+            return Err(AppError::Forbidden);
+        };
         let practice_id = actor.practice_id().to_string();
         let user = self.db().user(&practice_id, user_id).await?;
-        if !self
+        // Counted like a sign-in before the password is checked: a stolen session cannot
+        // guess the password faster than sign-in could, and it ends after a few misses.
+        let attempt = self
+            .throttle_reserve_in_session(&session.token_hash, &user.username, actor.origin())
+            .await?;
+        let matches = match self
             .password_pool()
             .verify(Some(user.password_hash.clone()), current)
-            .await?
+            .await
         {
+            Ok(matches) => matches,
+            Err(e) => {
+                self.throttle_release(attempt).await?;
+                return Err(e);
+            }
+        };
+        if !matches {
+            let mut failure = actor
+                .audit(AuditAction::PasswordChanged, Outcome::Denied)
+                .about(RecordKind::User, user_id);
+            failure.reason = Some("wrong current password".into());
+            let locked = actor
+                .audit(AuditAction::AccountLocked, Outcome::Denied)
+                .about(RecordKind::User, user_id);
+            self.throttle_failed(attempt, failure, Some(locked)).await?;
             return Err(AppError::Invalid(vec![enamel_domain::FieldProblem::new(
                 "current_password",
                 "This is not your current password.",
             )]));
         }
+        self.throttle_release(attempt).await?;
         enamel_crypto::check_new_password(new, &user.username).map_err(|p| {
             AppError::Invalid(vec![enamel_domain::FieldProblem::new(
                 "new_password",

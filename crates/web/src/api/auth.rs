@@ -261,7 +261,8 @@ pub(crate) struct PasswordBody {
     request_body = PasswordBody,
     responses(
         (status = 204, description = "Changed."),
-        (status = 422, description = "`current_password` is not right, or `new_password` is too weak."),
+        (status = 422, description = "`current_password` is not right (after five wrong ones the session ends), or `new_password` is too weak."),
+        (status = 429, description = "`rate_limited`: too many wrong passwords or codes for this account or from this address; nothing was checked. Wait for `Retry-After`."),
         (status = 503, description = "`busy`: too many passwords are being checked at once."),
     ),
 )]
