@@ -134,6 +134,23 @@ impl Tx {
         Ok(())
     }
 
+    /// Records (or refreshes) a user's "forgot password" request for the administrators.
+    pub async fn request_password_reset(
+        &mut self,
+        practice_id: &str,
+        user_id: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, c => {
+            sqlx::query(
+                "INSERT INTO password_reset_requests (practice_id, user_id, requested_ms) VALUES ($1, $2, $3) \
+                 ON CONFLICT (practice_id, user_id) DO UPDATE SET requested_ms = $3",
+            )
+            .bind(practice_id).bind(user_id).bind(now_ms).execute(c).await?;
+        });
+        Ok(())
+    }
+
     /// Uses a reset token once: returns (practice, user) only if it was unused and unexpired.
     pub async fn take_password_reset(
         &mut self,
@@ -425,22 +442,6 @@ impl Db {
                 None => Ok(None),
             }
         })
-    }
-
-    pub async fn request_password_reset(
-        &self,
-        practice_id: &str,
-        user_id: &str,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        on_db!(self, pool => {
-            sqlx::query(
-                "INSERT INTO password_reset_requests (practice_id, user_id, requested_ms) VALUES ($1, $2, $3) \
-                 ON CONFLICT (practice_id, user_id) DO UPDATE SET requested_ms = $3",
-            )
-            .bind(practice_id).bind(user_id).bind(now_ms).execute(pool).await?;
-        });
-        Ok(())
     }
 
     /// Users of a practice who asked for a password reset, with when they asked.

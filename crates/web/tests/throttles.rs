@@ -509,3 +509,48 @@ async fn l11_wrong_current_passwords_are_throttled_audited_and_end_the_session()
     assert_eq!(denied, usize::try_from(2 * max).unwrap());
     assert!(entries.iter().any(|e| e.action == "account_locked"));
 }
+
+#[tokio::test]
+async fn l3_reset_requests_do_the_same_work_for_known_and_unknown_names() {
+    let h = Harness::new().await;
+    let known = h.account(Role::Hygienist).username.clone();
+    for name in [known.as_str(), "nobody-here-at-all"] {
+        let before = all_entries(&h).await.len();
+        let r = h
+            .call(
+                "POST",
+                "/api/v1/auth/password-reset",
+                None,
+                Some(json!({"username": name})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED);
+        assert_eq!(
+            all_entries(&h).await.len(),
+            before + 1,
+            "one audit commit for {name}"
+        );
+    }
+    // An account still waiting for its setup link costs one Argon2id run at sign-in, like
+    // any other (the unit test `l3_an_unset_password_is_checked_against_the_dummy_hash`
+    // shows it is run against the dummy hash).
+    let created = h
+        .app
+        .create_user_as_system(
+            h.practice,
+            &enamel_app::auth::NewUser {
+                username: "not-yet-set-up".into(),
+                display_name: "Test Newcomer".into(),
+                roles: vec![Role::FrontDesk],
+            },
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(!created.user_id.is_empty());
+    let runs = h.app.password_hashing_runs();
+    let r = h.login_step_one("not-yet-set-up", "!unset").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(h.app.password_hashing_runs(), runs + 1);
+}

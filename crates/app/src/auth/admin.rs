@@ -407,29 +407,40 @@ impl App {
         self.throttle_reserve(&self.reset_request_keys(&username, origin.client_ip.as_deref()))
             .await?
             .keep();
-        if let Some(user) = self.db().user_by_username(&username).await?
-            && user.status == "active"
-        {
-            self.db()
-                .request_password_reset(&user.practice_id, &user.id, self.clock().now_ms())
+        // The same work for every name (the throttle's write, then one transaction with its
+        // audit entry), so the time taken does not tell whether the account exists.
+        let user = self
+            .db()
+            .user_by_username(&username)
+            .await?
+            .filter(|u| u.status == "active");
+        let now = self.clock().now_ms();
+        let mut entry = AuditDraft {
+            practice_id: None,
+            actor_id: None,
+            actor_role: None,
+            patient_id: None,
+            record_type: None,
+            record_id: None,
+            action: AuditAction::PasswordResetRequested,
+            outcome: Outcome::Failed,
+            client_ip: origin.client_ip.clone(),
+            user_agent: origin.user_agent.clone(),
+            access_method: origin.method,
+            reason: Some("no active account of that name".into()),
+        };
+        let mut tx = self.begin_write().await?;
+        if let Some(user) = &user {
+            tx.request_password_reset(&user.practice_id, &user.id, now)
                 .await?;
-            self.audit()
-                .record(AuditDraft {
-                    practice_id: Some(user.practice_id.clone()),
-                    actor_id: Some(user.id.clone()),
-                    actor_role: None,
-                    patient_id: None,
-                    record_type: Some(AuditSubject::Record(RecordKind::User)),
-                    record_id: Some(user.id.clone()),
-                    action: AuditAction::PasswordResetRequested,
-                    outcome: Outcome::Allowed,
-                    client_ip: origin.client_ip.clone(),
-                    user_agent: origin.user_agent.clone(),
-                    access_method: origin.method,
-                    reason: None,
-                })
-                .await?;
+            entry.practice_id = Some(user.practice_id.clone());
+            entry.actor_id = Some(user.id.clone());
+            entry.record_type = Some(AuditSubject::Record(RecordKind::User));
+            entry.record_id = Some(user.id.clone());
+            entry.outcome = Outcome::Allowed;
+            entry.reason = None;
         }
+        tx.commit(entry.into()).await?;
         Ok(())
     }
 

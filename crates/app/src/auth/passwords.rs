@@ -11,6 +11,13 @@ use zeroize::Zeroizing;
 
 use crate::AppError;
 
+/// The stored hash to verify against, or `None` for the dummy: a value that is no Argon2 hash
+/// (the `!unset` of an account still waiting for its setup link) would fail at once and so
+/// reveal the account by its speed.
+fn hash_to_check(stored: Option<String>) -> Option<String> {
+    stored.filter(|h| h.starts_with("$argon2"))
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct PasswordPool {
     permits: Arc<Semaphore>,
@@ -53,14 +60,16 @@ impl PasswordPool {
         Ok(result)
     }
 
-    /// Verifies against `hash`, or, for an unknown user (`None`), does the same work against a
-    /// dummy hash so both cost the same time.
+    /// Verifies against `hash`, or, for an unknown user (`None`) or an account whose password
+    /// was never set (`!unset`), does the same work against a dummy hash so all cost the
+    /// same time.
     pub(crate) async fn verify(
         &self,
         hash: Option<String>,
         password: &str,
     ) -> Result<bool, AppError> {
         let password = Zeroizing::new(password.to_string());
+        let hash = hash_to_check(hash);
         self.run(move || match hash {
             Some(hash) => enamel_crypto::verify_password(&hash, &password),
             None => {
@@ -76,5 +85,28 @@ impl PasswordPool {
         self.run(move || enamel_crypto::hash_password(&password))
             .await?
             .map_err(AppError::from)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn l3_an_unset_password_is_checked_against_the_dummy_hash() {
+        assert_eq!(hash_to_check(Some("!unset".into())), None);
+        assert_eq!(hash_to_check(Some(String::new())), None);
+        assert_eq!(hash_to_check(None), None);
+        let real = enamel_crypto::hash_password("a synthetic passphrase").unwrap();
+        assert_eq!(hash_to_check(Some(real.clone())), Some(real));
+    }
+
+    #[tokio::test]
+    async fn l3_an_unset_password_costs_one_argon2_run_and_never_matches() {
+        let pool = PasswordPool::new(1, Duration::from_secs(10));
+        assert!(!pool.verify(Some("!unset".into()), "!unset").await.unwrap());
+        assert!(!pool.verify(None, "anything").await.unwrap());
+        assert_eq!(pool.runs(), 2);
     }
 }
