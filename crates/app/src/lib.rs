@@ -66,6 +66,8 @@ struct Inner {
     passwords: auth::PasswordPool,
     policies: auth::PolicyCache,
     time_zones: practice_time::TimeZoneCache,
+    /// When this process last deleted spent throttle rows.
+    throttle_purged_ms: std::sync::atomic::AtomicI64,
 }
 
 impl App {
@@ -98,6 +100,7 @@ impl App {
                 passwords,
                 policies: auth::PolicyCache::default(),
                 time_zones: practice_time::TimeZoneCache::default(),
+                throttle_purged_ms: std::sync::atomic::AtomicI64::new(0),
             }),
         }
     }
@@ -108,6 +111,17 @@ impl App {
 
     pub(crate) fn password_pool(&self) -> &auth::PasswordPool {
         &self.inner.passwords
+    }
+
+    /// How many password hashes and verifications (Argon2id runs) this server has computed
+    /// since it started: for monitoring, and for tests that show a request never reached the
+    /// hashing pool.
+    pub fn password_hashing_runs(&self) -> u64 {
+        self.inner.passwords.runs()
+    }
+
+    pub(crate) fn throttle_purged_ms(&self) -> &std::sync::atomic::AtomicI64 {
+        &self.inner.throttle_purged_ms
     }
 
     pub(crate) fn policy_cache(&self) -> &auth::PolicyCache {

@@ -114,40 +114,6 @@ impl Tx {
         Ok(n)
     }
 
-    pub async fn throttle_for_update(
-        &mut self,
-        key_hash: &[u8],
-    ) -> Result<Option<ThrottleRow>, StoreError> {
-        on_tx!(self, c => {
-            let row = sqlx::query(
-                "SELECT key_hash, failures, window_start_ms, locked_until_ms FROM sign_in_throttle WHERE key_hash = $1",
-            )
-            .bind(key_hash).fetch_optional(c).await?;
-            match row {
-                Some(row) => Ok(Some(ThrottleRow {
-                    key_hash: row.try_get("key_hash")?,
-                    failures: row.try_get("failures")?,
-                    window_start_ms: row.try_get("window_start_ms")?,
-                    locked_until_ms: row.try_get("locked_until_ms")?,
-                })),
-                None => Ok(None),
-            }
-        })
-    }
-
-    pub async fn put_throttle(&mut self, t: &ThrottleRow) -> Result<(), StoreError> {
-        on_tx!(self, c => {
-            sqlx::query(
-                "INSERT INTO sign_in_throttle (key_hash, failures, window_start_ms, locked_until_ms) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (key_hash) DO UPDATE SET failures = $2, \
-                 window_start_ms = $3, locked_until_ms = $4",
-            )
-            .bind(&t.key_hash).bind(t.failures).bind(t.window_start_ms).bind(t.locked_until_ms)
-            .execute(c).await?;
-        });
-        Ok(())
-    }
-
     pub async fn insert_password_reset(
         &mut self,
         token_hash: &[u8],
@@ -164,6 +130,23 @@ impl Tx {
             )
             .bind(token_hash).bind(practice_id).bind(user_id).bind(created_by).bind(created_ms).bind(expires_ms)
             .execute(c).await?;
+        });
+        Ok(())
+    }
+
+    /// Records (or refreshes) a user's "forgot password" request for the administrators.
+    pub async fn request_password_reset(
+        &mut self,
+        practice_id: &str,
+        user_id: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, c => {
+            sqlx::query(
+                "INSERT INTO password_reset_requests (practice_id, user_id, requested_ms) VALUES ($1, $2, $3) \
+                 ON CONFLICT (practice_id, user_id) DO UPDATE SET requested_ms = $3",
+            )
+            .bind(practice_id).bind(user_id).bind(now_ms).execute(c).await?;
         });
         Ok(())
     }
@@ -207,6 +190,25 @@ impl Tx {
 }
 
 impl Db {
+    /// The account a reset token is for, if it is unused and unexpired, without using it.
+    pub async fn password_reset_target(
+        &self,
+        token_hash: &[u8],
+        now_ms: i64,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        on_db!(self, pool => {
+            let row = sqlx::query(
+                "SELECT practice_id, user_id FROM password_resets WHERE token_hash = $1 \
+                 AND used_ms IS NULL AND expires_ms > $2",
+            )
+            .bind(token_hash).bind(now_ms).fetch_optional(pool).await?;
+            match row {
+                Some(row) => Ok(Some((row.try_get("practice_id")?, row.try_get("user_id")?))),
+                None => Ok(None),
+            }
+        })
+    }
+
     pub async fn session_by_token(
         &self,
         token_hash: &[u8],
@@ -239,25 +241,44 @@ impl Db {
         Ok(())
     }
 
-    /// A fresh second factor (step-up) on this session.
+    /// A fresh second factor (step-up) on this session; its count of failed attempts starts
+    /// again.
     pub async fn set_session_mfa(&self, token_hash: &[u8], now_ms: i64) -> Result<(), StoreError> {
-        let n = on_db!(self, pool => sqlx::query("UPDATE sessions SET mfa_ms = $2, last_seen_ms = $2 WHERE token_hash = $1")
+        let n = on_db!(self, pool => sqlx::query("UPDATE sessions SET mfa_ms = $2, last_seen_ms = $2, mfa_failures = 0 WHERE token_hash = $1")
             .bind(token_hash).bind(now_ms).execute(pool).await?.rows_affected());
         one_row(n)
     }
 
-    /// Counts a wrong second factor against a half-finished sign-in; returns the new count.
-    pub async fn bump_mfa_failures(&self, token_hash: &[u8]) -> Result<i64, StoreError> {
+    /// Reserves one attempt at a second factor (or password) on a session before it is
+    /// checked: the counter goes up atomically, and only while it is below `max`. `None`
+    /// means the session has no attempts left (or is gone), so the check must not run.
+    pub async fn reserve_session_attempt(
+        &self,
+        token_hash: &[u8],
+        max: i64,
+    ) -> Result<Option<i64>, StoreError> {
         on_db!(self, pool => {
             let row = sqlx::query(
-                "UPDATE sessions SET mfa_failures = mfa_failures + 1 WHERE token_hash = $1 RETURNING mfa_failures",
+                "UPDATE sessions SET mfa_failures = mfa_failures + 1 \
+                 WHERE token_hash = $1 AND mfa_failures < $2 AND revoked_ms IS NULL RETURNING mfa_failures",
             )
-            .bind(token_hash).fetch_optional(pool).await?;
+            .bind(token_hash).bind(max).fetch_optional(pool).await?;
             match row {
-                Some(row) => Ok(row.try_get("mfa_failures")?),
-                None => Err(StoreError::NotFound),
+                Some(row) => Ok(Some(row.try_get("mfa_failures")?)),
+                None => Ok(None),
             }
         })
+    }
+
+    /// Gives back an attempt reserved by [`Db::reserve_session_attempt`] that succeeded.
+    pub async fn release_session_attempt(&self, token_hash: &[u8]) -> Result<(), StoreError> {
+        on_db!(self, pool => {
+            sqlx::query(
+                "UPDATE sessions SET mfa_failures = mfa_failures - 1 WHERE token_hash = $1 AND mfa_failures > 0",
+            )
+            .bind(token_hash).execute(pool).await?;
+        });
+        Ok(())
     }
 
     pub async fn revoke_session(&self, token_hash: &[u8], now_ms: i64) -> Result<bool, StoreError> {
@@ -315,6 +336,87 @@ impl Db {
         Ok(n)
     }
 
+    /// Reserves one attempt under a throttle key before the secret is checked, in one atomic
+    /// statement, so parallel guesses are counted exactly like serial ones. The count runs
+    /// within `window_ms`; the attempt that brings it to `limit` locks the key for `lock_ms`
+    /// (and counting starts afresh after the lock). `None`: the key is locked, nothing was
+    /// counted, and the attempt must be refused.
+    pub async fn reserve_attempt(
+        &self,
+        key_hash: &[u8],
+        now_ms: i64,
+        window_ms: i64,
+        limit: i64,
+        lock_ms: i64,
+    ) -> Result<Option<ThrottleRow>, StoreError> {
+        const COUNT: &str = "(CASE WHEN sign_in_throttle.window_start_ms + $3 > $2 \
+             THEN sign_in_throttle.failures + 1 ELSE 1 END)";
+        let sql = format!(
+            "INSERT INTO sign_in_throttle (key_hash, failures, window_start_ms, locked_until_ms) \
+             VALUES ($1, CASE WHEN $4 <= 1 THEN 0 ELSE 1 END, CASE WHEN $4 <= 1 THEN $2 + $5 ELSE $2 END, \
+             CASE WHEN $4 <= 1 THEN $2 + $5 ELSE 0 END) \
+             ON CONFLICT (key_hash) DO UPDATE SET \
+             failures = CASE WHEN {COUNT} >= $4 THEN 0 ELSE {COUNT} END, \
+             window_start_ms = CASE WHEN {COUNT} >= $4 THEN $2 + $5 \
+                 WHEN sign_in_throttle.window_start_ms + $3 > $2 THEN sign_in_throttle.window_start_ms ELSE $2 END, \
+             locked_until_ms = CASE WHEN {COUNT} >= $4 THEN $2 + $5 ELSE 0 END \
+             WHERE sign_in_throttle.locked_until_ms <= $2 \
+             RETURNING key_hash, failures, window_start_ms, locked_until_ms"
+        );
+        on_db!(self, pool => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(key_hash).bind(now_ms).bind(window_ms).bind(limit).bind(lock_ms)
+                .fetch_optional(pool).await?;
+            match row {
+                Some(row) => Ok(Some(ThrottleRow {
+                    key_hash: row.try_get("key_hash")?,
+                    failures: row.try_get("failures")?,
+                    window_start_ms: row.try_get("window_start_ms")?,
+                    locked_until_ms: row.try_get("locked_until_ms")?,
+                })),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Gives back an attempt reserved by [`Db::reserve_attempt`] that succeeded. `reserved`
+    /// is the row the reservation returned: if that very attempt locked the key (and nothing
+    /// has changed since), the lock is undone and the count goes back to just below `limit`.
+    pub async fn release_attempt(
+        &self,
+        reserved: &ThrottleRow,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<(), StoreError> {
+        on_db!(self, pool => {
+            if reserved.locked_until_ms > now_ms {
+                sqlx::query(
+                    "UPDATE sign_in_throttle SET failures = $3, window_start_ms = $4, locked_until_ms = 0 \
+                     WHERE key_hash = $1 AND locked_until_ms = $2 AND failures = 0",
+                )
+                .bind(&reserved.key_hash).bind(reserved.locked_until_ms)
+                .bind((limit - 1).max(0)).bind(now_ms)
+                .execute(pool).await?;
+            } else {
+                sqlx::query(
+                    "UPDATE sign_in_throttle SET failures = failures - 1 WHERE key_hash = $1 AND failures > 0",
+                )
+                .bind(&reserved.key_hash).execute(pool).await?;
+            }
+        });
+        Ok(())
+    }
+
+    /// Deletes throttle rows that no longer count anything (window over, not locked), so
+    /// keys made up by a flood do not pile up.
+    pub async fn purge_throttle(&self, now_ms: i64, window_ms: i64) -> Result<u64, StoreError> {
+        let n = on_db!(self, pool => sqlx::query(
+            "DELETE FROM sign_in_throttle WHERE locked_until_ms <= $1 AND window_start_ms + $2 <= $1",
+        )
+        .bind(now_ms).bind(window_ms).execute(pool).await?.rows_affected());
+        Ok(n)
+    }
+
     pub async fn clear_throttle(&self, key_hash: &[u8]) -> Result<(), StoreError> {
         on_db!(self, pool => {
             sqlx::query("DELETE FROM sign_in_throttle WHERE key_hash = $1")
@@ -340,22 +442,6 @@ impl Db {
                 None => Ok(None),
             }
         })
-    }
-
-    pub async fn request_password_reset(
-        &self,
-        practice_id: &str,
-        user_id: &str,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        on_db!(self, pool => {
-            sqlx::query(
-                "INSERT INTO password_reset_requests (practice_id, user_id, requested_ms) VALUES ($1, $2, $3) \
-                 ON CONFLICT (practice_id, user_id) DO UPDATE SET requested_ms = $3",
-            )
-            .bind(practice_id).bind(user_id).bind(now_ms).execute(pool).await?;
-        });
-        Ok(())
     }
 
     /// Users of a practice who asked for a password reset, with when they asked.

@@ -169,7 +169,8 @@ async fn json_errors(req: Request<Body>, next: Next) -> Response {
     response
 }
 
-/// Per-address limit on the API (each server process counts its own requests).
+/// Per-address limit on the API (each server process counts its own requests); IPv6
+/// clients are counted by their /64, like the sign-in throttle.
 pub(crate) async fn api_rate_limit(req: Request<Body>, next: Next) -> Response {
     if req.uri().path().starts_with("/api/")
         && let (Some(limits), Some(axum::extract::ConnectInfo(addr))) = (
@@ -177,9 +178,10 @@ pub(crate) async fn api_rate_limit(req: Request<Body>, next: Next) -> Response {
             req.extensions()
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>(),
         )
-        && let Err(wait) = limits
-            .per_ip
-            .check(&addr.ip().to_string(), std::time::Instant::now())
+        && let Err(wait) = limits.per_ip.check(
+            &enamel_app::auth::client_network(addr.ip()),
+            std::time::Instant::now(),
+        )
     {
         return crate::ApiError(enamel_app::AppError::TooManyAttempts {
             retry_after_secs: wait.as_secs().max(1),

@@ -19,7 +19,7 @@ use crate::{Actor, App, AppError, AuditDraft, RequestOrigin};
 /// A password hash that no password matches: accounts start with it until their owner
 /// follows the setup link, and go back to it when their second factor is reset, so that the
 /// link is then the only way in.
-pub(crate) const NO_PASSWORD: &str = "!unset";
+const NO_PASSWORD: &str = "!unset";
 const RESET_PREFIX: &str = "enr_";
 
 #[derive(Clone)]
@@ -414,7 +414,7 @@ impl App {
     }
 
     /// "Forgot password" at the sign-in page: the practice's administrators see the request.
-    /// Answers the same whether or not the account exists.
+    /// Answers the same whether or not the account exists; throttled per username and client.
     pub async fn request_password_reset(
         &self,
         username: &str,
@@ -424,29 +424,45 @@ impl App {
         if username.is_empty() || username.len() > 254 {
             return Ok(());
         }
-        if let Some(user) = self.db().user_by_username(&username).await?
-            && user.status == "active"
-        {
-            self.db()
-                .request_password_reset(&user.practice_id, &user.id, self.clock().now_ms())
+        // Each request naming an account adds an audit entry nobody may delete: a few per
+        // username and per client, then `429` (for existing and unknown names alike).
+        self.throttle_reserve(&self.reset_request_keys(&username, origin.client_ip.as_deref()))
+            .await?
+            .keep();
+        // The same work for every name (the throttle's write, then one transaction with its
+        // audit entry), so the time taken does not tell whether the account exists.
+        let user = self
+            .db()
+            .user_by_username(&username)
+            .await?
+            .filter(|u| u.status == "active");
+        let now = self.clock().now_ms();
+        let mut entry = AuditDraft {
+            practice_id: None,
+            actor_id: None,
+            actor_role: None,
+            patient_id: None,
+            record_type: None,
+            record_id: None,
+            action: AuditAction::PasswordResetRequested,
+            outcome: Outcome::Failed,
+            client_ip: origin.client_ip.clone(),
+            user_agent: origin.user_agent.clone(),
+            access_method: origin.method,
+            reason: Some("no active account of that name".into()),
+        };
+        let mut tx = self.begin_write().await?;
+        if let Some(user) = &user {
+            tx.request_password_reset(&user.practice_id, &user.id, now)
                 .await?;
-            self.audit()
-                .record(AuditDraft {
-                    practice_id: Some(user.practice_id.clone()),
-                    actor_id: Some(user.id.clone()),
-                    actor_role: None,
-                    patient_id: None,
-                    record_type: Some(AuditSubject::Record(RecordKind::User)),
-                    record_id: Some(user.id.clone()),
-                    action: AuditAction::PasswordResetRequested,
-                    outcome: Outcome::Allowed,
-                    client_ip: origin.client_ip.clone(),
-                    user_agent: origin.user_agent.clone(),
-                    access_method: origin.method,
-                    reason: None,
-                })
-                .await?;
+            entry.practice_id = Some(user.practice_id.clone());
+            entry.actor_id = Some(user.id.clone());
+            entry.record_type = Some(AuditSubject::Record(RecordKind::User));
+            entry.record_id = Some(user.id.clone());
+            entry.outcome = Outcome::Allowed;
+            entry.reason = None;
         }
+        tx.commit(entry.into()).await?;
         Ok(())
     }
 
@@ -468,7 +484,50 @@ impl App {
                 enamel_crypto::PasswordProblem::TooLong.message(),
             )]));
         }
-        // Hashed before the transaction: the write lock is not held through Argon2id.
+        // The link is checked before any hashing, so a made-up link costs one indexed lookup
+        // (by the token's SHA-256: what is compared is a hash the sender cannot steer), and
+        // wrong links count against the client like wrong passwords.
+        let keys: Vec<_> = self
+            .client_key(origin.client_ip.as_deref())
+            .into_iter()
+            .collect();
+        let attempt = self.throttle_reserve(&keys).await?;
+        let now = self.clock().now_ms();
+        let target = match self.db().password_reset_target(&hash, now).await? {
+            Some((practice_id, user_id)) => {
+                let user = self.db().user(&practice_id, &user_id).await?;
+                (user.status == "active").then_some(user)
+            }
+            None => None,
+        };
+        let Some(user) = target else {
+            let failure = AuditDraft {
+                practice_id: None,
+                actor_id: None,
+                actor_role: None,
+                patient_id: None,
+                record_type: None,
+                record_id: None,
+                action: AuditAction::PasswordChanged,
+                outcome: Outcome::Failed,
+                client_ip: origin.client_ip.clone(),
+                user_agent: origin.user_agent.clone(),
+                access_method: origin.method,
+                reason: Some("unknown, used or expired reset link".into()),
+            };
+            self.throttle_failed(attempt, failure, None).await?;
+            return Err(AppError::LinkInvalid);
+        };
+        self.throttle_release(attempt).await?;
+        if let Err(p) = enamel_crypto::check_new_password(new_password, &user.username) {
+            // The link stays usable.
+            return Err(AppError::Invalid(vec![FieldProblem::new(
+                "new_password",
+                p.message(),
+            )]));
+        }
+        // Hashed before the transaction: the write lock is not held through Argon2id. The
+        // link is used (atomically) inside it, so of two requests with one link only one wins.
         let password_hash = self.password_pool().hash(new_password).await?;
         let now = self.clock().now_ms();
         let mut tx = self.begin_write().await?;
@@ -480,14 +539,6 @@ impl App {
         if user.status != "active" {
             tx.rollback().await?;
             return Err(AppError::LinkInvalid);
-        }
-        if let Err(p) = enamel_crypto::check_new_password(new_password, &user.username) {
-            // The link stays usable: nothing of this transaction is kept.
-            tx.rollback().await?;
-            return Err(AppError::Invalid(vec![FieldProblem::new(
-                "new_password",
-                p.message(),
-            )]));
         }
         if user.password_hash == NO_PASSWORD {
             // A setup link, or a link issued with a second-factor reset: the account's owner

@@ -27,6 +27,7 @@ pub(crate) use policy::PolicyCache;
 pub use policy::PolicyView;
 pub use sessions::{SessionSettings, SessionSummary};
 pub use signin::{Enrollment, NewSession, PendingSignIn};
+pub use throttle::client_network;
 pub use tokens::{ApiTokenSummary, CreatedApiToken};
 
 /// Sign-in and session rules; the binary fills them from configuration.

@@ -270,6 +270,8 @@ impl App {
     }
 
     /// A fresh second factor on the current session, required before administrative changes.
+    /// Refused while the account or the client is locked; the session ends after
+    /// `max_code_failures` wrong codes.
     pub async fn step_up(&self, actor: &Actor, code: &str) -> Result<(), AppError> {
         let (Some(user_id), Some(session)) = (actor.user_id(), actor.session()) else {
             return Err(AppError::Forbidden);
@@ -278,12 +280,31 @@ impl App {
             .db()
             .user(&actor.practice_id().to_string(), user_id)
             .await?;
-        if !self.check_second_factor(&user, code).await? {
-            self.audit()
-                .record(actor.audit(AuditAction::StepUp, Outcome::Denied))
-                .await?;
+        // Counted before the code is checked, with sign-in's limits: a stolen session cannot
+        // guess codes faster than a stolen password could, and it ends after a few misses.
+        let attempt = self
+            .throttle_reserve_in_session(&session.token_hash, &user.username, actor.origin())
+            .await?;
+        let checked = match self.check_second_factor(&user, code).await {
+            Ok(checked) => checked,
+            Err(e) => {
+                self.throttle_release(attempt).await?;
+                return Err(e);
+            }
+        };
+        if !checked {
+            let locked = actor
+                .audit(AuditAction::AccountLocked, Outcome::Denied)
+                .about(RecordKind::User, user_id);
+            self.throttle_failed(
+                attempt,
+                actor.audit(AuditAction::StepUp, Outcome::Denied),
+                Some(locked),
+            )
+            .await?;
             return Err(AppError::SecondFactorFailed);
         }
+        self.throttle_release(attempt).await?;
         self.db()
             .set_session_mfa(&session.token_hash, self.clock().now_ms())
             .await?;
@@ -302,26 +323,51 @@ impl App {
         }
     }
 
-    /// Changes one's own password: the current one is checked, every other session ends.
+    /// Changes one's own password: the current one is checked (throttled with sign-in, wrong
+    /// ones audited; the session ends after `max_code_failures` of them), every other
+    /// session ends.
     pub async fn change_my_password(
         &self,
         actor: &Actor,
         current: &str,
         new: &str,
     ) -> Result<(), AppError> {
-        let user_id = actor.user_id().ok_or(AppError::Forbidden)?;
+        let (Some(user_id), Some(session)) = (actor.user_id(), actor.session()) else {
+            return Err(AppError::Forbidden);
+        };
         let practice_id = actor.practice_id().to_string();
         let user = self.db().user(&practice_id, user_id).await?;
-        if !self
+        // Counted like a sign-in before the password is checked: a stolen session cannot
+        // guess the password faster than sign-in could, and it ends after a few misses.
+        let attempt = self
+            .throttle_reserve_in_session(&session.token_hash, &user.username, actor.origin())
+            .await?;
+        let matches = match self
             .password_pool()
             .verify(Some(user.password_hash.clone()), current)
-            .await?
+            .await
         {
+            Ok(matches) => matches,
+            Err(e) => {
+                self.throttle_release(attempt).await?;
+                return Err(e);
+            }
+        };
+        if !matches {
+            let mut failure = actor
+                .audit(AuditAction::PasswordChanged, Outcome::Denied)
+                .about(RecordKind::User, user_id);
+            failure.reason = Some("wrong current password".into());
+            let locked = actor
+                .audit(AuditAction::AccountLocked, Outcome::Denied)
+                .about(RecordKind::User, user_id);
+            self.throttle_failed(attempt, failure, Some(locked)).await?;
             return Err(AppError::Invalid(vec![enamel_domain::FieldProblem::new(
                 "current_password",
                 "This is not your current password.",
             )]));
         }
+        self.throttle_release(attempt).await?;
         enamel_crypto::check_new_password(new, &user.username).map_err(|p| {
             AppError::Invalid(vec![enamel_domain::FieldProblem::new(
                 "new_password",

@@ -7,7 +7,7 @@ use enamel_domain::{AccessMethod, AuditAction, AuditSubject, Outcome, PracticeId
 use enamel_store::{ResolvedSession, SessionRow, UserRow};
 use zeroize::Zeroizing;
 
-use super::throttle::{ip_key, username_key};
+use super::throttle::Reservation;
 use super::{ms, normalize_username};
 use crate::access::SessionKind;
 use crate::kernel::{Entries, Unaudited, no_entries, seal};
@@ -132,11 +132,10 @@ impl App {
         origin: &RequestOrigin,
     ) -> Result<PendingSignIn, AppError> {
         let username = normalize_username(username);
-        let user_key = username_key(&username);
-        let ip_key = origin.client_ip.as_deref().map(ip_key);
-        let mut keys = vec![user_key];
-        keys.extend(ip_key);
-        self.throttle_check(&keys).await?;
+        let mut keys = vec![self.account_key(&username)];
+        keys.extend(self.client_key(origin.client_ip.as_deref()));
+        // Counted before the hash is checked: parallel guesses get no more tries than serial.
+        let attempt = self.throttle_reserve(&keys).await?;
 
         let user = if username.is_empty() || username.len() > 254 {
             None
@@ -144,7 +143,14 @@ impl App {
             self.db().user_by_username(&username).await?
         };
         let hash = user.as_ref().map(|u| u.password_hash.clone());
-        let matches = self.password_pool().verify(hash, password).await?;
+        let matches = match self.password_pool().verify(hash, password).await {
+            Ok(matches) => matches,
+            Err(e) => {
+                // Busy: the guess was never checked, so it does not count.
+                self.throttle_release(attempt).await?;
+                return Err(e);
+            }
+        };
         let usable = user.as_ref().filter(|u| u.status == "active");
         let Some(user) = usable.filter(|_| matches) else {
             let failure = sign_in_audit(
@@ -153,24 +159,18 @@ impl App {
                 AuditAction::SignInFailed,
                 Outcome::Denied,
             );
-            let effect = self
-                .throttle_failure(&user_key, ip_key.as_ref(), failure)
-                .await?;
-            if effect.locked_now
-                && let Some(user) = &user
-            {
-                self.audit()
-                    .record(sign_in_audit(
-                        origin,
-                        Some(user),
-                        AuditAction::AccountLocked,
-                        Outcome::Denied,
-                    ))
-                    .await?;
-            }
-            tokio::time::sleep(effect.slow_down).await;
+            let locked = user.as_ref().map(|user| {
+                sign_in_audit(
+                    origin,
+                    Some(user),
+                    AuditAction::AccountLocked,
+                    Outcome::Denied,
+                )
+            });
+            self.throttle_failed(attempt, failure, locked).await?;
             return Err(AppError::SignInFailed);
         };
+        self.throttle_release(attempt).await?;
 
         let enroll = user.totp_secret.is_none();
         let now = self.clock().now_ms();
@@ -259,27 +259,27 @@ impl App {
             .await?)
     }
 
+    /// A wrong code on a half-finished sign-in: audited and counted (the attempt was reserved
+    /// before the code was checked); the sign-in is thrown away after `max_code_failures`.
     async fn second_factor_failed(
         &self,
-        pending_hash: &[u8; 32],
+        attempt: Reservation,
         user: &UserRow,
         origin: &RequestOrigin,
     ) -> Result<AppError, AppError> {
-        let failures = self.db().bump_mfa_failures(pending_hash).await?;
         let failure = sign_in_audit(origin, Some(user), AuditAction::MfaFailed, Outcome::Denied);
-        let effect = self
-            .throttle_failure(&username_key(&user.username), None, failure)
-            .await?;
-        if failures >= self.auth_settings().max_code_failures {
-            self.db()
-                .revoke_session(pending_hash, self.clock().now_ms())
-                .await?;
-        }
-        tokio::time::sleep(effect.slow_down).await;
+        let locked = sign_in_audit(
+            origin,
+            Some(user),
+            AuditAction::AccountLocked,
+            Outcome::Denied,
+        );
+        self.throttle_failed(attempt, failure, Some(locked)).await?;
         Ok(AppError::SecondFactorFailed)
     }
 
     /// Step two: a TOTP or recovery code turns the pending sign-in into a fresh session.
+    /// Refused while the account or the client is locked.
     pub async fn sign_in_second_factor(
         &self,
         pending_token: &str,
@@ -291,9 +291,20 @@ impl App {
             .db()
             .user(&pending.session.practice_id, &pending.session.user_id)
             .await?;
-        if !self.check_second_factor(&user, code).await? {
-            return Err(self.second_factor_failed(&hash, &user, origin).await?);
+        let attempt = self
+            .throttle_reserve_in_session(&hash, &user.username, origin)
+            .await?;
+        let checked = match self.check_second_factor(&user, code).await {
+            Ok(checked) => checked,
+            Err(e) => {
+                self.throttle_release(attempt).await?;
+                return Err(e);
+            }
+        };
+        if !checked {
+            return Err(self.second_factor_failed(attempt, &user, origin).await?);
         }
+        self.throttle_release(attempt).await?;
         self.start_session(&hash, &user, origin, Vec::new(), None)
             .await
     }
@@ -388,9 +399,13 @@ impl App {
         };
         let secret = self.open_user_secret(&user, TOTP_PENDING, sealed).await?;
         let now_secs = u64::try_from(self.clock().now_ms() / 1000).unwrap_or(0);
+        let attempt = self
+            .throttle_reserve_in_session(&hash, &user.username, origin)
+            .await?;
         let Some(step) = enamel_crypto::verify_totp(&secret, code.trim(), now_secs, None) else {
-            return Err(self.second_factor_failed(&hash, &user, origin).await?);
+            return Err(self.second_factor_failed(attempt, &user, origin).await?);
         };
+        self.throttle_release(attempt).await?;
         self.store_user_secrets(&user, Some(&secret), None).await?;
         self.db()
             .claim_totp_step(
@@ -468,7 +483,8 @@ impl App {
         tx.insert_session(&row).await?;
         tx.commit(Entries::from_vec(entries).ok_or_else(no_entries)?)
             .await?;
-        self.throttle_clear(&username_key(&user.username)).await?;
+        self.throttle_clear(&self.account_key(&user.username))
+            .await?;
         Ok(NewSession {
             token: Zeroizing::new(token),
             session_id: row.id,

@@ -103,7 +103,8 @@ pub(crate) struct TokenAnswer {
     request_body = MfaBody,
     responses(
         (status = 200, description = "Signed in.", body = TokenAnswer),
-        (status = 401, description = "`mfa_failed`: the code is not right (after repeated failures the `mfa_token` stops working). `unauthenticated`: the `mfa_token` is unknown, used or expired, or the account must first set up its authenticator in the web app."),
+        (status = 401, description = "`mfa_failed`: the code is not right (after five wrong codes the `mfa_token` stops working). `unauthenticated`: the `mfa_token` is unknown, used or expired, or the account must first set up its authenticator in the web app."),
+        (status = 429, description = "`rate_limited`: also while this account or this address is locked after repeated failures; the code was not checked. Wait for `Retry-After`."),
         (status = 503, description = "`unavailable`: the database cannot be reached."),
     ),
 )]
@@ -171,7 +172,8 @@ pub(crate) struct CodeBody {
     request_body = CodeBody,
     responses(
         (status = 204, description = "Confirmed: changes that need a fresh second factor are allowed for the next few minutes (five by default)."),
-        (status = 401, description = "`mfa_failed`: the code is not right."),
+        (status = 401, description = "`mfa_failed`: the code is not right. After five wrong codes the session ends (then `unauthenticated`)."),
+        (status = 429, description = "`rate_limited`: too many wrong codes or passwords for this account or from this client; nothing was checked. Wait for `Retry-After`."),
     ),
 )]
 pub(crate) async fn step_up(
@@ -259,7 +261,8 @@ pub(crate) struct PasswordBody {
     request_body = PasswordBody,
     responses(
         (status = 204, description = "Changed."),
-        (status = 422, description = "`current_password` is not right, or `new_password` is too weak."),
+        (status = 422, description = "`current_password` is not right (after five wrong ones the session ends), or `new_password` is too weak."),
+        (status = 429, description = "`rate_limited`: too many wrong passwords or codes for this account or from this address; nothing was checked. Wait for `Retry-After`."),
         (status = 503, description = "`busy`: too many passwords are being checked at once."),
     ),
 )]
@@ -291,6 +294,7 @@ pub(crate) struct ResetRequestBody {
     request_body = ResetRequestBody,
     responses(
         (status = 202, description = "Recorded (or ignored, for an unknown account)."),
+        (status = 429, description = "`rate_limited`: a few requests per username (existing or not) and per address within 15 minutes; wait for `Retry-After`."),
         (status = 503, description = "`unavailable`: the database cannot be reached."),
     ),
 )]
