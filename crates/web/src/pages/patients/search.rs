@@ -305,6 +305,7 @@ mod tests {
     #[test]
     fn l13_the_search_form_debug_shows_no_search_terms() {
         let form = FindForm {
+            csrf: "csrf-secret-4411".into(),
             name: "Bicuspid".into(),
             birth_date: "1990-01-02".into(),
             phone: "555 010 0199".into(),
@@ -314,7 +315,13 @@ mod tests {
         };
         let shown = format!("{form:?}");
         assert!(shown.contains("name_given: true") && shown.contains("active"));
-        for hidden in ["Bicuspid", "1990-01-02", "555 010 0199", "CH-4411"] {
+        for hidden in [
+            "Bicuspid",
+            "1990-01-02",
+            "555 010 0199",
+            "CH-4411",
+            "csrf-secret",
+        ] {
             assert!(!shown.contains(hidden), "{hidden} in {shown}");
         }
     }
