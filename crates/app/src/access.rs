@@ -53,6 +53,8 @@ pub enum SystemReason {
     KeyRotation,
     /// Bulk import from another system.
     Import,
+    /// The host's operator issuing a reset link no administrator of the practice may issue.
+    AccountRecovery,
 }
 
 impl SystemReason {
@@ -62,6 +64,7 @@ impl SystemReason {
             SystemReason::PracticeSetup => "system:practice_setup",
             SystemReason::KeyRotation => "system:key_rotation",
             SystemReason::Import => "system:import",
+            SystemReason::AccountRecovery => "system:account_recovery",
         }
     }
 }

@@ -5,28 +5,12 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::fixture;
 use enamel_app::{Expected, RequestOrigin};
 use enamel_domain::{AddressDraft, CoverageDraft, EmergencyContactDraft, PatientDraft, PhoneDraft};
 use enamel_store::Db;
 
 const MARKER: &str = "Zqxvmarkerw";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack
@@ -79,13 +63,7 @@ async fn postgres_dump(db: &Db) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_plaintext_phi_in_the_database_files_or_logs() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .init();
+    let logs = enamel_testkit::LogCapture::install_at_trace();
 
     let f = fixture().await;
     // Every kind of PHI field carries the marker: names, contact, emergency contact, insurance.
@@ -190,7 +168,7 @@ async fn no_plaintext_phi_in_the_database_files_or_logs() {
             scan_dir(f.t.dir(), needle);
         }
     }
-    let logged = logs.0.lock().unwrap().clone();
+    let logged = logs.bytes();
     assert!(logged.len() > 100, "the log capture works");
     assert!(!contains(&logged, needle), "marker found in the logs");
 }

@@ -54,6 +54,28 @@ pub enum Command {
     /// Bring records over from another system (see `enamel import patients --help`).
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Help a staff member back in when no administrator of their practice may.
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Print a single-use link for a staff member to choose a new password (valid for one
+    /// hour). For the accounts a practice administrator may not reset, such as the compliance
+    /// officer's. The link is shown once: hand it to the person, not by e-mail.
+    ResetLink {
+        /// The practice (its id; `enamel keys status` lists them).
+        #[arg(long, value_name = "ID")]
+        practice: String,
+        /// The person's username.
+        #[arg(long, value_name = "USERNAME")]
+        username: String,
+        /// The phone is lost: their authenticator, recovery codes and password stop working
+        /// now, and they set up a new authenticator at their next sign-in.
+        #[arg(long)]
+        second_factor: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

@@ -366,7 +366,7 @@ pub async fn audit(global: &GlobalArgs, command: &AuditCommand) -> Result<ExitCo
     }
 }
 
-fn selected(practices: Vec<PracticeRow>, only: Option<&str>) -> Result<Vec<PracticeId>> {
+pub(crate) fn selected(practices: Vec<PracticeRow>, only: Option<&str>) -> Result<Vec<PracticeId>> {
     let mut out = Vec::new();
     for p in practices {
         if only.is_none_or(|id| id == p.id) {

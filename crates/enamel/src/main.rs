@@ -12,6 +12,7 @@ mod serve;
 mod setup;
 mod time_zone;
 mod tls;
+mod users_cmd;
 
 use std::process::ExitCode;
 
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
             Command::Migrate => commands::migrate(&cli.global).await,
             Command::Audit(cmd) => commands::audit(&cli.global, cmd).await,
             Command::Keys(cmd) => commands::keys(&cli.global, cmd).await,
+            Command::Users(cmd) => users_cmd::users(&cli.global, cmd).await,
             Command::Import(ImportCommand::Patients(args)) => {
                 import::patients(&cli.global, args).await
             }

@@ -196,6 +196,41 @@ async fn h4_a_plain_reset_keeps_the_authenticator() {
     assert!(mfa_enrolled(&h, &admin, &hyg.user_id).await);
 }
 
+/// A second-factor reset hands the link's holder the account, so an administrator may not
+/// reset the authenticator of someone who reads the audit log: they could become that person
+/// and both manage users and read the trail of their own actions. A plain reset (the password
+/// is forgotten; the authenticator stays) and a second-factor reset of a clinician still work.
+/// The host's operator can issue the refused link (`enamel users reset-link`, CLI test).
+#[tokio::test]
+async fn m5_an_administrator_cannot_reset_the_compliance_officers_authenticator() {
+    let h = Harness::new().await;
+    let admin = admin(&h).await;
+    let officer = h.account(Role::ComplianceOfficer);
+    let refused = h
+        .call(
+            "POST",
+            &format!("/api/v1/users/{}/password-reset", officer.user_id),
+            Some(&admin),
+            Some(json!({"reset_second_factor": true})),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert_eq!(refused.json["code"], "refused");
+    assert!(refused.json.get("setup_token").is_none());
+    let trail = h.audit().await;
+    let last = trail.last().unwrap();
+    assert_eq!(last.action, "password_reset_issued");
+    assert_eq!(last.outcome, "denied");
+    assert_eq!(last.record_id.as_deref(), Some(officer.user_id.as_str()));
+    // Nothing changed: the officer still signs in with their password and authenticator.
+    assert!(mfa_enrolled(&h, &admin, &officer.user_id).await);
+    h.login_account(officer).await;
+
+    reset_link(&h, &admin, &officer.user_id, false).await;
+    let dentist = h.account(Role::Dentist);
+    reset_link(&h, &admin, &dentist.user_id, true).await;
+}
+
 /// A new account whose owner has set a password through the setup link but not yet enrolled.
 async fn unenrolled(h: &Harness, admin: &str, username: &str, roles: &[&str]) -> Account {
     let created = h

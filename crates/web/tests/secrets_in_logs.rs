@@ -7,34 +7,11 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use axum::http::StatusCode;
 use common::Harness;
 use common::browser::{Browser, PENDING, SESSION, form_body, set_cookie};
 use enamel_domain::Role;
 use serde_json::json;
-
-/// A `tracing` writer that keeps everything in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
 
 fn form_post(body: &[(&str, &str)]) -> (Option<String>, [(&'static str, &'static str); 1]) {
     (
@@ -45,13 +22,7 @@ fn form_post(body: &[(&str, &str)]) -> (Option<String>, [(&'static str, &'static
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn h1_no_bearer_secret_reaches_the_log_at_trace() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .init();
+    let logs = enamel_testkit::LogCapture::install_at_trace();
 
     let h = Harness::new().await;
     let mut secrets: Vec<(&str, String)> = Vec::new();

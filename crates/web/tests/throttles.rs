@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
+use common::browser::Browser;
 use common::{Answer, Harness};
 use enamel_crypto::TotpSecret;
 use enamel_domain::Role;
@@ -555,84 +556,22 @@ async fn l3_reset_requests_do_the_same_work_for_known_and_unknown_names() {
     assert_eq!(h.app.password_hashing_runs(), runs + 1);
 }
 
-/// A cookie's value from an answer's `Set-Cookie` headers.
-fn set_cookie(answer: &Answer, name: &str) -> String {
-    answer
-        .headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix(&format!("{name}=")))
-        .and_then(|v| v.split(';').next())
-        .unwrap()
-        .to_string()
-}
-
-/// Posts a form from our own pages, with the session cookie if given.
-async fn page_post(h: &Harness, path: &str, body: String, cookie: Option<&str>) -> Answer {
-    let mut headers = vec![
-        ("content-type", "application/x-www-form-urlencoded"),
-        ("sec-fetch-site", "same-origin"),
-    ];
-    if let Some(cookie) = cookie {
-        headers.push(("cookie", cookie));
-    }
-    h.call_with("POST", path, None, Some(body), &headers).await
-}
-
 #[tokio::test]
 async fn h2_the_step_up_page_ends_the_session_after_failures() {
     let h = Harness::new().await;
     let a = h.account(Role::PracticeAdministrator);
-    let one = page_post(
-        &h,
-        "/sign-in",
-        format!(
-            "username={}&password={}",
-            a.username,
-            a.password.replace(' ', "+")
-        ),
-        None,
-    )
-    .await;
-    assert_eq!(one.status, StatusCode::SEE_OTHER, "{}", one.text);
-    let pending = format!(
-        "__Host-enamel_pending={}",
-        set_cookie(&one, "__Host-enamel_pending")
-    );
-    let code = h.fresh_code(&a.secret);
-    let two = page_post(&h, "/sign-in/code", format!("code={code}"), Some(&pending)).await;
-    assert_eq!(two.status, StatusCode::SEE_OTHER, "{}", two.text);
-    let cookie = format!(
-        "__Host-enamel_session={}",
-        set_cookie(&two, "__Host-enamel_session")
-    );
-    let form = h
-        .call_with("GET", "/step-up", None, None, &[("cookie", &cookie)])
-        .await;
-    let marker = "name=\"csrf\" value=\"";
-    let start = form.text.find(marker).unwrap() + marker.len();
-    let csrf = form.text[start..start + form.text[start..].find('"').unwrap()].to_string();
-
+    let browser = Browser::sign_in(&h, Role::PracticeAdministrator).await;
     for _ in 0..common::test_settings().max_code_failures {
         let wrong = wrong_code(&h, &a.secret);
-        let r = page_post(
-            &h,
-            "/step-up",
-            format!("csrf={csrf}&code={wrong}"),
-            Some(&cookie),
-        )
-        .await;
+        let r = browser
+            .post(&h, "/step-up", &[("csrf", &browser.csrf), ("code", &wrong)])
+            .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
     }
     let right = h.fresh_code(&a.secret);
-    let ended = page_post(
-        &h,
-        "/step-up",
-        format!("csrf={csrf}&code={right}"),
-        Some(&cookie),
-    )
-    .await;
+    let ended = browser
+        .post(&h, "/step-up", &[("csrf", &browser.csrf), ("code", &right)])
+        .await;
     assert_eq!(ended.status, StatusCode::SEE_OTHER);
     let location = ended.headers[header::LOCATION].to_str().unwrap();
     assert!(location.starts_with("/sign-in"), "{location}");

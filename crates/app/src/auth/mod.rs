@@ -11,6 +11,7 @@ mod admin;
 mod emergency;
 mod passwords;
 mod policy;
+mod resets;
 mod sessions;
 mod signin;
 mod throttle;

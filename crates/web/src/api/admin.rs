@@ -209,7 +209,7 @@ pub(crate) struct ResetBody {
     responses(
         (status = 201, description = "Issued; earlier links of the account stop working. The person opens `/reset#{setup_token}`.", body = LinkAnswer),
         (status = 403, description = STEP_UP),
-        (status = 409, description = "`refused`: this is your own account."),
+        (status = 409, description = "`refused`: this is your own account, or a second-factor reset of someone who can read the audit log (the host's operator issues that one: `enamel users reset-link`)."),
     ),
 )]
 pub(crate) async fn issue_reset(
