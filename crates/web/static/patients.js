@@ -1,6 +1,8 @@
 // Find a patient as you type. Without this file the search form still works: Enter sends it
 // and the server answers with the results page. With it, typing in the name box asks the JSON
 // API (with the page's session cookie) once the typing pauses, and shows the results in place.
+// The criteria go in the body of a POST (/api/v1/patients/search), never in a URL, so no
+// name, birth date or phone lands in a proxy's request log.
 //
 // Every search is audited, so requests are kept few: 300 ms after the last key, at least two
 // letters, never the same query twice in a row, and a newer query cancels an older one.
@@ -10,11 +12,11 @@
   var form = document.getElementById("find");
   var nameInput = document.getElementById("find-name");
   var results = document.getElementById("results");
-  if (!form || !nameInput || !results || !window.fetch || !window.URLSearchParams) { return; }
+  if (!form || !nameInput || !results || !window.fetch || !window.JSON) { return; }
 
   var DELAY_MS = 300;
   var MIN_CHARS = 2;
-  var PER_PAGE = results.getAttribute("data-per-page") || "25";
+  var PER_PAGE = parseInt(results.getAttribute("data-per-page") || "25", 10) || 25;
   var STATUS = { active: "Active", inactive: "Inactive", deceased: "Deceased", archived: "Archived" };
   var FIELDS = ["name", "birth_date", "phone", "chart", "status"];
 
@@ -106,14 +108,14 @@
   }
 
   function query() {
-    var params = new URLSearchParams();
+    var criteria = {};
     FIELDS.forEach(function (name) {
       var input = form.elements.namedItem(name);
       var value = input && typeof input.value === "string" ? input.value.trim() : "";
-      if (value !== "") { params.set(name, value); }
+      if (value !== "") { criteria[name] = value; }
     });
-    params.set("per_page", PER_PAGE);
-    return params.toString();
+    criteria.per_page = PER_PAGE;
+    return JSON.stringify(criteria);
   }
 
   function search() {
@@ -132,10 +134,12 @@
     var controller = window.AbortController ? new AbortController() : null;
     inFlight = controller;
     results.setAttribute("aria-busy", "true");
-    fetch("/api/v1/patients?" + q, {
+    fetch("/api/v1/patients/search", {
+      method: "POST",
       credentials: "same-origin",
       cache: "no-store",
-      headers: { Accept: "application/json" },
+      headers: { Accept: "application/json", "Content-Type": "application/json" },
+      body: q,
       signal: controller ? controller.signal : undefined,
     }).then(function (r) {
       if (r.status === 401) {

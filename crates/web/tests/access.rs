@@ -72,6 +72,12 @@ fn routes() -> Vec<Route> {
             None,
         ),
         route(
+            "POST",
+            "/api/v1/patients/search",
+            Some((Demographics, View)),
+            Some(|| json!({"name": "molar"})),
+        ),
+        route(
             "GET",
             "/api/v1/patients/{patient}/versions",
             Some((Demographics, View)),

@@ -855,6 +855,93 @@ async fn l2_searching_by_phone_needs_contact_access() {
     assert_eq!(by_phone.json["total"], 1, "{}", by_phone.text);
 }
 
+/// L6, for the API: the search-as-you-type of the staff pages posts its criteria in a body, so
+/// no name, birth date or phone is in a URL. The posted search answers, refuses and audits
+/// exactly as the query-string search does.
+#[tokio::test]
+async fn l6_a_posted_search_keeps_the_criteria_out_of_the_url_and_answers_as_the_get() {
+    let h = Harness::new().await;
+    let fd = h.login(Role::FrontDesk).await;
+    let created = h
+        .call("POST", "/api/v1/patients", Some(&fd), Some(full_patient()))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let id = created.json["id"].as_str().unwrap().to_string();
+
+    let got = h
+        .call(
+            "GET",
+            "/api/v1/patients?name=zoe&per_page=5",
+            Some(&fd),
+            None,
+        )
+        .await;
+    let before = h.audit().await.len();
+    let posted = h
+        .call(
+            "POST",
+            "/api/v1/patients/search",
+            Some(&fd),
+            Some(json!({"name": "zoe", "per_page": 5})),
+        )
+        .await;
+    assert_eq!(posted.status, StatusCode::OK, "{}", posted.text);
+    assert_eq!(posted.json, got.json, "the same answer either way");
+    assert_eq!(posted.json["results"][0]["id"], id.as_str());
+    let entries = new_entries(&h, before).await;
+    assert_eq!(
+        entries.len(),
+        2,
+        "the search and the patient shown: {entries:#?}"
+    );
+    assert_eq!(entries[1].patient_id.as_deref(), Some(id.as_str()));
+    assert!(
+        entries.iter().all(|e| e.reason.is_none()),
+        "no criteria in the trail"
+    );
+
+    // Bad criteria are named, never echoed; phone still needs contact access.
+    let unknown = h
+        .call(
+            "POST",
+            "/api/v1/patients/search",
+            Some(&fd),
+            Some(json!({"name": "zoe", "surname": "Molar"})),
+        )
+        .await;
+    assert_eq!(
+        unknown.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unknown.text
+    );
+    assert!(!unknown.text.contains("Molar"), "{}", unknown.text);
+    let none = h
+        .call(
+            "POST",
+            "/api/v1/patients/search",
+            Some(&fd),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        none.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        none.text
+    );
+    let co = h.login(Role::ComplianceOfficer).await;
+    let probe = h
+        .call(
+            "POST",
+            "/api/v1/patients/search",
+            Some(&co),
+            Some(json!({"phone": "5550100142"})),
+        )
+        .await;
+    assert_eq!(probe.status, StatusCode::FORBIDDEN, "{}", probe.text);
+}
+
 async fn create(h: &Harness, token: &str, body: Value) -> String {
     let created = h
         .call("POST", "/api/v1/patients", Some(token), Some(body))

@@ -57,6 +57,7 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .routes(routes!(audit::events))
         .routes(routes!(audit::export))
         .routes(routes!(patients::search, patients::create))
+        .routes(routes!(patients::search_posted))
         .routes(routes!(patients::read, patients::replace, patients::delete))
         .routes(routes!(patients::deactivate))
         .routes(routes!(patients::versions))

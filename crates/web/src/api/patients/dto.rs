@@ -346,7 +346,9 @@ pub(crate) struct VersionJson {
     pub(crate) row_version: i64,
 }
 
-#[derive(Deserialize, IntoParams)]
+/// Search criteria, as query parameters (`GET /api/v1/patients`) or as a JSON body
+/// (`POST /api/v1/patients/search`, which keeps them out of URLs).
+#[derive(Deserialize, IntoParams, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct SearchParams {
