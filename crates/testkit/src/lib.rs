@@ -2,7 +2,8 @@
 //! this test run targets. With `ENAMEL_TEST_DATABASE_URL` unset, each test gets its own SQLite
 //! file; set to a PostgreSQL URL (CI uses `postgres://postgres@127.0.0.1:5432/test`), each test
 //! gets its own database, created next to the one named, so tests never see each other's rows.
-//! The same tests therefore run unchanged on both engines.
+//! The same tests therefore run unchanged on both engines. [`LogCapture`] keeps what the
+//! process logs, for the tests that search the log for secrets and PHI.
 
 use std::path::{Path, PathBuf};
 

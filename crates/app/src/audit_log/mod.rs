@@ -256,7 +256,9 @@ async fn commit_callers(db: &Db, clock: &dyn Clock, callers: Vec<Pending>) {
                 let _ = p.done.send(Ok(mine));
             }
         }
-        Err(e) if callers.len() == 1 => {
+        // Alone, or the database cannot be reached (retrying each caller would only make
+        // every one of them wait for the connection again): all fail, closed.
+        Err(e) if callers.len() == 1 || matches!(e, AppError::Unavailable(_)) => {
             tracing::error!(error = %e, "audit append failed");
             for p in callers {
                 let _ = p.done.send(Err(e.to_string()));
