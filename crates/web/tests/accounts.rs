@@ -198,8 +198,9 @@ async fn h4_a_plain_reset_keeps_the_authenticator() {
 
 /// A second-factor reset hands the link's holder the account, so an administrator may not
 /// reset the authenticator of someone who reads the audit log: they could become that person
-/// and both manage users and read the trail of their own actions. A plain reset (the password
-/// is forgotten; the authenticator stays) and a second-factor reset of a clinician still work.
+/// and both manage users and read the trail of their own actions. The same holds for any link
+/// to such an account while it has no working authenticator. A plain reset (the password is
+/// forgotten; the authenticator stays) and a second-factor reset of a clinician still work.
 /// The host's operator can issue the refused link (`enamel users reset-link`, CLI test).
 #[tokio::test]
 async fn m5_an_administrator_cannot_reset_the_compliance_officers_authenticator() {
@@ -229,6 +230,32 @@ async fn m5_an_administrator_cannot_reset_the_compliance_officers_authenticator(
     reset_link(&h, &admin, &officer.user_id, false).await;
     let dentist = h.account(Role::Dentist);
     reset_link(&h, &admin, &dentist.user_id, true).await;
+
+    // An officer with no working authenticator (say, after the operator reset it): even a
+    // plain link would let its holder enroll their own, so it is refused too.
+    let unenrolled = h
+        .app
+        .create_user_as_system(
+            h.practice,
+            &enamel_app::auth::NewUser {
+                username: "officer-without-phone".into(),
+                display_name: "Test officer".into(),
+                roles: vec![Role::ComplianceOfficer],
+            },
+            Some("a synthetic passphrase 2026"),
+            None,
+        )
+        .await
+        .unwrap();
+    let plain = h
+        .call(
+            "POST",
+            &format!("/api/v1/users/{}/password-reset", unenrolled.user_id),
+            Some(&admin),
+            Some(json!({"reset_second_factor": false})),
+        )
+        .await;
+    assert_eq!(plain.status, StatusCode::CONFLICT, "{}", plain.text);
 }
 
 /// A new account whose owner has set a password through the setup link but not yet enrolled.

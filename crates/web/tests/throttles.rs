@@ -144,6 +144,35 @@ async fn h2_step_up_locks_after_failures() {
     );
 }
 
+/// Refused unchecked while the account is locked, a step-up costs the session nothing: a
+/// stranger who locks the username from outside cannot also end its signed-in owner's session.
+#[tokio::test]
+async fn h2_a_locked_account_does_not_end_its_owners_session() {
+    let h = Harness::new().await;
+    let role = Role::PracticeAdministrator;
+    let session = h.login(role).await;
+    let a = h.account(role);
+    h.clock.advance_ms(6 * 60 * 1000);
+    let settings = common::test_settings();
+    for _ in 0..settings.lock_after_failures {
+        let r = h
+            .login_step_one(&a.username, "not the password at all")
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    }
+    for _ in 0..=settings.max_code_failures {
+        let r = step_up(&h, &session, &h.fresh_code(&a.secret)).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+    }
+    let me = h.call("GET", "/api/v1/me", Some(&session), None).await;
+    assert_eq!(
+        me.status,
+        StatusCode::OK,
+        "the session goes on: {}",
+        me.text
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn m1_parallel_wrong_codes_get_no_more_tries_than_serial_ones() {
     let h = Harness::new().await;
@@ -435,6 +464,27 @@ async fn l7_ipv6_clients_are_counted_by_their_64() {
         ))
         .await;
     assert_eq!(other_64.status, StatusCode::UNAUTHORIZED);
+
+    // So do "forgot password" requests: a new address of the /64 (and a new name) each time.
+    let mut answers = Vec::new();
+    for i in 0..20 {
+        let r = h
+            .send(from_addr(
+                "POST",
+                "/api/v1/auth/password-reset",
+                None,
+                json!({"username": format!("made-up-{i}")}),
+                &format!("[2001:db8:7:7::{:x}]:4000", i + 1),
+            ))
+            .await;
+        answers.push(r.status);
+    }
+    let accepted = answers
+        .iter()
+        .filter(|s| **s == StatusCode::ACCEPTED)
+        .count();
+    assert!(accepted <= 10, "{answers:?}");
+    assert_eq!(answers.last(), Some(&StatusCode::TOO_MANY_REQUESTS));
 
     // The per-address API limit counts the /64 too.
     let web = enamel_web::WebSettings {

@@ -21,10 +21,12 @@ impl App {
     /// password (perhaps saved on the lost phone) cannot lead to enrolling a new authenticator;
     /// only the link can.
     ///
-    /// A second-factor reset hands whoever holds the link the account itself, so the issuer
-    /// counts, for separation of duties, as holding the account's roles too: a user
-    /// administrator cannot reset the authenticator of someone who uses the audit log (the
-    /// host's operator can, with `enamel users reset-link --second-factor`).
+    /// A link that needs no second factor to follow (a second-factor reset, or any link for an
+    /// account without a working authenticator: its owner enrolls at the next sign-in) hands
+    /// whoever holds it the account itself. For separation of duties the issuer then counts as
+    /// holding the account's roles too: a user administrator cannot issue such a link for
+    /// someone who uses the audit log (the host's operator can, with `enamel users
+    /// reset-link`).
     pub async fn issue_password_reset(
         &self,
         actor: &Actor,
@@ -32,10 +34,8 @@ impl App {
         reset_second_factor: bool,
     ) -> Result<CreatedUser, AppError> {
         let access = self.admin_edit(actor, user_id).await?;
-        if reset_second_factor {
-            self.check_reset_duties(&access, user_id).await?;
-        }
-        self.write_password_reset(&access, user_id, reset_second_factor)
+        let duty_conflict = self.reset_duty_conflict(&access, user_id).await?;
+        self.write_password_reset(&access, user_id, reset_second_factor, duty_conflict)
             .await
     }
 
@@ -59,13 +59,13 @@ impl App {
             .await?
             .filter(|u| u.practice_id == practice_id.to_string())
             .ok_or(AppError::NotFound)?;
-        self.write_password_reset(&access, &user.id, reset_second_factor)
+        self.write_password_reset(&access, &user.id, reset_second_factor, false)
             .await
     }
 
-    /// Refuses (audited) a second-factor reset that would let its issuer become someone on
-    /// the other side of a separation-of-duties rule.
-    async fn check_reset_duties(&self, access: &Access, user_id: &str) -> Result<(), AppError> {
+    /// Whether becoming the account `user_id` would put the issuer on both sides of a
+    /// separation-of-duties rule.
+    async fn reset_duty_conflict(&self, access: &Access, user_id: &str) -> Result<bool, AppError> {
         let actor = access.actor();
         let practice = actor.practice_id();
         let mut roles = actor.roles().to_vec();
@@ -76,23 +76,29 @@ impl App {
                 .iter()
                 .filter_map(|r| Role::parse(r)),
         );
-        if self
+        Ok(self
             .policy(practice)
             .await?
             .person_duty_conflict(&roles)
-            .is_none()
-        {
-            return Ok(());
-        }
+            .is_some())
+    }
+
+    /// The audited refusal of a link that would hand its issuer an account across a
+    /// separation-of-duties rule.
+    async fn refuse_reset_across_duties(
+        &self,
+        access: &Access,
+        user_id: &str,
+    ) -> Result<CreatedUser, AppError> {
         let mut entry = access
             .audit(AuditAction::PasswordResetIssued, Outcome::Denied)
             .about(RecordKind::User, user_id);
-        entry.reason = Some("second factor reset across separation of duties".into());
+        entry.reason = Some("reset across separation of duties".into());
         self.audit().record(entry).await?;
         Err(AppError::Refused(
-            "You cannot reset the authenticator of someone who can read the audit log: whoever \
-             holds the link could then both manage users and read the log. Ask whoever runs the \
-             Enamel server to do it."
+            "You cannot give a sign-in link to someone who can read the audit log while they have \
+             no working authenticator, or reset their authenticator: whoever holds the link could \
+             then both manage users and read the log. Ask whoever runs the Enamel server to do it."
                 .into(),
         ))
     }
@@ -102,6 +108,7 @@ impl App {
         access: &Access,
         user_id: &str,
         reset_second_factor: bool,
+        duty_conflict: bool,
     ) -> Result<CreatedUser, AppError> {
         let practice_id = access.practice_id().to_string();
         let now = self.clock().now_ms();
@@ -109,6 +116,14 @@ impl App {
         let expires = now + ms(self.auth_settings().reset_link_lifetime);
         let mut tx = self.begin_write().await?;
         let user = tx.user_for_update(&practice_id, user_id).await?;
+        // Decided on the locked row: the account's state, not only the kind of link, says
+        // whether following the link needs the owner's authenticator.
+        let needs_no_second_factor =
+            reset_second_factor || user.password_hash == NO_PASSWORD || user.totp_secret.is_none();
+        if duty_conflict && needs_no_second_factor {
+            tx.rollback().await?;
+            return self.refuse_reset_across_duties(access, user_id).await;
+        }
         tx.expire_password_resets(&practice_id, user_id, now)
             .await?;
         tx.insert_password_reset(

@@ -98,7 +98,10 @@ impl App {
             RESET_REQUESTS_PER_USERNAME,
         )];
         keys.extend(client_ip.map(|ip| {
-            ThrottleKey::new(&format!("reset-request-ip:{ip}"), RESET_REQUESTS_PER_CLIENT)
+            ThrottleKey::new(
+                &format!("reset-request-ip:{}", client_network_of(ip)),
+                RESET_REQUESTS_PER_CLIENT,
+            )
         }));
         keys
     }
@@ -207,7 +210,13 @@ impl App {
                 reservation.session = Some((*session_hash, count));
                 Ok(reservation)
             }
-            Err(e) => Err(e),
+            Err(e) => {
+                // Refused unchecked (the account or the client is locked): nothing was guessed,
+                // so the session's own count goes back. Otherwise strangers locking a username
+                // from outside would also end the sessions of its signed-in owner.
+                self.db().release_session_attempt(session_hash).await?;
+                Err(e)
+            }
         }
     }
 
