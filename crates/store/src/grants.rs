@@ -318,6 +318,25 @@ impl Db {
         })
     }
 
+    /// Whether the user holds a grant for this patient that a reviewer stopped as possible
+    /// misuse (`escalated`, which ending a grant early also records).
+    pub async fn stopped_emergency_grant_exists(
+        &self,
+        practice_id: &str,
+        user_id: &str,
+        patient_id: &str,
+    ) -> Result<bool, StoreError> {
+        on_db!(self, pool => {
+            let row = sqlx::query(
+                "SELECT 1 AS one FROM emergency_grants WHERE practice_id = $1 AND user_id = $2 \
+                 AND patient_id = $3 AND review_status = 'escalated' LIMIT 1",
+            )
+            .bind(practice_id).bind(user_id).bind(patient_id)
+            .fetch_optional(pool).await?;
+            Ok(row.is_some())
+        })
+    }
+
     /// One grant of the practice, whatever its review status.
     pub async fn emergency_grant(
         &self,

@@ -1131,7 +1131,8 @@ async fn m10_audit_filters_must_be_ids_and_nothing_else_reaches_the_log() {
 }
 
 #[tokio::test]
-async fn l10_break_glass_needs_step_up_pages_oldest_first_and_ends_when_escalated_or_revoked() {
+async fn l10_break_glass_needs_step_up_pages_oldest_first_and_ends_when_escalated_or_revoked_for_good()
+ {
     let h = Harness::new().await;
     let admin = h.login(Role::PracticeAdministrator).await;
     let r = h
@@ -1273,4 +1274,34 @@ async fn l10_break_glass_needs_step_up_pages_oldest_first_and_ends_when_escalate
         StatusCode::NOT_FOUND
     );
     assert_eq!(read(c.clone()).await, StatusCode::OK);
+
+    // A grant the reviewer stopped (escalated, or ended early) is not reopened by its holder
+    // with a new justification; a grant to another patient still opens.
+    let step = h
+        .call(
+            "POST",
+            "/api/v1/auth/step-up",
+            Some(&assistant),
+            Some(json!({"code": h.fresh_code(secret)})),
+        )
+        .await;
+    assert_eq!(step.status, StatusCode::NO_CONTENT, "{}", step.text);
+    let before = h.audit().await.len();
+    for stopped in [&a, &b] {
+        let again = open(stopped.clone()).await;
+        assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+        assert_eq!(again.json["code"], "refused");
+        assert_eq!(read(stopped.clone()).await, StatusCode::FORBIDDEN);
+    }
+    let refusals = h.audit().await.split_off(before);
+    assert!(
+        refusals
+            .iter()
+            .filter(|e| e.action == "emergency_access" && e.outcome == "denied")
+            .count()
+            == 2,
+        "{refusals:#?}"
+    );
+    let other = open(c.clone()).await;
+    assert_eq!(other.status, StatusCode::CREATED, "{}", other.text);
 }

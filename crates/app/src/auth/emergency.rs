@@ -123,6 +123,25 @@ impl App {
                 .await?;
             return Err(AppError::NotFound);
         }
+        // A grant to this patient that a reviewer stopped (escalated, or ended early) is not
+        // reopened by the same person with a new justification: that needs the reviewer.
+        if self
+            .db()
+            .stopped_emergency_grant_exists(&practice_id, &user_id, &patient_id.to_string())
+            .await?
+        {
+            let mut entry = actor
+                .audit(AuditAction::EmergencyAccess, Outcome::Denied)
+                .about(RecordKind::Patient, patient_id)
+                .patient(patient_id);
+            entry.reason = Some("an earlier grant to this patient was stopped".into());
+            self.audit().record(entry).await?;
+            return Err(AppError::Refused(
+                "Your earlier emergency access to this patient was stopped by the compliance \
+                 officer. Speak to them, or ask a colleague to open the record."
+                    .into(),
+            ));
+        }
         let keys = self.keys_of(actor.practice_id()).await?;
         let now = self.clock().now_ms();
         let id = uuid::Uuid::now_v7().to_string();
@@ -206,8 +225,9 @@ impl App {
     }
 
     /// Ends a grant at once (audit log, view: the reviewer's right), whatever its review
-    /// status; audited as an `emergency_review` with reason `revoked`. A grant that has
-    /// already ended is a conflict.
+    /// status; audited as an `emergency_review` with reason `revoked`. A pending grant is
+    /// escalated with it, so its holder cannot open another to the same patient. A grant that
+    /// has already ended is a conflict.
     pub async fn revoke_emergency_access(
         &self,
         actor: &Actor,
@@ -225,16 +245,24 @@ impl App {
             .about(RecordKind::EmergencyGrant, grant_id)
             .patient(&grant.patient_id);
         entry.reason = Some("revoked".into());
+        let now = self.clock().now_ms();
         let mut tx = self.begin_write().await?;
-        if !tx
-            .end_emergency_grant(&practice_id, grant_id, self.clock().now_ms())
-            .await?
-        {
+        if !tx.end_emergency_grant(&practice_id, grant_id, now).await? {
             tx.rollback().await?;
             return Err(AppError::Refused(
                 "This emergency access has already ended.".into(),
             ));
         }
+        // Ending a grant early is the reviewer's judgement that it should not go on: a pending
+        // grant is escalated with it, so its holder cannot simply open another one.
+        tx.review_emergency_grant(
+            &practice_id,
+            grant_id,
+            "escalated",
+            &access.actor().audit_id(),
+            now,
+        )
+        .await?;
         tx.commit(entry.into()).await?;
         Ok(())
     }

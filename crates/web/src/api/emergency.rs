@@ -37,6 +37,7 @@ pub(crate) struct GrantJson {
     responses(
         (status = 201, description = "Granted until `expires_ms`.", body = GrantJson),
         (status = 404, description = "`not_found`: no such patient in the practice."),
+        (status = 409, description = "`refused`: the compliance officer stopped an earlier emergency access of yours to this patient (escalated or ended early); it is not reopened without them."),
         (status = 422, description = "Also when `patient_id` is not a patient id or the justification is too short."),
     ),
 )]
@@ -173,7 +174,8 @@ pub(crate) async fn review(
 
 /// Ends an emergency access at once, whatever its review status.
 ///
-/// Audited as a review with reason `revoked`.
+/// Audited as a review with reason `revoked`. A pending one is escalated with it: its holder
+/// cannot open another to the same patient.
 #[utoipa::path(
     post,
     path = "/api/v1/emergency-access/{id}/revoke",
