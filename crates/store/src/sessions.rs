@@ -63,6 +63,18 @@ macro_rules! session_from_row {
     };
 }
 
+/// A `ThrottleRow` from a row of `key_hash, failures, window_start_ms, locked_until_ms`.
+macro_rules! throttle_from_row {
+    ($row:expr) => {
+        ThrottleRow {
+            key_hash: $row.try_get("key_hash")?,
+            failures: $row.try_get("failures")?,
+            window_start_ms: $row.try_get("window_start_ms")?,
+            locked_until_ms: $row.try_get("locked_until_ms")?,
+        }
+    };
+}
+
 /// Failed sign-ins counted under one key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThrottleRow {
@@ -368,12 +380,7 @@ impl Db {
                 .bind(key_hash).bind(now_ms).bind(window_ms).bind(limit).bind(lock_ms)
                 .fetch_optional(pool).await?;
             match row {
-                Some(row) => Ok(Some(ThrottleRow {
-                    key_hash: row.try_get("key_hash")?,
-                    failures: row.try_get("failures")?,
-                    window_start_ms: row.try_get("window_start_ms")?,
-                    locked_until_ms: row.try_get("locked_until_ms")?,
-                })),
+                Some(row) => Ok(Some(throttle_from_row!(row))),
                 None => Ok(None),
             }
         })
@@ -433,12 +440,7 @@ impl Db {
             )
             .bind(key_hash).fetch_optional(pool).await?;
             match row {
-                Some(row) => Ok(Some(ThrottleRow {
-                    key_hash: row.try_get("key_hash")?,
-                    failures: row.try_get("failures")?,
-                    window_start_ms: row.try_get("window_start_ms")?,
-                    locked_until_ms: row.try_get("locked_until_ms")?,
-                })),
+                Some(row) => Ok(Some(throttle_from_row!(row))),
                 None => Ok(None),
             }
         })
