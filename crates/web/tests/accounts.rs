@@ -202,6 +202,7 @@ async fn h4_a_plain_reset_keeps_the_authenticator() {
 /// to such an account while it has no working authenticator. A plain reset (the password is
 /// forgotten; the authenticator stays) and a second-factor reset of a clinician still work.
 /// The host's operator can issue the refused link (`enamel users reset-link`, CLI test).
+#[allow(clippy::disallowed_methods)] // an account set up as `enamel init` would
 #[tokio::test]
 async fn m5_an_administrator_cannot_reset_the_compliance_officers_authenticator() {
     let h = Harness::new().await;

@@ -561,6 +561,7 @@ async fn l11_wrong_current_passwords_are_throttled_audited_and_end_the_session()
     assert!(entries.iter().any(|e| e.action == "account_locked"));
 }
 
+#[allow(clippy::disallowed_methods)] // an account set up as `enamel init` would
 #[tokio::test]
 async fn l3_reset_requests_do_the_same_work_for_known_and_unknown_names() {
     let h = Harness::new().await;

@@ -91,6 +91,7 @@ impl Harness {
     }
 
     /// An enrolled account in `practice` with the given roles.
+    #[allow(clippy::disallowed_methods)] // test set-up creates accounts as `enamel init` would
     pub async fn add_user(&self, practice: PracticeId, name: &str, roles: &[Role]) -> Account {
         let username = format!("{}-{}", name.replace('_', "-"), &practice.to_string()[..8]);
         let password = format!("synthetic pass {name} 2026");
