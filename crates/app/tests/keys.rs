@@ -7,11 +7,9 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{provider, raw, system_patients};
+use common::{provider, raw, synthetic_practice, system_patients};
 use enamel_app::auth::NewUser;
-use enamel_app::{
-    App, AppError, Expected, FixedClock, NewPractice, RETIRE_AFTER_MS, RequestOrigin,
-};
+use enamel_app::{App, AppError, Expected, FixedClock, RETIRE_AFTER_MS, RequestOrigin};
 use enamel_domain::{PatientDraft, PracticeId, Role, synthetic};
 use enamel_store::specs::{PATIENTS, USERS};
 use enamel_testkit::{TestDb, fresh_db};
@@ -33,16 +31,7 @@ async fn two_apps() -> TwoApps {
     t.db.migrate(1).await.unwrap();
     let clock = Arc::new(FixedClock::new(START_MS));
     let a = App::new(t.db.clone(), provider(7), clock.clone());
-    let practice = a
-        .create_practice(
-            &NewPractice {
-                display_name: "Synthetic Smiles".into(),
-                time_zone: enamel_domain::PracticeTz::utc(),
-            },
-            RequestOrigin::cli(),
-        )
-        .await
-        .unwrap();
+    let practice = synthetic_practice(&a).await;
     // The server has the practice's keys loaded (version 1) before anyone rotates.
     a.check_practice_keys(practice).await.unwrap();
     let b = App::new(t.db.clone(), provider(7), clock.clone());
@@ -245,16 +234,7 @@ async fn l9_a_running_server_keeps_working_after_a_kek_rotation() {
         Arc::new(FileKeyProvider::open(&path).unwrap()),
         clock.clone(),
     );
-    let practice = server
-        .create_practice(
-            &NewPractice {
-                display_name: "Synthetic Smiles".into(),
-                time_zone: enamel_domain::PracticeTz::utc(),
-            },
-            RequestOrigin::cli(),
-        )
-        .await
-        .unwrap();
+    let practice = synthetic_practice(&server).await;
     let before = system_patients(&server, practice)
         .create(&synthetic::patients(1, 31)[0])
         .await

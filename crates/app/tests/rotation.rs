@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use common::{fixture, system_patients};
+use common::{fixture, synthetic_practice, system_patients};
 use enamel_app::Expected;
 use enamel_app::{AppError, RequestOrigin};
 use enamel_domain::{PatientDraft, synthetic};
@@ -230,7 +230,7 @@ async fn retiring_a_version_that_rows_still_use_is_refused() {
 
 #[tokio::test]
 async fn a_kek_rotation_rewraps_every_data_key_and_keeps_records_readable() {
-    use enamel_app::{App, NewPractice, SystemClock};
+    use enamel_app::{App, SystemClock};
     use enamel_crypto::FileKeyProvider;
 
     let t = enamel_testkit::fresh_db().await;
@@ -241,16 +241,7 @@ async fn a_kek_rotation_rewraps_every_data_key_and_keeps_records_readable() {
     let kek_a = first.kek_ids();
     std::fs::copy(&path, &old_copy).unwrap();
     let app = App::new(t.db.clone(), Arc::new(first), Arc::new(SystemClock));
-    let practice = app
-        .create_practice(
-            &NewPractice {
-                display_name: "Synthetic Smiles".into(),
-                time_zone: enamel_domain::PracticeTz::utc(),
-            },
-            RequestOrigin::cli(),
-        )
-        .await
-        .unwrap();
+    let practice = synthetic_practice(&app).await;
     let id = system_patients(&app, practice)
         .create(&synthetic::patients(1, 5)[0])
         .await

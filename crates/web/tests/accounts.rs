@@ -44,16 +44,20 @@ async fn admin(h: &Harness) -> String {
 
 /// Issues a reset link for `user` and returns its token.
 async fn reset_link(h: &Harness, admin: &str, user: &str, second_factor: bool) -> String {
-    let link = h
-        .call(
-            "POST",
-            &format!("/api/v1/users/{user}/password-reset"),
-            Some(admin),
-            Some(json!({"reset_second_factor": second_factor})),
-        )
-        .await;
+    let link = ask_reset(h, admin, user, second_factor).await;
     assert_eq!(link.status, StatusCode::CREATED, "{}", link.text);
     link.json["setup_token"].as_str().unwrap().to_string()
+}
+
+/// An administrator's request for a reset link, answered as it is.
+async fn ask_reset(h: &Harness, admin: &str, user: &str, second_factor: bool) -> common::Answer {
+    h.call(
+        "POST",
+        &format!("/api/v1/users/{user}/password-reset"),
+        Some(admin),
+        Some(json!({"reset_second_factor": second_factor})),
+    )
+    .await
 }
 
 async fn complete(h: &Harness, token: &str, password: &str) {
@@ -208,14 +212,7 @@ async fn m5_an_administrator_cannot_reset_the_compliance_officers_authenticator(
     let h = Harness::new().await;
     let admin = admin(&h).await;
     let officer = h.account(Role::ComplianceOfficer);
-    let refused = h
-        .call(
-            "POST",
-            &format!("/api/v1/users/{}/password-reset", officer.user_id),
-            Some(&admin),
-            Some(json!({"reset_second_factor": true})),
-        )
-        .await;
+    let refused = ask_reset(&h, &admin, &officer.user_id, true).await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
     assert_eq!(refused.json["code"], "refused");
     assert!(refused.json.get("setup_token").is_none());
@@ -248,14 +245,7 @@ async fn m5_an_administrator_cannot_reset_the_compliance_officers_authenticator(
         )
         .await
         .unwrap();
-    let plain = h
-        .call(
-            "POST",
-            &format!("/api/v1/users/{}/password-reset", unenrolled.user_id),
-            Some(&admin),
-            Some(json!({"reset_second_factor": false})),
-        )
-        .await;
+    let plain = ask_reset(&h, &admin, &unenrolled.user_id, false).await;
     assert_eq!(plain.status, StatusCode::CONFLICT, "{}", plain.text);
 }
 
@@ -468,18 +458,7 @@ async fn m5_a_matrix_change_cannot_give_an_existing_person_both_sides() {
 #[tokio::test]
 async fn l14_a_username_refusal_does_not_say_which_practice_uses_it() {
     let h = Harness::new().await;
-    let other = h
-        .app
-        .create_practice(
-            &enamel_app::NewPractice {
-                display_name: "Other Dental (synthetic)".into(),
-                time_zone: enamel_domain::PracticeTz::utc(),
-            },
-            RequestOrigin::cli(),
-        )
-        .await
-        .unwrap();
-    let elsewhere = h.add_user(other, "other_desk", &[Role::FrontDesk]).await;
+    let (_, elsewhere) = h.other_practice(Role::FrontDesk).await;
     let admin = admin(&h).await;
     let mut answers = Vec::new();
     for username in [

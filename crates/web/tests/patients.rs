@@ -530,20 +530,7 @@ async fn households_link_guarantors_and_responsible_parties_within_the_practice(
     assert_eq!(c.json["responsible_party_id"], parent_id.as_str());
 
     // A patient of another practice cannot be named, and is not found by id.
-    let other = h
-        .app
-        .create_practice(
-            &enamel_app::NewPractice {
-                display_name: "Other Dental (synthetic)".into(),
-                time_zone: enamel_domain::PracticeTz::utc(),
-            },
-            enamel_app::RequestOrigin::cli(),
-        )
-        .await
-        .unwrap();
-    let theirs = h
-        .add_user(other, "other-front-desk", &[Role::FrontDesk])
-        .await;
+    let (_, theirs) = h.other_practice(Role::FrontDesk).await;
     let their_token = h.login_account(&theirs).await;
     let foreign = h
         .call("POST", "/api/v1/patients", Some(&their_token), Some(json!({"family_name": "A", "given_name": "B", "birth_date": "2000-01-01", "guarantor_id": parent_id})))
@@ -1025,20 +1012,7 @@ async fn l5_deactivating_or_deleting_an_unknown_or_foreign_id_is_audited_as_fail
     let h = Harness::new().await;
     let fd = h.login(Role::FrontDesk).await;
     let admin = h.login(Role::PracticeAdministrator).await;
-    let other = h
-        .app
-        .create_practice(
-            &enamel_app::NewPractice {
-                display_name: "Other Dental (synthetic)".into(),
-                time_zone: enamel_domain::PracticeTz::utc(),
-            },
-            enamel_app::RequestOrigin::cli(),
-        )
-        .await
-        .unwrap();
-    let theirs_fd = h
-        .add_user(other, "other-front-desk", &[Role::FrontDesk])
-        .await;
+    let (_, theirs_fd) = h.other_practice(Role::FrontDesk).await;
     let their_token = h.login_account(&theirs_fd).await;
     let foreign = create(
         &h,

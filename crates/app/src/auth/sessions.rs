@@ -285,13 +285,9 @@ impl App {
         let attempt = self
             .throttle_reserve_in_session(&session.token_hash, &user.username, actor.origin())
             .await?;
-        let checked = match self.check_second_factor(&user, code).await {
-            Ok(checked) => checked,
-            Err(e) => {
-                self.throttle_release(attempt).await?;
-                return Err(e);
-            }
-        };
+        let (checked, attempt) = self
+            .judged(attempt, self.check_second_factor(&user, code).await)
+            .await?;
         if !checked {
             let locked = actor
                 .audit(AuditAction::AccountLocked, Outcome::Denied)
@@ -342,17 +338,11 @@ impl App {
         let attempt = self
             .throttle_reserve_in_session(&session.token_hash, &user.username, actor.origin())
             .await?;
-        let matches = match self
+        let verified = self
             .password_pool()
             .verify(Some(user.password_hash.clone()), current)
-            .await
-        {
-            Ok(matches) => matches,
-            Err(e) => {
-                self.throttle_release(attempt).await?;
-                return Err(e);
-            }
-        };
+            .await;
+        let (matches, attempt) = self.judged(attempt, verified).await?;
         if !matches {
             let mut failure = actor
                 .audit(AuditAction::PasswordChanged, Outcome::Denied)

@@ -143,14 +143,8 @@ impl App {
             self.db().user_by_username(&username).await?
         };
         let hash = user.as_ref().map(|u| u.password_hash.clone());
-        let matches = match self.password_pool().verify(hash, password).await {
-            Ok(matches) => matches,
-            Err(e) => {
-                // Busy: the guess was never checked, so it does not count.
-                self.throttle_release(attempt).await?;
-                return Err(e);
-            }
-        };
+        let verified = self.password_pool().verify(hash, password).await;
+        let (matches, attempt) = self.judged(attempt, verified).await?;
         let usable = user.as_ref().filter(|u| u.status == "active");
         let Some(user) = usable.filter(|_| matches) else {
             let failure = sign_in_audit(
@@ -294,13 +288,9 @@ impl App {
         let attempt = self
             .throttle_reserve_in_session(&hash, &user.username, origin)
             .await?;
-        let checked = match self.check_second_factor(&user, code).await {
-            Ok(checked) => checked,
-            Err(e) => {
-                self.throttle_release(attempt).await?;
-                return Err(e);
-            }
-        };
+        let (checked, attempt) = self
+            .judged(attempt, self.check_second_factor(&user, code).await)
+            .await?;
         if !checked {
             return Err(self.second_factor_failed(attempt, &user, origin).await?);
         }

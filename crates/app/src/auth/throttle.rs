@@ -239,6 +239,23 @@ impl App {
         Ok(())
     }
 
+    /// The outcome of checking a secret under `attempt`. An error from the check itself (the
+    /// hashing pool busy, the database down) means the guess was never judged, so its attempt
+    /// goes back before the error is answered.
+    pub(crate) async fn judged<T>(
+        &self,
+        attempt: Reservation,
+        checked: Result<T, AppError>,
+    ) -> Result<(T, Reservation), AppError> {
+        match checked {
+            Ok(value) => Ok((value, attempt)),
+            Err(e) => {
+                self.throttle_release(attempt).await?;
+                Err(e)
+            }
+        }
+    }
+
     /// The secret was right (or was never checked): the reserved attempts go back.
     pub(crate) async fn throttle_release(&self, reservation: Reservation) -> Result<(), AppError> {
         for (key, row) in &reservation.held {

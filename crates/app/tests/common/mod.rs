@@ -39,20 +39,24 @@ pub fn provider(seed: u8) -> Arc<dyn KeyProvider> {
     Arc::new(EnvKeyProvider::from_base64("TEST_KEK", &key).unwrap())
 }
 
+/// A new practice, "Synthetic Smiles", on UTC, made as `enamel init` would.
+pub async fn synthetic_practice(app: &App) -> PracticeId {
+    app.create_practice(
+        &NewPractice {
+            display_name: "Synthetic Smiles".into(),
+            time_zone: enamel_domain::PracticeTz::utc(),
+        },
+        RequestOrigin::cli(),
+    )
+    .await
+    .unwrap()
+}
+
 pub async fn fixture() -> Fixture {
     let t = fresh_db().await;
     t.db.migrate(1).await.unwrap();
     let app = App::new(t.db.clone(), provider(7), Arc::new(SystemClock));
-    let practice = app
-        .create_practice(
-            &NewPractice {
-                display_name: "Synthetic Smiles".into(),
-                time_zone: enamel_domain::PracticeTz::utc(),
-            },
-            RequestOrigin::cli(),
-        )
-        .await
-        .unwrap();
+    let practice = synthetic_practice(&app).await;
     let writer = AuditWriter::start(t.db.clone(), Arc::new(SystemClock));
     Fixture {
         t,

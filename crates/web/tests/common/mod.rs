@@ -90,6 +90,26 @@ impl Harness {
         h
     }
 
+    /// A second practice on the same server, with one enrolled account of the given role: for
+    /// tests that ids, names and records never cross the practice boundary.
+    pub async fn other_practice(&self, role: Role) -> (PracticeId, Account) {
+        let other = self
+            .app
+            .create_practice(
+                &NewPractice {
+                    display_name: "Other Dental (synthetic)".into(),
+                    time_zone: enamel_domain::PracticeTz::utc(),
+                },
+                RequestOrigin::cli(),
+            )
+            .await
+            .unwrap();
+        let account = self
+            .add_user(other, &format!("other-{}", role.as_str()), &[role])
+            .await;
+        (other, account)
+    }
+
     /// An enrolled account in `practice` with the given roles.
     #[allow(clippy::disallowed_methods)] // test set-up creates accounts as `enamel init` would
     pub async fn add_user(&self, practice: PracticeId, name: &str, roles: &[Role]) -> Account {
