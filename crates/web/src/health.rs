@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use enamel_app::App;
 use serde_json::json;
 
-use crate::error::ErrorBody;
+use crate::error::Problem;
 
 /// The process is up and answering.
 pub(crate) async fn healthz() -> Json<serde_json::Value> {
@@ -20,14 +20,12 @@ pub(crate) async fn readyz(State(app): State<App>) -> Response {
         Ok(()) => Json(json!({ "status": "ready" })).into_response(),
         Err(e) => {
             tracing::warn!(reason = %e, "not ready");
-            (
+            Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(ErrorBody::new(
-                    "not_ready",
-                    "The service is starting or cannot reach its database.",
-                )),
+                "not_ready",
+                "The service is starting or cannot reach its database.",
             )
-                .into_response()
+            .into_response()
         }
     }
 }

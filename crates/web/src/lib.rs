@@ -21,7 +21,7 @@ use axum::routing::get;
 use enamel_app::App;
 
 pub use auth::Authenticated;
-pub use error::{ApiError, ErrorBody};
+pub use error::{ApiError, FieldError, Problem};
 pub use middleware::RequestId;
 pub use ratelimit::RateLimiter;
 
@@ -88,6 +88,7 @@ pub fn router(app: App, settings: &WebSettings) -> Router {
     middleware::secure(
         routes
             .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+            .layer(axum::middleware::from_fn(middleware::api_accept))
             .layer(axum::middleware::from_fn(middleware::api_rate_limit))
             .layer(axum::Extension(limits))
             .layer(axum::Extension(document)),

@@ -8,7 +8,7 @@
 //! 2. security headers on every response, errors included: HSTS, a CSP without inline script,
 //!    `nosniff`, `Referrer-Policy: no-referrer`, frame denial, and `Cache-Control: no-store`
 //!    (any response may carry PHI, so none may be cached);
-//! 3. error bodies made JSON with the stable shape, whoever produced the status;
+//! 3. error answers made RFC 9457 problem documents, whoever produced the status;
 //! 4. a panic becomes a `500` instead of a dropped connection;
 //! 5. a request timeout (`408`) and a body limit (`413`).
 
@@ -27,7 +27,7 @@ use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
 
 use crate::WebSettings;
-use crate::error::ErrorBody;
+use crate::error::{PROBLEM_JSON, Problem};
 
 /// The id of the request being served, for handlers that want to mention it.
 #[derive(Debug, Clone)]
@@ -60,7 +60,7 @@ pub(crate) fn secure(routes: Router, settings: &WebSettings) -> Router {
             tracing::error!("a request handler panicked");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }))
-        .layer(mw::from_fn(json_errors))
+        .layer(mw::from_fn(problem_errors))
         .layer(mw::from_fn(move |req, next| {
             security_headers(hsts.clone(), req, next)
         }))
@@ -125,9 +125,10 @@ async fn security_headers(hsts: Option<HeaderValue>, req: Request<Body>, next: N
     response
 }
 
-/// Replaces a non-JSON error body (from the framework or a layer) with ours, and adds the
-/// request id to every JSON error body.
-async fn json_errors(req: Request<Body>, next: Next) -> Response {
+/// Makes every error answer a problem document (replacing whatever body the framework or a
+/// layer gave it) and adds the request id to it. Pages keep their own error pages (plain
+/// words for people), and the CSV export its own.
+async fn problem_errors(req: Request<Body>, next: Next) -> Response {
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
     let response = next.run(req).await;
     let status = response.status();
@@ -140,33 +141,85 @@ async fn json_errors(req: Request<Body>, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if content_type.starts_with("text/html") || content_type.starts_with("text/csv") {
-        // A page's own error page (plain words for people) stays as it is.
         return response;
     }
-    let is_json = content_type.starts_with("application/json");
+    let ours = content_type.starts_with(PROBLEM_JSON);
     let (parts, body) = response.into_parts();
-    let mut error = if is_json {
-        // Ours already; add the request id. Error bodies are small and produced by this crate.
+    let mut problem = if ours {
+        // Error bodies are small and made by this crate.
         match axum::body::to_bytes(body, 64 * 1024).await {
-            Ok(bytes) => match serde_json::from_slice::<serde_json::Value>(&bytes) {
-                Ok(value) => value,
-                Err(_) => serde_json::to_value(ErrorBody::for_status(status)).unwrap_or_default(),
-            },
-            Err(_) => serde_json::to_value(ErrorBody::for_status(status)).unwrap_or_default(),
+            Ok(bytes) => serde_json::from_slice::<Problem>(&bytes)
+                .unwrap_or_else(|_| Problem::for_status(status)),
+            Err(_) => Problem::for_status(status),
         }
     } else {
-        serde_json::to_value(ErrorBody::for_status(status)).unwrap_or_default()
+        Problem::for_status(status)
     };
-    if let (Some(id), Some(map)) = (request_id, error.as_object_mut()) {
-        map.insert("request_id".into(), serde_json::Value::String(id));
-    }
-    let mut response = (status, axum::Json(error)).into_response();
+    problem.request_id = request_id;
+    let mut response = problem.into_response();
     for (name, value) in parts.headers.iter() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             response.headers_mut().append(name.clone(), value.clone());
         }
     }
     response
+}
+
+/// The API answers in JSON (and the audit export in CSV): a request whose `Accept` rules
+/// those out is refused with `406` before any work is done, rather than served what it said
+/// it cannot read.
+pub(crate) async fn api_accept(req: Request<Body>, next: Next) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/api/") {
+        let offered: &[&str] = if path == CSV_EXPORT_PATH {
+            &["text/csv", "application/problem+json"]
+        } else {
+            &["application/json", "application/problem+json"]
+        };
+        let accept = req
+            .headers()
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        if !accepts_any(&accept, offered) {
+            return Problem::for_status(StatusCode::NOT_ACCEPTABLE).into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// The one API route that answers in CSV.
+const CSV_EXPORT_PATH: &str = "/api/v1/audit/events/export";
+
+/// Whether an `Accept` header (the empty string when absent) admits one of `offered`. A range
+/// with `q=0` admits nothing.
+fn accepts_any(accept: &str, offered: &[&str]) -> bool {
+    if accept.trim().is_empty() {
+        return true;
+    }
+    accept.split(',').any(|range| {
+        let mut parts = range.split(';');
+        let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let refused = parts.any(|p| {
+            p.trim()
+                .strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        if refused || essence.is_empty() {
+            return false;
+        }
+        let Some((kind, subtype)) = essence.split_once('/') else {
+            return false;
+        };
+        offered.iter().any(|o| {
+            let (okind, osub) = o.split_once('/').unwrap_or((o, ""));
+            (kind == "*" && subtype == "*")
+                || (kind == okind && (subtype == "*" || subtype == osub))
+        })
+    })
 }
 
 /// Per-address limit on the API (each server process counts its own requests); IPv6
@@ -189,4 +242,38 @@ pub(crate) async fn api_rate_limit(req: Request<Body>, next: Next) -> Response {
         .into_response();
     }
     next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts_any;
+
+    const JSON: &[&str] = &["application/json", "application/problem+json"];
+
+    #[test]
+    fn accept_headers_are_read_as_http_says() {
+        for ok in [
+            "",
+            "*/*",
+            "application/json",
+            "application/*",
+            "text/html, application/json;q=0.5",
+            "Application/JSON",
+            "application/problem+json",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        ] {
+            assert!(accepts_any(ok, JSON), "{ok}");
+        }
+        for refused in [
+            "text/html",
+            "application/xml",
+            "application/json;q=0",
+            "text/*",
+            "nonsense",
+        ] {
+            assert!(!accepts_any(refused, JSON), "{refused}");
+        }
+        assert!(accepts_any("text/csv", &["text/csv"]));
+        assert!(accepts_any("text/*", &["text/csv"]));
+    }
 }

@@ -87,6 +87,11 @@ async fn readyz_reflects_the_database_schema() {
     let (response, body) = call(&unmigrated, get("/readyz")).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["code"], "not_ready");
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    assert_eq!(body["status"], 503);
     assert_security_headers(&response);
 }
 
@@ -168,6 +173,9 @@ async fn application_errors_map_to_statuses_without_leaking_details() {
     let (status, body) = body_of(AppError::Unavailable("db at 10.0.0.5 refused".into())).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(!body.contains("10.0.0.5"), "{body}");
+    let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(problem["type"], "urn:enamel:problem:unavailable");
+    assert_eq!(problem["status"], 503);
     assert_eq!(body_of(AppError::NotFound).await.0, StatusCode::NOT_FOUND);
     assert_eq!(body_of(AppError::Forbidden).await.0, StatusCode::FORBIDDEN);
     assert_eq!(

@@ -212,8 +212,8 @@ async fn the_document_says_which_routes_need_a_bearer_token_and_they_do() {
         for (status, response) in responses {
             if !status.starts_with('2') {
                 assert_eq!(
-                    response["content"]["application/json"]["schema"]["$ref"],
-                    "#/components/schemas/ErrorBody",
+                    response["content"]["application/problem+json"]["schema"]["$ref"],
+                    "#/components/schemas/Problem",
                     "{route} {status}"
                 );
             }

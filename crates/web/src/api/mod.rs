@@ -6,20 +6,20 @@
 pub(crate) mod admin;
 pub(crate) mod audit;
 pub(crate) mod auth;
+mod body;
 pub(crate) mod emergency;
 pub(crate) mod openapi;
 pub(crate) mod patients;
 pub(crate) mod practice;
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
 use enamel_app::{App, AppError};
 use enamel_domain::FieldProblem;
-use serde::de::DeserializeOwned;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ErrorBody};
+pub(crate) use body::JsonBody;
+
+use crate::error::ApiError;
 
 /// Every route of the JSON API, and the OpenAPI document of those registered with `routes!`.
 ///
@@ -62,47 +62,6 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .routes(routes!(patients::deactivate))
         .routes(routes!(patients::versions))
         .routes(routes!(patients::version))
-}
-
-/// `Json` with our error shape for bodies that are not JSON, malformed, of the wrong types or
-/// with unknown fields (the framework's own rejection is plain text).
-#[derive(Debug)]
-pub(crate) struct JsonBody<T>(pub T);
-
-impl<T: DeserializeOwned> FromRequest<App> for JsonBody<T> {
-    type Rejection = axum::response::Response;
-
-    async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
-        use axum::http::StatusCode;
-        use axum::response::IntoResponse;
-        match axum::Json::<T>::from_request(req, app).await {
-            Ok(axum::Json(value)) => Ok(JsonBody(value)),
-            Err(rejection) => {
-                let (status, body) = match &rejection {
-                    JsonRejection::MissingJsonContentType(_) => (
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        ErrorBody::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
-                    ),
-                    JsonRejection::JsonDataError(_) => (
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        ErrorBody::new(
-                            "invalid",
-                            "The request has a field of the wrong type, an unknown field, or is missing a required field.",
-                        ),
-                    ),
-                    JsonRejection::BytesRejection(_) => (
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        ErrorBody::for_status(StatusCode::PAYLOAD_TOO_LARGE),
-                    ),
-                    _ => (
-                        StatusCode::BAD_REQUEST,
-                        ErrorBody::new("bad_request", "The request body is not valid JSON."),
-                    ),
-                };
-                Err((status, axum::Json(body)).into_response())
-            }
-        }
-    }
 }
 
 pub(crate) fn invalid(field: &'static str, problem: &'static str) -> ApiError {

@@ -13,10 +13,10 @@
 //! | has a request body               | `400`, `413`, `415`, `422`                   |
 //! | has a path parameter             | `404`                                        |
 //! | has a query parameter            | `400`                                        |
-//! | (every operation)                | `429` with `Retry-After`, and `default`      |
+//! | (every operation)                | `406`, `429` with `Retry-After`, `default`   |
 //!
 //! When a route lists one of these statuses itself, its words follow the shared ones. Every
-//! error answer carries [`ErrorBody`]. Only this file and the attributes know utoipa, so a
+//! error answer carries a [`Problem`] (`application/problem+json`). Only this file and the attributes know utoipa, so a
 //! change of generator stays a small job.
 
 use axum::Extension;
@@ -29,12 +29,13 @@ use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::info::{InfoBuilder, LicenseBuilder};
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Components, Info, OpenApi, Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::{ApiError, ErrorBody};
+use crate::error::{PROBLEM_JSON, PROBLEM_TYPES};
+use crate::{ApiError, Problem};
 
 /// The name of the security scheme in the document.
 const BEARER: &str = "bearer";
@@ -56,9 +57,11 @@ working after `expires_in` seconds unused, after `absolute_expires_in` seconds i
 `POST /api/v1/auth/logout`. An integration token (`POST /api/v1/api-tokens`) is sent the \
 same way and can do only what its scopes allow.
 
-**Errors** share one JSON shape, `ErrorBody`: a stable `code`, a plain `message`, `fields` \
-for input that needs attention, and `request_id`, which is also sent as the `X-Request-Id` \
-header of every response and is what to quote to support.
+**Errors** are RFC 9457 problem documents (`application/problem+json`, schema `Problem`): \
+`type` (`urn:enamel:problem:<code>`), `title`, `status` and `detail`, plus a stable `code`, \
+`fields` naming each member that needs attention by its path (`address.line1`, \
+`phones[1].kind`) and never repeating its value, and `request_id`, which is also sent as the \
+`X-Request-Id` header of every response and is what to quote to support.
 
 **Caching.** Every response, this document included, is sent with `Cache-Control: no-store` \
 and the same security headers.";
@@ -127,9 +130,9 @@ fn finish(mut doc: OpenApi) -> OpenApi {
     );
     components
         .schemas
-        .insert(ErrorBody::name().into_owned(), ErrorBody::schema());
+        .insert(Problem::name().into_owned(), problem_schema());
     let mut nested = Vec::new();
-    ErrorBody::schemas(&mut nested);
+    Problem::schemas(&mut nested);
     components.schemas.extend(nested);
     for item in doc.paths.paths.values_mut() {
         for operation in operations(item) {
@@ -137,6 +140,22 @@ fn finish(mut doc: OpenApi) -> OpenApi {
         }
     }
     doc
+}
+
+/// The problem document's schema, with every `code` the server can answer listed.
+fn problem_schema() -> RefOr<Schema> {
+    let mut schema = Problem::schema();
+    if let RefOr::T(Schema::Object(object)) = &mut schema
+        && let Some(RefOr::T(Schema::Object(code))) = object.properties.get_mut("code")
+    {
+        code.enum_values = Some(
+            PROBLEM_TYPES
+                .iter()
+                .map(|(code, _)| serde_json::Value::from(*code))
+                .collect(),
+        );
+    }
+    schema
 }
 
 fn info() -> Info {
@@ -238,6 +257,11 @@ fn shared_answers(op: &mut Operation) {
     }
     answer(
         op,
+        "406",
+        "`not_acceptable`: the `Accept` header rules out JSON (and, for the export, CSV).",
+    );
+    answer(
+        op,
         "429",
         "`rate_limited`: too many requests from this address (or with this integration \
          token); wait `Retry-After` seconds.",
@@ -254,10 +278,10 @@ fn shared_answers(op: &mut Operation) {
         {
             if response.content.is_empty() {
                 response.content.insert(
-                    JSON.into(),
+                    PROBLEM_JSON.into(),
                     RefOr::T(
                         ContentBuilder::new()
-                            .schema(Some(Ref::from_schema_name(ErrorBody::name())))
+                            .schema(Some(Ref::from_schema_name(Problem::name())))
                             .build(),
                     ),
                 );

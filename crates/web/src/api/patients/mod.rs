@@ -13,7 +13,7 @@ use enamel_app::{App, AppError, DELETE_REASON, Expected};
 use enamel_domain::PatientId;
 
 use super::JsonBody;
-use crate::{ApiError, Authenticated, ErrorBody};
+use crate::{ApiError, Authenticated, Problem};
 pub(crate) use dto::{
     CreatedJson, DeleteBody, PatientBody, PatientJson, SearchJson, SearchParams, VersionJson,
     VersionSummaryJson,
@@ -57,25 +57,21 @@ fn if_match(headers: &HeaderMap) -> IfMatch {
 }
 
 fn precondition_required() -> Response {
-    (
+    Problem::new(
         StatusCode::PRECONDITION_REQUIRED,
-        Json(ErrorBody::new(
-            "precondition_required",
-            "Send the record's ETag in an If-Match header, so that nobody's change is overwritten.",
-        )),
+        "precondition_required",
+        "Send the record's ETag in an If-Match header, so that nobody's change is overwritten.",
     )
-        .into_response()
+    .into_response()
 }
 
 fn precondition_failed() -> Response {
-    (
+    Problem::new(
         StatusCode::PRECONDITION_FAILED,
-        Json(ErrorBody::new(
-            "precondition_failed",
-            "The record was changed by someone else since you read it. Read it again and reapply your change.",
-        )),
+        "precondition_failed",
+        "The record was changed by someone else since you read it. Read it again and reapply your change.",
     )
-        .into_response()
+    .into_response()
 }
 
 /// The version an `If-Match` names (`*`: whatever is current, resolved by the room inside the

@@ -1,0 +1,350 @@
+//! Reading a JSON request body, with a problem document that says what is wrong and where:
+//! the member's path (`address.line3`, `phones[1].kind`) and the problem in plain words, or the
+//! line and column where the text stops being JSON. Never a value from the body: serde's own
+//! messages quote the offending value, so they are translated, not passed on.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use enamel_app::App;
+use serde::de::DeserializeOwned;
+use serde_path_to_error::Segment;
+
+use crate::error::{FieldError, Problem};
+
+/// A JSON body of type `T`, or the problem document that refuses it: `415` for another
+/// media type, `413` when too large, `400` for text that is not JSON, `422` naming the member
+/// for JSON of the wrong shape.
+#[derive(Debug)]
+pub(crate) struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<App> for JsonBody<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers().get(header::CONTENT_TYPE)) {
+            return Err(Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE).into_response());
+        }
+        let bytes = Bytes::from_request(req, app).await.map_err(|rejection| {
+            // The only way reading a body fails here is the size limit; anything else is a
+            // connection that broke mid-body.
+            let status = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            Problem::for_status(status).into_response()
+        })?;
+        parse(&bytes)
+            .map(JsonBody)
+            .map_err(|problem| problem.into_response())
+    }
+}
+
+/// `application/json`, or any `application/*+json`, with or without parameters.
+fn is_json(value: Option<&axum::http::HeaderValue>) -> bool {
+    let Some(text) = value.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = text.split(';').next().unwrap_or("").trim();
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    kind.eq_ignore_ascii_case("application")
+        && (subtype.eq_ignore_ascii_case("json")
+            || subtype
+                .get(subtype.len().saturating_sub(5)..)
+                .is_some_and(|end| end.eq_ignore_ascii_case("+json")))
+}
+
+/// The body as `T`, or a problem naming where it went wrong.
+pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Box<Problem>> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|e| Box::new(refusal(e)))?;
+    // Text after the document (`{} {}`) is not one JSON value.
+    deserializer.end().map_err(|e| Box::new(not_json(&e)))?;
+    Ok(value)
+}
+
+fn refusal(error: serde_path_to_error::Error<serde_json::Error>) -> Problem {
+    let inner = error.inner();
+    if !inner.is_data() {
+        return not_json(inner);
+    }
+    let mut path = member_path(error.path());
+    let message = without_position(&inner.to_string());
+    let problem = if let Some(rest) = message.strip_prefix("missing field `") {
+        // serde names a missing (or repeated) member from the type, and reports it at its
+        // parent's path.
+        let name = rest.split('`').next().unwrap_or_default();
+        path = join(&path, name);
+        "is required".to_string()
+    } else if message.starts_with("unknown field `") {
+        "is not a member of this object; check its spelling".to_string()
+    } else if let Some(rest) = message.strip_prefix("duplicate field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        path = join(&path, name);
+        "appears more than once".to_string()
+    } else if let Some(rest) = message.strip_prefix("unknown variant `") {
+        match rest.split_once("expected ") {
+            Some((_, expected)) => format!("must be {}", plain_expectation(expected)),
+            None => "is not one of the accepted values".to_string(),
+        }
+    } else if message.starts_with("invalid length") {
+        "has the wrong number of items".to_string()
+    } else {
+        match message.rsplit_once(", expected ") {
+            Some((_, expected)) => format!("must be {}", plain_expectation(expected)),
+            None => "has a value of the wrong kind".to_string(),
+        }
+    };
+    let field = if path.is_empty() {
+        "(body)".to_string()
+    } else {
+        path
+    };
+    Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .with_fields(vec![FieldError { field, problem }])
+}
+
+/// serde_json's message without the ` at line L column C` it appends (a data error is named by
+/// its member path instead).
+fn without_position(message: &str) -> String {
+    match message.rsplit_once(" at line ") {
+        Some((head, tail))
+            if tail
+                .split_once(" column ")
+                .is_some_and(|(l, c)| is_number(l) && is_number(c)) =>
+        {
+            head.to_string()
+        }
+        _ => message.to_string(),
+    }
+}
+
+fn is_number(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `400` for text that is not one JSON document, with where it stops being one.
+fn not_json(error: &serde_json::Error) -> Problem {
+    let detail = if error.line() == 0 {
+        "The request body is not valid JSON.".to_string()
+    } else if error.is_eof() {
+        format!(
+            "The request body is not valid JSON: it ends too early (line {}, column {}).",
+            error.line(),
+            error.column()
+        )
+    } else {
+        format!(
+            "The request body is not valid JSON (line {}, column {}).",
+            error.line(),
+            error.column()
+        )
+    };
+    Problem::new(StatusCode::BAD_REQUEST, "bad_request", detail)
+}
+
+/// The longest member name repeated back: a name comes from the client, so one that is
+/// absurdly long is cut rather than echoed whole.
+const MAX_NAME_CHARS: usize = 64;
+
+/// A member path in the usual notation, `address.line1` or `phones[1].kind`, with names the
+/// client sent cleaned of anything but printable characters.
+fn member_path(path: &serde_path_to_error::Path) -> String {
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => out = join(&out, key),
+            Segment::Unknown => out = join(&out, "?"),
+        }
+    }
+    out
+}
+
+fn join(parent: &str, name: &str) -> String {
+    let name: String = name
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_NAME_CHARS)
+        .collect();
+    if parent.is_empty() {
+        name
+    } else {
+        format!("{parent}.{name}")
+    }
+}
+
+/// serde's words for what a type expects (they come from our types, never from the body),
+/// in plain words.
+fn plain_expectation(expected: &str) -> String {
+    let expected = expected.trim();
+    if let Some(list) = expected.strip_prefix("one of ") {
+        return format!("one of {}", list.replace('`', ""));
+    }
+    if expected.starts_with('`') {
+        // Variant names: `a`, `a` or `b`.
+        return expected.replace('`', "");
+    }
+    let word = match expected {
+        "a string" | "string" | "a borrowed string" => "text (a JSON string)",
+        "a boolean" | "bool" => "true or false",
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number, 0 or more",
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number",
+        "f32" | "f64" => "a number",
+        "a sequence" => "a list (a JSON array)",
+        "a map" => "an object",
+        "a character" | "char" => "a single character",
+        e if e.starts_with("struct ") => "an object",
+        e if e.starts_with("a sequence") || e.starts_with("tuple") => "a list (a JSON array)",
+        e if e.starts_with("unit") => "null",
+        _ => "a value of the right kind",
+    };
+    word.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Phone {
+        kind: Kind,
+        number: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Kind {
+        Home,
+        Mobile,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Address {
+        line1: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        page: Option<u32>,
+        #[serde(default)]
+        phones: Vec<Phone>,
+        address: Option<Address>,
+        active: Option<bool>,
+    }
+
+    fn refused(text: &str) -> Problem {
+        *parse::<Body>(text.as_bytes()).unwrap_err()
+    }
+
+    fn field(p: &Problem) -> (&str, &str) {
+        assert_eq!(p.status, 422, "{p:?}");
+        (&p.fields[0].field, &p.fields[0].problem)
+    }
+
+    #[test]
+    fn names_the_member_by_path_and_never_its_value() {
+        let cases = [
+            (
+                r#"{"name":"x","address":{"line3":"SECRET1"}}"#,
+                "address.line3",
+                "is not a member",
+            ),
+            (r#"{"name":"x","page":"SECRET2"}"#, "page", "whole number"),
+            (r#"{"name":"x","page":-7}"#, "page", "0 or more"),
+            (r#"{"name":7}"#, "name", "text"),
+            (r#"{}"#, "name", "is required"),
+            (
+                r#"{"name":"x","phones":[{"kind":"home","number":"1"},{"kind":"SECRET3","number":"2"}]}"#,
+                "phones[1].kind",
+                "home or mobile",
+            ),
+            (
+                r#"{"name":"x","phones":[{"kind":"home"}]}"#,
+                "phones[0].number",
+                "is required",
+            ),
+            (r#"{"name":"x","phones":"SECRET4"}"#, "phones", "a list"),
+            (
+                r#"{"name":"x","active":"SECRET5"}"#,
+                "active",
+                "true or false",
+            ),
+            (
+                r#"{"name":"x","address":"SECRET6"}"#,
+                "address",
+                "an object",
+            ),
+            (r#"{"name":"x","name":"y"}"#, "name", "more than once"),
+        ];
+        for (text, path, words) in cases {
+            let p = refused(text);
+            let (f, problem) = field(&p);
+            assert_eq!(f, path, "{text}");
+            assert!(problem.contains(words), "{text}: {problem}");
+            let shown = serde_json::to_string(&p).unwrap();
+            assert!(!shown.contains("SECRET"), "{shown}");
+            assert!(!shown.contains("-7"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn text_that_is_not_json_is_400_with_line_and_column() {
+        let p = refused("{\n  \"name\": \"x\",\n  \"page\": SECRET\n}");
+        assert_eq!(p.status, 400);
+        assert!(p.detail.contains("line 3, column"), "{}", p.detail);
+        assert!(!p.detail.contains("SECRET"));
+        let p = refused(r#"{"name":"x""#);
+        assert_eq!(p.status, 400);
+        assert!(p.detail.contains("ends too early"), "{}", p.detail);
+        assert_eq!(refused(r#"{"name":"x"} {}"#).status, 400);
+    }
+
+    #[test]
+    fn a_long_or_strange_member_name_is_cut_and_cleaned() {
+        let name = format!("\u{7}{}", "n".repeat(500));
+        let body = serde_json::json!({ "name": "x", name: 1 });
+        let p = refused(&body.to_string());
+        let (f, _) = field(&p);
+        assert_eq!(f.chars().count(), MAX_NAME_CHARS);
+        assert!(!f.contains('\u{7}'));
+    }
+
+    #[test]
+    fn json_media_types_are_recognised() {
+        use axum::http::HeaderValue;
+        for ok in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/merge-patch+json",
+        ] {
+            assert!(is_json(Some(&HeaderValue::from_static(ok))), "{ok}");
+        }
+        for no in [
+            "text/plain",
+            "application/jsonp",
+            "json",
+            "application/x-www-form-urlencoded",
+        ] {
+            assert!(!is_json(Some(&HeaderValue::from_static(no))), "{no}");
+        }
+        assert!(!is_json(None));
+    }
+}
