@@ -37,8 +37,9 @@ pub use error::AppError;
 
 pub use kernel::System;
 pub use patients::{
-    DELETE_REASON, Expected, PatientContact, PatientQuery, PatientRights, PatientSearchPage,
-    PatientSummary, PatientVersionSummary, PatientView, Patients,
+    DELETE_REASON, Expected, MAX_VERSIONS_PAGE, PatientContact, PatientQuery, PatientRights,
+    PatientSearchPage, PatientSummary, PatientVersionPage, PatientVersionSummary, PatientView,
+    Patients,
 };
 pub use practices::NewPractice;
 pub use rotation::{

@@ -433,18 +433,21 @@ impl Db {
         })
     }
 
-    /// A patient's preserved versions, oldest first.
+    /// A patient's preserved versions after `after_version`, oldest first, at most `limit`.
     pub async fn patient_versions(
         &self,
         practice_id: &str,
         patient_id: &str,
+        after_version: i64,
+        limit: i64,
     ) -> Result<Vec<PatientVersionRow>, StoreError> {
         on_db!(self, pool => {
             let rows = sqlx::query(
                 "SELECT * FROM patient_versions WHERE practice_id = $1 AND patient_id = $2 \
-                 ORDER BY row_version LIMIT 1000",
+                 AND row_version > $3 ORDER BY row_version LIMIT $4",
             )
-            .bind(practice_id).bind(patient_id).fetch_all(pool).await?;
+            .bind(practice_id).bind(patient_id).bind(after_version).bind(limit)
+            .fetch_all(pool).await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
                 out.push(PatientVersionRow {

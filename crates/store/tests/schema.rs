@@ -245,7 +245,7 @@ async fn history_rows_can_be_re_sealed_but_never_rewritten_or_deleted() {
     )
     .await
     .unwrap();
-    let versions = db.patient_versions("pa", "p1").await.unwrap();
+    let versions = db.patient_versions("pa", "p1", 0, 10).await.unwrap();
     assert_eq!(versions.len(), 1);
     assert_eq!(
         (versions[0].key_version, versions[0].snapshot.clone()),

@@ -803,9 +803,9 @@ async fn break_glass_reaches_one_patient_for_one_window_and_is_reviewed() {
         .call("GET", "/api/v1/emergency-access", Some(&co), None)
         .await;
     assert_eq!(queue.status, StatusCode::OK);
-    assert_eq!(queue.json[0]["id"], grant_id.as_str());
+    assert_eq!(queue.json["accesses"][0]["id"], grant_id.as_str());
     assert!(
-        queue.json[0]["justification"]
+        queue.json["accesses"][0]["justification"]
             .as_str()
             .unwrap()
             .contains("swelling")
@@ -946,7 +946,9 @@ async fn reset_links_are_single_use_and_never_reveal_accounts() {
         .find(|u| u["id"] == hyg.user_id.as_str())
         .unwrap();
     assert!(
-        row["reset_requested_ms"].is_number(),
+        row["reset_requested_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
         "the administrator sees the request"
     );
     let link = h
@@ -1032,16 +1034,29 @@ async fn the_audit_log_is_filtered_paged_and_its_reading_audited() {
     let page = h.call("GET", &q, Some(&co), None).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     assert_eq!(page.json["events"].as_array().unwrap().len(), 2);
-    let after = page.json["next_after"].as_i64().unwrap();
+    let next = page.json["next"].as_str().unwrap();
     let rest = h
-        .call("GET", &format!("{q}&after={after}"), Some(&co), None)
+        .call("GET", &format!("{q}&cursor={next}"), Some(&co), None)
         .await;
     // The dentist's third view, then the compliance officer's own look at this patient's trail.
     let rest_events = rest.json["events"].as_array().unwrap();
     assert_eq!(rest_events.len(), 2, "{}", rest.text);
     assert_eq!(rest_events[0]["record_type"], "patient");
     assert_eq!(rest_events[1]["record_type"], "audit_log");
-    assert!(rest.json.get("next_after").is_none());
+    assert!(rest.json.get("next").is_none());
+    // Another list's cursor, or a made-up one, is named and refused.
+    for cursor in ["42", "bm9wZTox"] {
+        let refused = h
+            .call("GET", &format!("{q}&cursor={cursor}"), Some(&co), None)
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.text
+        );
+        assert_eq!(refused.json["fields"][0]["field"], "cursor");
+    }
     let bad = h
         .call(
             "GET",
@@ -1184,21 +1199,24 @@ async fn l10_break_glass_needs_step_up_pages_oldest_first_and_ends_when_escalate
     // The queue pages oldest first, so newer grants never hide an older pending one.
     let co = h.login(Role::ComplianceOfficer).await;
     let mut seen = Vec::new();
-    let mut after = String::new();
+    let mut cursor = String::new();
     loop {
         let page = h
             .call(
                 "GET",
-                &format!("/api/v1/emergency-access?limit=1&after={after}"),
+                &format!("/api/v1/emergency-access?limit=1&cursor={cursor}"),
                 Some(&co),
                 None,
             )
             .await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.text);
-        let items = page.json.as_array().unwrap();
-        let Some(last) = items.last() else { break };
-        after = last["id"].as_str().unwrap().to_string();
-        seen.push(after.clone());
+        let items = page.json["accesses"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{}", page.text);
+        seen.push(items[0]["id"].as_str().unwrap().to_string());
+        let Some(next) = page.json["next"].as_str() else {
+            break;
+        };
+        cursor = next.to_string();
     }
     assert_eq!(seen, grants);
     let all = h
@@ -1210,7 +1228,7 @@ async fn l10_break_glass_needs_step_up_pages_oldest_first_and_ends_when_escalate
         )
         .await;
     assert_eq!(
-        all.json[0]["id"],
+        all.json["accesses"][0]["id"],
         grants[2].as_str(),
         "history: newest first"
     );

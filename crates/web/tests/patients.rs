@@ -233,7 +233,7 @@ async fn a_record_is_created_read_replaced_searched_deactivated_and_versioned() 
         )
         .await;
     assert_eq!(versions.status, StatusCode::OK, "{}", versions.text);
-    let v = versions.json.as_array().unwrap();
+    let v = versions.json["versions"].as_array().unwrap();
     assert_eq!(v.len(), 2);
     assert_eq!(v[0]["row_version"], 1);
     assert_eq!(v[0]["change"], "update");
@@ -471,7 +471,7 @@ async fn malformed_hostile_and_oversized_input_is_refused_and_nothing_is_written
         ("/api/v1/patients?name=", StatusCode::UNPROCESSABLE_ENTITY),
         ("/api/v1/patients", StatusCode::UNPROCESSABLE_ENTITY),
         (
-            "/api/v1/patients?name=a&per_page=1000",
+            "/api/v1/patients?name=a&limit=1000",
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
@@ -664,7 +664,7 @@ async fn only_the_administrator_deletes_and_only_records_created_in_error() {
         .await;
     assert_eq!(history.status, StatusCode::OK, "{}", history.text);
     assert_eq!(
-        history.json[0]["change"], "delete",
+        history.json["versions"][0]["change"], "delete",
         "the last state stays in the history"
     );
 }
@@ -759,7 +759,7 @@ async fn m7_search_results_are_in_each_returned_patients_trail() {
 
     let before = h.audit().await.len();
     let found = h
-        .call("GET", "/api/v1/patients?name=a&per_page=1", Some(&fd), None)
+        .call("GET", "/api/v1/patients?name=a&limit=1", Some(&fd), None)
         .await;
     assert_eq!(found.status, StatusCode::OK, "{}", found.text);
     assert_eq!(found.json["total"], 2, "{}", found.text);
@@ -856,12 +856,7 @@ async fn l6_a_posted_search_keeps_the_criteria_out_of_the_url_and_answers_as_the
     let id = created.json["id"].as_str().unwrap().to_string();
 
     let got = h
-        .call(
-            "GET",
-            "/api/v1/patients?name=zoe&per_page=5",
-            Some(&fd),
-            None,
-        )
+        .call("GET", "/api/v1/patients?name=zoe&limit=5", Some(&fd), None)
         .await;
     let before = h.audit().await.len();
     let posted = h
@@ -869,7 +864,7 @@ async fn l6_a_posted_search_keeps_the_criteria_out_of_the_url_and_answers_as_the
             "POST",
             "/api/v1/patients/search",
             Some(&fd),
-            Some(json!({"name": "zoe", "per_page": 5})),
+            Some(json!({"name": "zoe", "limit": 5})),
         )
         .await;
     assert_eq!(posted.status, StatusCode::OK, "{}", posted.text);

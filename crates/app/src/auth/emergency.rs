@@ -174,7 +174,8 @@ impl App {
     }
 
     /// The review queue (audit log, view): grants with their decrypted justification, at most
-    /// `limit` (1 to [`MAX_REVIEW_PAGE`]) after the grant id `after`. Pending grants come
+    /// `limit` (1 to [`MAX_REVIEW_PAGE`], or one more, which tells a caller whether another
+    /// page follows) after the grant id `after`. Pending grants come
     /// oldest first, so none is hidden behind newer ones; all grants come newest first.
     pub async fn emergency_reviews(
         &self,
@@ -203,7 +204,7 @@ impl App {
                 &actor.practice_id().to_string(),
                 pending_only,
                 after,
-                limit.clamp(1, MAX_REVIEW_PAGE),
+                limit.clamp(1, MAX_REVIEW_PAGE + 1),
             )
             .await?;
         let keys = self.keys_of(actor.practice_id()).await?;

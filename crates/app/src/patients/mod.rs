@@ -200,6 +200,17 @@ impl std::fmt::Debug for PatientContact {
     }
 }
 
+/// The most versions one page of a record's history holds.
+pub const MAX_VERSIONS_PAGE: i64 = 500;
+
+/// One page of a record's history.
+#[derive(Debug, Clone)]
+pub struct PatientVersionPage {
+    pub versions: Vec<PatientVersionSummary>,
+    /// The `row_version` to continue after, when more versions follow.
+    pub next_after: Option<i64>,
+}
+
 /// One entry of a record's history: who changed it, when, how, and which fields (names only).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatientVersionSummary {

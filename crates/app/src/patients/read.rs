@@ -7,7 +7,10 @@ use enamel_store::StoreError;
 
 use super::sealing::{self, Reveal};
 use super::write::Current;
-use super::{PatientVersionSummary, PatientView, Patients, ViewMeta, view_of};
+use super::{
+    MAX_VERSIONS_PAGE, PatientVersionPage, PatientVersionSummary, PatientView, Patients, ViewMeta,
+    view_of,
+};
 use crate::AppError;
 
 impl Patients<'_> {
@@ -59,7 +62,15 @@ impl Patients<'_> {
     }
 
     /// A record's history (demographics, view): who changed what, and when; field names only.
-    pub async fn versions(&self, id: PatientId) -> Result<Vec<PatientVersionSummary>, AppError> {
+    /// One page of a record's history, oldest first: at most `limit` (1 to
+    /// [`MAX_VERSIONS_PAGE`]) versions after `after_version` (0 for the first page).
+    pub async fn versions(
+        &self,
+        id: PatientId,
+        after_version: i64,
+        limit: i64,
+    ) -> Result<PatientVersionPage, AppError> {
+        let limit = limit.clamp(1, MAX_VERSIONS_PAGE);
         let access = self
             .access(Category::Demographics, Action::View, Some(id))
             .await?;
@@ -71,7 +82,10 @@ impl Patients<'_> {
         let db = self.app.db();
         let fetch = async {
             let (p, i) = (practice.to_string(), id.to_string());
-            let rows = db.patient_versions(&p, &i).await?;
+            // One more than the page tells whether another follows.
+            let rows = db
+                .patient_versions(&p, &i, after_version, limit + 1)
+                .await?;
             if rows.is_empty() && !db.patient_exists(&p, &i).await? {
                 return Err(StoreError::NotFound);
             }
@@ -79,8 +93,10 @@ impl Patients<'_> {
         };
         self.app
             .read_audited(practice, entry, fetch, |_keys, rows| {
-                Ok(rows
+                let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+                let versions: Vec<PatientVersionSummary> = rows
                     .iter()
+                    .take(usize::try_from(limit).unwrap_or(0))
                     .map(|v| PatientVersionSummary {
                         row_version: v.row_version,
                         change: v.change.clone(),
@@ -93,7 +109,14 @@ impl Patients<'_> {
                         changed_by: v.changed_by.clone(),
                         changed_ms: v.changed_ms,
                     })
-                    .collect())
+                    .collect();
+                let next_after = more
+                    .then(|| versions.last().map(|v| v.row_version))
+                    .flatten();
+                Ok(PatientVersionPage {
+                    versions,
+                    next_after,
+                })
             })
             .await
     }
@@ -113,11 +136,16 @@ impl Patients<'_> {
             .patient(id);
         let db = self.app.db();
         let fetch = async {
-            db.patient_versions(&practice.to_string(), &id.to_string())
-                .await?
-                .into_iter()
-                .find(|v| v.row_version == row_version)
-                .ok_or(StoreError::NotFound)
+            db.patient_versions(
+                &practice.to_string(),
+                &id.to_string(),
+                row_version.saturating_sub(1),
+                1,
+            )
+            .await?
+            .into_iter()
+            .find(|v| v.row_version == row_version)
+            .ok_or(StoreError::NotFound)
         };
         let today = self.today().await?;
         self.app

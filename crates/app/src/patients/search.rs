@@ -165,7 +165,7 @@ fn criteria(q: &PatientQuery) -> Result<Criteria, AppError> {
         problems.push(FieldProblem::new("page", "must be between 1 and 1000"));
     }
     if q.per_page == 0 || q.per_page > MAX_PER_PAGE {
-        problems.push(FieldProblem::new("per_page", "must be between 1 and 100"));
+        problems.push(FieldProblem::new("limit", "must be between 1 and 100"));
     }
     if problems.is_empty()
         && words.is_empty()

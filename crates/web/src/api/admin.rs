@@ -20,7 +20,8 @@ pub(crate) struct UserJson {
     roles: Vec<&'static str>,
     mfa_enrolled: bool,
     /// When the person last asked for a reset link at the sign-in page, if they did.
-    reset_requested_ms: Option<i64>,
+    #[schema(format = DateTime)]
+    reset_requested_at: Option<String>,
 }
 
 /// Lists the practice's accounts.
@@ -45,7 +46,7 @@ pub(crate) async fn list_users(
                 display_name: u.display_name,
                 active: u.active,
                 mfa_enrolled: u.mfa_enrolled,
-                reset_requested_ms: u.reset_requested_ms,
+                reset_requested_at: crate::api::maybe_instant(u.reset_requested_ms),
             })
             .collect(),
     ))
@@ -72,8 +73,9 @@ pub(crate) struct LinkAnswer {
     user_id: String,
     /// Single-use; shown only in this answer. The person opens `/reset#{token}` (after `#`, so no server or proxy log sees it).
     setup_token: String,
-    /// Milliseconds since the Unix epoch.
-    expires_ms: i64,
+    /// RFC 3339 in UTC.
+    #[schema(format = DateTime)]
+    expires_at: String,
 }
 
 /// Creates an account, without a password, and its setup link.
@@ -110,7 +112,7 @@ pub(crate) async fn create_user(
         Json(LinkAnswer {
             user_id: created.user_id,
             setup_token: created.setup_token.to_string(),
-            expires_ms: created.setup_expires_ms,
+            expires_at: crate::api::instant(created.setup_expires_ms),
         }),
     ))
 }
@@ -226,7 +228,7 @@ pub(crate) async fn issue_reset(
         Json(LinkAnswer {
             user_id: link.user_id,
             setup_token: link.setup_token.to_string(),
-            expires_ms: link.setup_expires_ms,
+            expires_at: crate::api::instant(link.setup_expires_ms),
         }),
     ))
 }
@@ -329,10 +331,13 @@ pub(crate) struct TokenJson {
     /// creator later loses.
     scopes: Vec<String>,
     created_by: String,
-    created_ms: i64,
-    expires_ms: i64,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    expires_at: String,
     revoked: bool,
-    last_used_ms: Option<i64>,
+    #[schema(format = DateTime)]
+    last_used_at: Option<String>,
 }
 
 /// Lists the practice's integration tokens.
@@ -359,10 +364,10 @@ pub(crate) async fn list_tokens(
                 id: t.id,
                 name: t.name,
                 created_by: t.created_by,
-                created_ms: t.created_ms,
-                expires_ms: t.expires_ms,
+                created_at: crate::api::instant(t.created_ms),
+                expires_at: crate::api::instant(t.expires_ms),
                 revoked: t.revoked,
-                last_used_ms: t.last_used_ms,
+                last_used_at: crate::api::maybe_instant(t.last_used_ms),
             })
             .collect(),
     ))
@@ -390,7 +395,8 @@ pub(crate) struct NewTokenAnswer {
     id: String,
     /// Shown once; only its hash is kept.
     token: String,
-    expires_ms: i64,
+    #[schema(format = DateTime)]
+    expires_at: String,
 }
 
 /// Creates an integration token.
@@ -426,7 +432,7 @@ pub(crate) async fn create_token(
         Json(NewTokenAnswer {
             id: created.id,
             token: created.token.to_string(),
-            expires_ms: created.expires_ms,
+            expires_at: crate::api::instant(created.expires_ms),
         }),
     ))
 }

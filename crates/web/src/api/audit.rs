@@ -10,6 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use utoipa::{IntoParams, ToSchema};
 
+use super::cursor::{self, List};
 use super::invalid;
 use crate::{ApiError, Authenticated};
 
@@ -30,9 +31,11 @@ pub(crate) struct EventsQuery {
     /// A date (`2026-11-30`, the whole day in the practice's time zone included) or an
     /// RFC 3339 time (excluded).
     to: Option<String>,
-    /// The `next_after` of the previous page.
-    after: Option<i64>,
-    /// Entries per page (100 if left out).
+    /// The `next` of the previous page; leave out for the first.
+    cursor: Option<String>,
+    /// Entries per page: 1 to 500 (100 if left out); for the export, 1 to 100,000 (all of
+    /// them up to 100,000 if left out).
+    #[param(minimum = 1, maximum = 100_000)]
     limit: Option<i64>,
 }
 
@@ -46,6 +49,7 @@ impl EventsQuery {
         to: Option<String>,
         after: Option<i64>,
     ) -> Self {
+        let cursor = after.map(|seq| cursor::next(List::AuditEvents, seq));
         EventsQuery {
             user,
             patient,
@@ -53,7 +57,7 @@ impl EventsQuery {
             outcome: None,
             from,
             to,
-            after,
+            cursor,
             limit: None,
         }
     }
@@ -78,9 +82,17 @@ fn empty_as_none(v: Option<String>) -> Option<String> {
 /// are the practice's days (`tz`).
 pub(crate) fn filter_from(
     q: EventsQuery,
-    default_limit: i64,
+    (default_limit, max_limit): (i64, i64),
     tz: &PracticeTz,
 ) -> Result<AuditFilter, ApiError> {
+    let limit = q.limit.unwrap_or(default_limit);
+    if !(1..=max_limit).contains(&limit) {
+        return Err(invalid(
+            "limit",
+            "is outside the allowed range for this list",
+        ));
+    }
+    let after_seq = cursor::position(List::AuditEvents, q.cursor.as_deref())?;
     let action = match empty_as_none(q.action) {
         Some(a) => Some(
             AuditAction::parse(&a).ok_or_else(|| invalid("action", "This action is not known."))?,
@@ -136,8 +148,8 @@ pub(crate) fn filter_from(
         outcome,
         from_ms,
         to_ms,
-        after_seq: q.after,
-        limit: q.limit.unwrap_or(default_limit),
+        after_seq,
+        limit,
     })
 }
 
@@ -145,8 +157,9 @@ pub(crate) fn filter_from(
 pub(crate) struct EventJson {
     /// Position in the hash-chained log.
     seq: u64,
-    /// Milliseconds since the Unix epoch.
-    time_ms: i64,
+    /// RFC 3339 in UTC.
+    #[schema(format = DateTime)]
+    recorded_at: String,
     user_id: Option<String>,
     role: Option<String>,
     patient_id: Option<String>,
@@ -164,7 +177,7 @@ impl From<Entry> for EventJson {
     fn from(e: Entry) -> Self {
         EventJson {
             seq: e.seq,
-            time_ms: e.time_ms,
+            recorded_at: crate::api::instant(e.time_ms),
             user_id: e.actor_id,
             role: e.actor_role,
             patient_id: e.patient_id,
@@ -183,10 +196,10 @@ impl From<Entry> for EventJson {
 #[derive(Serialize, ToSchema)]
 pub(crate) struct EventsAnswer {
     events: Vec<EventJson>,
-    /// Pass as `after` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
-    next_after: Option<i64>,
+    next: Option<String>,
 }
 
 /// Reads the audit log, filtered and paged.
@@ -208,14 +221,14 @@ pub(crate) async fn events(
     Query(q): Query<EventsQuery>,
 ) -> Result<Json<EventsAnswer>, ApiError> {
     let tz = app.practice_time(actor.practice_id()).await?;
-    let filter = filter_from(q, 100, &tz)?;
+    let filter = filter_from(q, (100, enamel_app::MAX_AUDIT_PAGE), &tz)?;
     let AuditPage {
         entries,
         next_after,
     } = app.audit_events(&actor, &filter).await?;
     Ok(Json(EventsAnswer {
         events: entries.into_iter().map(EventJson::from).collect(),
-        next_after,
+        next: next_after.map(|seq| cursor::next(List::AuditEvents, seq)),
     }))
 }
 
@@ -285,7 +298,11 @@ pub(crate) async fn export(
     Query(q): Query<EventsQuery>,
 ) -> Result<Response, ApiError> {
     let tz = app.practice_time(actor.practice_id()).await?;
-    let filter = filter_from(q, enamel_app::MAX_AUDIT_EXPORT, &tz)?;
+    let filter = filter_from(
+        q,
+        (enamel_app::MAX_AUDIT_EXPORT, enamel_app::MAX_AUDIT_EXPORT),
+        &tz,
+    )?;
     let page = app.export_audit_events(&actor, &filter).await?;
     Ok((
         [

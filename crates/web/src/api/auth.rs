@@ -190,9 +190,11 @@ pub(crate) struct SessionJson {
     id: String,
     /// `web` (the pages) or `api`.
     kind: &'static str,
-    /// Milliseconds since the Unix epoch, like every `_ms` field.
-    created_ms: i64,
-    last_seen_ms: i64,
+    /// RFC 3339 in UTC, like every `_at` member.
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    last_seen_at: String,
     client_ip: Option<String>,
     user_agent: Option<String>,
     /// The session making this request.
@@ -219,8 +221,8 @@ pub(crate) async fn sessions(
                     SessionKind::Web => "web",
                     SessionKind::Api => "api",
                 },
-                created_ms: s.created_ms,
-                last_seen_ms: s.last_seen_ms,
+                created_at: crate::api::instant(s.created_ms),
+                last_seen_at: crate::api::instant(s.last_seen_ms),
                 client_ip: s.client_ip,
                 user_agent: s.user_agent,
                 current: s.current,

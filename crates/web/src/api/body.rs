@@ -61,8 +61,8 @@ fn is_json(value: Option<&axum::http::HeaderValue>) -> bool {
 /// The body as `T`, or a problem naming where it went wrong.
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Box<Problem>> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|e| Box::new(refusal(e)))?;
+    let value =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|e| Box::new(refusal(e)))?;
     // Text after the document (`{} {}`) is not one JSON value.
     deserializer.end().map_err(|e| Box::new(not_json(&e)))?;
     Ok(value)

@@ -7,6 +7,7 @@ use enamel_domain::PatientId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::cursor::{self, List};
 use super::{JsonBody, invalid};
 use crate::{ApiError, Authenticated};
 
@@ -22,8 +23,9 @@ pub(crate) struct OpenBody {
 pub(crate) struct GrantJson {
     id: String,
     patient_id: String,
-    /// Milliseconds since the Unix epoch.
-    expires_ms: i64,
+    /// RFC 3339 in UTC.
+    #[schema(format = DateTime)]
+    expires_at: String,
 }
 
 /// Opens emergency ("break-glass") access to one patient's record for a short window.
@@ -35,7 +37,7 @@ pub(crate) struct GrantJson {
     tag = "emergency-access",
     request_body = OpenBody,
     responses(
-        (status = 201, description = "Granted until `expires_ms`.", body = GrantJson),
+        (status = 201, description = "Granted until `expires_at`.", body = GrantJson),
         (status = 404, description = "`not_found`: no such patient in the practice."),
         (status = 409, description = "`refused`: the compliance officer stopped an earlier emergency access of yours to this patient (escalated or ended early); it is not reopened without them."),
         (status = 422, description = "Also when `patient_id` is not a patient id or the justification is too short."),
@@ -58,7 +60,7 @@ pub(crate) async fn open(
         Json(GrantJson {
             id: grant.id,
             patient_id: grant.patient_id.to_string(),
-            expires_ms: grant.expires_ms,
+            expires_at: crate::api::instant(grant.expires_ms),
         }),
     ))
 }
@@ -68,9 +70,10 @@ pub(crate) async fn open(
 pub(crate) struct ReviewsQuery {
     /// `pending` (default, oldest first) or `all` (newest first).
     status: Option<String>,
-    /// The id of the last emergency access of the previous page.
-    after: Option<String>,
+    /// The `next` of the previous page; leave out for the first.
+    cursor: Option<String>,
     /// Emergency accesses per page, 1 to 500 (500 if left out).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
@@ -80,12 +83,15 @@ pub(crate) struct ReviewJson {
     user_id: String,
     patient_id: String,
     justification: String,
-    created_ms: i64,
-    expires_ms: i64,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    expires_at: String,
     /// `pending`, `accepted` or `escalated`.
     review_status: String,
     reviewed_by: Option<String>,
-    reviewed_ms: Option<i64>,
+    #[schema(format = DateTime)]
+    reviewed_at: Option<String>,
 }
 
 /// Lists emergency accesses for review.
@@ -95,15 +101,15 @@ pub(crate) struct ReviewJson {
     tag = "emergency-access",
     params(ReviewsQuery),
     responses(
-        (status = 200, description = "One page of emergency accesses: pending ones oldest first (none is hidden behind newer ones), all of them newest first. For the next page, pass the last `id` as `after`.", body = [ReviewJson]),
-        (status = 422, description = "`invalid`: `status` is neither `pending` nor `all`, or `after` or `limit` cannot be used."),
+        (status = 200, description = "One page of emergency accesses: pending ones oldest first (none is hidden behind newer ones), all of them newest first.", body = ReviewsJson),
+        (status = 422, description = "`invalid`: `status` is neither `pending` nor `all`, or `cursor` or `limit` cannot be used."),
     ),
 )]
 pub(crate) async fn reviews(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
     Query(q): Query<ReviewsQuery>,
-) -> Result<Json<Vec<ReviewJson>>, ApiError> {
+) -> Result<Json<ReviewsJson>, ApiError> {
     let pending_only = match q.status.as_deref() {
         None | Some("pending") => true,
         Some("all") => false,
@@ -113,32 +119,45 @@ pub(crate) async fn reviews(
     if !(1..=MAX_REVIEW_PAGE).contains(&limit) {
         return Err(invalid("limit", "Use a number from 1 to 500."));
     }
-    let after = q.after.filter(|a| !a.trim().is_empty());
-    if after
-        .as_deref()
-        .is_some_and(|a| a.parse::<uuid::Uuid>().is_err())
-    {
-        return Err(invalid("after", "Use the id of an emergency access."));
-    }
-    let items = app
-        .emergency_reviews(&actor, pending_only, after.as_deref(), limit)
+    let after: Option<uuid::Uuid> = cursor::position(List::EmergencyAccess, q.cursor.as_deref())?;
+    let after = after.map(|id| id.hyphenated().to_string());
+    // One more than asked tells whether there is a next page.
+    let mut items = app
+        .emergency_reviews(&actor, pending_only, after.as_deref(), limit + 1)
         .await?;
-    Ok(Json(
-        items
-            .into_iter()
-            .map(|i| ReviewJson {
-                justification: i.justification.to_string(),
-                id: i.id,
-                user_id: i.user_id,
-                patient_id: i.patient_id,
-                created_ms: i.created_ms,
-                expires_ms: i.expires_ms,
-                review_status: i.review_status,
-                reviewed_by: i.reviewed_by,
-                reviewed_ms: i.reviewed_ms,
-            })
-            .collect(),
-    ))
+    let more = items.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    items.truncate(usize::try_from(limit).unwrap_or(0));
+    let next = more
+        .then(|| {
+            items
+                .last()
+                .map(|i| cursor::next(List::EmergencyAccess, &i.id))
+        })
+        .flatten();
+    let accesses = items
+        .into_iter()
+        .map(|i| ReviewJson {
+            justification: i.justification.to_string(),
+            id: i.id,
+            user_id: i.user_id,
+            patient_id: i.patient_id,
+            created_at: crate::api::instant(i.created_ms),
+            expires_at: crate::api::instant(i.expires_ms),
+            review_status: i.review_status,
+            reviewed_by: i.reviewed_by,
+            reviewed_at: crate::api::maybe_instant(i.reviewed_ms),
+        })
+        .collect();
+    Ok(Json(ReviewsJson { accesses, next }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ReviewsJson {
+    accesses: Vec<ReviewJson>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    next: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -7,6 +7,7 @@ pub(crate) mod admin;
 pub(crate) mod audit;
 pub(crate) mod auth;
 mod body;
+pub(crate) mod cursor;
 pub(crate) mod emergency;
 pub(crate) mod openapi;
 pub(crate) mod patients;
@@ -66,4 +67,18 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
 
 pub(crate) fn invalid(field: &'static str, problem: &'static str) -> ApiError {
     ApiError(AppError::Invalid(vec![FieldProblem::new(field, problem)]))
+}
+
+/// An instant as the API writes it: RFC 3339 in UTC with `Z`, to the millisecond when it has
+/// a fraction (`2026-12-06T04:43:11.123Z`).
+pub(crate) fn instant(unix_ms: i64) -> String {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+pub(crate) fn maybe_instant(unix_ms: Option<i64>) -> Option<String> {
+    unix_ms.map(instant)
 }

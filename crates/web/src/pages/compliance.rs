@@ -246,20 +246,23 @@ pub(crate) async fn audit(
         f.to.clone(),
         f.after,
     );
-    let (events, next, error) = match filter_from(q, 100, &staff.nav.time_zone) {
-        Ok(filter) => match app.audit_events(&staff.actor, &filter).await {
-            Ok(page) => (page.entries, page.next_after, None),
-            Err(e) => return page_error(e),
-        },
-        Err(e) => (
-            Vec::new(),
-            None,
-            Some(match e.0 {
-                AppError::Invalid(p) => p.iter().map(|p| p.problem).collect::<Vec<_>>().join(" "),
-                _ => "The filter could not be used.".into(),
-            }),
-        ),
-    };
+    let (events, next, error) =
+        match filter_from(q, (100, enamel_app::MAX_AUDIT_PAGE), &staff.nav.time_zone) {
+            Ok(filter) => match app.audit_events(&staff.actor, &filter).await {
+                Ok(page) => (page.entries, page.next_after, None),
+                Err(e) => return page_error(e),
+            },
+            Err(e) => (
+                Vec::new(),
+                None,
+                Some(match e.0 {
+                    AppError::Invalid(p) => {
+                        p.iter().map(|p| p.problem).collect::<Vec<_>>().join(" ")
+                    }
+                    _ => "The filter could not be used.".into(),
+                }),
+            ),
+        };
     let zone = staff.nav.time_zone.name().to_string();
     let events = events
         .into_iter()

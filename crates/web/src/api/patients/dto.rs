@@ -5,6 +5,9 @@ use enamel_app::{
 };
 use enamel_domain::{AddressDraft, CoverageDraft, EmergencyContactDraft, PatientDraft, PhoneDraft};
 use serde::{Deserialize, Serialize};
+
+use crate::ApiError;
+use crate::api::cursor::{self, List};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, ToSchema)]
@@ -249,8 +252,10 @@ pub(crate) struct PatientJson {
     withheld: Vec<&'static str>,
     /// Opened through break-glass emergency access.
     emergency_access: bool,
-    created_ms: i64,
-    updated_ms: i64,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
 }
 
 impl From<PatientView> for PatientJson {
@@ -329,8 +334,8 @@ impl From<PatientView> for PatientJson {
             }),
             withheld,
             emergency_access: p.emergency,
-            created_ms: p.created_ms,
-            updated_ms: p.updated_ms,
+            created_at: crate::api::instant(p.created_ms),
+            updated_at: crate::api::instant(p.updated_ms),
         }
     }
 }
@@ -364,10 +369,12 @@ pub(crate) struct SearchParams {
     chart: Option<String>,
     /// `active`, `inactive`, `deceased` or `archived`; any when left out.
     status: Option<String>,
-    /// 1-based; 1 when left out.
-    page: Option<u32>,
-    /// 1–100; 25 when left out.
-    per_page: Option<u32>,
+    /// The `next` of the previous page; leave out for the first.
+    cursor: Option<String>,
+    /// Patients per page, 1 to 100 (25 if left out).
+    #[param(minimum = 1, maximum = 100)]
+    #[schema(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -402,8 +409,10 @@ impl From<PatientSummary> for SummaryJson {
 #[derive(Serialize, ToSchema)]
 pub(crate) struct SearchJson {
     results: Vec<SummaryJson>,
-    page: u32,
-    per_page: u32,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    next: Option<String>,
     /// Patients matching (counted among at most the first 1,000 candidates).
     total: usize,
     /// More patients match than were considered: add letters or another criterion.
@@ -427,7 +436,30 @@ pub(crate) struct VersionSummaryJson {
     changed_fields: Vec<String>,
     /// The user id (or `token:<id>`) who made the change.
     changed_by: String,
-    changed_ms: i64,
+    #[schema(format = DateTime)]
+    changed_at: String,
+}
+
+/// One page of a record's history.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct VersionsJson {
+    pub(crate) versions: Vec<VersionSummaryJson>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub(crate) next: Option<String>,
+}
+
+/// Which page of a list to answer.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PageParams {
+    /// The `next` of the previous page; leave out for the first.
+    pub(crate) cursor: Option<String>,
+    /// Items per page, 1 to 500 (100 if left out).
+    #[param(minimum = 1, maximum = 500)]
+    pub(crate) limit: Option<i64>,
 }
 
 impl From<PatientVersionSummary> for VersionSummaryJson {
@@ -437,31 +469,43 @@ impl From<PatientVersionSummary> for VersionSummaryJson {
             change: v.change,
             changed_fields: v.changed_fields,
             changed_by: v.changed_by,
-            changed_ms: v.changed_ms,
+            changed_at: crate::api::instant(v.changed_ms),
         }
     }
 }
 
-impl From<SearchParams> for PatientQuery {
-    fn from(q: SearchParams) -> Self {
-        PatientQuery {
-            name: q.name,
-            birth_date: q.birth_date,
-            phone: q.phone,
-            chart: q.chart,
-            status: q.status,
-            page: q.page.unwrap_or(1),
-            per_page: q.per_page.unwrap_or(25),
+/// The most pages a search answers: its candidates are at most 1,000.
+const MAX_SEARCH_PAGE: u32 = 1_000;
+
+impl SearchParams {
+    /// The room's query: the cursor names the page (1-based) it continues with.
+    pub(crate) fn query(self) -> Result<PatientQuery, ApiError> {
+        let page: u32 = cursor::position(List::PatientSearch, self.cursor.as_deref())?.unwrap_or(1);
+        if !(1..=MAX_SEARCH_PAGE).contains(&page) {
+            return Err(super::super::invalid(
+                "cursor",
+                "is not a cursor of this list; leave it out to start again",
+            ));
         }
+        Ok(PatientQuery {
+            name: self.name,
+            birth_date: self.birth_date,
+            phone: self.phone,
+            chart: self.chart,
+            status: self.status,
+            page,
+            per_page: self.limit.unwrap_or(25),
+        })
     }
 }
 
 impl From<PatientSearchPage> for SearchJson {
     fn from(found: PatientSearchPage) -> Self {
+        let shown = u64::from(found.page) * u64::from(found.per_page);
+        let more = u64::try_from(found.total).unwrap_or(u64::MAX) > shown;
         SearchJson {
             results: found.results.into_iter().map(SummaryJson::from).collect(),
-            page: found.page,
-            per_page: found.per_page,
+            next: more.then(|| cursor::next(List::PatientSearch, found.page + 1)),
             total: found.total,
             truncated: found.truncated,
         }

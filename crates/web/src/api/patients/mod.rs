@@ -9,14 +9,15 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use enamel_app::{App, AppError, DELETE_REASON, Expected};
+use enamel_app::{App, AppError, DELETE_REASON, Expected, MAX_VERSIONS_PAGE};
 use enamel_domain::PatientId;
 
 use super::JsonBody;
+use super::cursor::{self, List};
 use crate::{ApiError, Authenticated, Problem};
 pub(crate) use dto::{
-    CreatedJson, DeleteBody, PatientBody, PatientJson, SearchJson, SearchParams, VersionJson,
-    VersionSummaryJson,
+    CreatedJson, DeleteBody, PageParams, PatientBody, PatientJson, SearchJson, SearchParams,
+    VersionJson, VersionsJson,
 };
 
 /// An id in a path: anything but a canonical patient id is simply not found.
@@ -237,7 +238,7 @@ pub(crate) async fn search(
     Authenticated(actor): Authenticated,
     Query(q): Query<SearchParams>,
 ) -> Result<Json<SearchJson>, ApiError> {
-    let found = app.patients(&actor).search(&q.into()).await?;
+    let found = app.patients(&actor).search(&q.query()?).await?;
     Ok(Json(found.into()))
 }
 
@@ -261,7 +262,7 @@ pub(crate) async fn search_posted(
     Authenticated(actor): Authenticated,
     JsonBody(q): JsonBody<SearchParams>,
 ) -> Result<Json<SearchJson>, ApiError> {
-    let found = app.patients(&actor).search(&q.into()).await?;
+    let found = app.patients(&actor).search(&q.query()?).await?;
     Ok(Json(found.into()))
 }
 
@@ -352,19 +353,37 @@ pub(crate) async fn delete(
     get,
     path = "/api/v1/patients/{id}/versions",
     tag = "patients",
-    params(("id" = String, Path, description = "The patient's id.")),
+    params(("id" = String, Path, description = "The patient's id."), PageParams),
     responses(
-        (status = 200, description = "Earlier versions, oldest first.", body = Vec<VersionSummaryJson>),
+        (status = 200, description = "One page of earlier versions, oldest first.", body = VersionsJson),
+        (status = 422, description = "`invalid`: `cursor` or `limit` cannot be used."),
     ),
 )]
 pub(crate) async fn versions(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Vec<VersionSummaryJson>>, ApiError> {
+    Query(page): Query<PageParams>,
+) -> Result<Json<VersionsJson>, ApiError> {
     let id = patient_id(&id)?;
-    let versions = app.patients(&actor).versions(id).await?;
-    Ok(Json(versions.into_iter().map(Into::into).collect()))
+    let limit = page.limit.unwrap_or(100);
+    if !(1..=MAX_VERSIONS_PAGE).contains(&limit) {
+        return Err(super::invalid(
+            "limit",
+            "is outside the allowed range for this list",
+        ));
+    }
+    let after = cursor::position(List::PatientVersions, page.cursor.as_deref())?;
+    let found = app
+        .patients(&actor)
+        .versions(id, after.unwrap_or(0), limit)
+        .await?;
+    Ok(Json(VersionsJson {
+        versions: found.versions.into_iter().map(Into::into).collect(),
+        next: found
+            .next_after
+            .map(|v| cursor::next(List::PatientVersions, v)),
+    }))
 }
 
 /// Reads one earlier version of a record, as much as the caller's role may see today.
