@@ -39,7 +39,7 @@ pub use kernel::System;
 pub use patients::{
     DELETE_REASON, Expected, MAX_VERSIONS_PAGE, PatientContact, PatientQuery, PatientRights,
     PatientSearchPage, PatientSummary, PatientVersionPage, PatientVersionSummary, PatientView,
-    Patients,
+    Patients, READ_ONLY, ReadOnlyClaims,
 };
 pub use practices::NewPractice;
 pub use rotation::{

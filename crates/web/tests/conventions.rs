@@ -148,3 +148,146 @@ async fn instants_are_rfc3339_and_lists_page_by_cursor() {
         assert_eq!(refused.json["fields"][0]["field"], "limit", "{path}");
     }
 }
+
+fn full_patient() -> Value {
+    json!({
+        "family_name": "Roundtrip-Synthetic",
+        "given_name": "Zoë",
+        "birth_date": "2015-03-09",
+        "sex": "female",
+        "email": "zoe@example.test",
+        "phones": [{"kind": "mobile", "number": "(555) 010-0142"}],
+        "address": {"line1": "1 Demo Street", "city": "Testville", "region": "CA", "postal_code": "90000"},
+        "coverages": [{"carrier": "Example Tooth Assurance", "subscriber_id": "SYN123",
+                       "subscriber_relationship": "child", "subscriber_name": "Parent Synthetic"}]
+    })
+}
+
+async fn put_back(h: &Harness, token: &str, id: &str, body: &Value, tag: &str) -> common::Answer {
+    h.call_with(
+        "PUT",
+        &format!("/api/v1/patients/{id}"),
+        Some(token),
+        Some(body.to_string()),
+        &[("content-type", "application/json"), ("if-match", tag)],
+    )
+    .await
+}
+
+/// The document without what a change is expected to move.
+fn settled(mut doc: Value) -> Value {
+    for moving in ["row_version", "updated_at"] {
+        doc.as_object_mut().unwrap().remove(moving);
+    }
+    doc
+}
+
+#[tokio::test]
+async fn what_get_returns_put_accepts_and_read_only_members_are_guarded() {
+    let h = Harness::new().await;
+    let fd = h.login(Role::FrontDesk).await;
+    let created = h
+        .call("POST", "/api/v1/patients", Some(&fd), Some(full_patient()))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let id = created.json["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/patients/{id}");
+
+    // GET, change one member, PUT the whole document back with its ETag.
+    let read = h.call("GET", &path, Some(&fd), None).await;
+    let tag = read.headers["etag"].to_str().unwrap().to_string();
+    let mut doc = read.json.clone();
+    doc["preferred_name"] = json!("Zo");
+    let saved = put_back(&h, &fd, &id, &doc, &tag).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    let after = h.call("GET", &path, Some(&fd), None).await;
+    assert_eq!(
+        settled(after.json.clone()),
+        settled(doc.clone()),
+        "only that member changed"
+    );
+    assert_eq!(after.json["row_version"], 2);
+
+    // Sending back what was read, unchanged, is not a change.
+    let tag = after.headers["etag"].to_str().unwrap().to_string();
+    let same = put_back(&h, &fd, &id, &after.json, &tag).await;
+    assert_eq!(same.status, StatusCode::OK, "{}", same.text);
+    assert_eq!(same.json["row_version"], 2);
+
+    // Changing a read-only member is refused, by name, and changes nothing.
+    let changes: [(&str, Value); 7] = [
+        ("id", json!("pat_00000000000000000000000000")),
+        ("row_version", json!(7)),
+        ("created_at", json!("2001-01-01T00:00:00Z")),
+        ("updated_at", json!("not a time")),
+        ("is_minor", json!(false)),
+        ("withheld", json!(["insurance"])),
+        ("household_id", json!("hh_made_up")),
+    ];
+    for (member, value) in changes {
+        let mut doc = after.json.clone();
+        doc[member] = value;
+        doc["preferred_name"] = json!("Changed");
+        let refused = put_back(&h, &fd, &id, &doc, &tag).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{member}: {}",
+            refused.text
+        );
+        assert_eq!(
+            refused.json["fields"][0]["field"], member,
+            "{}",
+            refused.text
+        );
+        assert!(
+            refused.json["fields"][0]["problem"]
+                .as_str()
+                .unwrap()
+                .contains("read-only")
+        );
+    }
+    let unchanged = h.call("GET", &path, Some(&fd), None).await;
+    assert_eq!(unchanged.json, after.json);
+
+    // On create, the server's members are refused: they are not the client's to set.
+    let mut copy = after.json.clone();
+    copy["chart_number"] = Value::Null;
+    let refused = h
+        .call("POST", "/api/v1/patients", Some(&fd), Some(copy))
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert_eq!(refused.json["fields"][0]["field"], "id");
+
+    // A role that may not see insurance sends back what it read: the insurance stays.
+    let admin = h.login(Role::PracticeAdministrator).await;
+    let narrowed = h
+        .call(
+            "PUT",
+            "/api/v1/policy",
+            Some(&admin),
+            Some(json!({"role": "front_desk", "category": "insurance", "action": "view", "allowed": false})),
+        )
+        .await;
+    assert_eq!(narrowed.status, StatusCode::NO_CONTENT, "{}", narrowed.text);
+    let partial = h.call("GET", &path, Some(&fd), None).await;
+    assert_eq!(partial.json["withheld"], json!(["insurance"]));
+    assert!(partial.json.get("coverages").is_none());
+    let mut doc = partial.json.clone();
+    doc["given_name"] = json!("Zoey");
+    let tag = partial.headers["etag"].to_str().unwrap().to_string();
+    let saved = put_back(&h, &fd, &id, &doc, &tag).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    let manager = h.login(Role::OfficeManager).await;
+    let whole = h.call("GET", &path, Some(&manager), None).await;
+    assert_eq!(whole.json["given_name"], "Zoey");
+    assert_eq!(
+        whole.json["coverages"][0]["subscriber_id"], "SYN123",
+        "insurance kept"
+    );
+}

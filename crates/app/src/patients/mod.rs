@@ -15,7 +15,8 @@ mod search;
 mod write;
 
 use enamel_domain::{
-    Action, Address, Category, Coverage, EmergencyContact, PatientId, Phone, parse_iso_date,
+    Action, Address, Category, Coverage, EmergencyContact, FieldProblem, PatientId, Phone,
+    parse_iso_date,
 };
 use enamel_store::PatientRow;
 
@@ -157,6 +158,61 @@ pub struct PatientContact {
     pub emergency_contact: Option<EmergencyContact>,
 }
 
+/// What a client sent back of a record's read-only members, each `None` when left out. A
+/// client may `PUT` what it read: an update ignores these when they are what the caller would
+/// read now, and refuses, by name, any that differs (the server sets them, not the client).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadOnlyClaims {
+    pub row_version: Option<i64>,
+    pub created_ms: Option<i64>,
+    pub updated_ms: Option<i64>,
+    pub is_minor: Option<bool>,
+    /// `Some(None)`: sent as `null`.
+    pub household_id: Option<Option<String>>,
+    pub withheld: Option<Vec<String>>,
+    pub emergency_access: Option<bool>,
+}
+
+/// The problem named for a read-only member sent with another value than the record's.
+pub const READ_ONLY: &str = "is read-only: send it as read, or leave it out";
+
+impl ReadOnlyClaims {
+    /// Each member whose claim differs from `read`, the record as the caller reads it now.
+    fn differences(&self, read: &PatientView) -> Vec<FieldProblem> {
+        let mut withheld_claim = self.withheld.clone();
+        if let Some(w) = withheld_claim.as_mut() {
+            w.sort();
+        }
+        let mut withheld_now: Vec<String> =
+            read.withheld().iter().map(|s| (*s).to_string()).collect();
+        withheld_now.sort();
+        let checks = [
+            ("row_version", differs(self.row_version, read.row_version)),
+            ("created_at", differs(self.created_ms, read.created_ms)),
+            ("updated_at", differs(self.updated_ms, read.updated_ms)),
+            ("is_minor", differs(self.is_minor, read.is_minor)),
+            (
+                "household_id",
+                differs(self.household_id.clone(), read.household_id.clone()),
+            ),
+            ("withheld", differs(withheld_claim, withheld_now)),
+            (
+                "emergency_access",
+                differs(self.emergency_access, read.emergency),
+            ),
+        ];
+        checks
+            .into_iter()
+            .filter(|(_, differ)| *differ)
+            .map(|(field, _)| FieldProblem::new(field, READ_ONLY))
+            .collect()
+    }
+}
+
+fn differs<T: PartialEq>(claim: Option<T>, actual: T) -> bool {
+    claim.is_some_and(|c| c != actual)
+}
+
 /// A patient as shown to an authorised reader. `contact` and `coverages` are `None` when the
 /// reader's role may not see them. Debug never prints the values.
 #[derive(Clone, PartialEq, Eq)]
@@ -244,6 +300,20 @@ impl From<&PatientRow> for ViewMeta {
             created_ms: row.created_ms,
             updated_ms: row.updated_ms,
         }
+    }
+}
+
+impl PatientView {
+    /// The categories left out because the reader's role may not see them.
+    pub fn withheld(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.contact.is_none() {
+            out.push("contact");
+        }
+        if self.coverages.is_none() {
+            out.push("insurance");
+        }
+        out
     }
 }
 

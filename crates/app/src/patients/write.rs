@@ -9,7 +9,7 @@ use enamel_domain::{
 use enamel_store::{PatientRow, PatientVersionRow, StoreError};
 
 use super::sealing::{self, Record, RowMeta};
-use super::{Expected, Patients};
+use super::{Expected, Patients, ReadOnlyClaims, ViewMeta, view_of};
 use crate::kernel::{Entries, WriteTx};
 use crate::{AppError, AuditDraft};
 
@@ -334,12 +334,24 @@ impl Patients<'_> {
         draft: &PatientDraft,
         expected: Expected,
     ) -> Result<i64, AppError> {
+        self.update_claimed(id, draft, &ReadOnlyClaims::default(), expected)
+            .await
+    }
+
+    /// [`Self::update`] with the read-only members the client sent back, refused by name when
+    /// they differ from the record as the caller reads it now.
+    pub async fn update_claimed(
+        &self,
+        id: PatientId,
+        draft: &PatientDraft,
+        claims: &ReadOnlyClaims,
+        expected: Expected,
+    ) -> Result<i64, AppError> {
         let view = self
             .access(Category::Demographics, Action::View, Some(id))
             .await?;
-        let mut patient = draft
-            .validate(id, self.today().await?)
-            .map_err(AppError::Invalid)?;
+        let today = self.today().await?;
+        let mut patient = draft.validate(id, today).map_err(AppError::Invalid)?;
         let current = match self.current(id).await {
             Ok(found) => found,
             Err(e) => return self.not_made(&view, AuditAction::Update, id, e).await,
@@ -349,6 +361,20 @@ impl Patients<'_> {
         }
         let before = &current.record;
         let reveal = self.reveal_for(Some(id)).await?;
+        if *claims != ReadOnlyClaims::default() {
+            let as_read = view_of(
+                id,
+                ViewMeta::from(&current.row),
+                before.clone(),
+                reveal,
+                today,
+                view.is_emergency(),
+            );
+            let changed = claims.differences(&as_read);
+            if !changed.is_empty() {
+                return Err(AppError::Invalid(changed));
+            }
+        }
         if !reveal.contact {
             if draft_has_contact(draft) {
                 self.access(Category::Contact, Action::View, Some(id))

@@ -1,10 +1,14 @@
 //! The JSON bodies of the patient API and their conversions to and from the room's types.
 
 use enamel_app::{
-    PatientQuery, PatientSearchPage, PatientSummary, PatientVersionSummary, PatientView,
+    AppError, PatientQuery, PatientSearchPage, PatientSummary, PatientVersionSummary, PatientView,
+    READ_ONLY, ReadOnlyClaims,
 };
-use enamel_domain::{AddressDraft, CoverageDraft, EmergencyContactDraft, PatientDraft, PhoneDraft};
+use enamel_domain::{
+    AddressDraft, CoverageDraft, EmergencyContactDraft, FieldProblem, PatientDraft, PhoneDraft,
+};
 use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
 
 use crate::ApiError;
 use crate::api::cursor::{self, List};
@@ -76,11 +80,46 @@ pub(crate) struct CoverageBody {
 }
 
 /// A patient as submitted. Only `family_name`, `given_name` and `birth_date` are required. On
-/// `PUT` the body replaces the record: a field left out is cleared, except the categories the
-/// caller's role may not see (they keep their values and must be left out).
+/// `PUT` the body replaces the record: a member left out is cleared, except the categories the
+/// caller's role may not see (they keep their values and must be left out). A document read
+/// with `GET` can be sent back as it is: its read-only members (`id`, `row_version`, the
+/// times, `is_minor`, `household_id`, `withheld`, `emergency_access`) are ignored when they
+/// are as read, and refused by name when changed. On `POST` they must be left out.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatientBody {
+    /// Read-only.
+    #[serde(default)]
+    #[schema(read_only)]
+    id: Option<String>,
+    /// Read-only; the version is chosen by `If-Match`.
+    #[serde(default)]
+    #[schema(read_only)]
+    row_version: Option<i64>,
+    /// Read-only.
+    #[serde(default)]
+    #[schema(read_only, format = DateTime)]
+    created_at: Option<String>,
+    /// Read-only.
+    #[serde(default)]
+    #[schema(read_only, format = DateTime)]
+    updated_at: Option<String>,
+    /// Read-only: follows from `birth_date`.
+    #[serde(default)]
+    #[schema(read_only)]
+    is_minor: Option<bool>,
+    /// Read-only: follows from `guarantor_id`.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(read_only, value_type = Option<String>)]
+    household_id: Option<Option<String>>,
+    /// Read-only.
+    #[serde(default)]
+    #[schema(read_only)]
+    withheld: Option<Vec<String>>,
+    /// Read-only.
+    #[serde(default)]
+    #[schema(read_only)]
+    emergency_access: Option<bool>,
     family_name: String,
     given_name: String,
     /// `YYYY-MM-DD`.
@@ -119,6 +158,70 @@ pub(crate) struct PatientBody {
     responsible_party_id: Option<String>,
     #[serde(default)]
     coverages: Vec<CoverageBody>,
+}
+
+/// A member that is present, even as `null` (`Some(None)`), as opposed to left out (`None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+impl PatientBody {
+    /// The read-only members sent back: checked against the record as the caller reads it
+    /// (`PUT`), or refused outright (`POST`). `id` is checked here, against the path.
+    pub(crate) fn read_only_claims(
+        &self,
+        path_id: Option<&str>,
+    ) -> Result<ReadOnlyClaims, ApiError> {
+        let refused = |field: &'static str| {
+            ApiError(AppError::Invalid(vec![FieldProblem::new(field, READ_ONLY)]))
+        };
+        let instant = |field: &'static str, value: &Option<String>| match value {
+            None => Ok(None),
+            Some(text) => time::OffsetDateTime::parse(text, &Rfc3339)
+                .ok()
+                .and_then(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok())
+                .map(Some)
+                .ok_or_else(|| refused(field)),
+        };
+        if let Some(id) = &self.id
+            && path_id != Some(id.as_str())
+        {
+            return Err(refused("id"));
+        }
+        let claims = ReadOnlyClaims {
+            row_version: self.row_version,
+            created_ms: instant("created_at", &self.created_at)?,
+            updated_ms: instant("updated_at", &self.updated_at)?,
+            is_minor: self.is_minor,
+            household_id: self.household_id.clone(),
+            withheld: self.withheld.clone(),
+            emergency_access: self.emergency_access,
+        };
+        if path_id.is_none() && (self.id.is_some() || claims != ReadOnlyClaims::default()) {
+            // A new record has no read-only members yet: name the first one sent.
+            let sent = [
+                ("id", self.id.is_some()),
+                ("row_version", claims.row_version.is_some()),
+                ("created_at", claims.created_ms.is_some()),
+                ("updated_at", claims.updated_ms.is_some()),
+                ("is_minor", claims.is_minor.is_some()),
+                ("household_id", claims.household_id.is_some()),
+                ("withheld", claims.withheld.is_some()),
+                ("emergency_access", claims.emergency_access.is_some()),
+            ];
+            let problems = sent
+                .into_iter()
+                .filter(|(_, is_sent)| *is_sent)
+                .map(|(field, _)| FieldProblem::new(field, "is set by the server; leave it out"))
+                .collect();
+            return Err(ApiError(AppError::Invalid(problems)));
+        }
+        Ok(claims)
+    }
 }
 
 impl From<PatientBody> for PatientDraft {
@@ -260,13 +363,7 @@ pub(crate) struct PatientJson {
 
 impl From<PatientView> for PatientJson {
     fn from(p: PatientView) -> Self {
-        let mut withheld = Vec::new();
-        if p.contact.is_none() {
-            withheld.push("contact");
-        }
-        if p.coverages.is_none() {
-            withheld.push("insurance");
-        }
+        let withheld = p.withheld();
         let (email, phones, address, emergency_contact) = match p.contact {
             Some(c) => (
                 c.email,

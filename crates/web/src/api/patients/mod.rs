@@ -140,6 +140,7 @@ pub(crate) async fn create(
     Authenticated(actor): Authenticated,
     JsonBody(body): JsonBody<PatientBody>,
 ) -> Result<Response, ApiError> {
+    body.read_only_claims(None)?;
     let id = app.patients(&actor).create(&body.into()).await?;
     Ok((
         StatusCode::CREATED,
@@ -195,7 +196,7 @@ pub(crate) async fn read(
     responses(
         (status = 200, description = "Saved; the body and `ETag` carry the new version.", body = VersionJson),
         (status = 412, description = "`precondition_failed`: someone changed the record since that version."),
-        (status = 422, description = "`invalid`: `fields` names each field that needs attention."),
+        (status = 422, description = "`invalid`: `fields` names each member that needs attention, including a read-only member sent with another value than the record's."),
         (status = 428, description = "`precondition_required`: `If-Match` is missing."),
     ),
 )]
@@ -206,14 +207,16 @@ pub(crate) async fn replace(
     headers: HeaderMap,
     JsonBody(body): JsonBody<PatientBody>,
 ) -> Result<Response, ApiError> {
-    let id = patient_id(&id)?;
+    let path_id = id;
+    let id = patient_id(&path_id)?;
     let expected = match expected_version(&headers) {
         Ok(v) => v,
         Err(answer) => return Ok(answer.into_response()),
     };
+    let claims = body.read_only_claims(Some(&path_id))?;
     Ok(version_answer(
         app.patients(&actor)
-            .update(id, &body.into(), expected)
+            .update_claimed(id, &body.into(), &claims, expected)
             .await,
     ))
 }
