@@ -125,6 +125,7 @@ async fn code_page(router: &Router, username: &str) -> String {
 }
 
 #[tokio::test]
+#[allow(clippy::disallowed_methods)] // test set-up makes the demo practice as `enamel demo` would
 async fn a_demo_servers_sign_in_says_the_data_is_made_up_and_how_to_get_a_code() {
     let (_t, app, router) = server().await;
     let demo = app
