@@ -86,7 +86,12 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+// `enamel demo` alone starts the demo, as it always did; `enamel demo code USERNAME` takes
+// none of the server's options.
+#[command(args_conflicts_with_subcommands = true)]
 pub struct DemoArgs {
+    #[command(subcommand)]
+    pub command: Option<DemoCommand>,
     #[command(flatten)]
     pub serve: ServeArgs,
     /// The demo practice's time zone, an IANA name such as America/New_York (default: this
@@ -94,6 +99,20 @@ pub struct DemoArgs {
     /// first created.
     #[arg(long, value_name = "ZONE")]
     pub time_zone: Option<String>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum DemoCommand {
+    /// Print the current 6-digit sign-in code of a demo account.
+    ///
+    /// Use it in place of an authenticator app, in another terminal while the demo runs (same
+    /// --data-dir). Only for the demo practice that `enamel demo` set up: a real practice's
+    /// staff use their own authenticator app.
+    Code {
+        /// The demo account, as `enamel demo` lists them: for example front-desk.
+        #[arg(value_name = "USERNAME")]
+        username: String,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

@@ -5,29 +5,20 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
-use enamel_app::{
-    App, Clock, NewPractice, Patients, PracticeRow, RequestOrigin, SystemClock, SystemReason,
-};
+use enamel_app::{App, Clock, NewPractice, PracticeRow, RequestOrigin, SystemClock};
 use enamel_config::{Config, KeyProviderKind};
 use enamel_crypto::FileKeyProvider;
 use enamel_domain::PracticeId;
 
-use crate::cli::{
-    AuditCommand, DemoArgs, GlobalArgs, InitArgs, KeysCommand, RotateArgs, ServeArgs,
-};
+use crate::cli::{AuditCommand, GlobalArgs, InitArgs, KeysCommand, RotateArgs, ServeArgs};
 use crate::{audit_cmd, audit_verify, output, serve, setup, time_zone, tls};
-
-/// The demo practice's name; `enamel demo` reuses it on the next start.
-pub const DEMO_PRACTICE_NAME: &str = "Demo Dental (synthetic data)";
-/// Synthetic patients created for the demo.
-const DEMO_PATIENTS: usize = 300;
 
 fn now() -> i64 {
     SystemClock.now_ms()
 }
 
 /// Everything a new installation needs on disk: key file, signing key, certificate, schema.
-async fn prepare(config: &Config) -> Result<App> {
+pub(crate) async fn prepare(config: &Config) -> Result<App> {
     setup::create_private_dir(&config.data_dir)?;
     let provider = setup::key_provider(config, true, now())?;
     audit_cmd::ensure_signing_key(config)?;
@@ -43,146 +34,7 @@ async fn prepare(config: &Config) -> Result<App> {
     ))
 }
 
-/// One demo sign-in, as written to `demo-accounts.json`.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct DemoAccount {
-    role: String,
-    username: String,
-    password: String,
-    totp_secret: String,
-}
-
-/// Creates one account per staff role with a random password and an enrolled TOTP secret.
-async fn create_demo_accounts(app: &App, practice_id: PracticeId) -> Result<Vec<DemoAccount>> {
-    let mut out = Vec::new();
-    for role in enamel_domain::Role::STAFF {
-        let username = role.as_str().replace('_', "-");
-        let (token, _) = enamel_crypto::OpaqueToken::generate("")?;
-        // Words a person can type, plus randomness: "demo-" and 16 random characters.
-        let password = format!("demo-{}", &token[..16]);
-        let secret = enamel_crypto::TotpSecret::generate()?;
-        app.create_user_as_system(
-            practice_id,
-            &enamel_app::auth::NewUser {
-                username: username.clone(),
-                display_name: format!("Demo {}", role.label().to_lowercase()),
-                roles: vec![*role],
-            },
-            Some(&password),
-            Some(&secret),
-        )
-        .await?;
-        out.push(DemoAccount {
-            role: role.as_str().into(),
-            username,
-            password,
-            totp_secret: secret.to_base32(),
-        });
-    }
-    Ok(out)
-}
-
-/// The demo accounts written on the first start, read back on the next ones.
-fn read_demo_accounts(path: &std::path::Path) -> Vec<DemoAccount> {
-    std::fs::read(path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-        .and_then(|v| v.get("accounts").cloned())
-        .and_then(|a| serde_json::from_value(a).ok())
-        .unwrap_or_default()
-}
-
-/// The demo's synthetic households: guarantors first, then the people they pay for (minors
-/// with the guarantor as responsible party).
-async fn create_demo_patients(patients: &Patients<'_>) -> Result<()> {
-    let households = enamel_domain::synthetic::households(DEMO_PATIENTS, 2026);
-    let guarantors: Vec<_> = households.iter().map(|h| h.guarantor.clone()).collect();
-    let ids = patients.create_many(&guarantors).await?;
-    let mut members = Vec::new();
-    for (household, guarantor) in households.iter().zip(&ids) {
-        for (member, minor) in &household.members {
-            let mut member = member.clone();
-            member.guarantor_id = Some(guarantor.to_string());
-            if *minor {
-                member.responsible_party_id = Some(guarantor.to_string());
-            }
-            members.push(member);
-        }
-    }
-    patients.create_many(&members).await?;
-    Ok(())
-}
-
-pub async fn demo(global: &GlobalArgs, args: &DemoArgs) -> Result<ExitCode> {
-    let config = setup::load_config(global, args.serve.listen.as_deref())?;
-    setup::init_logging(&config);
-    // Checked before anything is written, so a mistyped zone leaves no half-made folder.
-    let (zone, zone_note) = time_zone::choose(
-        args.time_zone.as_deref(),
-        time_zone::host_zone_name().as_deref(),
-    )?;
-    let app = prepare(&config).await?;
-    let existing = app
-        .practices()
-        .await?
-        .into_iter()
-        .find(|p| p.display_name == DEMO_PRACTICE_NAME);
-    let accounts_path = config.data_dir.join("demo-accounts.json");
-    let (practice_id, accounts): (PracticeId, Vec<DemoAccount>) = match existing {
-        Some(p) => (
-            p.id.parse()
-                .map_err(|_| anyhow!("the demo practice's id is damaged"))?,
-            read_demo_accounts(&accounts_path),
-        ),
-        None => {
-            let id = app
-                .create_practice(
-                    &NewPractice {
-                        display_name: DEMO_PRACTICE_NAME.into(),
-                        time_zone: zone,
-                    },
-                    RequestOrigin::cli(),
-                )
-                .await?;
-            let system =
-                app.system_bypassing_policy(id, SystemReason::DemoData, RequestOrigin::cli());
-            if let Some(note) = &zone_note {
-                output::line(note);
-            }
-            create_demo_patients(&system.patients()).await?;
-            (id, create_demo_accounts(&app, id).await?)
-        }
-    };
-    let data_dir = config.data_dir.clone();
-    let zone_name = app.practice_time(practice_id).await?.name().to_string();
-    serve::serve(app, &config, |bound| {
-        let url = format!("https://{}:{}", display_host(bound), bound.port());
-        let accounts = serde_json::json!({
-            "practice_id": practice_id.to_string(),
-            "practice_name": DEMO_PRACTICE_NAME,
-            "url": url,
-            "accounts": accounts,
-        });
-        let written = serde_json::to_vec_pretty(&accounts)
-            .map_err(anyhow::Error::from)
-            .and_then(|bytes| setup::replace_private_file(&accounts_path, &bytes));
-        output::line(&format!("Enamel demo is running at {url}"));
-        output::line(&format!(
-            "  Practice: {DEMO_PRACTICE_NAME}, {DEMO_PATIENTS} made-up patients, time zone {zone_name}"
-        ));
-        output::line(&format!("  Data folder: {}", data_dir.display()));
-        match written {
-            Ok(()) => output::line(&format!("  Demo sign-ins: {}", accounts_path.display())),
-            Err(e) => output::line(&format!("  Could not write the demo sign-ins: {e:#}")),
-        }
-        output::line("  The certificate is self-signed: your browser will ask you to accept it.");
-        output::line("  Press Ctrl-C to stop.");
-    })
-    .await?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn display_host(addr: std::net::SocketAddr) -> String {
+pub(crate) fn display_host(addr: std::net::SocketAddr) -> String {
     match addr.ip() {
         ip if ip.is_unspecified() => "localhost".into(),
         std::net::IpAddr::V6(ip) => format!("[{ip}]"),

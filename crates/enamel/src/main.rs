@@ -6,6 +6,7 @@ mod audit_cmd;
 mod audit_verify;
 mod cli;
 mod commands;
+mod demo;
 mod import;
 mod output;
 mod serve;
@@ -46,7 +47,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match &cli.command {
-            Command::Demo(args) => commands::demo(&cli.global, args).await,
+            Command::Demo(args) => demo::demo(&cli.global, args).await,
             Command::Serve(args) => commands::serve(&cli.global, args).await,
             Command::Init(args) => commands::init(&cli.global, args).await,
             Command::Migrate => commands::migrate(&cli.global).await,

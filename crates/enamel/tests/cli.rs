@@ -75,7 +75,13 @@ fn assert_plain_failure(out: &Output, expected: &[&str]) -> String {
 }
 
 /// Starts a long-running command and waits for the line with its URL.
-fn start(mut cmd: Command) -> (Child, String) {
+fn start(cmd: Command) -> (Child, String) {
+    let (child, url, _) = start_printing(cmd);
+    (child, url)
+}
+
+/// [`start`], also handing back every line the command prints on stdout.
+fn start_printing(mut cmd: Command) -> (Child, String, std::sync::mpsc::Receiver<String>) {
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -83,6 +89,7 @@ fn start(mut cmd: Command) -> (Child, String) {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
+    let (lines_tx, lines) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(i) = line.find("https://") {
@@ -94,12 +101,13 @@ fn start(mut cmd: Command) -> (Child, String) {
                         .to_string(),
                 );
             }
+            let _ = lines_tx.send(line);
         }
     });
     let url = rx
         .recv_timeout(Duration::from_secs(120))
         .expect("the server printed its URL");
-    (child, url)
+    (child, url, lines)
 }
 
 fn stop(mut child: Child) {
@@ -1016,4 +1024,151 @@ async fn m5_the_operator_issues_the_reset_link_an_administrator_may_not() {
     let body: serde_json::Value = login.json().await.unwrap();
     assert_eq!(body["enrollment_required"], true, "{body}");
     stop(child);
+}
+
+/// What `enamel demo` printed up to "Press Ctrl-C".
+fn printed_until_ready(lines: &std::sync::mpsc::Receiver<String>) -> String {
+    let mut out = String::new();
+    while let Ok(line) = lines.recv_timeout(Duration::from_secs(30)) {
+        out.push_str(&line);
+        out.push('\n');
+        if line.contains("Press Ctrl-C") {
+            break;
+        }
+    }
+    out
+}
+
+/// Signs in over HTTPS through the API, password then code; the answer to the second step.
+async fn api_sign_in(
+    client: &reqwest::Client,
+    url: &str,
+    username: &str,
+    password: &str,
+    code: &str,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let login = client
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let one: serde_json::Value = login.json().await.unwrap();
+    assert_eq!(one["enrollment_required"], false, "{one}");
+    let mfa = client
+        .post(format!("{url}/api/v1/auth/mfa"))
+        .json(&serde_json::json!({"mfa_token": one["mfa_token"], "code": code}))
+        .send()
+        .await
+        .unwrap();
+    let status = mfa.status();
+    (status, mfa.json().await.unwrap_or_default())
+}
+
+fn demo_account(data: &Path, username: &str) -> serde_json::Value {
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("demo-accounts.json")).unwrap()).unwrap();
+    file["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["username"] == username)
+        .unwrap()
+        .clone()
+}
+
+/// Issue #12 (6): a newcomer signs in to the demo with the printed password and the code
+/// `enamel demo code` prints, with no authenticator app.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_code_prints_a_code_the_sign_in_accepts_and_only_for_a_demo_account() {
+    let s = site().await;
+    let (child, url, lines) = start_printing(s.cmd(&["demo", "--listen", "127.0.0.1:0"]));
+    let printed = printed_until_ready(&lines);
+    let front_desk = demo_account(&s.data, "front-desk");
+    let password = front_desk["password"].as_str().unwrap();
+    let secret = front_desk["totp_secret"].as_str().unwrap();
+    // The table of sign-ins and how to get a code, and never a TOTP secret.
+    let row = printed
+        .lines()
+        .find(|l| l.contains("front-desk"))
+        .unwrap_or_else(|| panic!("no front-desk row: {printed}"));
+    assert!(
+        row.contains("Front desk") && row.contains(password),
+        "{printed}"
+    );
+    assert!(printed.contains("Username") && printed.contains("Password"));
+    assert!(printed.contains("demo code USERNAME"), "{printed}");
+    assert!(printed.contains(&s.data.display().to_string()), "{printed}");
+    assert!(!printed.contains(secret), "{printed}");
+
+    let code = s.ok(&["demo", "code", "front-desk"]);
+    let code = code.trim();
+    assert!(
+        code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()),
+        "{code:?}"
+    );
+    let client = https_client(&s.data);
+    let (status, body) = api_sign_in(&client, &url, "front-desk", password, code).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    // A code that is not the account's is refused: the sign-in above proves the code, not luck.
+    let wrong = format!(
+        "{:06}",
+        (code.parse::<u32>().unwrap() + 500_000) % 1_000_000
+    );
+    let (status, _) = api_sign_in(&client, &url, "front-desk", password, &wrong).await;
+    assert_eq!(status, 401);
+
+    let unknown = s.run(&["demo", "code", "nobody-here"]);
+    let stderr = assert_plain_failure(&unknown, &["no demo account", "front-desk"]);
+    assert!(unknown.stdout.is_empty());
+    assert!(!stderr.contains(secret) && !stderr.contains(password));
+    stop(child);
+
+    // A demo folder from before practices carried the marker: `demo code` refuses until
+    // `enamel demo` starts again and adopts its practice (no second demo practice is made).
+    let db = site_db(&s).await;
+    enamel_testkit::raw_sql(&db, "UPDATE practices SET demo = 0")
+        .await
+        .unwrap();
+    db.close().await;
+    let refused = s.run(&["demo", "code", "front-desk"]);
+    assert_plain_failure(&refused, &["not a demo practice"]);
+    let (child, _) = start(s.cmd(&["demo", "--listen", "127.0.0.1:0"]));
+    stop(child);
+    let code = s.ok(&["demo", "code", "front-desk"]);
+    assert_eq!(code.trim().len(), 6, "{code}");
+    let status = s.ok(&["keys", "status"]);
+    assert_eq!(status.matches("Demo Dental").count(), 1, "{status}");
+}
+
+/// A real practice (`enamel init`) gets no codes, even with a sign-ins file copied beside it.
+#[tokio::test]
+async fn demo_code_refuses_a_real_practice() {
+    let s = site().await;
+    let init = s.ok(&["init", "--practice-name", "Synthetic Smiles"]);
+    let out = s.run(&["demo", "code", "admin"]);
+    assert_plain_failure(&out, &["not a demo practice", "authenticator app"]);
+    assert!(out.stdout.is_empty());
+
+    let id_at = init.find("(id ").unwrap() + "(id ".len();
+    let practice = init[id_at..].split(')').next().unwrap();
+    let copied = serde_json::json!({
+        "practice_id": practice,
+        "practice_name": "Demo Dental (synthetic data)",
+        "url": "https://127.0.0.1:8443",
+        "accounts": [{"role": "practice_administrator", "username": "admin",
+                      "password": "demo-0123456789abcdef",
+                      "totp_secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"}],
+    });
+    std::fs::write(
+        s.data.join("demo-accounts.json"),
+        serde_json::to_vec(&copied).unwrap(),
+    )
+    .unwrap();
+    let out = s.run(&["demo", "code", "admin"]);
+    let stderr = assert_plain_failure(&out, &["not a demo practice"]);
+    assert!(out.stdout.is_empty());
+    assert!(!stderr.contains("GEZD"), "{stderr}");
 }

@@ -70,6 +70,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_patient_references.sql"),
         postgres: include_str!("../migrations/postgres/0007_patient_references.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_demo_practice.sql",
+        sqlite: include_str!("../migrations/sqlite/0008_demo_practice.sql"),
+        postgres: include_str!("../migrations/postgres/0008_demo_practice.sql"),
+    },
 ];
 
 /// File names the SQLite folder must contain (the mirror test compares both folders to this).
@@ -81,6 +87,7 @@ pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &[
     "0005_practice_time.sql",
     "0006_record_kernel.sql",
     "0007_patient_references.sql",
+    "0008_demo_practice.sql",
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

@@ -13,6 +13,10 @@ pub struct PracticeRow {
     /// The IANA time zone name (validated by the app before it is written); `UTC` for
     /// practices created before time zones were stored.
     pub time_zone: String,
+    /// Made by `enamel demo` and filled with synthetic data: its sign-in page says so, and
+    /// `enamel demo code` prints its accounts' second-factor codes. Never set for a practice
+    /// made by `enamel init`.
+    pub demo: bool,
 }
 
 macro_rules! practice_from_row {
@@ -24,6 +28,7 @@ macro_rules! practice_from_row {
             active_key_version: $row.try_get("active_key_version")?,
             min_key_version: $row.try_get("min_key_version")?,
             time_zone: $row.try_get("time_zone")?,
+            demo: $row.try_get::<i64, _>("demo")? == 1,
         }
     };
 }
@@ -32,8 +37,8 @@ impl Tx {
     pub async fn insert_practice(&mut self, p: &PracticeRow) -> Result<(), StoreError> {
         on_tx!(self, c => {
             sqlx::query(
-                "INSERT INTO practices (id, display_name, created_ms, active_key_version, min_key_version, time_zone) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO practices (id, display_name, created_ms, active_key_version, min_key_version, time_zone, demo) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(&p.id)
             .bind(&p.display_name)
@@ -41,6 +46,7 @@ impl Tx {
             .bind(p.active_key_version)
             .bind(p.min_key_version)
             .bind(&p.time_zone)
+            .bind(i64::from(p.demo))
             .execute(c)
             .await?;
         });
@@ -92,6 +98,20 @@ impl Tx {
         Ok(before)
     }
 
+    /// Marks a practice as the demo's (for a demo folder made before the marker existed).
+    pub async fn mark_practice_demo(&mut self, practice_id: &str) -> Result<(), StoreError> {
+        let changed = on_tx!(self, c => sqlx::query("UPDATE practices SET demo = 1 WHERE id = $1")
+            .bind(practice_id)
+            .execute(c)
+            .await?
+            .rows_affected());
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
     /// Raises the oldest key version that may still be opened. Only moves forward.
     pub async fn set_min_key_version(
         &mut self,
@@ -115,7 +135,7 @@ impl Db {
     pub async fn practice(&self, id: &str) -> Result<PracticeRow, StoreError> {
         on_db!(self, pool => {
             let row = sqlx::query(
-                "SELECT id, display_name, created_ms, active_key_version, min_key_version, time_zone \
+                "SELECT id, display_name, created_ms, active_key_version, min_key_version, time_zone, demo \
                  FROM practices WHERE id = $1",
             )
             .bind(id).fetch_optional(pool).await?;
@@ -138,7 +158,7 @@ impl Db {
 
     pub async fn practices(&self) -> Result<Vec<PracticeRow>, StoreError> {
         on_db!(self, pool => {
-            let rows = sqlx::query("SELECT id, display_name, created_ms, active_key_version, min_key_version, time_zone \
+            let rows = sqlx::query("SELECT id, display_name, created_ms, active_key_version, min_key_version, time_zone, demo \
                  FROM practices ORDER BY created_ms, id")
                 .fetch_all(pool)
                 .await?;

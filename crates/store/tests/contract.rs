@@ -26,6 +26,7 @@ fn practice(id: &str) -> PracticeRow {
         active_key_version: 1,
         min_key_version: 1,
         time_zone: "America/New_York".into(),
+        demo: false,
     }
 }
 
@@ -75,7 +76,7 @@ async fn migrating_twice_is_a_no_op_and_the_schema_is_current() {
     let (_t, db) = migrated().await;
     assert!(db.schema_is_current().await.unwrap());
     assert!(db.migrate(2).await.unwrap().is_empty());
-    assert_eq!(db.schema_version().await.unwrap(), 7);
+    assert_eq!(db.schema_version().await.unwrap(), 8);
 }
 
 #[tokio::test]
@@ -108,6 +109,60 @@ async fn a_practice_keeps_its_time_zone_and_a_change_reports_the_old_one() {
 }
 
 #[tokio::test]
+async fn only_a_practice_made_or_marked_as_the_demo_is_a_demo() {
+    let (_t, db) = migrated().await;
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_practice(&practice("real")).await.unwrap();
+    tx.insert_practice(&PracticeRow {
+        demo: true,
+        ..practice("demo")
+    })
+    .await
+    .unwrap();
+    tx.insert_practice(&practice("older-demo")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(!db.practice("real").await.unwrap().demo);
+    assert!(db.practice("demo").await.unwrap().demo);
+
+    let mut tx = db.begin().await.unwrap();
+    tx.mark_practice_demo("older-demo").await.unwrap();
+    assert!(matches!(
+        tx.mark_practice_demo("nobody").await,
+        Err(StoreError::NotFound)
+    ));
+    tx.commit().await.unwrap();
+    let demos: Vec<(String, bool)> = db
+        .practices()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.id, p.demo))
+        .collect();
+    assert_eq!(
+        demos,
+        [
+            ("demo".to_string(), true),
+            ("older-demo".to_string(), true),
+            ("real".to_string(), false)
+        ]
+    );
+    // A practice that existed before the column is not a demo, and the column holds 0 or 1.
+    enamel_testkit::raw_sql(
+        &db,
+        "INSERT INTO practices (id, display_name, created_ms, active_key_version, min_key_version) \
+         VALUES ('old', 'Old Dental', 1, 1, 1)",
+    )
+    .await
+    .unwrap();
+    assert!(!db.practice("old").await.unwrap().demo);
+    assert!(
+        enamel_testkit::raw_sql(&db, "UPDATE practices SET demo = 2 WHERE id = 'old'")
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
 async fn a_practice_inserted_without_a_zone_is_at_utc() {
     // What `enamel migrate` leaves for practices that existed before the column.
     let (_t, db) = migrated().await;
@@ -131,7 +186,7 @@ async fn a_migration_numbered_below_the_newest_applied_still_runs() {
     ] {
         enamel_testkit::raw_sql(&db, sql).await.unwrap();
     }
-    assert_eq!(db.schema_version().await.unwrap(), 7);
+    assert_eq!(db.schema_version().await.unwrap(), 8);
     assert!(!db.schema_is_current().await.unwrap());
     assert_eq!(db.migrate(3).await.unwrap(), vec!["0005_practice_time.sql"]);
     assert!(db.schema_is_current().await.unwrap());

@@ -90,6 +90,7 @@ pub(crate) async fn step_up_form(staff: Staff, Query(q): Query<NextQuery>) -> Re
         error: None,
         action: "/step-up".into(),
         next: safe_next(q.next.as_deref()),
+        demo: false,
     })
 }
 
@@ -120,6 +121,7 @@ pub(crate) async fn step_up_submit(
                 error: Some("That code is not right. Enter the code your app shows now.".into()),
                 action: "/step-up".into(),
                 next: safe_next(f.next.as_deref()),
+                demo: false,
             });
             *r.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
             r

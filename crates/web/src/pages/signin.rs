@@ -36,6 +36,20 @@ struct SignInPage {
     flash: Option<String>,
     error: Option<String>,
     username: String,
+    demo: bool,
+}
+
+/// Whether the sign-in pages say that this is a demo with made-up data (and how to get a
+/// code). When the database cannot be asked, they say nothing: the page still works, and
+/// calling real records made up by mistake would be worse than a missing notice.
+async fn demo_notice(app: &App) -> bool {
+    match app.serves_only_demo_practices().await {
+        Ok(demo) => demo,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not tell whether this server is a demo");
+            false
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -43,7 +57,7 @@ pub(crate) struct SignInQuery {
     reason: Option<String>,
 }
 
-pub(crate) async fn form(Query(q): Query<SignInQuery>) -> Response {
+pub(crate) async fn form(State(app): State<App>, Query(q): Query<SignInQuery>) -> Response {
     let flash = match q.reason.as_deref() {
         Some("idle") | Some("ended") => Some(
             "You were signed out because the session ended or was inactive. This protects patients' privacy; please sign in again."
@@ -58,6 +72,7 @@ pub(crate) async fn form(Query(q): Query<SignInQuery>) -> Response {
         flash,
         error: None,
         username: String::new(),
+        demo: demo_notice(&app).await,
     })
 }
 
@@ -105,6 +120,7 @@ pub(crate) async fn submit(
                 flash: None,
                 error: Some(error.into()),
                 username: f.username.chars().take(100).collect(),
+                demo: demo_notice(&app).await,
             });
             *response.status_mut() = match e {
                 AppError::TooManyAttempts { .. } => axum::http::StatusCode::TOO_MANY_REQUESTS,
@@ -126,9 +142,11 @@ pub(crate) struct CodePage {
     pub action: String,
     pub csrf: Option<String>,
     pub next: String,
+    /// Shows the demo notice (on the sign-in code page of a demo server).
+    pub demo: bool,
 }
 
-fn sign_in_code_page(error: Option<String>) -> Response {
+async fn sign_in_code_page(app: &App, error: Option<String>) -> Response {
     render(&CodePage {
         nav: None,
         flash: None,
@@ -138,14 +156,15 @@ fn sign_in_code_page(error: Option<String>) -> Response {
         action: "/sign-in/code".into(),
         csrf: None,
         next: String::new(),
+        demo: demo_notice(app).await,
     })
 }
 
-pub(crate) async fn code_form(headers: HeaderMap) -> Response {
+pub(crate) async fn code_form(State(app): State<App>, headers: HeaderMap) -> Response {
     if cookie(&headers, PENDING_COOKIE).is_none() {
         return Redirect::to("/sign-in").into_response();
     }
-    sign_in_code_page(None)
+    sign_in_code_page(&app, None).await
 }
 
 #[derive(Deserialize)]
@@ -177,10 +196,14 @@ pub(crate) async fn code_submit(
     match app.sign_in_second_factor(&pending, &f.code, &origin).await {
         Ok(session) => signed_in(&session, "/"),
         Err(AppError::SecondFactorFailed) => {
-            let mut r = sign_in_code_page(Some(
-                "That code is not right. Use the current code from your app, or a recovery code."
-                    .into(),
-            ));
+            let mut r = sign_in_code_page(
+                &app,
+                Some(
+                    "That code is not right. Use the current code from your app, or a recovery code."
+                        .into(),
+                ),
+            )
+            .await;
             *r.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
             r
         }
