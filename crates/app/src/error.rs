@@ -41,6 +41,10 @@ pub enum AppError {
     /// what to do first.
     #[error("{0}")]
     Refused(String),
+    /// An `Idempotency-Key` sent again with a different request than the one it first came
+    /// with.
+    #[error("this idempotency key was used for a different request")]
+    IdempotencyKeyReused,
     /// Something we did not expect; details go to the log with the request id, not the user.
     #[error("something went wrong on our side")]
     Internal(String),

@@ -674,7 +674,8 @@ async fn a_database_of_the_single_log_release_upgrades_and_keeps_its_log_as_lega
             "0005_practice_time.sql",
             "0006_record_kernel.sql",
             "0007_patient_references.sql",
-            "0008_demo_practice.sql"
+            "0008_demo_practice.sql",
+            "0009_idempotency_keys.sql"
         ]
     );
 

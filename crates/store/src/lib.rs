@@ -13,6 +13,7 @@ mod audit;
 mod connect;
 mod error;
 mod grants;
+mod idempotency;
 mod keys;
 mod migrate;
 mod patients;
@@ -29,6 +30,7 @@ pub use audit::{
 pub use connect::{Db, Engine, PoolSettings, Tx};
 pub use error::StoreError;
 pub use grants::{ApiTokenRow, EmergencyGrantRow, PolicyOverrideRow, SessionSettingsRow};
+pub use idempotency::IdempotencyRow;
 pub use keys::WrappedKeyRow;
 pub use migrate::MIGRATIONS_SQLITE_NAMES;
 pub use patients::{PatientRow, PatientVersionRow};

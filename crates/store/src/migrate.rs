@@ -76,6 +76,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_demo_practice.sql"),
         postgres: include_str!("../migrations/postgres/0008_demo_practice.sql"),
     },
+    Migration {
+        version: 9,
+        name: "0009_idempotency_keys.sql",
+        sqlite: include_str!("../migrations/sqlite/0009_idempotency_keys.sql"),
+        postgres: include_str!("../migrations/postgres/0009_idempotency_keys.sql"),
+    },
 ];
 
 /// File names the SQLite folder must contain (the mirror test compares both folders to this).
@@ -88,6 +94,7 @@ pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &[
     "0006_record_kernel.sql",
     "0007_patient_references.sql",
     "0008_demo_practice.sql",
+    "0009_idempotency_keys.sql",
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
@@ -277,6 +284,8 @@ impl Db {
             // A head row is created by its log's first append and then moves forward.
             format!("GRANT SELECT, INSERT, UPDATE ON audit_log_heads TO {role}"),
             format!("REVOKE DELETE, TRUNCATE ON audit_log_heads FROM {role}"),
+            // Idempotency keys are claimed, looked up, and removed when they expire.
+            format!("GRANT SELECT, INSERT, DELETE ON idempotency_keys TO {role}"),
             format!("GRANT SELECT ON schema_migrations TO {role}"),
         ];
         for sql in statements {

@@ -137,6 +137,8 @@ pub const NON_PHI_BYTES: &[&str] = &[
     "sign_in_throttle.key_hash",
     "password_resets.token_hash",
     "api_tokens.token_hash",
+    "idempotency_keys.key_hash",
+    "idempotency_keys.request_mac",
     "audit_events.chain",
     "audit_head.chain",
     "audit_head.frontier",

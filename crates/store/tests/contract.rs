@@ -76,7 +76,7 @@ async fn migrating_twice_is_a_no_op_and_the_schema_is_current() {
     let (_t, db) = migrated().await;
     assert!(db.schema_is_current().await.unwrap());
     assert!(db.migrate(2).await.unwrap().is_empty());
-    assert_eq!(db.schema_version().await.unwrap(), 8);
+    assert_eq!(db.schema_version().await.unwrap(), 9);
 }
 
 #[tokio::test]
@@ -186,7 +186,7 @@ async fn a_migration_numbered_below_the_newest_applied_still_runs() {
     ] {
         enamel_testkit::raw_sql(&db, sql).await.unwrap();
     }
-    assert_eq!(db.schema_version().await.unwrap(), 8);
+    assert_eq!(db.schema_version().await.unwrap(), 9);
     assert!(!db.schema_is_current().await.unwrap());
     assert_eq!(db.migrate(3).await.unwrap(), vec!["0005_practice_time.sql"]);
     assert!(db.schema_is_current().await.unwrap());

@@ -28,7 +28,6 @@ pub(crate) const PROBLEM_TYPES: &[(&str, &str)] = &[
     ("conflict", "Changed by someone else"),
     ("refused", "Refused"),
     ("idempotency_key_reused", "Idempotency key reused"),
-    ("idempotency_key_in_use", "Same request still running"),
     ("link_invalid", "Link not valid"),
     ("precondition_failed", "Version has changed"),
     ("precondition_required", "Version needed"),
@@ -241,6 +240,11 @@ fn problem_of(error: AppError) -> ProblemAnswer {
             "The record was changed by someone else; reload it and try again.",
         ),
         AppError::Refused(message) => Problem::new(S::CONFLICT, "refused", message),
+        AppError::IdempotencyKeyReused => Problem::new(
+            S::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used for a different request. Use a new key for a new request.",
+        ),
         AppError::Invalid(problems) => Problem::for_status(S::UNPROCESSABLE_ENTITY).with_fields(
             problems
                 .into_iter()

@@ -291,3 +291,122 @@ async fn what_get_returns_put_accepts_and_read_only_members_are_guarded() {
         "insurance kept"
     );
 }
+
+async fn create_with_key(h: &Harness, token: &str, key: &str, body: &str) -> common::Answer {
+    h.call_with(
+        "POST",
+        "/api/v1/patients",
+        Some(token),
+        Some(body.to_string()),
+        &[
+            ("content-type", "application/json"),
+            ("idempotency-key", key),
+        ],
+    )
+    .await
+}
+
+async fn creations(h: &Harness) -> usize {
+    h.audit()
+        .await
+        .iter()
+        .filter(|e| e.action == "create" && e.outcome == "allowed")
+        .count()
+}
+
+#[tokio::test]
+async fn a_retried_create_with_the_same_idempotency_key_creates_once() {
+    let h = Harness::new().await;
+    let fd = h.login(Role::FrontDesk).await;
+    let body =
+        r#"{"family_name": "Retry-Synthetic", "given_name": "Una", "birth_date": "1970-05-06"}"#;
+    let same_written_otherwise =
+        r#"{ "birth_date":"1970-05-06","given_name":"Una",  "family_name":"Retry-Synthetic" }"#;
+    let before = creations(&h).await;
+
+    let first = create_with_key(&h, &fd, "retry-key-0001", body).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    assert!(first.headers.get("idempotent-replayed").is_none());
+    let again = create_with_key(&h, &fd, "retry-key-0001", same_written_otherwise).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
+    assert_eq!(again.json, first.json, "the first answer again");
+    assert_eq!(again.headers["location"], first.headers["location"]);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(
+        creations(&h).await,
+        before + 1,
+        "one patient, one creation entry"
+    );
+
+    // The same key with another request is refused and creates nothing.
+    let other =
+        r#"{"family_name": "Retry-Synthetic", "given_name": "Otto", "birth_date": "1970-05-06"}"#;
+    let misused = create_with_key(&h, &fd, "retry-key-0001", other).await;
+    assert_eq!(
+        misused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        misused.text
+    );
+    assert_eq!(misused.json["code"], "idempotency_key_reused");
+    assert!(!misused.text.contains("Otto"));
+    assert_eq!(creations(&h).await, before + 1);
+
+    // Keys are per caller: another person's same key is their own request.
+    let manager = h.login(Role::OfficeManager).await;
+    let theirs = create_with_key(&h, &manager, "retry-key-0001", body).await;
+    assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.text);
+    assert_ne!(theirs.json["id"], first.json["id"]);
+    assert_eq!(creations(&h).await, before + 2);
+
+    // Many copies of one request at once still make one patient.
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let router = h.router.clone();
+        let request = axum::http::Request::post("/api/v1/patients")
+            .header("authorization", format!("Bearer {fd}"))
+            .header("content-type", "application/json")
+            .header("idempotency-key", "retry-key-race")
+            .body(axum::body::Body::from(other))
+            .unwrap();
+        set.spawn(async move {
+            let response = tower::ServiceExt::oneshot(router, request).await.unwrap();
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+                .await
+                .unwrap();
+            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+        });
+    }
+    let ids: BTreeSet<String> = set
+        .join_all()
+        .await
+        .into_iter()
+        .map(|(status, json)| {
+            assert_eq!(status, StatusCode::CREATED, "{json}");
+            json["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(creations(&h).await, before + 3);
+
+    // A key is remembered for 24 hours; after that it may be used again.
+    h.clock.advance_ms(25 * 60 * 60 * 1000);
+    let fd = h.login(Role::FrontDesk).await;
+    let later = create_with_key(&h, &fd, "retry-key-0001", other).await;
+    assert_eq!(later.status, StatusCode::CREATED, "{}", later.text);
+    assert_ne!(later.json["id"], first.json["id"]);
+
+    // A key that is not one is named, and nothing is created.
+    for bad in ["", &"k".repeat(256), "with space"] {
+        let refused = create_with_key(&h, &fd, bad, body).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad:?}: {}",
+            refused.text
+        );
+        assert_eq!(refused.json["fields"][0]["field"], "Idempotency-Key");
+    }
+    assert_eq!(creations(&h).await, before + 4);
+}

@@ -9,6 +9,7 @@
 //! category × action. `read.rs` holds the reads, `write.rs` the changes, `search.rs` the
 //! blind-index search and `sealing.rs` the stored form.
 
+mod once;
 mod read;
 mod sealing;
 mod search;
@@ -23,6 +24,10 @@ use enamel_store::PatientRow;
 use crate::access::Access;
 use crate::kernel::Caller;
 use crate::{Actor, App, AppError};
+pub use once::{
+    Created, IDEMPOTENCY_WINDOW_MS, IdempotentRequest, MAX_IDEMPOTENCY_KEY_BYTES,
+    is_valid_idempotency_key,
+};
 use sealing::{Record, Reveal};
 pub use search::{PatientQuery, PatientSearchPage, PatientSummary};
 pub use write::DELETE_REASON;

@@ -6,7 +6,7 @@ use enamel_domain::{
     Action, AuditAction, Category, Outcome, Patient, PatientDraft, PatientId, PatientStatus,
     RecordKind,
 };
-use enamel_store::{PatientRow, PatientVersionRow, StoreError};
+use enamel_store::{IdempotencyRow, PatientRow, PatientVersionRow, StoreError};
 
 use super::sealing::{self, Record, RowMeta};
 use super::{Expected, Patients, ReadOnlyClaims, ViewMeta, view_of};
@@ -72,6 +72,13 @@ async fn or_refused<T>(
             Err(write_refused(e))
         }
     }
+}
+
+/// What a create with an idempotency claim came to.
+pub(super) enum Claimed {
+    Made(Vec<PatientId>),
+    /// Another request holds the key; nothing was written.
+    Taken,
 }
 
 /// A state of a record being replaced: the row, and its record fully opened.
@@ -180,6 +187,21 @@ impl Patients<'_> {
     /// permission when given), each with its `create` entry in the same transaction. All or
     /// nothing: one invalid draft refuses the batch.
     pub async fn create_many(&self, drafts: &[PatientDraft]) -> Result<Vec<PatientId>, AppError> {
+        match self.create_claimed(drafts, None).await? {
+            Claimed::Made(ids) => Ok(ids),
+            Claimed::Taken => Err(AppError::Internal("no claim was asked for".into())),
+        }
+    }
+
+    /// [`Self::create_many`], claiming an idempotency key in the same transaction when one is
+    /// given (`claim.resource_id` is filled in here): the records and the claim are kept
+    /// together or not at all. `Taken` when another request claimed the key first; nothing
+    /// is written then.
+    pub(super) async fn create_claimed(
+        &self,
+        drafts: &[PatientDraft],
+        claim: Option<(IdempotencyRow, i64)>,
+    ) -> Result<Claimed, AppError> {
         let access = self
             .access(Category::Demographics, Action::Create, None)
             .await?;
@@ -242,14 +264,25 @@ impl Patients<'_> {
             entries.push(self.entry(&access, AuditAction::Create, patient.id));
         }
         let Some(entries) = Entries::from_vec(entries) else {
-            return Ok(Vec::new());
+            return Ok(Claimed::Made(Vec::new()));
         };
         let mut tx = self.app.begin_write().await?;
+        // The claim comes first: a request that loses it writes nothing.
+        if let Some((mut claim, expired_before_ms)) = claim {
+            claim.resource_id = patients
+                .first()
+                .map(|p| p.id.to_string())
+                .unwrap_or_default();
+            if !tx.claim_idempotency_key(&claim, expired_before_ms).await? {
+                tx.rollback().await?;
+                return Ok(Claimed::Taken);
+            }
+        }
         let inserted = tx.insert_patients(&rows).await;
         let (mut tx, ()) = or_refused(tx, inserted).await?;
         tx.replace_search_tokens(&practice_id, &[], &tokens).await?;
         tx.commit(entries).await?;
-        Ok(patients.into_iter().map(|p| p.id).collect())
+        Ok(Claimed::Made(patients.into_iter().map(|p| p.id).collect()))
     }
 
     /// Creates one patient (see [`Patients::create_many`]).

@@ -23,23 +23,52 @@ impl<T: DeserializeOwned> FromRequest<App> for JsonBody<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
-        if !is_json(req.headers().get(header::CONTENT_TYPE)) {
-            return Err(Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE).into_response());
-        }
-        let bytes = Bytes::from_request(req, app).await.map_err(|rejection| {
-            // The only way reading a body fails here is the size limit; anything else is a
-            // connection that broke mid-body.
-            let status = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                StatusCode::PAYLOAD_TOO_LARGE
-            } else {
-                StatusCode::BAD_REQUEST
-            };
-            Problem::for_status(status).into_response()
-        })?;
+        let bytes = json_bytes(req, app).await?;
         parse(&bytes)
             .map(JsonBody)
             .map_err(|problem| problem.into_response())
     }
+}
+
+/// A JSON body of type `T` (refused as [`JsonBody`] refuses), with the request in a
+/// canonical form for recognising a retry: the same document, its members in sorted order,
+/// without insignificant white space.
+#[derive(Debug)]
+pub(crate) struct CanonicalJsonBody<T> {
+    pub(crate) value: T,
+    pub(crate) canonical: Vec<u8>,
+}
+
+impl<T: DeserializeOwned> FromRequest<App> for CanonicalJsonBody<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
+        let bytes = json_bytes(req, app).await?;
+        let value = parse(&bytes).map_err(|problem| problem.into_response())?;
+        // It parsed as `T`, so it is JSON.
+        let mut document: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|_| Problem::for_status(StatusCode::BAD_REQUEST).into_response())?;
+        document.sort_all_objects();
+        let canonical = serde_json::to_vec(&document).unwrap_or_default();
+        Ok(CanonicalJsonBody { value, canonical })
+    }
+}
+
+/// The body of a JSON request: `415` for another media type, `413` when too large.
+async fn json_bytes(req: Request, app: &App) -> Result<Bytes, Response> {
+    if !is_json(req.headers().get(header::CONTENT_TYPE)) {
+        return Err(Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE).into_response());
+    }
+    Bytes::from_request(req, app).await.map_err(|rejection| {
+        // The only way reading a body fails here is the size limit; anything else is a
+        // connection that broke mid-body.
+        let status = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        Problem::for_status(status).into_response()
+    })
 }
 
 /// `application/json`, or any `application/*+json`, with or without parameters.

@@ -9,11 +9,14 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use enamel_app::{App, AppError, DELETE_REASON, Expected, MAX_VERSIONS_PAGE};
+use enamel_app::{
+    App, AppError, Created, DELETE_REASON, Expected, IdempotentRequest, MAX_VERSIONS_PAGE,
+    is_valid_idempotency_key,
+};
 use enamel_domain::PatientId;
 
-use super::JsonBody;
 use super::cursor::{self, List};
+use super::{CanonicalJsonBody, JsonBody};
 use crate::{ApiError, Authenticated, Problem};
 pub(crate) use dto::{
     CreatedJson, DeleteBody, PageParams, PatientBody, PatientJson, SearchJson, SearchParams,
@@ -125,24 +128,53 @@ fn version_answer(result: Result<i64, AppError>) -> Response {
 }
 
 /// Creates a patient.
+///
+/// Send an `Idempotency-Key` to make retrying safe: the same key with the same body, from
+/// the same caller within 24 hours, answers the first creation again (with
+/// `Idempotent-Replayed: true`) and creates nothing; the same key with another body is `422`
+/// (`idempotency_key_reused`).
 #[utoipa::path(
     post,
     path = "/api/v1/patients",
     tag = "patients",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible characters, unique per request you mean to make once, such as a UUID.", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$"),
+    ),
     request_body = PatientBody,
     responses(
-        (status = 201, description = "Created; `Location` names the new record and `ETag` its version.", body = CreatedJson),
-        (status = 422, description = "`invalid`: `fields` names each field that needs attention (`phones[1].number`)."),
+        (status = 201, description = "Created (or, for a retried `Idempotency-Key`, created before); `Location` names the record and `ETag` its first version.", body = CreatedJson),
+        (status = 422, description = "`invalid`: `fields` names each member that needs attention (`phones[1].number`), or the `Idempotency-Key` itself. `idempotency_key_reused`: the key came before with a different body."),
     ),
 )]
 pub(crate) async fn create(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
-    JsonBody(body): JsonBody<PatientBody>,
+    headers: HeaderMap,
+    body: CanonicalJsonBody<PatientBody>,
 ) -> Result<Response, ApiError> {
-    body.read_only_claims(None)?;
-    let id = app.patients(&actor).create(&body.into()).await?;
-    Ok((
+    body.value.read_only_claims(None)?;
+    let patients = app.patients(&actor);
+    let (id, replayed) = match headers.get(IDEMPOTENCY_KEY) {
+        None => (patients.create(&body.value.into()).await?, false),
+        Some(key) => {
+            let key = key
+                .to_str()
+                .ok()
+                .filter(|k| is_valid_idempotency_key(k))
+                .ok_or_else(|| {
+                    super::invalid("Idempotency-Key", "must be 1 to 255 visible characters")
+                })?;
+            let request = IdempotentRequest {
+                key,
+                request: &body.canonical,
+            };
+            match patients.create_once(&body.value.into(), request).await? {
+                Created::New(id) => (id, false),
+                Created::Replayed(id) => (id, true),
+            }
+        }
+    };
+    let mut response = (
         StatusCode::CREATED,
         [
             (
@@ -157,8 +189,17 @@ pub(crate) async fn create(
             row_version: 1,
         }),
     )
-        .into_response())
+        .into_response();
+    if replayed {
+        response
+            .headers_mut()
+            .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    }
+    Ok(response)
 }
+
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 
 /// Reads a patient, as much as the caller's role may see.
 #[utoipa::path(
