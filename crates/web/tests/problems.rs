@@ -195,7 +195,7 @@ async fn a_refused_body_names_the_member_by_path_and_never_a_value() {
             with("phones", json!([{"number": "(555) 010-0100"}, {"kind": 7}])),
             StatusCode::UNPROCESSABLE_ENTITY,
             "phones[1].kind",
-            "text",
+            "wrong kind",
         ),
         (
             with(
@@ -220,6 +220,21 @@ async fn a_refused_body_names_the_member_by_path_and_never_a_value() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "coverages[0].plan",
             "text",
+        ),
+        (
+            with("sex", json!("SYNTHVALUE9")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "sex",
+            "one of female, male, other, unknown",
+        ),
+        (
+            with(
+                "coverages",
+                json!([{"carrier": "C", "subscriber_id": "x", "priority": "first"}]),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "coverages[0].priority",
+            "one of primary, secondary, tertiary",
         ),
     ];
     for method in ["POST", "PUT"] {
@@ -285,4 +300,29 @@ async fn a_refused_body_names_the_member_by_path_and_never_a_value() {
         "{}",
         search.text
     );
+}
+
+#[tokio::test]
+async fn a_refused_query_names_the_parameter_and_never_its_value() {
+    let h = Harness::new().await;
+    let fd = h.login(Role::FrontDesk).await;
+    for (query, field, words) in [
+        ("nmae=SYNTHVALUE1", "nmae", "not a member"),
+        ("name=a&limit=SYNTHVALUE2", "limit", "whole number"),
+        (
+            "name=a&status=SYNTHVALUE3",
+            "status",
+            "one of active, inactive, deceased, archived",
+        ),
+        ("name=a&name=b", "name", "more than once"),
+    ] {
+        let a = h
+            .call("GET", &format!("/api/v1/patients?{query}"), Some(&fd), None)
+            .await;
+        assert_problem(&a, StatusCode::BAD_REQUEST, "bad_request", query);
+        assert_eq!(a.json["fields"][0]["field"], field, "{query}: {}", a.text);
+        let problem = a.json["fields"][0]["problem"].as_str().unwrap();
+        assert!(problem.contains(words), "{query}: {problem}");
+        assert!(!a.text.contains("SYNTHVALUE"), "{}", a.text);
+    }
 }

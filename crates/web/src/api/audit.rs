@@ -1,5 +1,5 @@
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use enamel_app::{App, AuditFilter, AuditPage};
@@ -11,7 +11,7 @@ use time::macros::format_description;
 use utoipa::{IntoParams, ToSchema};
 
 use super::cursor::{self, List};
-use super::invalid;
+use super::{QueryParams, invalid};
 use crate::{ApiError, Authenticated};
 
 #[derive(Deserialize, Default, IntoParams)]
@@ -218,7 +218,7 @@ pub(crate) struct EventsAnswer {
 pub(crate) async fn events(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
-    Query(q): Query<EventsQuery>,
+    QueryParams(q): QueryParams<EventsQuery>,
 ) -> Result<Json<EventsAnswer>, ApiError> {
     let tz = app.practice_time(actor.practice_id()).await?;
     let filter = filter_from(q, (100, enamel_app::MAX_AUDIT_PAGE), &tz)?;
@@ -295,7 +295,7 @@ pub(crate) fn entries_csv(entries: &[Entry], tz: &PracticeTz) -> String {
 pub(crate) async fn export(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
-    Query(q): Query<EventsQuery>,
+    QueryParams(q): QueryParams<EventsQuery>,
 ) -> Result<Response, ApiError> {
     let tz = app.practice_time(actor.practice_id()).await?;
     let filter = filter_from(

@@ -90,20 +90,66 @@ fn is_json(value: Option<&axum::http::HeaderValue>) -> bool {
 /// The body as `T`, or a problem naming where it went wrong.
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Box<Problem>> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value =
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|e| Box::new(refusal(e)))?;
+    let value = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|e| Box::new(refusal(e, bytes)))?;
     // Text after the document (`{} {}`) is not one JSON value.
     deserializer.end().map_err(|e| Box::new(not_json(&e)))?;
     Ok(value)
 }
 
-fn refusal(error: serde_path_to_error::Error<serde_json::Error>) -> Problem {
+fn refusal(error: serde_path_to_error::Error<serde_json::Error>, bytes: &[u8]) -> Problem {
     let inner = error.inner();
     if !inner.is_data() {
+        // serde_json reports a member of a closed list given as a number or an object as a
+        // syntax error; if the whole body is JSON, it is the member that is wrong.
+        if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+            return Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY).with_fields(vec![
+                FieldError {
+                    field: member_path(error.path()),
+                    problem: "has a value of the wrong kind".into(),
+                },
+            ]);
+        }
         return not_json(inner);
     }
-    let mut path = member_path(error.path());
-    let message = without_position(&inner.to_string());
+    let (field, problem) = named_problem(error.path(), &without_position(&inner.to_string()));
+    Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .with_fields(vec![FieldError { field, problem }])
+}
+
+/// Query parameters as `T`, or `400` naming the parameter (unknown, repeated, or not of its
+/// type) and never its value.
+#[derive(Debug)]
+pub(crate) struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for QueryParams<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(QueryParams)
+            .map_err(|error| {
+                let (field, problem) = named_problem(error.path(), &error.inner().to_string());
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "A query parameter is unknown or not of its type.",
+                )
+                .with_fields(vec![FieldError { field, problem }])
+                .into_response()
+            })
+    }
+}
+
+/// The member (its path) and the problem of a data error, in plain words.
+fn named_problem(at: &serde_path_to_error::Path, message: &str) -> (String, String) {
+    let mut path = member_path(at);
     let problem = if let Some(rest) = message.strip_prefix("missing field `") {
         // serde names a missing (or repeated) member from the type, and reports it at its
         // parent's path.
@@ -126,6 +172,10 @@ fn refusal(error: serde_path_to_error::Error<serde_json::Error>) -> Problem {
     } else {
         match message.rsplit_once(", expected ") {
             Some((_, expected)) => format!("must be {}", plain_expectation(expected)),
+            // A query parameter that does not parse as a number: std's words, no value.
+            None if message.contains("digit") || message.starts_with("number too") => {
+                "must be a whole number".to_string()
+            }
             None => "has a value of the wrong kind".to_string(),
         }
     };
@@ -134,8 +184,7 @@ fn refusal(error: serde_path_to_error::Error<serde_json::Error>) -> Problem {
     } else {
         path
     };
-    Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY)
-        .with_fields(vec![FieldError { field, problem }])
+    (field, problem)
 }
 
 /// serde_json's message without the ` at line L column C` it appends (a data error is named by

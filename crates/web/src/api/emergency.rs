@@ -1,5 +1,5 @@
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use enamel_app::App;
 use enamel_app::auth::{EmergencyDecision, MAX_REVIEW_PAGE};
@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::cursor::{self, List};
-use super::{JsonBody, invalid};
+use super::{JsonBody, QueryParams, invalid};
 use crate::{ApiError, Authenticated};
 
 #[derive(Deserialize, ToSchema)]
@@ -108,7 +108,7 @@ pub(crate) struct ReviewJson {
 pub(crate) async fn reviews(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
-    Query(q): Query<ReviewsQuery>,
+    QueryParams(q): QueryParams<ReviewsQuery>,
 ) -> Result<Json<ReviewsJson>, ApiError> {
     let pending_only = match q.status.as_deref() {
         None | Some("pending") => true,

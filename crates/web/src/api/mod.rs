@@ -18,7 +18,7 @@ use enamel_domain::FieldProblem;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub(crate) use body::{CanonicalJsonBody, JsonBody};
+pub(crate) use body::{CanonicalJsonBody, JsonBody, QueryParams};
 
 use crate::error::ApiError;
 

@@ -14,12 +14,48 @@ use crate::ApiError;
 use crate::api::cursor::{self, List};
 use utoipa::{IntoParams, ToSchema};
 
+/// The API's closed lists: exactly these words, in lower case (the CSV import and the pages
+/// are more forgiving; an integrator gets the list in the document instead).
+macro_rules! api_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+        pub(crate) enum $name {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+    };
+}
+
+api_enum!(PhoneKindJson { Mobile => "mobile", Home => "home", Work => "work" });
+api_enum!(SexJson { Female => "female", Male => "male", Other => "other", Unknown => "unknown" });
+api_enum!(StatusJson {
+    Active => "active",
+    Inactive => "inactive",
+    Deceased => "deceased",
+    Archived => "archived",
+});
+api_enum!(PriorityJson { Primary => "primary", Secondary => "secondary", Tertiary => "tertiary" });
+api_enum!(RelationshipJson {
+    OwnSelf => "self",
+    Spouse => "spouse",
+    Child => "child",
+    Other => "other",
+});
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PhoneBody {
     /// `mobile` (the default), `home` or `work`.
     #[serde(default)]
-    kind: Option<String>,
+    kind: Option<PhoneKindJson>,
     /// As people write it: `(555) 010-0123`, `+44 20 7946 0000`.
     number: String,
 }
@@ -57,7 +93,7 @@ pub(crate) struct EmergencyContactBody {
 pub(crate) struct CoverageBody {
     /// `primary`, `secondary` or `tertiary`; by position when left out.
     #[serde(default)]
-    priority: Option<String>,
+    priority: Option<PriorityJson>,
     carrier: String,
     #[serde(default)]
     plan: Option<String>,
@@ -67,7 +103,7 @@ pub(crate) struct CoverageBody {
     subscriber_id: String,
     /// `self` (the default), `spouse`, `child` or `other`.
     #[serde(default)]
-    subscriber_relationship: Option<String>,
+    subscriber_relationship: Option<RelationshipJson>,
     /// Required unless the patient is the subscriber.
     #[serde(default)]
     subscriber_name: Option<String>,
@@ -130,7 +166,7 @@ pub(crate) struct PatientBody {
     preferred_name: Option<String>,
     /// Administrative sex: `female`, `male`, `other` or `unknown`.
     #[serde(default)]
-    sex: Option<String>,
+    sex: Option<SexJson>,
     #[serde(default)]
     gender_identity: Option<String>,
     /// A language tag: `en`, `es`, `pt-BR`.
@@ -141,7 +177,7 @@ pub(crate) struct PatientBody {
     chart_number: Option<String>,
     /// `active` (the default), `inactive`, `deceased` or `archived`.
     #[serde(default)]
-    status: Option<String>,
+    status: Option<StatusJson>,
     #[serde(default)]
     email: Option<String>,
     #[serde(default)]
@@ -232,17 +268,17 @@ impl From<PatientBody> for PatientDraft {
             birth_date: b.birth_date,
             middle_name: b.middle_name,
             preferred_name: b.preferred_name,
-            sex: b.sex,
+            sex: b.sex.map(|v| v.as_str().into()),
             gender_identity: b.gender_identity,
             preferred_language: b.preferred_language,
             chart_number: b.chart_number,
-            status: b.status,
+            status: b.status.map(|v| v.as_str().into()),
             email: b.email,
             phones: b
                 .phones
                 .into_iter()
                 .map(|p| PhoneDraft {
-                    kind: p.kind,
+                    kind: p.kind.map(|v| v.as_str().into()),
                     number: p.number,
                 })
                 .collect(),
@@ -265,12 +301,12 @@ impl From<PatientBody> for PatientDraft {
                 .coverages
                 .into_iter()
                 .map(|c| CoverageDraft {
-                    priority: c.priority,
+                    priority: c.priority.map(|v| v.as_str().into()),
                     carrier: c.carrier,
                     plan: c.plan,
                     group_number: c.group_number,
                     subscriber_id: c.subscriber_id,
-                    subscriber_relationship: c.subscriber_relationship,
+                    subscriber_relationship: c.subscriber_relationship.map(|v| v.as_str().into()),
                     subscriber_name: c.subscriber_name,
                     subscriber_birth_date: c.subscriber_birth_date,
                     effective_from: c.effective_from,
@@ -465,7 +501,7 @@ pub(crate) struct SearchParams {
     /// The chart number.
     chart: Option<String>,
     /// `active`, `inactive`, `deceased` or `archived`; any when left out.
-    status: Option<String>,
+    status: Option<StatusJson>,
     /// The `next` of the previous page; leave out for the first.
     cursor: Option<String>,
     /// Patients per page, 1 to 100 (25 if left out).
@@ -589,7 +625,7 @@ impl SearchParams {
             birth_date: self.birth_date,
             phone: self.phone,
             chart: self.chart,
-            status: self.status,
+            status: self.status.map(|v| v.as_str().into()),
             page,
             per_page: self.limit.unwrap_or(25),
         })

@@ -6,7 +6,7 @@
 mod dto;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use enamel_app::{
@@ -16,7 +16,7 @@ use enamel_app::{
 use enamel_domain::PatientId;
 
 use super::cursor::{self, List};
-use super::{CanonicalJsonBody, JsonBody};
+use super::{CanonicalJsonBody, JsonBody, QueryParams};
 use crate::{ApiError, Authenticated, Problem};
 pub(crate) use dto::{
     CreatedJson, DeleteBody, PageParams, PatientBody, PatientJson, SearchJson, SearchParams,
@@ -280,7 +280,7 @@ pub(crate) async fn replace(
 pub(crate) async fn search(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
-    Query(q): Query<SearchParams>,
+    QueryParams(q): QueryParams<SearchParams>,
 ) -> Result<Json<SearchJson>, ApiError> {
     let found = app.patients(&actor).search(&q.query()?).await?;
     Ok(Json(found.into()))
@@ -407,7 +407,7 @@ pub(crate) async fn versions(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
     Path(id): Path<String>,
-    Query(page): Query<PageParams>,
+    QueryParams(page): QueryParams<PageParams>,
 ) -> Result<Json<VersionsJson>, ApiError> {
     let id = patient_id(&id)?;
     let limit = page.limit.unwrap_or(100);
