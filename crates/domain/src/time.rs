@@ -126,6 +126,22 @@ impl PracticeTz {
         })
     }
 
+    /// Every name [`parse`](Self::parse) takes, in the bundled database's own spelling
+    /// (region names, older aliases, `Etc/` offsets, `UTC`), sorted.
+    pub fn all_names() -> &'static [String] {
+        static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        NAMES.get_or_init(|| {
+            let mut names: Vec<String> = jiff::tz::db()
+                .available()
+                .map(|n| n.as_str().to_string())
+                .filter(|n| PracticeTz::parse(n).is_ok_and(|tz| tz.name() == n))
+                .collect();
+            names.sort();
+            names.dedup();
+            names
+        })
+    }
+
     /// UTC: where practices created before time zones existed stay until someone sets theirs.
     pub fn utc() -> PracticeTz {
         PracticeTz { tz: TimeZone::UTC }

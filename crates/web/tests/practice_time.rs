@@ -44,7 +44,16 @@ async fn an_administrator_sets_the_zone_and_today_follows_it() {
     assert_eq!(before.json["today"], "2026-12-01");
     assert_eq!(before.json["utc_offset"], "+00:00");
 
-    let set = put_zone(&h, &admin, "asia/tokyo").await;
+    // The API takes a name exactly as the document lists it (the settings page forgives case).
+    let loose = put_zone(&h, &admin, "asia/tokyo").await;
+    assert_eq!(
+        loose.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        loose.text
+    );
+    assert_eq!(loose.json["fields"][0]["field"], "time_zone");
+    let set = put_zone(&h, &admin, "Asia/Tokyo").await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.text);
     assert_eq!(set.json["time_zone"], "Asia/Tokyo");
     assert_eq!(set.json["today"], "2026-12-02");

@@ -222,6 +222,24 @@ async fn a_refused_body_names_the_member_by_path_and_never_a_value() {
             "text",
         ),
         (
+            with("address", json!([null, "SYNTHVALUE10"])),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "address",
+            "an object",
+        ),
+        (
+            with("phones", json!([["SYNTHVALUE11"]])),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "phones[0]",
+            "an object",
+        ),
+        (
+            json!(["SYNTHVALUE12", "Molar", "1980-02-03"]).to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "(body)",
+            "a JSON object",
+        ),
+        (
             with("sex", json!("SYNTHVALUE9")),
             StatusCode::UNPROCESSABLE_ENTITY,
             "sex",

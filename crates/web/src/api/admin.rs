@@ -62,9 +62,17 @@ fn parse_roles(names: &[String]) -> Result<Vec<Role>, ApiError> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewUserBody {
+    /// 3 to 64 letters, digits, dots, hyphens, underscores or `@`; kept in lower case.
+    #[schema(pattern = r"^\s*[A-Za-z0-9._@-]{3,64}\s*$")]
     username: String,
+    /// The person's name as colleagues know it, up to 100 characters.
+    #[schema(
+        pattern = r"^\s*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]{0,99}$",
+        max_length = 100
+    )]
     display_name: String,
     /// Staff role names such as `front_desk` (see `GET /api/v1/policy`).
+    #[schema(schema_with = super::schemas::staff_roles)]
     roles: Vec<String>,
 }
 
@@ -121,6 +129,7 @@ pub(crate) async fn create_user(
 #[serde(deny_unknown_fields)]
 pub(crate) struct RolesBody {
     /// The complete new set of staff role names.
+    #[schema(schema_with = super::schemas::staff_roles)]
     roles: Vec<String>,
 }
 
@@ -237,10 +246,13 @@ pub(crate) async fn issue_reset(
 #[serde(deny_unknown_fields)]
 pub(crate) struct CellJson {
     /// A staff role name such as `front_desk`.
+    #[schema(schema_with = super::schemas::staff_role)]
     role: String,
     /// A category name such as `demographics`.
+    #[schema(schema_with = super::schemas::category)]
     category: String,
     /// `view`, `create`, `edit`, `delete`, `export`, `print` or `disclose`.
+    #[schema(schema_with = super::schemas::action)]
     action: String,
     allowed: bool,
 }
@@ -376,12 +388,19 @@ pub(crate) async fn list_tokens(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewTokenBody {
+    /// What the token is for, up to 100 characters.
+    #[schema(
+        pattern = r"^\s*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]{0,99}$",
+        max_length = 100
+    )]
     name: String,
     /// `category:action` strings, on patient records only, each one something the creator's
     /// own roles allow (`422` naming `scopes[i]` otherwise). A token loses any permission its
     /// creator later loses.
+    #[schema(schema_with = super::schemas::scopes)]
     scopes: Vec<String>,
-    /// 90 if left out.
+    /// 1 to 365; 90 if left out.
+    #[schema(minimum = 1, maximum = 365)]
     #[serde(default = "default_days")]
     expires_in_days: i64,
 }

@@ -14,29 +14,67 @@ use super::cursor::{self, List};
 use super::{QueryParams, invalid};
 use crate::{ApiError, Authenticated};
 
-#[derive(Deserialize, Default, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct EventsQuery {
-    /// Only this user's entries (a user id; anything else is 422 naming `user`).
-    user: Option<String>,
-    /// Only entries about this patient (a patient id; anything else is 422 naming `patient`).
-    patient: Option<String>,
-    /// Only this audited action, such as `view`.
-    action: Option<String>,
-    /// `allowed`, `denied` or `failed`.
-    outcome: Option<String>,
-    /// A date (`2026-11-01`, from the start of that day in the practice's time zone) or an
-    /// RFC 3339 time.
-    from: Option<String>,
-    /// A date (`2026-11-30`, the whole day in the practice's time zone included) or an
-    /// RFC 3339 time (excluded).
-    to: Option<String>,
-    /// The `next` of the previous page; leave out for the first.
-    cursor: Option<String>,
-    /// Entries per page: 1 to 500 (100 if left out); for the export, 1 to 100,000 (all of
-    /// them up to 100,000 if left out).
-    #[param(minimum = 1, maximum = 100_000)]
-    limit: Option<i64>,
+/// The audit log's filters; the events page and the export differ only in their `limit`.
+macro_rules! events_query {
+    ($(#[$doc:meta])* $name:ident, $max:tt) => {
+        $(#[$doc])*
+        #[derive(Deserialize, Default, IntoParams)]
+        #[serde(deny_unknown_fields)]
+        pub(crate) struct $name {
+            /// Only this user's entries (a user id; anything else is 422 naming `user`).
+            #[param(schema_with = super::schemas::id_filter)]
+            user: Option<String>,
+            /// Only entries about this patient (a patient id; anything else is 422 naming
+            /// `patient`).
+            #[param(schema_with = super::schemas::id_filter)]
+            patient: Option<String>,
+            /// Only this audited action, such as `view`.
+            #[param(schema_with = super::schemas::audit_action_filter)]
+            action: Option<String>,
+            /// `allowed`, `denied` or `failed`.
+            #[param(schema_with = super::schemas::outcome_filter)]
+            outcome: Option<String>,
+            /// A date (`2026-11-01`, from the start of that day in the practice's time zone)
+            /// or an RFC 3339 time.
+            #[param(schema_with = super::schemas::day_or_instant)]
+            from: Option<String>,
+            /// A date (`2026-11-30`, the whole day in the practice's time zone included) or
+            /// an RFC 3339 time (excluded).
+            #[param(schema_with = super::schemas::day_or_instant)]
+            to: Option<String>,
+            /// The `next` of the previous page; leave out for the first.
+            cursor: Option<String>,
+            #[doc = concat!("Entries: 1 to ", stringify!($max), ".")]
+            #[param(minimum = 1, maximum = $max)]
+            limit: Option<i64>,
+        }
+    };
+}
+
+events_query!(
+    /// Filters and one page of the audit log (100 entries if `limit` is left out).
+    EventsQuery,
+    500
+);
+events_query!(
+    /// Filters of the export (every matching entry, up to 100,000, if `limit` is left out).
+    ExportQuery,
+    100000
+);
+
+impl From<ExportQuery> for EventsQuery {
+    fn from(q: ExportQuery) -> Self {
+        EventsQuery {
+            user: q.user,
+            patient: q.patient,
+            action: q.action,
+            outcome: q.outcome,
+            from: q.from,
+            to: q.to,
+            cursor: q.cursor,
+            limit: q.limit,
+        }
+    }
 }
 
 impl EventsQuery {
@@ -286,7 +324,7 @@ pub(crate) fn entries_csv(entries: &[Entry], tz: &PracticeTz) -> String {
     get,
     path = "/api/v1/audit/events/export",
     tag = "audit",
-    params(EventsQuery),
+    params(ExportQuery),
     responses(
         (status = 200, description = "A CSV file (`attachment; filename=\"audit-log.csv\"`).", body = String, content_type = "text/csv"),
         (status = 422, description = "`invalid`: a filter value is not acceptable; `fields` names it."),
@@ -295,8 +333,9 @@ pub(crate) fn entries_csv(entries: &[Entry], tz: &PracticeTz) -> String {
 pub(crate) async fn export(
     State(app): State<App>,
     Authenticated(actor): Authenticated,
-    QueryParams(q): QueryParams<EventsQuery>,
+    QueryParams(q): QueryParams<ExportQuery>,
 ) -> Result<Response, ApiError> {
+    let q = EventsQuery::from(q);
     let tz = app.practice_time(actor.practice_id()).await?;
     let filter = filter_from(
         q,

@@ -89,6 +89,20 @@ fn is_json(value: Option<&axum::http::HeaderValue>) -> bool {
 
 /// The body as `T`, or a problem naming where it went wrong.
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Box<Problem>> {
+    // Every body of this API is an object. serde would also take an array for a struct (its
+    // members in order), which no client means; nested objects are held to the same rule by
+    // `object` and `objects`.
+    if let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace())
+        && *first != b'{'
+        && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+    {
+        return Err(Box::new(
+            Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY).with_fields(vec![FieldError {
+                field: "(body)".into(),
+                problem: "must be a JSON object".into(),
+            }]),
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|e| Box::new(refusal(e, bytes)))?;
@@ -187,6 +201,71 @@ fn named_problem(at: &serde_path_to_error::Path, message: &str) -> (String, Stri
     (field, problem)
 }
 
+/// For an optional member that holds an object: `null` or an object, never an array (serde
+/// would read an array as the object's members in order). Used as
+/// `#[serde(default, deserialize_with = "object")]`; paths inside stay named.
+pub(crate) fn object<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    deserializer.deserialize_any(ObjectOnly(std::marker::PhantomData))
+}
+
+/// For a member that holds a list of objects: an array of objects (see [`object`]).
+pub(crate) fn objects<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    struct Objects<T>(std::marker::PhantomData<T>);
+    impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Objects<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of objects")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut out = Vec::new();
+            while let Some(item) = seq.next_element_seed(ObjectSeed(std::marker::PhantomData))? {
+                out.push(item);
+            }
+            Ok(out)
+        }
+    }
+    deserializer.deserialize_seq(Objects(std::marker::PhantomData))
+}
+
+struct ObjectSeed<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: serde::Deserialize<'de>> serde::de::DeserializeSeed<'de> for ObjectSeed<T> {
+    type Value = T;
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
+        deserializer
+            .deserialize_any(ObjectOnly(std::marker::PhantomData))?
+            .ok_or_else(|| {
+                serde::de::Error::invalid_type(serde::de::Unexpected::Unit, &"an object")
+            })
+    }
+}
+
+struct ObjectOnly<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for ObjectOnly<T> {
+    type Value = Option<T>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
+        T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+    }
+}
+
 /// serde_json's message without the ` at line L column C` it appends (a data error is named by
 /// its member path instead).
 fn without_position(message: &str) -> String {
@@ -275,7 +354,8 @@ fn plain_expectation(expected: &str) -> String {
         "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number",
         "f32" | "f64" => "a number",
         "a sequence" => "a list (a JSON array)",
-        "a map" => "an object",
+        "a map" | "an object" => "an object",
+        "a list of objects" => "a list (a JSON array) of objects",
         "a character" | "char" => "a single character",
         e if e.starts_with("struct ") => "an object",
         e if e.starts_with("a sequence") || e.starts_with("tuple") => "a list (a JSON array)",

@@ -14,8 +14,11 @@ use crate::{ApiError, Authenticated};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct OpenBody {
+    #[schema(pattern = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
     patient_id: String,
-    /// Why the record is needed now, in at least 20 characters. Reviewed afterwards.
+    /// Why the record is needed now: 20 to 2,000 characters (leading and trailing spaces not
+    /// counted). Reviewed afterwards.
+    #[schema(pattern = r"^\s*\S[\s\S]{18,1998}\S\s*$")]
     justification: String,
 }
 
@@ -69,6 +72,7 @@ pub(crate) async fn open(
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReviewsQuery {
     /// `pending` (default, oldest first) or `all` (newest first).
+    #[param(pattern = "^(pending|all)$")]
     status: Option<String>,
     /// The `next` of the previous page; leave out for the first.
     cursor: Option<String>,
@@ -163,8 +167,17 @@ pub(crate) struct ReviewsJson {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReviewBody {
-    /// `accepted` or `escalated`.
+    #[schema(schema_with = decision_schema)]
     decision: String,
+}
+
+/// `accepted` or `escalated`.
+fn decision_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["accepted", "escalated"]))
+        .description(Some("`accepted` or `escalated`."))
+        .into()
 }
 
 /// Records the review of an emergency access.

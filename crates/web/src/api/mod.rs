@@ -6,12 +6,13 @@
 pub(crate) mod admin;
 pub(crate) mod audit;
 pub(crate) mod auth;
-mod body;
+pub(crate) mod body;
 pub(crate) mod cursor;
 pub(crate) mod emergency;
 pub(crate) mod openapi;
 pub(crate) mod patients;
 pub(crate) mod practice;
+mod schemas;
 
 use enamel_app::{App, AppError};
 use enamel_domain::FieldProblem;

@@ -105,10 +105,39 @@ pub(crate) async fn document(Extension(document): Extension<Document>) -> Respon
 /// keys sorted, one trailing newline.
 pub(crate) fn render(paths: OpenApi) -> Result<String, serde_json::Error> {
     let mut value = serde_json::to_value(finish(paths))?;
+    hoist_read_only(&mut value);
     value.sort_all_objects();
     let mut text = serde_json::to_string_pretty(&value)?;
     text.push('\n');
     Ok(text)
+}
+
+/// utoipa marks a read-only list's items rather than the list; a generator (or a fuzzer)
+/// reads `readOnly` on the member itself, so it is moved there.
+fn hoist_read_only(doc: &mut serde_json::Value) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(|s| s.as_object_mut())
+    else {
+        return;
+    };
+    for schema in schemas.values_mut() {
+        let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) else {
+            continue;
+        };
+        for property in properties.values_mut() {
+            let marked = property
+                .pointer("/items/readOnly")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false);
+            if let (true, Some(member)) = (marked, property.as_object_mut()) {
+                if let Some(items) = member.get_mut("items").and_then(|i| i.as_object_mut()) {
+                    items.remove("readOnly");
+                }
+                member.insert("readOnly".into(), serde_json::Value::Bool(true));
+            }
+        }
+    }
 }
 
 fn finish(mut doc: OpenApi) -> OpenApi {

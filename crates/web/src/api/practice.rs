@@ -17,8 +17,10 @@ use crate::{ApiError, Authenticated};
 #[serde(deny_unknown_fields)]
 pub(crate) struct SettingsJson {
     /// 1 to 60; `null` uses the server's default.
+    #[schema(minimum = 1, maximum = 60)]
     idle_minutes: Option<i64>,
     /// 1 to 24; `null` uses the server's default.
+    #[schema(minimum = 1, maximum = 24)]
     absolute_hours: Option<i64>,
 }
 
@@ -79,8 +81,9 @@ pub(crate) async fn set_settings(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TimeZoneJson {
-    /// An IANA time zone name, such as `America/New_York` or `Europe/London` (letter case is
-    /// forgiven). Fixed offsets like `+05:00` are refused.
+    /// An IANA time zone name, such as `America/New_York` or `Europe/London`, spelled as the
+    /// time zone database spells it. Fixed offsets like `+05:00` are refused.
+    #[schema(schema_with = super::schemas::time_zone)]
     time_zone: String,
 }
 
@@ -142,6 +145,16 @@ pub(crate) async fn set_time_zone(
     Authenticated(actor): Authenticated,
     JsonBody(body): JsonBody<TimeZoneJson>,
 ) -> Result<Json<TimeZoneAnswer>, ApiError> {
+    // The API takes exactly the names its document lists; the settings page is more forgiving.
+    if PracticeTz::all_names()
+        .binary_search(&body.time_zone)
+        .is_err()
+    {
+        return Err(super::invalid(
+            "time_zone",
+            "must be a time zone name from the IANA list, such as America/New_York",
+        ));
+    }
     let tz = app.set_practice_time_zone(&actor, &body.time_zone).await?;
     Ok(Json(time_zone_answer(&app, &tz)))
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 
 use crate::ApiError;
+use crate::api::body::{object, objects};
 use crate::api::cursor::{self, List};
 use utoipa::{IntoParams, ToSchema};
 
@@ -180,11 +181,11 @@ pub(crate) struct PatientBody {
     status: Option<StatusJson>,
     #[serde(default)]
     email: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects")]
     phones: Vec<PhoneBody>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     address: Option<AddressBody>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     emergency_contact: Option<EmergencyContactBody>,
     /// The patient who receives the household's statement; the patient themself when left out.
     #[serde(default)]
@@ -192,7 +193,7 @@ pub(crate) struct PatientBody {
     /// The adult responsible for a minor.
     #[serde(default)]
     responsible_party_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects")]
     coverages: Vec<CoverageBody>,
 }
 
@@ -556,6 +557,7 @@ pub(crate) struct SearchJson {
 #[serde(deny_unknown_fields)]
 pub(crate) struct DeleteBody {
     /// Must be `created_in_error`: records are otherwise deactivated, never deleted.
+    #[schema(pattern = "^created_in_error$")]
     pub(crate) reason: String,
 }
 
