@@ -130,10 +130,19 @@ async fn security_headers(hsts: Option<HeaderValue>, req: Request<Body>, next: N
 /// words for people), and the CSV export its own.
 async fn problem_errors(req: Request<Body>, next: Next) -> Response {
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-    let response = next.run(req).await;
+    let may_leave_body_unread = req.version() <= axum::http::Version::HTTP_11
+        && axum::body::HttpBody::size_hint(req.body()).upper() != Some(0);
+    let mut response = next.run(req).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
+    }
+    if may_leave_body_unread {
+        // A refusal may come before the body is read (401, 404, 405, 413 …); the server then
+        // cannot reuse the connection, so it says so rather than closing it under the client.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     let content_type = response
         .headers()

@@ -251,3 +251,45 @@ async fn the_document_says_which_routes_need_a_bearer_token_and_they_do() {
         }
     }
 }
+
+#[tokio::test]
+async fn parameters_are_where_the_path_says_and_lists_use_the_words_on_the_wire() {
+    let (_t, router) = server().await;
+    let (_, doc) = served_document(&router).await;
+    for (method, path, operation) in documented(&doc) {
+        let params = operation["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for p in &params {
+            let name = p["name"].as_str().unwrap();
+            let placeholder = format!("{{{name}}}");
+            match p["in"].as_str().unwrap() {
+                "path" => assert!(
+                    path.contains(&placeholder),
+                    "{method} {path}: {name} is not in the path"
+                ),
+                _ => assert!(!path.contains(&placeholder), "{method} {path}: {name}"),
+            }
+        }
+        for segment in path.split('/').filter(|s| s.starts_with('{')) {
+            let name = segment.trim_matches(|c| c == '{' || c == '}');
+            assert!(
+                params
+                    .iter()
+                    .any(|p| p["name"] == name && p["in"] == "path"),
+                "{method} {path}: {name} is not declared"
+            );
+        }
+    }
+    // Closed lists are declared with the values a client sends, not the Rust names.
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["SexJson"]["enum"],
+        serde_json::json!(["female", "male", "other", "unknown"])
+    );
+    assert_eq!(
+        schemas["RelationshipJson"]["enum"],
+        serde_json::json!(["self", "spouse", "child", "other"])
+    );
+}

@@ -122,6 +122,13 @@ async fn every_status_of_the_api_is_a_problem_document() {
         "unsupported_media_type",
         "text/plain body",
     );
+    // Refused before its body was read: the connection cannot be reused, and the answer says
+    // so instead of the connection closing under the client.
+    assert_eq!(a.headers["connection"], "close");
+    let without_body = h
+        .call("GET", "/api/v1/no-such-thing", Some(&fd), None)
+        .await;
+    assert!(without_body.headers.get("connection").is_none());
 
     let a = h
         .call_with("PUT", &path, Some(&fd), Some(body.clone()), &[json])

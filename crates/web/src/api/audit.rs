@@ -20,6 +20,7 @@ macro_rules! events_query {
         $(#[$doc])*
         #[derive(Deserialize, Default, IntoParams)]
         #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
         pub(crate) struct $name {
             /// Only this user's entries (a user id; anything else is 422 naming `user`).
             #[param(schema_with = super::schemas::id_filter)]

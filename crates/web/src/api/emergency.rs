@@ -70,6 +70,7 @@ pub(crate) async fn open(
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ReviewsQuery {
     /// `pending` (default, oldest first) or `all` (newest first).
     #[param(pattern = "^(pending|all)$")]

@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 /// The API's closed lists: exactly these words, in lower case (the CSV import and the pages
 /// are more forgiving; an integrator gets the list in the document instead).
 macro_rules! api_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
         pub(crate) enum $name {
