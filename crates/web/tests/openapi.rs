@@ -293,3 +293,69 @@ async fn parameters_are_where_the_path_says_and_lists_use_the_words_on_the_wire(
         serde_json::json!(["self", "spouse", "child", "other"])
     );
 }
+
+/// The document's pattern for a phone number takes exactly what the server takes: checked on
+/// every string of a small alphabet up to a length, and on a seeded sample of longer ones.
+#[tokio::test]
+async fn the_documented_phone_pattern_is_the_servers_rule() {
+    let (_t, router) = server().await;
+    let (_, doc) = served_document(&router).await;
+    let pattern = doc["components"]["schemas"]["PhoneBody"]["properties"]["number"]["pattern"]
+        .as_str()
+        .unwrap();
+    let documented = regex::Regex::new(pattern).unwrap();
+    let agree = |s: &str| {
+        assert_eq!(
+            documented.is_match(s),
+            enamel_domain::normalize_phone(s).is_some(),
+            "{s:?}: the document and the server disagree"
+        );
+    };
+    for s in [
+        "(555) 010-0123",
+        "+44 20 7946 0000",
+        "0044 20 7946 0000",
+        "+0044 20",
+        "0012345678",
+        "0001234567",
+        "0123456789",
+        "15550100123",
+        "25550100123",
+        "555 0100",
+        " +1 555 010 0123 ",
+        "+1234567",
+        "+123456789012345",
+        "+1234567890123456",
+        "",
+        "   ",
+        "+",
+        "00",
+        "()",
+        "1-2",
+    ] {
+        agree(s);
+    }
+    let alphabet = ['0', '1', '5', '+', ' ', '-', '(', 'x'];
+    let mut state: u64 = 0x2026_1206;
+    for _ in 0..20_000 {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        let len = (state >> 33) % 18;
+        let mut s = String::new();
+        let mut bits = state;
+        for _ in 0..len {
+            bits = bits
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            // Digits most of the time, so that valid numbers come up often.
+            let pick = (bits >> 40) % 16;
+            s.push(if pick < 10 {
+                char::from(b'0' + u8::try_from(pick).unwrap())
+            } else {
+                alphabet[usize::try_from(pick - 8).unwrap()]
+            });
+        }
+        agree(&s);
+    }
+}

@@ -202,7 +202,7 @@ async fn a_refused_body_names_the_member_by_path_and_never_a_value() {
             with("phones", json!([{"number": "(555) 010-0100"}, {"kind": 7}])),
             StatusCode::UNPROCESSABLE_ENTITY,
             "phones[1].kind",
-            "wrong kind",
+            "values the document lists",
         ),
         (
             with(

@@ -75,8 +75,12 @@ fn validate_new_user(u: &NewUser) -> Result<String, AppError> {
             "Use 3 to 64 letters, digits, dots, hyphens, underscores or @.",
         ));
     }
-    let name_len = u.display_name.trim().chars().count();
-    if name_len == 0 || name_len > 100 || u.display_name.chars().any(char::is_control) {
+    // The length as sent, spaces included, as the API's document declares it.
+    let name_len = u.display_name.chars().count();
+    if u.display_name.trim().is_empty()
+        || name_len > 100
+        || u.display_name.chars().any(char::is_control)
+    {
         problems.push(FieldProblem::new(
             "display_name",
             "Enter the person's name (up to 100 characters).",

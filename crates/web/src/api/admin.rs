@@ -129,7 +129,7 @@ pub(crate) async fn create_user(
 #[serde(deny_unknown_fields)]
 pub(crate) struct RolesBody {
     /// The complete new set of staff role names.
-    #[schema(schema_with = super::schemas::staff_roles)]
+    #[schema(schema_with = super::schemas::staff_role_set)]
     roles: Vec<String>,
 }
 

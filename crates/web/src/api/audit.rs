@@ -44,6 +44,7 @@ macro_rules! events_query {
             #[param(schema_with = super::schemas::day_or_instant)]
             to: Option<String>,
             /// The `next` of the previous page; leave out for the first.
+            #[param(pattern = "^[A-Za-z0-9_-]{0,200}$")]
             cursor: Option<String>,
             #[doc = concat!("Entries: 1 to ", stringify!($max), ".")]
             #[param(minimum = 1, maximum = $max)]

@@ -89,13 +89,23 @@ fn is_json(value: Option<&axum::http::HeaderValue>) -> bool {
 
 /// The body as `T`, or a problem naming where it went wrong.
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Box<Problem>> {
+    // A member named twice is refused rather than the last one silently winning (two parsers
+    // of one body must never read different requests out of it).
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize::<_, UniqueMembers>(&mut reader).map_err(|e| {
+        Box::new(if e.inner().is_data() {
+            refusal(e)
+        } else {
+            not_json(e.inner())
+        })
+    })?;
+    reader.end().map_err(|e| Box::new(not_json(&e)))?;
+    let mut document: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| Box::new(not_json(&e)))?;
     // Every body of this API is an object. serde would also take an array for a struct (its
     // members in order), which no client means; nested objects are held to the same rule by
     // `object` and `objects`.
-    if let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace())
-        && *first != b'{'
-        && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
-    {
+    if !document.is_object() {
         return Err(Box::new(
             Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY).with_fields(vec![FieldError {
                 field: "(body)".into(),
@@ -103,29 +113,81 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Box<Problem>
             }]),
         ));
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|e| Box::new(refusal(e, bytes)))?;
-    // Text after the document (`{} {}`) is not one JSON value.
-    deserializer.end().map_err(|e| Box::new(not_json(&e)))?;
-    Ok(value)
+    whole_numbers(&mut document);
+    serde_path_to_error::deserialize(&document).map_err(|e| Box::new(refusal(e)))
 }
 
-fn refusal(error: serde_path_to_error::Error<serde_json::Error>, bytes: &[u8]) -> Problem {
-    let inner = error.inner();
-    if !inner.is_data() {
-        // serde_json reports a member of a closed list given as a number or an object as a
-        // syntax error; if the whole body is JSON, it is the member that is wrong.
-        if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
-            return Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY).with_fields(vec![
-                FieldError {
-                    field: member_path(error.path()),
-                    problem: "has a value of the wrong kind".into(),
-                },
-            ]);
-        }
-        return not_json(inner);
+/// Any JSON value, refused if an object in it names a member twice.
+struct UniqueMembers;
+
+impl<'de> serde::Deserialize<'de> for UniqueMembers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(UniqueMembers)
     }
+}
+
+impl<'de> serde::de::Visitor<'de> for UniqueMembers {
+    type Value = UniqueMembers;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!("duplicate field `{key}`")));
+            }
+            map.next_value::<UniqueMembers>()?;
+        }
+        Ok(UniqueMembers)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self, A::Error> {
+        while seq.next_element::<UniqueMembers>()?.is_some() {}
+        Ok(UniqueMembers)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_unit<E>(self) -> Result<Self, E> {
+        Ok(UniqueMembers)
+    }
+}
+
+/// JSON does not tell `53` from `53.0`, and JSON Schema calls both an integer: a number with
+/// no fraction is read as the integer it is.
+fn whole_numbers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64())
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                #[allow(clippy::cast_possible_truncation)] // whole and well inside i64
+                let whole = f as i64;
+                *n = serde_json::Number::from(whole);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        serde_json::Value::Object(members) => members.values_mut().for_each(whole_numbers),
+        _ => {}
+    }
+}
+
+/// The body is JSON (it was read into a document first), so any error is about a member.
+fn refusal(error: serde_path_to_error::Error<serde_json::Error>) -> Problem {
+    let inner = error.inner();
     let (field, problem) = named_problem(error.path(), &without_position(&inner.to_string()));
     Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY)
         .with_fields(vec![FieldError { field, problem }])
@@ -356,8 +418,13 @@ fn plain_expectation(expected: &str) -> String {
         "a sequence" => "a list (a JSON array)",
         "a map" | "an object" => "an object",
         "a list of objects" => "a list (a JSON array) of objects",
+        "variant identifier" => "one of the values the document lists",
         "a character" | "char" => "a single character",
         e if e.starts_with("struct ") => "an object",
+        // An enum read from a document: a closed list given a number or an object.
+        e if e.starts_with("enum ") || e == "string or map" => {
+            "one of the values the document lists"
+        }
         e if e.starts_with("a sequence") || e.starts_with("tuple") => "a list (a JSON array)",
         e if e.starts_with("unit") => "null",
         _ => "a value of the right kind",
@@ -439,6 +506,11 @@ mod tests {
                 "is required",
             ),
             (r#"{"name":"x","phones":"SECRET4"}"#, "phones", "a list"),
+            (
+                r#"{"name":"x","phones":[{"kind":7,"number":"1"}]}"#,
+                "phones[0].kind",
+                "values the document lists",
+            ),
             (
                 r#"{"name":"x","active":"SECRET5"}"#,
                 "active",

@@ -76,6 +76,7 @@ pub(crate) struct ReviewsQuery {
     #[param(pattern = "^(pending|all)$")]
     status: Option<String>,
     /// The `next` of the previous page; leave out for the first.
+    #[param(pattern = "^[A-Za-z0-9_-]{0,200}$")]
     cursor: Option<String>,
     /// Emergency accesses per page, 1 to 500 (500 if left out).
     #[param(minimum = 1, maximum = 500)]

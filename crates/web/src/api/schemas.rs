@@ -31,6 +31,16 @@ pub(crate) fn staff_roles() -> RefOr<Schema> {
         .into()
 }
 
+/// The complete set of an account's staff roles (none leaves the account without access).
+pub(crate) fn staff_role_set() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .items(text_enum(staff_role_names(), "A staff role."))
+        .description(Some(
+            "Staff roles; an empty list leaves the account without access.",
+        ))
+        .into()
+}
+
 /// A category of information.
 pub(crate) fn category() -> RefOr<Schema> {
     text_enum(
@@ -51,15 +61,23 @@ pub(crate) fn action() -> RefOr<Schema> {
 
 /// An integration token's permissions, `category:action`.
 pub(crate) fn scopes() -> RefOr<Schema> {
-    let all = Category::ALL.iter().flat_map(|c| {
-        Action::ALL
-            .iter()
-            .map(move |a| format!("{}:{}", c.as_str(), a.as_str()))
-    });
+    let all = Category::ALL
+        .iter()
+        .filter(|c| c.is_patient_record())
+        .flat_map(|c| {
+            Action::ALL
+                .iter()
+                .map(move |a| format!("{}:{}", c.as_str(), a.as_str()))
+        });
     ArrayBuilder::new()
-        .items(text_enum(all, "A permission, `category:action`."))
+        .items(text_enum(
+            all,
+            "A permission on patient records, `category:action`.",
+        ))
+        .min_items(Some(1))
         .description(Some(
-            "Permissions, each one that the creator's own roles allow.",
+            "Permissions on patient records, at least one, each one that the creator's own \
+             roles allow.",
         ))
         .into()
 }

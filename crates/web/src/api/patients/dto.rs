@@ -57,7 +57,12 @@ pub(crate) struct PhoneBody {
     /// `mobile` (the default), `home` or `work`.
     #[serde(default)]
     kind: Option<PhoneKindJson>,
-    /// As people write it: `(555) 010-0123`, `+44 20 7946 0000`.
+    /// As people write it: `(555) 010-0123`, `+44 20 7946 0000` (digits, spaces, dots,
+    /// hyphens, parentheses, a leading `+`); stored as E.164.
+    #[schema(
+        pattern = r"^\s*(?:\+[ .()-]*[1-9](?:[ .()-]*[0-9]){7,14}|[ .()-]*0[ .()-]*0[ .()-]*[1-9](?:[ .()-]*[0-9]){7,14}|[ .()-]*(?:[1-9][ .()-]*[0-9]|0[ .()-]*[1-9])(?:[ .()-]*[0-9]){8}|[ .()-]*1(?:[ .()-]*[0-9]){10})[ .()-]*\s*$",
+        max_length = 40
+    )]
     number: String,
 }
 
@@ -65,27 +70,43 @@ pub(crate) struct PhoneBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct AddressBody {
     #[serde(default)]
+    #[schema(pattern = r"^[^<>{}\\;\x00-\x1f\x7f-\x9f]*$", max_length = 200)]
     line1: Option<String>,
     #[serde(default)]
+    #[schema(pattern = r"^[^<>{}\\;\x00-\x1f\x7f-\x9f]*$", max_length = 200)]
     line2: Option<String>,
     #[serde(default)]
+    #[schema(pattern = r"^[^<>{}\\;\x00-\x1f\x7f-\x9f]*$", max_length = 100)]
     city: Option<String>,
     /// State, province or region.
     #[serde(default)]
+    #[schema(pattern = r"^[^<>{}\\;\x00-\x1f\x7f-\x9f]*$", max_length = 100)]
     region: Option<String>,
+    /// Up to 12 letters, digits, spaces or hyphens.
     #[serde(default)]
+    #[schema(pattern = r"^\s*[A-Za-z0-9 -]{0,12}\s*$")]
     postal_code: Option<String>,
     /// ISO 3166-1 alpha-2; `US` when left out.
     #[serde(default)]
+    #[schema(pattern = r"^\s*([A-Za-z]{2})?\s*$")]
     country: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EmergencyContactBody {
+    #[schema(
+        pattern = r"^[^<>{}\\;\x00-\x1f\x7f-\x9f]*[^\W\d_][^<>{}\\;\x00-\x1f\x7f-\x9f]*$",
+        max_length = 200
+    )]
     name: String,
     #[serde(default)]
+    #[schema(pattern = r"^[^<>{}\\;\x00-\x1f\x7f-\x9f]*$", max_length = 50)]
     relationship: Option<String>,
+    #[schema(
+        pattern = r"^\s*(?:\+[ .()-]*[1-9](?:[ .()-]*[0-9]){7,14}|[ .()-]*0[ .()-]*0[ .()-]*[1-9](?:[ .()-]*[0-9]){7,14}|[ .()-]*(?:[1-9][ .()-]*[0-9]|0[ .()-]*[1-9])(?:[ .()-]*[0-9]){8}|[ .()-]*1(?:[ .()-]*[0-9]){10})[ .()-]*\s*$",
+        max_length = 40
+    )]
     phone: String,
 }
 
@@ -95,24 +116,43 @@ pub(crate) struct CoverageBody {
     /// `primary`, `secondary` or `tertiary`; by position when left out.
     #[serde(default)]
     priority: Option<PriorityJson>,
+    #[schema(
+        pattern = r"^[^<>{}\\;\x00-\x1f\x7f-\x9f]*[^\s<>{}\\;\x00-\x1f\x7f-\x9f][^<>{}\\;\x00-\x1f\x7f-\x9f]*$",
+        max_length = 100
+    )]
     carrier: String,
     #[serde(default)]
+    #[schema(pattern = r"^[^<>{}\\;\x00-\x1f\x7f-\x9f]*$", max_length = 100)]
     plan: Option<String>,
+    /// Up to 30 letters, digits, spaces or hyphens.
     #[serde(default)]
+    #[schema(pattern = r"^\s*[A-Za-z0-9 -]{0,30}\s*$")]
     group_number: Option<String>,
-    /// The subscriber's member id or policy number.
+    /// The subscriber's member id or policy number: up to 30 letters, digits, spaces or
+    /// hyphens.
+    #[schema(pattern = r"^\s*[A-Za-z0-9-][A-Za-z0-9 -]{0,29}\s*$")]
     subscriber_id: String,
     /// `self` (the default), `spouse`, `child` or `other`.
     #[serde(default)]
     subscriber_relationship: Option<RelationshipJson>,
     /// Required unless the patient is the subscriber.
     #[serde(default)]
+    #[schema(
+        pattern = r"^\s*$|^[^<>{}\\;\x00-\x1f\x7f-\x9f]*[^\W\d_][^<>{}\\;\x00-\x1f\x7f-\x9f]*$",
+        max_length = 200
+    )]
     subscriber_name: Option<String>,
+    /// `YYYY-MM-DD`, not in the future.
     #[serde(default)]
+    #[schema(pattern = r"^(18[89][0-9]|19[0-9]{2}|20[01][0-9]|202[0-5])-[0-9]{2}-[0-9]{2}$", format = Date)]
     subscriber_birth_date: Option<String>,
+    /// `YYYY-MM-DD`.
     #[serde(default)]
+    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date)]
     effective_from: Option<String>,
+    /// `YYYY-MM-DD`, not before `effective_from`.
     #[serde(default)]
+    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date)]
     effective_to: Option<String>,
 }
 
@@ -157,31 +197,61 @@ pub(crate) struct PatientBody {
     #[serde(default)]
     #[schema(read_only)]
     emergency_access: Option<bool>,
+    #[schema(
+        pattern = r"^[^<>{}\\;\x00-\x1f\x7f-\x9f]*[^\W\d_][^<>{}\\;\x00-\x1f\x7f-\x9f]*$",
+        max_length = 200
+    )]
     family_name: String,
+    #[schema(
+        pattern = r"^[^<>{}\\;\x00-\x1f\x7f-\x9f]*[^\W\d_][^<>{}\\;\x00-\x1f\x7f-\x9f]*$",
+        max_length = 200
+    )]
     given_name: String,
-    /// `YYYY-MM-DD`.
+    /// `YYYY-MM-DD`, not in the future.
+    #[schema(pattern = r"^(18[89][0-9]|19[0-9]{2}|20[01][0-9]|202[0-5])-[0-9]{2}-[0-9]{2}$", format = Date)]
     birth_date: String,
     #[serde(default)]
+    #[schema(
+        pattern = r"^\s*$|^[^<>{}\\;\x00-\x1f\x7f-\x9f]*[^\W\d_][^<>{}\\;\x00-\x1f\x7f-\x9f]*$",
+        max_length = 200
+    )]
     middle_name: Option<String>,
     #[serde(default)]
+    #[schema(
+        pattern = r"^\s*$|^[^<>{}\\;\x00-\x1f\x7f-\x9f]*[^\W\d_][^<>{}\\;\x00-\x1f\x7f-\x9f]*$",
+        max_length = 200
+    )]
     preferred_name: Option<String>,
     /// Administrative sex: `female`, `male`, `other` or `unknown`.
     #[serde(default)]
     sex: Option<SexJson>,
     #[serde(default)]
+    #[schema(pattern = r"^[^<>{}\\;\x00-\x1f\x7f-\x9f]*$", max_length = 100)]
     gender_identity: Option<String>,
     /// A language tag: `en`, `es`, `pt-BR`.
     #[serde(default)]
+    #[schema(
+        pattern = r"^([A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3})?$",
+        max_length = 35
+    )]
     preferred_language: Option<String>,
     /// Up to 20 letters, digits or hyphens; unique in the practice.
     #[serde(default)]
+    #[schema(pattern = r"^\s*[A-Za-z0-9-]{0,20}\s*$")]
     chart_number: Option<String>,
     /// `active` (the default), `inactive`, `deceased` or `archived`.
     #[serde(default)]
     status: Option<StatusJson>,
+    /// One address with one `@` and a dot in the domain.
     #[serde(default)]
+    #[schema(
+        pattern = r#"^\s*$|^\s*[^\s<>,;"@\x00-\x1f\x7f-\x9f]{1,64}@[^\s<>,;"@.\x00-\x1f\x7f-\x9f]+(\.[^\s<>,;"@.\x00-\x1f\x7f-\x9f]+)+\s*$"#,
+        max_length = 254
+    )]
     email: Option<String>,
+    /// At most 5.
     #[serde(default, deserialize_with = "objects")]
+    #[schema(max_items = 5)]
     phones: Vec<PhoneBody>,
     #[serde(default, deserialize_with = "object")]
     address: Option<AddressBody>,
@@ -193,7 +263,9 @@ pub(crate) struct PatientBody {
     /// The adult responsible for a minor.
     #[serde(default)]
     responsible_party_id: Option<String>,
+    /// At most 3.
     #[serde(default, deserialize_with = "objects")]
+    #[schema(max_items = 3)]
     coverages: Vec<CoverageBody>,
 }
 
@@ -504,6 +576,8 @@ pub(crate) struct SearchParams {
     /// `active`, `inactive`, `deceased` or `archived`; any when left out.
     status: Option<StatusJson>,
     /// The `next` of the previous page; leave out for the first.
+    #[param(pattern = "^[A-Za-z0-9_-]{0,200}$")]
+    #[schema(pattern = "^[A-Za-z0-9_-]{0,200}$")]
     cursor: Option<String>,
     /// Patients per page, 1 to 100 (25 if left out).
     #[param(minimum = 1, maximum = 100)]
@@ -591,6 +665,7 @@ pub(crate) struct VersionsJson {
 #[into_params(parameter_in = Query)]
 pub(crate) struct PageParams {
     /// The `next` of the previous page; leave out for the first.
+    #[param(pattern = "^[A-Za-z0-9_-]{0,200}$")]
     pub(crate) cursor: Option<String>,
     /// Items per page, 1 to 500 (100 if left out).
     #[param(minimum = 1, maximum = 500)]
