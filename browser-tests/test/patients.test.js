@@ -117,7 +117,7 @@ suite.test('front desk finds a patient as they type and sees contact, insurance 
   assert.equal(await page.locator('#emergency-banner').count(), 0);
 
   // A minor's face sheet links to the guarantor who pays and is responsible for them.
-  const found = JSON.parse((await s.pageFetch(page, '/api/v1/patients?name=molar&per_page=100')).body);
+  const found = JSON.parse((await s.pageFetch(page, '/api/v1/patients?name=molar&limit=100')).body);
   const youngest = new Date().getUTCFullYear() - 17;
   const minor = found.results.find((p) => Number(p.birth_date.slice(0, 4)) >= youngest);
   assert.ok(minor, 'the demo has a minor Molar');
