@@ -145,8 +145,14 @@ fn criteria(q: &PatientQuery) -> Result<Criteria, AppError> {
         .as_deref()
         .map(|c| c.trim().to_uppercase())
         .filter(|c| !c.is_empty());
-    if chart.as_deref().is_some_and(|c| c.len() > 20) {
-        problems.push(FieldProblem::new("chart", "is too long"));
+    // The rule of a chart number itself, so a search for one that cannot exist is named.
+    if chart.as_deref().is_some_and(|c| {
+        c.len() > 20 || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
+    }) {
+        problems.push(FieldProblem::new(
+            "chart",
+            "must be up to 20 letters, digits or hyphens",
+        ));
     }
     let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,

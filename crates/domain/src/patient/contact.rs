@@ -74,8 +74,12 @@ impl PhoneDraft {
 /// optional leading `+` (or `00`) for an international number. Ten digits without a country
 /// code are taken as North American (`+1`). The result is E.164, or `None` if it cannot be one.
 pub fn normalize_phone(typed: &str) -> Option<String> {
+    // The length as written, surrounding spaces included (as the API's document declares it).
+    if typed.len() > 40 {
+        return None;
+    }
     let typed = typed.trim();
-    if typed.is_empty() || typed.len() > 40 {
+    if typed.is_empty() {
         return None;
     }
     let (international, rest) = match typed.strip_prefix('+') {

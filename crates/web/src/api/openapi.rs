@@ -106,6 +106,7 @@ pub(crate) async fn document(Extension(document): Extension<Document>) -> Respon
 pub(crate) fn render(paths: OpenApi) -> Result<String, serde_json::Error> {
     let mut value = serde_json::to_value(finish(paths))?;
     hoist_read_only(&mut value);
+    subscriber_rule(&mut value);
     value.sort_all_objects();
     let mut text = serde_json::to_string_pretty(&value)?;
     text.push('\n');
@@ -138,6 +139,35 @@ fn hoist_read_only(doc: &mut serde_json::Value) {
             }
         }
     }
+}
+
+/// A rule between members that attributes cannot say: a coverage whose subscriber is not the
+/// patient names the subscriber (JSON Schema `if`/`then`).
+fn subscriber_rule(doc: &mut serde_json::Value) {
+    let name_pattern = doc
+        .pointer("/components/schemas/PatientBody/properties/family_name/pattern")
+        .cloned();
+    let (Some(name_pattern), Some(coverage)) = (
+        name_pattern,
+        doc.pointer_mut("/components/schemas/CoverageBody")
+            .and_then(|c| c.as_object_mut()),
+    ) else {
+        return;
+    };
+    coverage.insert(
+        "if".into(),
+        serde_json::json!({
+            "required": ["subscriber_relationship"],
+            "properties": {"subscriber_relationship": {"enum": ["spouse", "child", "other"]}},
+        }),
+    );
+    coverage.insert(
+        "then".into(),
+        serde_json::json!({
+            "required": ["subscriber_name"],
+            "properties": {"subscriber_name": {"type": "string", "pattern": name_pattern}},
+        }),
+    );
 }
 
 fn finish(mut doc: OpenApi) -> OpenApi {

@@ -142,17 +142,19 @@ pub(crate) struct CoverageBody {
         max_length = 200
     )]
     subscriber_name: Option<String>,
-    /// `YYYY-MM-DD`, not in the future.
+    /// `YYYY-MM-DD`, not in the future; blank for none.
     #[serde(default)]
-    #[schema(pattern = r"^(18[89][0-9]|19[0-9]{2}|20[01][0-9]|202[0-5])-[0-9]{2}-[0-9]{2}$", format = Date)]
+    #[schema(
+        pattern = r"^\s*$|^(18[89][0-9]|19[0-9]{2}|20[01][0-9]|202[0-5])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$"
+    )]
     subscriber_birth_date: Option<String>,
     /// `YYYY-MM-DD`.
     #[serde(default)]
-    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date)]
+    #[schema(pattern = r"^\s*$|^(19[0-9]{2}|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
     effective_from: Option<String>,
     /// `YYYY-MM-DD`, not before `effective_from`.
     #[serde(default)]
-    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date)]
+    #[schema(pattern = r"^\s*$|^(19[0-9]{2}|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
     effective_to: Option<String>,
 }
 
@@ -208,7 +210,7 @@ pub(crate) struct PatientBody {
     )]
     given_name: String,
     /// `YYYY-MM-DD`, not in the future.
-    #[schema(pattern = r"^(18[89][0-9]|19[0-9]{2}|20[01][0-9]|202[0-5])-[0-9]{2}-[0-9]{2}$", format = Date)]
+    #[schema(pattern = r"^(18[89][0-9]|19[0-9]{2}|20[01][0-9]|202[0-5])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$", format = Date)]
     birth_date: String,
     #[serde(default)]
     #[schema(
@@ -564,14 +566,28 @@ pub(crate) struct VersionJson {
 #[into_params(parameter_in = Query)]
 pub(crate) struct SearchParams {
     /// Words of the patient's names; each matches the start of a name word, ignoring case
-    /// and accents (`mol de` finds "Demo Molar").
+    /// and accents (`mol de` finds "Demo Molar"). At most 6 words and 200 characters.
+    #[param(max_length = 200)]
+    #[schema(max_length = 200)]
     name: Option<String>,
     /// `YYYY-MM-DD`.
+    #[param(pattern = r"^\s*$|^\s*[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])\s*$")]
+    #[schema(pattern = r"^\s*$|^\s*[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])\s*$")]
     birth_date: Option<String>,
     /// A whole phone number, written any usual way. Only for roles that may view contact
     /// details (a match tells whose number it is): others get 403.
+    #[param(
+        pattern = r"^\s*$|^\s*(?:\+[ .()-]*[1-9](?:[ .()-]*[0-9]){7,14}|[ .()-]*0[ .()-]*0[ .()-]*[1-9](?:[ .()-]*[0-9]){7,14}|[ .()-]*(?:[1-9][ .()-]*[0-9]|0[ .()-]*[1-9])(?:[ .()-]*[0-9]){8}|[ .()-]*1(?:[ .()-]*[0-9]){10})[ .()-]*\s*$",
+        max_length = 40
+    )]
+    #[schema(
+        pattern = r"^\s*$|^\s*(?:\+[ .()-]*[1-9](?:[ .()-]*[0-9]){7,14}|[ .()-]*0[ .()-]*0[ .()-]*[1-9](?:[ .()-]*[0-9]){7,14}|[ .()-]*(?:[1-9][ .()-]*[0-9]|0[ .()-]*[1-9])(?:[ .()-]*[0-9]){8}|[ .()-]*1(?:[ .()-]*[0-9]){10})[ .()-]*\s*$",
+        max_length = 40
+    )]
     phone: Option<String>,
-    /// The chart number.
+    /// The chart number: up to 20 letters, digits or hyphens.
+    #[param(pattern = r"^\s*[A-Za-z0-9-]{0,20}\s*$")]
+    #[schema(pattern = r"^\s*[A-Za-z0-9-]{0,20}\s*$")]
     chart: Option<String>,
     /// `active`, `inactive`, `deceased` or `archived`; any when left out.
     status: Option<StatusJson>,
