@@ -1,8 +1,10 @@
 //! Patient records over JSON: create, read (with an `ETag`), replace (`If-Match` required),
 //! search, deactivate, delete a record created in error, and the version history. What a
 //! reader sees depends on their role: contact details and insurance are left out (and named
-//! in `withheld`) for roles that may not see them. The bodies are in `dto.rs`.
+//! in `withheld`) for roles that may not see them. Requests are in `body.rs`,
+//! answers in `dto.rs`.
 
+mod body;
 mod dto;
 
 use axum::Json;
@@ -18,9 +20,10 @@ use enamel_domain::PatientId;
 use super::cursor::{self, List};
 use super::{CanonicalJsonBody, JsonBody, QueryParams};
 use crate::{ApiError, Authenticated, Problem};
+pub(crate) use body::PatientBody;
 pub(crate) use dto::{
-    CreatedJson, DeleteBody, PageParams, PatientBody, PatientJson, SearchJson, SearchParams,
-    VersionJson, VersionsJson,
+    CreatedJson, DeleteBody, PageParams, PatientJson, SearchJson, SearchParams, VersionJson,
+    VersionsJson,
 };
 
 /// An id in a path: anything but a canonical patient id is simply not found.
