@@ -114,7 +114,7 @@
       var value = input && typeof input.value === "string" ? input.value.trim() : "";
       if (value !== "") { criteria[name] = value; }
     });
-    criteria.per_page = PER_PAGE;
+    criteria.limit = PER_PAGE;
     return JSON.stringify(criteria);
   }
 
