@@ -359,3 +359,65 @@ async fn the_documented_phone_pattern_is_the_servers_rule() {
         agree(&s);
     }
 }
+
+/// A rule stated in several places of the document (utoipa's attributes take only literals, so
+/// each member spells its pattern out) is stated the same way everywhere: one changed alone
+/// fails here.
+#[tokio::test]
+async fn one_rule_has_one_pattern_wherever_it_is_declared() {
+    let (_t, router) = server().await;
+    let (_, doc) = served_document(&router).await;
+    let schemas = &doc["components"]["schemas"];
+    let pattern = |schema: &str, member: &str| {
+        schemas[schema]["properties"][member]["pattern"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{schema}.{member} has no pattern"))
+            .to_string()
+    };
+    let blank_or = |p: &str| format!("^\\s*$|{p}");
+
+    let phone = pattern("PhoneBody", "number");
+    assert_eq!(pattern("EmergencyContactBody", "phone"), phone);
+    assert_eq!(pattern("SearchParams", "phone"), blank_or(&phone));
+
+    let name = pattern("PatientBody", "family_name");
+    assert_eq!(pattern("PatientBody", "given_name"), name);
+    assert_eq!(pattern("EmergencyContactBody", "name"), name);
+    assert_eq!(
+        schemas["CoverageBody"]["then"]["properties"]["subscriber_name"]["pattern"],
+        name.as_str()
+    );
+    for (schema, member) in [
+        ("PatientBody", "middle_name"),
+        ("PatientBody", "preferred_name"),
+        ("CoverageBody", "subscriber_name"),
+    ] {
+        assert_eq!(
+            pattern(schema, member),
+            blank_or(&name),
+            "{schema}.{member}"
+        );
+    }
+
+    let text = pattern("PatientBody", "gender_identity");
+    for (schema, member) in [
+        ("AddressBody", "line1"),
+        ("AddressBody", "line2"),
+        ("AddressBody", "city"),
+        ("AddressBody", "region"),
+        ("EmergencyContactBody", "relationship"),
+        ("CoverageBody", "plan"),
+    ] {
+        assert_eq!(pattern(schema, member), text, "{schema}.{member}");
+    }
+
+    let birth = pattern("PatientBody", "birth_date");
+    assert_eq!(
+        pattern("CoverageBody", "subscriber_birth_date"),
+        blank_or(&birth)
+    );
+    assert_eq!(
+        pattern("CoverageBody", "effective_from"),
+        pattern("CoverageBody", "effective_to")
+    );
+}

@@ -125,14 +125,12 @@ pub(crate) fn filter_from(
     (default_limit, max_limit): (i64, i64),
     tz: &PracticeTz,
 ) -> Result<AuditFilter, ApiError> {
-    let limit = q.limit.unwrap_or(default_limit);
-    if !(1..=max_limit).contains(&limit) {
-        return Err(invalid(
-            "limit",
-            "is outside the allowed range for this list",
-        ));
-    }
-    let after_seq = cursor::position(List::AuditEvents, q.cursor.as_deref())?;
+    let (after_seq, limit) = cursor::page(
+        List::AuditEvents,
+        q.cursor.as_deref(),
+        q.limit,
+        (default_limit, max_limit),
+    )?;
     let action = match empty_as_none(q.action) {
         Some(a) => Some(
             AuditAction::parse(&a).ok_or_else(|| invalid("action", "This action is not known."))?,

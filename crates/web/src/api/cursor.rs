@@ -67,6 +67,25 @@ pub(crate) fn position<T: std::str::FromStr>(
     value.parse().map(Some).map_err(|_| refused())
 }
 
+/// Where a page starts and how long it is: the cursor's position (none for the first page)
+/// and the `limit` asked for (`default` when left out), or `422` naming whichever cannot be
+/// used. A limit outside `1..=max` is refused, never quietly changed.
+pub(crate) fn page<T: std::str::FromStr>(
+    list: List,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+    (default, max): (i64, i64),
+) -> Result<(Option<T>, i64), ApiError> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(invalid(
+            "limit",
+            "is outside the allowed range for this list",
+        ));
+    }
+    Ok((position(list, cursor)?, limit))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -121,11 +121,12 @@ pub(crate) async fn reviews(
         Some("all") => false,
         Some(_) => return Err(invalid("status", "Use pending or all.")),
     };
-    let limit = q.limit.unwrap_or(MAX_REVIEW_PAGE);
-    if !(1..=MAX_REVIEW_PAGE).contains(&limit) {
-        return Err(invalid("limit", "Use a number from 1 to 500."));
-    }
-    let after: Option<uuid::Uuid> = cursor::position(List::EmergencyAccess, q.cursor.as_deref())?;
+    let (after, limit): (Option<uuid::Uuid>, i64) = cursor::page(
+        List::EmergencyAccess,
+        q.cursor.as_deref(),
+        q.limit,
+        (MAX_REVIEW_PAGE, MAX_REVIEW_PAGE),
+    )?;
     let after = after.map(|id| id.hyphenated().to_string());
     // One more than asked tells whether there is a next page.
     let mut items = app

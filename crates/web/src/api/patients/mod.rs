@@ -413,14 +413,12 @@ pub(crate) async fn versions(
     QueryParams(page): QueryParams<PageParams>,
 ) -> Result<Json<VersionsJson>, ApiError> {
     let id = patient_id(&id)?;
-    let limit = page.limit.unwrap_or(100);
-    if !(1..=MAX_VERSIONS_PAGE).contains(&limit) {
-        return Err(super::invalid(
-            "limit",
-            "is outside the allowed range for this list",
-        ));
-    }
-    let after = cursor::position(List::PatientVersions, page.cursor.as_deref())?;
+    let (after, limit) = cursor::page(
+        List::PatientVersions,
+        page.cursor.as_deref(),
+        page.limit,
+        (100, MAX_VERSIONS_PAGE),
+    )?;
     let found = app
         .patients(&actor)
         .versions(id, after.unwrap_or(0), limit)
