@@ -38,9 +38,10 @@ pub use error::AppError;
 pub use kernel::System;
 pub use patients::{
     Created, DELETE_REASON, Expected, IDEMPOTENCY_WINDOW_MS, IdempotentRequest,
-    MAX_IDEMPOTENCY_KEY_BYTES, MAX_VERSIONS_PAGE, PatientContact, PatientQuery, PatientRights,
-    PatientSearchPage, PatientSummary, PatientVersionPage, PatientVersionSummary, PatientView,
-    Patients, READ_ONLY, ReadOnlyClaims, is_valid_idempotency_key,
+    MAX_IDEMPOTENCY_KEY_BYTES, MAX_VERSIONS_PAGE, MatchKind, PatientContact, PatientQuery,
+    PatientRights, PatientSearchPage, PatientSummary, PatientVersionPage, PatientVersionSummary,
+    PatientView, Patients, READ_ONLY, ReadOnlyClaims, SEARCH_COUNT_CAP, SearchPosition,
+    is_valid_idempotency_key,
 };
 pub use practices::NewPractice;
 pub use rotation::{

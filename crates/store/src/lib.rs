@@ -33,7 +33,7 @@ pub use grants::{ApiTokenRow, EmergencyGrantRow, PolicyOverrideRow, SessionSetti
 pub use idempotency::IdempotencyRow;
 pub use keys::WrappedKeyRow;
 pub use migrate::MIGRATIONS_SQLITE_NAMES;
-pub use patients::{PatientRow, PatientVersionRow};
+pub use patients::{PatientRow, PatientVersionRow, TokenSearch};
 pub use practices::PracticeRow;
 pub use sealed::{KeyVersionCount, SealedRow};
 pub use sessions::{ResolvedSession, SessionRow, ThrottleRow};

@@ -59,16 +59,18 @@
       text = "No patient matches.";
     } else if (answer.total === 1) {
       text = "1 patient matches.";
+    } else if (answer.total_capped) {
+      text = "More than " + answer.total + " patients match; showing 1 to " + rows.length + ". Press Enter for all pages.";
     } else if (answer.total > rows.length) {
       text = answer.total + " patients match; showing 1 to " + rows.length + ". Press Enter for all pages.";
     } else {
       text = answer.total + " patients match.";
     }
     nodes.push(summary(text));
-    if (answer.truncated) {
-      var more = element("p", "More patients match; type more of the name.");
+    if (answer.total_capped) {
+      var more = element("p", "Type more of the name, or add the date of birth, to narrow the list.");
       more.className = "notice";
-      more.id = "results-truncated";
+      more.id = "results-capped";
       nodes.push(more);
     }
     if (rows.length > 0) {

@@ -261,13 +261,19 @@ async fn l6_the_search_is_posted_and_its_pages_carry_no_query_in_the_address() {
         "{}",
         first.text
     );
-    // Paging posts the same form again: the pager holds page numbers, never the query.
+    // Paging posts the same form again: the pager holds positions (patient ids), never the
+    // query.
+    let next_button = r#"<button type="submit" form="find" name="page" value=""#;
+    let trail = first
+        .text
+        .split(next_button)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a next-page button")
+        .to_string();
     assert!(
-        first
-            .text
-            .contains(r#"<button type="submit" form="find" name="page" value="2""#),
-        "{}",
-        first.text
+        trail.starts_with("w.") && trail.len() == 38,
+        "one position: the last patient of page 1 ({trail})"
     );
     for answer in [&form, &first] {
         assert!(
@@ -286,14 +292,37 @@ async fn l6_the_search_is_posted_and_its_pages_carry_no_query_in_the_address() {
                 ("csrf", &fd.csrf),
                 ("name", "molar"),
                 ("birth_date", "1980-02-03"),
-                ("page", "2"),
+                ("page", &trail),
             ],
         )
         .await;
     assert_eq!(second.status, StatusCode::OK, "{}", second.text);
     assert!(second.text.contains("showing 26 to 27"), "{}", second.text);
-    assert!(second.text.contains(r#"name="page" value="1""#));
+    assert!(
+        second
+            .text
+            .contains(r#"name="page" value="" class="secondary">Previous page"#),
+        "{}",
+        second.text
+    );
+    assert!(!second.text.contains("Next page"));
     assert!(!second.text.contains("href=\"/patients?"));
+    // A made-up trail is named, and searches nothing.
+    let before = h.audit().await.len();
+    let forged = fd
+        .post(
+            &h,
+            "/patients",
+            &[("csrf", &fd.csrf), ("name", "molar"), ("page", "9,x")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        forged.text.contains("can no longer be found"),
+        "{}",
+        forged.text
+    );
+    assert_eq!(h.audit().await.len(), before);
 }
 
 #[tokio::test]

@@ -29,7 +29,9 @@ pub use once::{
     is_valid_idempotency_key,
 };
 use sealing::{Record, Reveal};
-pub use search::{PatientQuery, PatientSearchPage, PatientSummary};
+pub use search::{
+    MatchKind, PatientQuery, PatientSearchPage, PatientSummary, SEARCH_COUNT_CAP, SearchPosition,
+};
 pub use write::DELETE_REASON;
 
 /// The patient room, for one caller. Obtained from [`App::patients`] (a person) or

@@ -1,22 +1,78 @@
-//! Finding patients without decrypting the table: every criterion becomes a blind-index token,
-//! the database intersects the patients holding all of them, and only those candidates are
-//! opened, filtered against the full query, sorted by name and paged.
+//! Finding patients without decrypting the table: every criterion becomes a blind-index token
+//! and the database walks the patients holding all of them in id order, one page at a time.
+//! Only the rows shown are opened.
+//!
+//! Order: patients whose names hold every typed word as a whole word come first ("Ann" before
+//! "Anna"), then those where a typed word only starts a name; within each group patients
+//! follow in the order they were registered (ids are time-ordered), which needs no
+//! decryption, and each page is shown sorted by name. A cursor names the group and the last
+//! patient shown, so paging reaches every match without a ceiling.
 
 use enamel_crypto::normalize_for_search;
 use enamel_domain::{
     Action, AuditAction, Category, FieldProblem, Outcome, PatientId, PatientStatus, RecordKind,
     normalize_phone, parse_iso_date,
 };
+use enamel_store::TokenSearch;
 
 use super::Patients;
 use super::sealing::{self, Reveal};
 use crate::AppError;
 
-/// At most this many candidates are opened and sorted; a broader query is answered with the
-/// first of them and `truncated`, asking for more letters.
-const CANDIDATE_CAP: i64 = 1_000;
 pub const MAX_PER_PAGE: u32 = 100;
+/// Counting stops after this many matches: a broad search says "more than 200" instead of
+/// walking every match to count it.
+pub const SEARCH_COUNT_CAP: usize = 200;
 const MAX_NAME_WORDS: usize = 6;
+/// Rounds of fetching a page may take when opened rows turn out not to match (a typed word
+/// longer than the 16 characters the tokens keep); the page is then answered shorter.
+const MAX_ROUNDS: usize = 4;
+
+/// The two groups of a name search, in the order they are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MatchKind {
+    /// Every typed word is a whole word of the patient's names (or no name was typed).
+    Whole,
+    /// Some typed word only starts one of the patient's name words.
+    Prefix,
+}
+
+/// Where the next page of a search starts: after `after` (from the start when `None`) in the
+/// group `kind`. Written as `w` or `p`, then `.` and the patient id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchPosition {
+    pub kind: MatchKind,
+    pub after: Option<PatientId>,
+}
+
+impl std::fmt::Display for SearchPosition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.kind {
+            MatchKind::Whole => "w",
+            MatchKind::Prefix => "p",
+        })?;
+        match self.after {
+            Some(id) => write!(f, ".{id}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::str::FromStr for SearchPosition {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let (kind, after) = match s.split_once('.') {
+            Some((kind, id)) => (kind, Some(id.parse().map_err(|_| ())?)),
+            None => (s, None),
+        };
+        let kind = match kind {
+            "w" => MatchKind::Whole,
+            "p" => MatchKind::Prefix,
+            _ => return Err(()),
+        };
+        Ok(SearchPosition { kind, after })
+    }
+}
 
 /// What a person typed into the search box or the API's query string. Its `Debug` says which
 /// terms were given, never what they were (they are names, birth dates and phone numbers).
@@ -30,8 +86,8 @@ pub struct PatientQuery {
     pub chart: Option<String>,
     /// `active`, `inactive`, `deceased` or `archived`; any when left out.
     pub status: Option<String>,
-    /// 1-based.
-    pub page: u32,
+    /// The `next` of the previous page; the first page when `None`.
+    pub after: Option<SearchPosition>,
     pub per_page: u32,
 }
 
@@ -43,7 +99,7 @@ impl std::fmt::Debug for PatientQuery {
             .field("phone_given", &self.phone.is_some())
             .field("chart_given", &self.chart.is_some())
             .field("status", &self.status)
-            .field("page", &self.page)
+            .field("after", &self.after)
             .field("per_page", &self.per_page)
             .finish()
     }
@@ -61,6 +117,7 @@ pub struct PatientSummary {
     pub chart_number: Option<String>,
     pub status: String,
     pub phone: Option<String>,
+    pub matched: MatchKind,
 }
 
 impl std::fmt::Debug for PatientSummary {
@@ -73,13 +130,15 @@ impl std::fmt::Debug for PatientSummary {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatientSearchPage {
+    /// Whole-word matches first, each group sorted by family name, given name and date of
+    /// birth within the page.
     pub results: Vec<PatientSummary>,
-    pub page: u32,
-    pub per_page: u32,
-    /// Matches found (at most the candidate cap).
+    /// Patients matching, counted up to [`SEARCH_COUNT_CAP`].
     pub total: usize,
-    /// More patients match than were considered: type more to narrow the search.
-    pub truncated: bool,
+    /// More than `total` patients match.
+    pub total_capped: bool,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<SearchPosition>,
 }
 
 struct Criteria {
@@ -167,9 +226,6 @@ fn criteria(q: &PatientQuery) -> Result<Criteria, AppError> {
             }
         },
     };
-    if q.page == 0 || q.page > 1_000 {
-        problems.push(FieldProblem::new("page", "must be between 1 and 1000"));
-    }
     if q.per_page == 0 || q.per_page > MAX_PER_PAGE {
         problems.push(FieldProblem::new("limit", "must be between 1 and 100"));
     }
@@ -205,10 +261,89 @@ fn names_match(words: &[String], names: &[&str]) -> bool {
         .all(|w| record_words.iter().any(|r| r.starts_with(w.as_str())))
 }
 
+/// The tokens of a query, each list ordered rarest first (the first drives the database's
+/// walk): exact criteria before names, longer name words before shorter ones.
+struct QueryTokens {
+    exact: Vec<[u8; 32]>,
+    prefixes: Vec<[u8; 32]>,
+    whole_words: Vec<[u8; 32]>,
+}
+
+impl QueryTokens {
+    fn of(index: &enamel_crypto::BlindIndexKey, c: &Criteria) -> Self {
+        let mut exact = Vec::new();
+        if let Some(ch) = &c.chart {
+            exact.push(index.exact_raw(sealing::CHART_INDEX, ch.as_bytes()));
+        }
+        if let Some(p) = &c.phone {
+            exact.push(index.exact_raw(sealing::PHONE_INDEX, p.as_bytes()));
+        }
+        if let Some(d) = &c.birth_date {
+            exact.push(index.exact_raw(sealing::BIRTH_DATE_INDEX, d.as_bytes()));
+        }
+        let mut words: Vec<&String> = c.words.iter().collect();
+        words.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+        words.dedup();
+        let mut prefixes = exact.clone();
+        let mut whole_words = exact.clone();
+        for word in words {
+            if let Some(t) = index.prefix_query(sealing::NAME_PREFIX_INDEX, word) {
+                prefixes.push(t);
+            }
+            whole_words.push(index.exact(sealing::NAME_WORD_INDEX, word));
+        }
+        QueryTokens {
+            exact,
+            prefixes,
+            whole_words,
+        }
+    }
+
+    /// The groups of this query in listing order. Without name words there is one.
+    fn groups<'a>(&'a self, status: Option<&'a str>) -> Vec<(MatchKind, TokenSearch<'a>)> {
+        if self.prefixes.len() == self.exact.len() {
+            return vec![(
+                MatchKind::Whole,
+                TokenSearch {
+                    all_of: &self.exact,
+                    not_all_of: &[],
+                    status,
+                },
+            )];
+        }
+        vec![
+            (
+                MatchKind::Whole,
+                TokenSearch {
+                    all_of: &self.whole_words,
+                    not_all_of: &[],
+                    status,
+                },
+            ),
+            (
+                MatchKind::Prefix,
+                TokenSearch {
+                    all_of: &self.prefixes,
+                    not_all_of: &self.whole_words[self.exact.len()..],
+                    status,
+                },
+            ),
+        ]
+    }
+
+    /// Every match, whichever group.
+    fn all<'a>(&'a self, status: Option<&'a str>) -> TokenSearch<'a> {
+        TokenSearch {
+            all_of: &self.prefixes,
+            not_all_of: &[],
+            status,
+        }
+    }
+}
+
 impl Patients<'_> {
     /// Searches the practice's patients (demographics, view; searching by phone also needs
-    /// contact, view). Results are sorted by family
-    /// name, given name and date of birth, exact name matches first.
+    /// contact, view), one page at a time in the order the module describes.
     ///
     /// Audited twice over, never with the criteria: one `search` entry about `*`, durable
     /// before any value is opened, then one `search` entry per patient on the page returned
@@ -234,37 +369,129 @@ impl Patients<'_> {
             )
             .await?;
         let keys = self.app.keys_of(practice_id).await?;
-        let index = keys.index();
-        let mut tokens = Vec::new();
-        for word in &c.words {
-            if let Some(t) = index.prefix_query(sealing::NAME_PREFIX_INDEX, word) {
-                tokens.push(t);
-            }
-        }
-        if let Some(d) = &c.birth_date {
-            tokens.push(index.exact_raw(sealing::BIRTH_DATE_INDEX, d.as_bytes()));
-        }
-        if let Some(p) = &c.phone {
-            tokens.push(index.exact_raw(sealing::PHONE_INDEX, p.as_bytes()));
-        }
-        if let Some(ch) = &c.chart {
-            tokens.push(index.exact_raw(sealing::CHART_INDEX, ch.as_bytes()));
-        }
-        let practice = practice_id.to_string();
-        let mut ids = self
-            .app
-            .db()
-            .search_patient_ids(&practice, &tokens, c.status, CANDIDATE_CAP + 1)
-            .await?;
-        let truncated = ids.len() > usize::try_from(CANDIDATE_CAP).unwrap_or(usize::MAX);
-        ids.truncate(usize::try_from(CANDIDATE_CAP).unwrap_or(usize::MAX));
-        let rows = self.app.db().patients_by_ids(&practice, &ids).await?;
+        let tokens = QueryTokens::of(keys.index(), &c);
         let show_phone = self.may(Category::Contact, Action::View, None).await?;
         let reveal = Reveal {
             contact: show_phone,
             insurance: false,
         };
-        let mut found = Vec::with_capacity(rows.len());
+        let practice = practice_id.to_string();
+        let groups = tokens.groups(c.status);
+        let limit = usize::try_from(query.per_page).unwrap_or(25);
+        let first = query
+            .after
+            .and_then(|a| groups.iter().position(|(kind, _)| *kind == a.kind))
+            .unwrap_or(0);
+        let mut shown: Vec<PatientSummary> = Vec::with_capacity(limit);
+        let mut next = None;
+        for (i, (kind, group)) in groups.iter().enumerate().skip(first) {
+            let mut after = query
+                .after
+                .filter(|_| i == first)
+                .and_then(|a| a.after)
+                .map(|id| id.to_string());
+            let mut rounds = 0;
+            let more_in_group = loop {
+                let want = limit - shown.len();
+                let mut ids = self
+                    .app
+                    .db()
+                    .search_patient_page(&practice, group, after.as_deref(), want as i64 + 1)
+                    .await?;
+                let more = ids.len() > want;
+                ids.truncate(want);
+                if let Some(last) = ids.last() {
+                    after = Some(last.clone());
+                }
+                shown.extend(
+                    self.open_matches(&practice, &ids, &c.words, *kind, reveal)
+                        .await?,
+                );
+                rounds += 1;
+                if !more || shown.len() == limit || rounds == MAX_ROUNDS {
+                    break more;
+                }
+            };
+            if more_in_group {
+                let after = after
+                    .map(|id| id.parse())
+                    .transpose()
+                    .map_err(|_| AppError::Internal("stored patient id is malformed".into()))?;
+                next = Some(SearchPosition { kind: *kind, after });
+                break;
+            }
+            if shown.len() == limit {
+                // Full at the end of this group: a next page only if a later group has any.
+                if let Some((later, group)) = groups.get(i + 1) {
+                    let any = self
+                        .app
+                        .db()
+                        .search_patient_page(&practice, group, None, 1)
+                        .await?;
+                    if !any.is_empty() {
+                        next = Some(SearchPosition {
+                            kind: *later,
+                            after: None,
+                        });
+                    }
+                }
+                break;
+            }
+        }
+        let (total, total_capped) = if query.after.is_none() && next.is_none() {
+            (shown.len(), false)
+        } else {
+            let cap = i64::try_from(SEARCH_COUNT_CAP).unwrap_or(i64::MAX);
+            let counted = self
+                .app
+                .db()
+                .count_search_matches(&practice, &tokens.all(c.status), cap + 1)
+                .await?;
+            let counted = usize::try_from(counted).unwrap_or(0);
+            (counted.min(SEARCH_COUNT_CAP), counted > SEARCH_COUNT_CAP)
+        };
+        self.app
+            .audit()
+            .record_all(
+                shown
+                    .iter()
+                    .map(|s| {
+                        access
+                            .audit(AuditAction::Search, Outcome::Allowed)
+                            .about(RecordKind::Patient, s.id)
+                            .patient(s.id)
+                    })
+                    .collect(),
+            )
+            .await?;
+        shown.sort_by_cached_key(|s| {
+            (
+                s.matched,
+                normalize_for_search(&s.family_name),
+                normalize_for_search(&s.given_name),
+                s.birth_date.clone(),
+            )
+        });
+        Ok(PatientSearchPage {
+            results: shown,
+            total,
+            total_capped,
+            next,
+        })
+    }
+
+    /// Opens the rows of `ids` and keeps those whose names hold every query word.
+    async fn open_matches(
+        &self,
+        practice: &str,
+        ids: &[String],
+        words: &[String],
+        matched: MatchKind,
+        reveal: Reveal,
+    ) -> Result<Vec<PatientSummary>, AppError> {
+        let practice_id = self.caller.practice_id();
+        let rows = self.app.db().patients_by_ids(practice, ids).await?;
+        let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let record = self
                 .app
@@ -276,76 +503,59 @@ impl Patients<'_> {
                 record.details.middle_name.as_deref().unwrap_or(""),
                 record.details.preferred_name.as_deref().unwrap_or(""),
             ];
-            if !names_match(&c.words, &names) {
+            if !names_match(words, &names) {
                 continue;
             }
-            let exact = c.words.iter().all(|w| {
-                names
-                    .iter()
-                    .flat_map(|n| sealing::name_words(n))
-                    .any(|r| r == *w)
+            out.push(PatientSummary {
+                id: row
+                    .id
+                    .parse()
+                    .map_err(|_| AppError::Internal("stored patient id is malformed".into()))?,
+                phone: record.contact.phones.first().map(|p| p.number.clone()),
+                family_name: record.family_name,
+                given_name: record.given_name,
+                preferred_name: record.details.preferred_name,
+                birth_date: record.birth_date,
+                chart_number: record.chart_number,
+                status: row.status.clone(),
+                matched,
             });
-            let key = (
-                !exact,
-                normalize_for_search(&record.family_name),
-                normalize_for_search(&record.given_name),
-                record.birth_date.clone(),
-            );
-            let id: PatientId = row
-                .id
-                .parse()
-                .map_err(|_| AppError::Internal("stored patient id is malformed".into()))?;
-            found.push((
-                key,
-                PatientSummary {
-                    id,
-                    phone: record.contact.phones.first().map(|p| p.number.clone()),
-                    family_name: record.family_name,
-                    given_name: record.given_name,
-                    preferred_name: record.details.preferred_name,
-                    birth_date: record.birth_date,
-                    chart_number: record.chart_number,
-                    status: row.status.clone(),
-                },
-            ));
         }
-        found.sort_by(|a, b| a.0.cmp(&b.0));
-        let total = found.len();
-        let per_page = usize::try_from(query.per_page).unwrap_or(25);
-        let skip = usize::try_from(query.page.saturating_sub(1)).unwrap_or(0) * per_page;
-        let results: Vec<PatientSummary> = found
-            .into_iter()
-            .skip(skip)
-            .take(per_page)
-            .map(|(_, s)| s)
-            .collect();
-        self.app
-            .audit()
-            .record_all(
-                results
-                    .iter()
-                    .map(|s| {
-                        access
-                            .audit(AuditAction::Search, Outcome::Allowed)
-                            .about(RecordKind::Patient, s.id)
-                            .patient(s.id)
-                    })
-                    .collect(),
-            )
-            .await?;
-        Ok(PatientSearchPage {
-            results,
-            page: query.page,
-            per_page: query.per_page,
-            total,
-            truncated,
-        })
+        Ok(out)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::PatientQuery;
+    use super::{MatchKind, PatientQuery, SearchPosition};
+
+    #[test]
+    fn a_search_position_round_trips_and_refuses_anything_else() {
+        let id = enamel_domain::PatientId::new();
+        for position in [
+            SearchPosition {
+                kind: MatchKind::Whole,
+                after: Some(id),
+            },
+            SearchPosition {
+                kind: MatchKind::Prefix,
+                after: None,
+            },
+        ] {
+            assert_eq!(position.to_string().parse(), Ok(position));
+        }
+        for bad in [
+            "",
+            "x",
+            "x.1",
+            "w.",
+            "w.not-an-id",
+            &format!("q.{id}"),
+            &format!("w.{id}."),
+        ] {
+            assert!(bad.parse::<SearchPosition>().is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn l13_a_patient_query_debug_shows_no_search_terms() {
@@ -355,7 +565,7 @@ mod tests {
             phone: Some("555 010 0199".into()),
             chart: Some("CH-4411".into()),
             status: Some("active".into()),
-            page: 1,
+            after: None,
             per_page: 20,
         };
         let shown = format!("{query:?}");

@@ -175,7 +175,16 @@ impl Patients<'_> {
         let holders = self
             .app
             .db()
-            .search_patient_ids(&self.caller.practice_id().to_string(), &[token], None, 2)
+            .search_patient_page(
+                &self.caller.practice_id().to_string(),
+                &enamel_store::TokenSearch {
+                    all_of: &[token],
+                    not_all_of: &[],
+                    status: None,
+                },
+                None,
+                2,
+            )
             .await?;
         if holders.iter().any(|h| Some(h.as_str()) != except) {
             return Err(invalid("chart_number", CHART_TAKEN));

@@ -450,7 +450,6 @@ impl Import {
 async fn find_by_chart(access: &Patients<'_>, chart: &str) -> Result<Option<PatientId>> {
     let query = PatientQuery {
         chart: Some(chart.to_string()),
-        page: 1,
         per_page: 2,
         ..PatientQuery::default()
     };

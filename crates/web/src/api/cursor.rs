@@ -24,7 +24,7 @@ impl List {
             List::AuditEvents => "audit1",
             List::EmergencyAccess => "emergency1",
             List::PatientVersions => "versions1",
-            List::PatientSearch => "search1",
+            List::PatientSearch => "search2",
         }
     }
 }

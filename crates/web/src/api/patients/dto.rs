@@ -251,15 +251,21 @@ impl From<PatientSummary> for SummaryJson {
 
 #[derive(Serialize, ToSchema)]
 pub(crate) struct SearchJson {
+    /// Whole-word matches first, then matches where a word only starts a name; pages follow
+    /// the order patients were registered in, and each page is sorted by family name, given
+    /// name and date of birth.
     results: Vec<SummaryJson>,
-    /// Pass as `cursor` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; absent on the last page. Paging reaches every
+    /// match.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     next: Option<String>,
-    /// Patients matching (counted among at most the first 1,000 candidates).
+    /// Patients matching, counted up to 200.
+    #[schema(maximum = 200)]
     total: usize,
-    /// More patients match than were considered: add letters or another criterion.
-    truncated: bool,
+    /// More than `total` (200) patients match: counting stops there. Add letters or another
+    /// criterion to narrow the search.
+    total_capped: bool,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -319,26 +325,16 @@ impl From<PatientVersionSummary> for VersionSummaryJson {
     }
 }
 
-/// The most pages a search answers: its candidates are at most 1,000.
-const MAX_SEARCH_PAGE: u32 = 1_000;
-
 impl SearchParams {
-    /// The room's query: the cursor names the page (1-based) it continues with.
+    /// The room's query: the cursor names the group and the patient the page continues after.
     pub(crate) fn query(self) -> Result<PatientQuery, ApiError> {
-        let page: u32 = cursor::position(List::PatientSearch, self.cursor.as_deref())?.unwrap_or(1);
-        if !(1..=MAX_SEARCH_PAGE).contains(&page) {
-            return Err(super::super::invalid(
-                "cursor",
-                "is not a cursor of this list; leave it out to start again",
-            ));
-        }
         Ok(PatientQuery {
             name: self.name,
             birth_date: self.birth_date,
             phone: self.phone,
             chart: self.chart,
             status: self.status.map(|v| v.as_str().into()),
-            page,
+            after: cursor::position(List::PatientSearch, self.cursor.as_deref())?,
             per_page: self.limit.unwrap_or(25),
         })
     }
@@ -346,13 +342,11 @@ impl SearchParams {
 
 impl From<PatientSearchPage> for SearchJson {
     fn from(found: PatientSearchPage) -> Self {
-        let shown = u64::from(found.page) * u64::from(found.per_page);
-        let more = u64::try_from(found.total).unwrap_or(u64::MAX) > shown;
         SearchJson {
             results: found.results.into_iter().map(SummaryJson::from).collect(),
-            next: more.then(|| cursor::next(List::PatientSearch, found.page + 1)),
+            next: found.next.map(|at| cursor::next(List::PatientSearch, at)),
             total: found.total,
-            truncated: found.truncated,
+            total_capped: found.total_capped,
         }
     }
 }

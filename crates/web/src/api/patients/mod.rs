@@ -267,9 +267,11 @@ pub(crate) async fn replace(
 
 /// Searches patients by name, date of birth, phone or chart number.
 ///
-/// The table is never decrypted to search: criteria become blind-index tokens. Results are
-/// sorted by family name, given name and date of birth, whole-word matches first. Searching
-/// by phone needs contact access. Each patient returned is named in the audit log.
+/// The table is never decrypted to search: criteria become blind-index tokens, and only the
+/// patients on the page are opened. Whole-word matches come first ("Ann" before "Anna"), then
+/// matches where a word only starts a name; pages follow the order patients were registered
+/// in, each sorted by name. Searching by phone needs contact access. Each patient returned is
+/// named in the audit log.
 #[utoipa::path(
     get,
     path = "/api/v1/patients",

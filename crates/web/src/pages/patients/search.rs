@@ -11,7 +11,7 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use enamel_app::{App, AppError, PatientQuery};
+use enamel_app::{App, AppError, PatientQuery, SearchPosition};
 use enamel_domain::PatientStatus;
 use serde::Deserialize;
 
@@ -33,8 +33,62 @@ pub(crate) struct FindForm {
     chart: String,
     #[serde(default)]
     status: String,
+    /// Where the shown page starts: the positions of the pages before it, separated by
+    /// commas (empty for the first page). See [`PageTrail`].
     #[serde(default)]
     page: Option<String>,
+}
+
+/// How the pager knows where it is. A search pages by position (the last patient of each page),
+/// not by number, so the pager's buttons carry the positions of every page so far: "Next" adds
+/// one, "Previous" drops one, and their count says how many results came before.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct PageTrail(Vec<SearchPosition>);
+
+/// The deepest a person pages in the staff pages (5,000 results); the API has no such limit.
+const MAX_TRAIL: usize = 200;
+
+impl PageTrail {
+    fn parse(text: Option<&str>) -> Option<Self> {
+        let text = text.map(str::trim).unwrap_or("");
+        if text.is_empty() {
+            return Some(PageTrail::default());
+        }
+        let positions = text
+            .split(',')
+            .map(|p| p.parse().ok())
+            .collect::<Option<Vec<SearchPosition>>>()?;
+        (positions.len() <= MAX_TRAIL).then_some(PageTrail(positions))
+    }
+
+    fn current(&self) -> Option<SearchPosition> {
+        self.0.last().copied()
+    }
+
+    fn results_before(&self) -> u32 {
+        u32::try_from(self.0.len()).unwrap_or(u32::MAX) * PER_PAGE
+    }
+
+    fn previous(&self) -> Option<String> {
+        let (_, before) = self.0.split_last()?;
+        Some(Self::text(before))
+    }
+
+    fn next(&self, next: SearchPosition) -> Option<String> {
+        (self.0.len() < MAX_TRAIL).then(|| {
+            let mut positions = self.0.clone();
+            positions.push(next);
+            Self::text(&positions)
+        })
+    }
+
+    fn text(positions: &[SearchPosition]) -> String {
+        positions
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
 }
 
 impl std::fmt::Debug for FindForm {
@@ -87,10 +141,10 @@ struct FindPage {
     rows: Vec<ResultRow>,
     show_phone: bool,
     summary: String,
-    truncated: bool,
-    /// Page numbers for the pager's buttons, which post the search form again.
-    previous: Option<u32>,
-    next: Option<u32>,
+    capped: bool,
+    /// The pager's buttons' values (a [`PageTrail`]), which post the search form again.
+    previous: Option<String>,
+    next: Option<String>,
     can_create: bool,
 }
 
@@ -154,29 +208,35 @@ struct Found {
     rows: Vec<ResultRow>,
     show_phone: bool,
     summary: String,
-    truncated: bool,
-    previous: Option<u32>,
-    next: Option<u32>,
+    capped: bool,
+    previous: Option<String>,
+    next: Option<String>,
 }
 
-fn found_view(page: u32, found: enamel_app::PatientSearchPage) -> Found {
-    let summary = match found.total {
-        0 => "No patient matches.".to_string(),
-        1 => "1 patient matches.".to_string(),
-        n if n > found.results.len() && !found.results.is_empty() => {
-            let first = (page - 1) * PER_PAGE + 1;
-            let last = first + u32::try_from(found.results.len()).unwrap_or(1) - 1;
-            format!("{n} patients match; showing {first} to {last}.")
+fn found_view(trail: &PageTrail, found: enamel_app::PatientSearchPage) -> Found {
+    let first = trail.results_before() + 1;
+    let shown = u32::try_from(found.results.len()).unwrap_or(u32::MAX);
+    let paged = trail.current().is_some() || found.next.is_some();
+    let summary = match (found.total, found.total_capped) {
+        (0, false) if shown == 0 => "No patient matches.".to_string(),
+        (1, false) if !paged => "1 patient matches.".to_string(),
+        (n, false) if !paged => format!("{n} patients match."),
+        (_, _) if shown == 0 => "No more patients match.".to_string(),
+        (n, capped) => {
+            let how_many = if capped {
+                format!("More than {n} patients match")
+            } else {
+                format!("{n} patients match")
+            };
+            format!("{how_many}; showing {first} to {}.", first + shown - 1)
         }
-        n => format!("{n} patients match."),
     };
-    let shown = usize::try_from(page.saturating_mul(PER_PAGE)).unwrap_or(usize::MAX);
     Found {
         show_phone: found.results.iter().any(|r| r.phone.is_some()),
         summary,
-        truncated: found.truncated,
-        previous: (page > 1).then(|| page - 1),
-        next: (found.total > shown).then(|| page + 1),
+        capped: found.total_capped,
+        previous: trail.previous(),
+        next: found.next.and_then(|n| trail.next(n)),
         rows: found
             .results
             .into_iter()
@@ -219,28 +279,30 @@ async fn results(app: &App, staff: Staff, f: &FindForm) -> Response {
     let (mut name, mut others) = find_fields(f, rights.view_contact);
     let mut status_error = None;
     let mut problems = Vec::new();
-    let page = f
-        .page
-        .as_deref()
-        .and_then(|p| p.trim().parse::<u32>().ok())
-        .unwrap_or(1)
-        .max(1);
+    let trail = PageTrail::parse(f.page.as_deref());
+    if trail.is_none() {
+        problems.push(Problem {
+            id: None,
+            text: "Page: this page of results can no longer be found; search again.".into(),
+        });
+    }
+    let trail = trail.unwrap_or_default();
     let asked = [&f.name, &f.birth_date, &f.phone, &f.chart]
         .iter()
         .any(|v| !v.trim().is_empty());
     let mut found = None;
-    if asked {
+    if asked && problems.is_empty() {
         let query = PatientQuery {
             name: Some(f.name.clone()),
             birth_date: Some(f.birth_date.clone()),
             phone: Some(f.phone.clone()),
             chart: Some(f.chart.clone()),
             status: Some(f.status.clone()),
-            page,
+            after: trail.current(),
             per_page: PER_PAGE,
         };
         match app.patients(&staff.actor).search(&query).await {
-            Ok(page_of) => found = Some(found_view(page, page_of)),
+            Ok(page_of) => found = Some(found_view(&trail, page_of)),
             Err(AppError::Invalid(list)) => {
                 for p in list {
                     let field = match p.field.as_ref() {
@@ -256,8 +318,7 @@ async fn results(app: &App, staff: Staff, f: &FindForm) -> Response {
                             status_error.get_or_insert(p.problem);
                             (Some("find-status"), "Status")
                         }
-                        // The page number of a hand-made address.
-                        (None, _) => (None, "Page"),
+                        (None, _) => (None, "Search"),
                     };
                     problems.push(Problem {
                         id: id.map(str::to_string),
@@ -287,7 +348,7 @@ async fn results(app: &App, staff: Staff, f: &FindForm) -> Response {
         rows: found.rows,
         show_phone: found.show_phone,
         summary: found.summary,
-        truncated: found.truncated,
+        capped: found.capped,
         previous: found.previous,
         next: found.next,
         can_create: rights.create,
