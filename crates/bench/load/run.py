@@ -459,11 +459,13 @@ def main():
     out_dir.mkdir(parents=True, exist_ok=True)
     with open(args.accounts) as f:
         accounts = json.loads(f.readline())
-    files = {"read": out_dir / "read-ids.txt", "update": out_dir / "update-targets.txt"}
+    files = {"read": out_dir / "read-ids.txt", "update": out_dir / "update-targets.txt",
+             "search": out_dir / "search-terms.txt"}
     files["read"].write_text("\n".join(accounts["read_ids"]) + "\n")
     files["update"].write_text("".join(
         f"{u['id']}\t{u['family_name']}\t{u['given_name']}\t{u['birth_date']}\n"
         for u in accounts["update"]))
+    files["search"].write_text("\n".join(accounts["search_terms"]) + "\n")
 
     runs = [one_run(args, k, accounts, files, out_dir) for k in range(1, args.runs + 1)]
     settings = {k: v for k, v in vars(args).items() if k not in ("accounts",)}

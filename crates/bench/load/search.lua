@@ -1,21 +1,23 @@
--- GET /api/v1/patients?name=<prefix>, cycling over 2–4 letter prefixes of the synthetic family
--- names (each matches about 1 patient in 20, so every query hits the 1,000-candidate cap).
+-- GET /api/v1/patients?name=<term>, cycling over search terms (argument 1: a file, one term a
+-- line) that `enamel-bench seed` drew from the patients' own name distribution: two-letter and
+-- longer prefixes of family names, whole family names, a given-name prefix with a family name,
+-- and names nobody has (see crates/bench/src/names.rs).
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(dir .. "common.lua")
 
-local prefixes = {
-   "Mol", "Ca", "Inci", "Bic", "Prem", "Ena", "Den", "Cu", "Cro", "Flo",
-   "Gum", "Oc", "Ling", "Buc", "Pal", "Fis", "Sea", "Ven", "Bri", "Imp",
-}
-local i, headers = 0, nil
+local terms, i, headers = nil, 0, nil
 
 function init(args)
+   terms = common.lines(args[1], false)
+   for k, term in ipairs(terms) do
+      terms[k] = term:gsub(" ", "%%20")
+   end
    headers = { ["Authorization"] = common.auth() }
 end
 
 function request()
-   i = i % #prefixes + 1
-   return wrk.format("GET", "/api/v1/patients?name=" .. prefixes[i], headers)
+   i = i % #terms + 1
+   return wrk.format("GET", "/api/v1/patients?name=" .. terms[i], headers)
 end
 
 done = common.done

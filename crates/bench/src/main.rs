@@ -16,6 +16,7 @@
 mod access_bench;
 mod crypto_bench;
 mod logs_bench;
+mod names;
 mod seed;
 
 use std::sync::Arc;

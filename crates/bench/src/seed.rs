@@ -7,8 +7,12 @@
 //! With `--accounts-out`, it also creates one staff account per `--roles` entry with a random
 //! password and an enrolled TOTP secret, and writes one JSON line to that new file (mode 0600):
 //! the practice id, the sign-ins, and samples of the new patients' ids (for reads) and of
-//! id + name + birth date (for updates that keep the name). The file holds secrets of a
-//! synthetic site only; it is still created owner-only and never overwritten.
+//! id + name + birth date (for updates that keep the name), and search terms drawn from the
+//! patients' own name distribution (`names.rs`). The file holds secrets of a synthetic site
+//! only; it is still created owner-only and never overwritten.
+//!
+//! Names come from `names.rs`: thousands of invented family and given names with the skew of
+//! a real practice's, so searches meet common and rare names alike.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,6 +26,7 @@ use enamel_domain::{PracticeId, Role};
 use enamel_store::{Db, PoolSettings};
 
 use crate::line;
+use crate::names::{NameDistribution, search_terms};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Options {
@@ -53,6 +58,9 @@ pub struct Options {
     /// Patient ids sampled for reads, and separately for updates.
     #[arg(long, default_value_t = 5_000)]
     sample: usize,
+    /// Search terms to write with the samples (with `--accounts-out`).
+    #[arg(long, default_value_t = 2_000)]
+    search_terms: usize,
     /// A progress line every this many patients.
     #[arg(long, default_value_t = 100_000)]
     report_every: usize,
@@ -111,9 +119,15 @@ pub async fn run(options: Options) -> Result<String> {
     let mut last_report = (0usize, Instant::now());
     let mut done = 0usize;
     let mut batch_no = 0u64;
+    let (family, given) = (NameDistribution::family(), NameDistribution::given());
+    let mut names_rng = enamel_domain::synthetic::SyntheticRng::new(options.seed);
     while done < options.patients {
         let n = options.batch.min(options.patients - done);
-        let drafts = enamel_domain::synthetic::patients(n, options.seed.wrapping_add(batch_no));
+        let mut drafts = enamel_domain::synthetic::patients(n, options.seed.wrapping_add(batch_no));
+        for draft in &mut drafts {
+            draft.family_name = family.draw(&mut names_rng).to_string();
+            draft.given_name = given.draw(&mut names_rng).to_string();
+        }
         let ids = access.patients().create_many(&drafts).await?;
         for (k, (id, draft)) in ids.iter().zip(&drafts).enumerate() {
             let i = done + k;
@@ -150,6 +164,7 @@ pub async fn run(options: Options) -> Result<String> {
             "accounts": accounts,
             "read_ids": read_ids,
             "update": update,
+            "search_terms": search_terms(&family, &given, options.search_terms, options.seed),
         });
         let mut text = serde_json::to_string(&record)?;
         text.push('\n');
