@@ -27,8 +27,8 @@ use keyring::KeyRing;
 
 pub use access::{Actor, RequestOrigin, SessionKind, SystemReason};
 pub use audit_log::{
-    AuditDraft, AuditWriter, CheckpointOutcome, Refusal, VerifyOutcome, checkpoint_audit_log,
-    checkpoint_audit_logs, verify_audit_log,
+    AuditDraft, AuditWriter, CheckpointOutcome, Refusal, VerifyOptions, VerifyOutcome,
+    checkpoint_audit_log, checkpoint_audit_logs, verify_audit_log, verify_audit_log_with,
 };
 pub use audit_view::{AuditFilter, AuditPage, MAX_AUDIT_EXPORT, MAX_AUDIT_PAGE};
 pub use auth::AuthSettings;
@@ -69,6 +69,7 @@ struct Inner {
     passwords: auth::PasswordPool,
     policies: auth::PolicyCache,
     time_zones: practice_time::TimeZoneCache,
+    touches: auth::RecentTouches,
     /// When this process last deleted spent throttle rows.
     throttle_purged_ms: std::sync::atomic::AtomicI64,
 }
@@ -103,6 +104,7 @@ impl App {
                 passwords,
                 policies: auth::PolicyCache::default(),
                 time_zones: practice_time::TimeZoneCache::default(),
+                touches: auth::RecentTouches::default(),
                 throttle_purged_ms: std::sync::atomic::AtomicI64::new(0),
             }),
         }
@@ -125,6 +127,10 @@ impl App {
 
     pub(crate) fn throttle_purged_ms(&self) -> &std::sync::atomic::AtomicI64 {
         &self.inner.throttle_purged_ms
+    }
+
+    pub(crate) fn recent_touches(&self) -> &auth::RecentTouches {
+        &self.inner.touches
     }
 
     pub(crate) fn policy_cache(&self) -> &auth::PolicyCache {

@@ -143,7 +143,7 @@ async fn no_plaintext_phi_in_the_database_files_or_logs() {
 
     let needle = MARKER.as_bytes();
     match &f.t.db {
-        Db::Sqlite(pool) => {
+        Db::Sqlite(pool, _) => {
             // Let the WAL fold into the main file too, so both are scanned with content.
             sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
                 .execute(pool)

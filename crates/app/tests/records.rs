@@ -255,7 +255,7 @@ async fn a_tampered_byte_fails_to_open() {
     tampered[last] ^= 0x01;
     let literal = hex::encode(&tampered);
     let sql = match &f.t.db {
-        enamel_store::Db::Sqlite(_) => {
+        enamel_store::Db::Sqlite(..) => {
             format!("UPDATE patients SET birth_date = X'{literal}' WHERE id = '{id}'")
         }
         enamel_store::Db::Postgres(_) => {
@@ -295,7 +295,7 @@ async fn patients_are_created_in_bulk_with_one_entry_each() {
 fn set_bytes_sql(db: &enamel_store::Db, column: &str, bytes: &[u8], id: &str) -> String {
     let literal = hex::encode(bytes);
     match db {
-        enamel_store::Db::Sqlite(_) => {
+        enamel_store::Db::Sqlite(..) => {
             format!("UPDATE patients SET {column} = X'{literal}' WHERE id = '{id}'")
         }
         enamel_store::Db::Postgres(_) => {

@@ -57,7 +57,12 @@ pub struct LogVerifier {
     last_verified: Option<u64>,
     frontier: Frontier,
     chain: Hash,
-    leaves: Vec<Hash>,
+    /// Kept only when asked ([`LogVerifier::keeping_leaves`]): proofs need them, a check does
+    /// not, and a log of millions of entries is then verified in constant memory.
+    leaves: Option<Vec<Hash>>,
+    /// Sizes at which to note the tree's root (witnessed checkpoints), in order, and the roots.
+    roots_wanted: Vec<u64>,
+    roots_at: std::collections::BTreeMap<u64, Hash>,
     /// Scratch space for the canonical encoding, reused by every push.
     buf: Vec<u8>,
     /// The first problem found. A verifier that failed stays failed, so a caller that ignores
@@ -84,7 +89,9 @@ impl LogVerifier {
             last_verified: None,
             frontier: Frontier::new(),
             chain: GENESIS_CHAIN,
-            leaves: Vec::new(),
+            leaves: None,
+            roots_wanted: Vec::new(),
+            roots_at: std::collections::BTreeMap::new(),
             buf: Vec::with_capacity(512),
             failed: None,
         }
@@ -123,7 +130,14 @@ impl LogVerifier {
         }
         self.chain = chain;
         self.frontier.push(leaf);
-        self.leaves.push(leaf);
+        if let Some(leaves) = &mut self.leaves {
+            leaves.push(leaf);
+        }
+        let size = self.frontier.size();
+        if self.roots_wanted.first() == Some(&size) {
+            self.roots_wanted.retain(|s| *s != size);
+            self.roots_at.insert(size, self.frontier.root());
+        }
         self.check_due()
     }
 
@@ -156,8 +170,36 @@ impl LogVerifier {
 
     /// The leaf hashes of the rows pushed so far, in order (for inclusion and consistency
     /// proofs).
+    /// Keeps every leaf hash, for proofs (memory grows with the log: 32 bytes an entry).
+    pub fn keeping_leaves(mut self) -> Self {
+        self.leaves = Some(Vec::new());
+        self
+    }
+
+    /// Notes the tree's root when the log reaches each of `sizes` (to compare with witnessed
+    /// checkpoints) without keeping the leaves.
+    pub fn noting_roots_at(mut self, sizes: impl IntoIterator<Item = u64>) -> Self {
+        let mut sizes: Vec<u64> = sizes.into_iter().filter(|s| *s > 0).collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        self.roots_wanted = sizes;
+        self
+    }
+
+    /// The leaf hashes so far, when kept ([`LogVerifier::keeping_leaves`]); empty otherwise.
     pub fn leaves(&self) -> &[Hash] {
-        &self.leaves
+        self.leaves.as_deref().unwrap_or(&[])
+    }
+
+    /// The roots noted at the sizes asked for ([`LogVerifier::noting_roots_at`]) that the log
+    /// reached.
+    pub fn roots_at(&self) -> &std::collections::BTreeMap<u64, Hash> {
+        &self.roots_at
+    }
+
+    /// The Merkle frontier of the entries so far.
+    pub fn frontier(&self) -> &Frontier {
+        &self.frontier
     }
 
     /// Ends the pass. A trusted checkpoint larger than the log means its tail was deleted,

@@ -77,12 +77,35 @@ fn run_with(
 #[test]
 fn an_untouched_log_verifies_with_a_full_report() {
     let f = fixture();
+    let mut verifier =
+        LogVerifier::new(f.key.verifying_key(), f.checkpoints.clone()).keeping_leaves();
+    let mut streaming = LogVerifier::new(f.key.verifying_key(), f.checkpoints.clone())
+        .noting_roots_at([1000, 7, 0, 5000, 7]);
+    for row in &f.rows {
+        verifier.push(row).unwrap();
+        streaming.push(row).unwrap();
+    }
+    let all = leaves(&f.rows);
+    assert_eq!(verifier.leaves(), all.as_slice());
+    assert!(
+        streaming.leaves().is_empty(),
+        "no leaf is kept unless asked"
+    );
+    assert_eq!(
+        streaming
+            .roots_at()
+            .iter()
+            .map(|(s, r)| (*s, *r))
+            .collect::<Vec<_>>(),
+        [(7, root(&all[..7])), (1000, root(&all))],
+        "roots at the sizes the log reached, none at 0 or past its end"
+    );
+    assert_eq!(streaming.frontier().root(), root(&all));
+    assert_eq!(streaming.finish().unwrap(), verifier.finish().unwrap());
     let mut verifier = LogVerifier::new(f.key.verifying_key(), f.checkpoints.clone());
     for row in &f.rows {
         verifier.push(row).unwrap();
     }
-    let all = leaves(&f.rows);
-    assert_eq!(verifier.leaves(), all.as_slice());
     let report = verifier.finish().unwrap();
     assert_eq!(
         report,

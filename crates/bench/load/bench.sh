@@ -39,15 +39,23 @@ snapshot() {
   cp "$1" "$2"
 }
 
+# Signs the seeded audit log once, and keeps the signer's memory of it to put back before each
+# run (with the reset database): `$1` the site, `$2` the copy.
+sign_seeded() {
+  "$ENAMEL" --data-dir "$1" audit checkpoint >/dev/null
+  cp "$1/audit-signing/checkpoint-signer-memory.json" "$2"
+}
+
 sqlite() {
   local site=$WORK/sqlite
   rm -rf "$site" "$WORK/results/sqlite-100k"
   "$ENAMEL" --data-dir "$site" init --practice-name Bench >/dev/null
   "$B" seed --database-url "sqlite://$site/enamel.db" --key-file "$site/keys/kek.json" \
     --patients "$PATIENTS" --accounts-out "$site/bench-accounts.json"
+  sign_seeded "$site" "$WORK/sqlite-100k.signer.json"
   snapshot "$site/enamel.db" "$WORK/sqlite-100k.db"
   "${RUN[@]}" --site "$site" --accounts "$site/bench-accounts.json" \
-    --sqlite-pristine "$WORK/sqlite-100k.db" --out "$WORK/results/sqlite-100k" --figures "$FIGURES" \
+    --sqlite-pristine "$WORK/sqlite-100k.db" --signer-pristine "$WORK/sqlite-100k.signer.json" --out "$WORK/results/sqlite-100k" --figures "$FIGURES" \
     --label "SQLite, $PATIENTS patients"
 }
 
@@ -58,10 +66,11 @@ postgres() {
   ENAMEL_DATABASE__URL=$PG/$PG_DB "$ENAMEL" --data-dir "$site" init --practice-name Bench >/dev/null
   "$B" seed --database-url "$PG/$PG_DB" --key-file "$site/keys/kek.json" \
     --patients "$PATIENTS" --accounts-out "$site/bench-accounts.json"
+  ENAMEL_DATABASE__URL=$PG/$PG_DB sign_seeded "$site" "$WORK/postgres-100k.signer.json"
   # What autovacuum would have done by then: fresh statistics for the planner.
   psql -q "$PG/$PG_DB" -c "VACUUM ANALYZE"
   "${RUN[@]}" --site "$site" --accounts "$site/bench-accounts.json" \
-    --pg-template "$PG_DB" --pg-server-url "$PG" --pg-admin-url "$PG/postgres" \
+    --signer-pristine "$WORK/postgres-100k.signer.json" --pg-template "$PG_DB" --pg-server-url "$PG" --pg-admin-url "$PG/postgres" \
     --out "$WORK/results/postgres-100k" --figures "$FIGURES" --label "PostgreSQL 15, $PATIENTS patients"
   psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $PG_DB"
 }
@@ -72,12 +81,14 @@ search_big() {
   [ -f "$WORK/sqlite-100k.db" ] || { echo "run the sqlite stage first" >&2; exit 1; }
   rm -f "$site/enamel.db-wal" "$site/enamel.db-shm"
   cp "$WORK/sqlite-100k.db" "$site/enamel.db"
+  cp "$WORK/sqlite-100k.signer.json" "$site/audit-signing/checkpoint-signer-memory.json"
   "$B" seed --database-url "sqlite://$site/enamel.db" --key-file "$site/keys/kek.json" \
     --patients "$((BIG - PATIENTS))" --seed 3026
+  sign_seeded "$site" "$WORK/sqlite-big.signer.json"
   snapshot "$site/enamel.db" "$WORK/sqlite-big.db"
   rm -rf "$WORK/results/sqlite-big"
   "${RUN[@]}" --site "$site" --accounts "$site/bench-accounts.json" \
-    --sqlite-pristine "$WORK/sqlite-big.db" --out "$WORK/results/sqlite-big" \
+    --sqlite-pristine "$WORK/sqlite-big.db" --signer-pristine "$WORK/sqlite-big.signer.json" --out "$WORK/results/sqlite-big" \
     --figures healthz,read,search,search@1 --label "SQLite, $BIG patients"
 }
 

@@ -185,8 +185,17 @@ def sign_in(port, account):
 # ---- the server ----------------------------------------------------------------------------
 
 
+SIGNER_MEMORY = Path("audit-signing") / "checkpoint-signer-memory.json"
+
+
 def reset_database(args):
-    """Back to the seeded state, so each run starts at the same number of patients."""
+    """Back to the seeded state, so each run starts at the same number of patients. The audit
+    checkpoint signer's memory goes back with it: left as the last run wrote it, it names a
+    longer log than the reset database holds, and the server (rightly) refuses to sign."""
+    if args.signer_pristine:
+        memory = Path(args.site) / SIGNER_MEMORY
+        shutil.copyfile(args.signer_pristine, memory)
+        os.chmod(memory, 0o600)
     if args.sqlite_pristine:
         db = Path(args.site) / "enamel.db"
         for suffix in ("-wal", "-shm"):
@@ -422,6 +431,8 @@ def main():
     p.add_argument("--out", required=True, help="folder for results.json, wrk outputs and server logs")
     p.add_argument("--label", default="run", help="title of the printed table")
     p.add_argument("--sqlite-pristine", help="seeded SQLite file copied over SITE/enamel.db before each run")
+    p.add_argument("--signer-pristine",
+                   help="the checkpoint signer's memory as it was for the seeded database")
     p.add_argument("--pg-template", help="seeded PostgreSQL database; each run gets a copy (TEMPLATE)")
     p.add_argument("--pg-admin-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     p.add_argument("--pg-server-url", default="postgres://postgres@127.0.0.1:5432")

@@ -93,6 +93,7 @@ impl NameDistribution {
     }
 
     /// The share of draws that give the `rank`-th most common name (1-based).
+    #[cfg(test)]
     pub fn share(&self, rank: usize) -> f64 {
         let below = if rank > 1 {
             self.cumulative[rank - 2]

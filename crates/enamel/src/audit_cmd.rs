@@ -13,7 +13,7 @@ use enamel_app::{
 };
 use enamel_audit::{
     Hash, LEGACY_LOG, SignedCheckpoint, SigningKey, VerifyingKey, consistency_proof,
-    inclusion_proof, origin_names_log, root, verify_consistency, verify_inclusion,
+    inclusion_proof, origin_names_log, verify_consistency, verify_inclusion,
 };
 use enamel_config::Config;
 use enamel_store::Db;
@@ -241,7 +241,7 @@ pub fn read_witness(dir: &Path, key: &VerifyingKey) -> Result<Vec<Witnessed>> {
 }
 
 /// Checks the witnessed checkpoints of one verified log: each must still be stored, and the
-/// log's first `size` leaves must still hash to its root. Returns what failed, one plain
+/// log's first `size` entries must still hash to its root. Returns what failed, one plain
 /// sentence each.
 pub fn check_witnessed(outcome: &VerifyOutcome, witnessed: &[&Witnessed]) -> Vec<String> {
     let mut problems = Vec::new();
@@ -258,10 +258,7 @@ pub fn check_witnessed(outcome: &VerifyOutcome, witnessed: &[&Witnessed]) -> Vec
                 outcome.log, cp.size, w.file
             ));
         }
-        let consistent = usize::try_from(cp.size)
-            .ok()
-            .and_then(|n| outcome.leaves.get(..n))
-            .is_some_and(|leaves| root(leaves) == cp.root);
+        let consistent = outcome.roots_at.get(&cp.size) == Some(&cp.root);
         if !consistent {
             problems.push(format!(
                 "the log {} no longer holds the entries of its witnessed checkpoint at {} entries ({})",

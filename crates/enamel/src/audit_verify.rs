@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
-use enamel_app::verify_audit_log;
+use enamel_app::{VerifyOptions, verify_audit_log_with};
 use enamel_audit::{LEGACY_LOG, SERVER_LOG, origin_names_log, practice_log};
 use enamel_config::Config;
 use enamel_domain::PracticeId;
@@ -85,7 +85,13 @@ pub async fn verify(config: &Config, args: &VerifyArgs) -> Result<ExitCode> {
             .iter()
             .filter(|w| origin_names_log(&w.signed.checkpoint.origin, log))
             .collect();
-        match verify_audit_log(&db, &key, log).await? {
+        // Leaves only for a proof of this one log; witnessed checkpoints need only their roots.
+        let options = VerifyOptions {
+            keep_leaves: logs.len() == 1
+                && (args.inclusion.is_some() || args.consistency.is_some()),
+            roots_at: mine.iter().map(|w| w.signed.checkpoint.size).collect(),
+        };
+        match verify_audit_log_with(&db, &key, log, options).await? {
             Err(problem) => {
                 complain(&format!("AUDIT LOG PROBLEM in {log}: {problem}"));
                 if let Some(seq) = problem.first_bad_seq() {

@@ -43,18 +43,34 @@ impl Default for PoolSettings {
 /// A connection pool to one of the two engines.
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, WriteGate),
     Postgres(PgPool),
 }
 
+/// The writers of one SQLite database in this process, one at a time and in the order they
+/// came. SQLite has one write lock; a writer that finds it taken sleeps in the busy handler
+/// (1, 2, 5, 10 … 100 ms) and tries again, so 64 writers queued there spent most of their time
+/// asleep with the lock free (p99 1.7 s at 330 writes/s). Queued here, the next writer starts
+/// the moment the last one commits. Other processes on the same file still meet the busy
+/// handler, as before.
+#[derive(Debug, Clone, Default)]
+pub struct WriteGate(std::sync::Arc<tokio::sync::Mutex<()>>);
+
 /// An open write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so the write lock
 /// is taken up front and a read-then-write transaction can never fail half way with a busy
-/// upgrade; on PostgreSQL row locks do that work.
+/// upgrade, and it holds this process's [`WriteGate`] until it ends; on PostgreSQL row locks
+/// do that work.
 #[derive(Debug)]
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(
+        Transaction<'static, Sqlite>,
+        tokio::sync::OwnedMutexGuard<()>,
+    ),
     Postgres(Transaction<'static, Postgres>),
 }
+
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 400;
 
 impl Db {
     /// Opens a pool for `url` (`sqlite://path`, `sqlite::memory:` or `postgres://…`). Fails with a
@@ -74,7 +90,10 @@ impl Db {
                     // FULL: an audit entry that was acknowledged survives power loss.
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(30));
+                    .busy_timeout(Duration::from_secs(30))
+                    // Multi-row inserts have a statement per row count (audit groups, tokens):
+                    // room for all of them, so none is prepared again under load.
+                    .statement_cache_capacity(STATEMENT_CACHE);
                 let in_memory = url.contains(":memory:") || url.contains("mode=memory");
                 if !in_memory {
                     private_database_file(options.get_filename())?;
@@ -104,11 +123,12 @@ impl Db {
                     .connect_with(options)
                     .await
                     .map_err(unreachable)?;
-                Ok(Db::Sqlite(pool))
+                Ok(Db::Sqlite(pool, WriteGate::default()))
             }
             Engine::Postgres => {
                 let options = PgConnectOptions::from_str(url)
-                    .map_err(|_| StoreError::BadUrl(format!("{target} is not a PostgreSQL URL")))?;
+                    .map_err(|_| StoreError::BadUrl(format!("{target} is not a PostgreSQL URL")))?
+                    .statement_cache_capacity(STATEMENT_CACHE);
                 let pool = PgPoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.connect_timeout.max(Duration::from_secs(30)))
@@ -127,7 +147,7 @@ impl Db {
 
     pub fn engine(&self) -> Engine {
         match self {
-            Db::Sqlite(_) => Engine::Sqlite,
+            Db::Sqlite(..) => Engine::Sqlite,
             Db::Postgres(_) => Engine::Postgres,
         }
     }
@@ -135,7 +155,10 @@ impl Db {
     /// Begins a write transaction (see [`Tx`]).
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(pool, gate) => {
+                let turn = gate.0.clone().lock_owned().await;
+                Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, turn)
+            }
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -156,7 +179,7 @@ impl Db {
 impl Tx {
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Sqlite(tx, _turn) => tx.commit().await?,
             Tx::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
@@ -164,7 +187,7 @@ impl Tx {
 
     pub async fn rollback(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(tx) => tx.rollback().await?,
+            Tx::Sqlite(tx, _turn) => tx.rollback().await?,
             Tx::Postgres(tx) => tx.rollback().await?,
         }
         Ok(())

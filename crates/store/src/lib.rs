@@ -27,7 +27,7 @@ pub use audit::{
     AuditHead, AuditQuery, CheckpointRow, LEGACY_CURSOR_OFFSET, LEGACY_LOG, TrailEntry,
     legacy_cursor,
 };
-pub use connect::{Db, Engine, PoolSettings, Tx};
+pub use connect::{Db, Engine, PoolSettings, Tx, WriteGate};
 pub use error::StoreError;
 pub use grants::{ApiTokenRow, EmergencyGrantRow, PolicyOverrideRow, SessionSettingsRow};
 pub use idempotency::IdempotencyRow;
@@ -45,7 +45,7 @@ pub use users::{UserRoleRow, UserRow};
 macro_rules! on_db {
     ($db:expr, $conn:ident => $body:expr) => {
         match $db {
-            $crate::connect::Db::Sqlite($conn) => $body,
+            $crate::connect::Db::Sqlite($conn, _) => $body,
             $crate::connect::Db::Postgres($conn) => $body,
         }
     };
@@ -55,7 +55,7 @@ macro_rules! on_db {
 macro_rules! on_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
         match $tx {
-            $crate::connect::Tx::Sqlite(tx) => {
+            $crate::connect::Tx::Sqlite(tx, _) => {
                 let $conn = &mut **tx;
                 $body
             }

@@ -82,6 +82,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_idempotency_keys.sql"),
         postgres: include_str!("../migrations/postgres/0009_idempotency_keys.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_compact_search_tokens.sql",
+        sqlite: include_str!("../migrations/sqlite/0010_compact_search_tokens.sql"),
+        postgres: include_str!("../migrations/postgres/0010_compact_search_tokens.sql"),
+    },
 ];
 
 /// File names the SQLite folder must contain (the mirror test compares both folders to this).
@@ -95,6 +101,7 @@ pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &[
     "0007_patient_references.sql",
     "0008_demo_practice.sql",
     "0009_idempotency_keys.sql",
+    "0010_compact_search_tokens.sql",
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
@@ -170,7 +177,7 @@ impl Db {
                     .await?;
                 result?;
             }
-            Db::Sqlite(pool) => {
+            Db::Sqlite(pool, _) => {
                 let mut conn = pool.acquire().await?;
                 sqlx::query(CREATE_LEDGER).execute(&mut *conn).await?;
                 for m in MIGRATIONS.iter().filter(|m| m.version <= version) {

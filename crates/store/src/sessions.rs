@@ -35,6 +35,8 @@ pub struct ResolvedSession {
     pub user_status: String,
     pub username: String,
     pub display_name: String,
+    /// The user's roles in the session's practice, sorted.
+    pub roles: Vec<String>,
 }
 
 const SESSION_COLUMNS: &str = "s.token_hash, s.id, s.practice_id, s.user_id, s.kind, s.stage, \
@@ -221,26 +223,37 @@ impl Db {
         })
     }
 
+    /// The session behind a token hash, with its user and the user's roles: one statement (a
+    /// row per role), since every authenticated request asks.
     pub async fn session_by_token(
         &self,
         token_hash: &[u8],
     ) -> Result<Option<ResolvedSession>, StoreError> {
         let sql = format!(
-            "SELECT {SESSION_COLUMNS}, u.status AS user_status, u.username, u.display_name \
+            "SELECT {SESSION_COLUMNS}, u.status AS user_status, u.username, u.display_name, \
+             r.role AS role \
              FROM sessions s JOIN users u ON u.practice_id = s.practice_id AND u.id = s.user_id \
-             WHERE s.token_hash = $1"
+             LEFT JOIN user_roles r ON r.practice_id = s.practice_id AND r.user_id = s.user_id \
+             WHERE s.token_hash = $1 ORDER BY r.role"
         );
         on_db!(self, pool => {
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash).fetch_optional(pool).await?;
-            match row {
-                Some(row) => Ok(Some(ResolvedSession {
-                    session: session_from_row!(row),
-                    user_status: row.try_get("user_status")?,
-                    username: row.try_get("username")?,
-                    display_name: row.try_get("display_name")?,
-                })),
-                None => Ok(None),
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash).fetch_all(pool).await?;
+            let Some(first) = rows.first() else {
+                return Ok(None);
+            };
+            let mut roles = Vec::with_capacity(rows.len());
+            for row in &rows {
+                if let Some(role) = row.try_get::<Option<String>, _>("role")? {
+                    roles.push(role);
+                }
             }
+            Ok(Some(ResolvedSession {
+                session: session_from_row!(first),
+                user_status: first.try_get("user_status")?,
+                username: first.try_get("username")?,
+                display_name: first.try_get("display_name")?,
+                roles,
+            }))
         })
     }
 

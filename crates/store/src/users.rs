@@ -99,7 +99,7 @@ impl Tx {
     ) -> Result<UserRow, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE practice_id = $1 AND id = $2");
         match self {
-            Tx::Sqlite(tx) => {
+            Tx::Sqlite(tx, _) => {
                 let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(practice_id)
                     .bind(id)
@@ -246,7 +246,7 @@ impl Tx {
     pub async fn lock_practice_roles(&mut self, practice_id: &str) -> Result<(), StoreError> {
         let sql = "SELECT id FROM practices WHERE id = $1";
         let found = match self {
-            Tx::Sqlite(tx) => sqlx::query(sql)
+            Tx::Sqlite(tx, _) => sqlx::query(sql)
                 .bind(practice_id)
                 .fetch_optional(&mut **tx)
                 .await?

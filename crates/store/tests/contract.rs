@@ -76,7 +76,7 @@ async fn migrating_twice_is_a_no_op_and_the_schema_is_current() {
     let (_t, db) = migrated().await;
     assert!(db.schema_is_current().await.unwrap());
     assert!(db.migrate(2).await.unwrap().is_empty());
-    assert_eq!(db.schema_version().await.unwrap(), 9);
+    assert_eq!(db.schema_version().await.unwrap(), 10);
 }
 
 #[tokio::test]
@@ -186,7 +186,7 @@ async fn a_migration_numbered_below_the_newest_applied_still_runs() {
     ] {
         enamel_testkit::raw_sql(&db, sql).await.unwrap();
     }
-    assert_eq!(db.schema_version().await.unwrap(), 9);
+    assert_eq!(db.schema_version().await.unwrap(), 10);
     assert!(!db.schema_is_current().await.unwrap());
     assert_eq!(db.migrate(3).await.unwrap(), vec!["0005_practice_time.sql"]);
     assert!(db.schema_is_current().await.unwrap());
@@ -657,4 +657,95 @@ async fn l4_a_patient_another_names_cannot_be_deleted() {
     // A patient who is only their own guarantor is not held back by it.
     tx.delete_patient("pa", "minor", 1).await.unwrap();
     tx.commit().await.unwrap();
+}
+
+/// Search tokens written before 0010 (SQLite's rebuild of their table) are found after it, and
+/// the token search walks the matches in id order with its exclusions and cursor.
+#[tokio::test]
+async fn search_tokens_survive_the_rebuild_and_page_in_id_order() {
+    let t = fresh_db().await;
+    let db = t.db.clone();
+    db.migrate_to(1, 9).await.unwrap();
+    two_practices(&db).await;
+    let (a, b, c) = ([0xa1u8; 32], [0xb2u8; 32], [0xc3u8; 32]);
+    let mut tx = db.begin().await.unwrap();
+    tx.replace_search_tokens(
+        "pa",
+        &["p1", "p2"],
+        &[
+            ("p1".into(), a),
+            ("p1".into(), b),
+            ("p2".into(), a),
+            ("p2".into(), c),
+        ],
+    )
+    .await
+    .unwrap();
+    tx.replace_search_tokens("pb", &["p3"], &[("p3".into(), a)])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        db.migrate(2).await.unwrap(),
+        vec!["0010_compact_search_tokens.sql"]
+    );
+
+    let search =
+        |all_of: &'static [[u8; 32]], not_all_of: &'static [[u8; 32]]| enamel_store::TokenSearch {
+            all_of,
+            not_all_of,
+            status: None,
+        };
+    const A: &[[u8; 32]] = &[[0xa1; 32]];
+    const AB: &[[u8; 32]] = &[[0xa1; 32], [0xb2; 32]];
+    const B: &[[u8; 32]] = &[[0xb2; 32]];
+    let all = db
+        .search_patient_page("pa", &search(A, &[]), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(all, ["p1", "p2"], "one practice's patients, in id order");
+    let after = db
+        .search_patient_page("pa", &search(A, &[]), Some("p1"), 10)
+        .await
+        .unwrap();
+    assert_eq!(after, ["p2"]);
+    let both = db
+        .search_patient_page("pa", &search(AB, &[]), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(both, ["p1"]);
+    let not_b = db
+        .search_patient_page("pa", &search(A, B), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(not_b, ["p2"]);
+    let active = enamel_store::TokenSearch {
+        all_of: A,
+        not_all_of: &[],
+        status: Some("inactive"),
+    };
+    assert!(
+        db.search_patient_page("pa", &active, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        db.count_search_matches("pa", &search(A, &[]), 1)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        db.count_search_matches("pa", &search(A, &[]), 5)
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(
+        db.search_patient_page("pa", &search(&[], &[]), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

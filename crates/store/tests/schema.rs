@@ -16,7 +16,7 @@ use sqlx::Row;
 async fn columns(db: &Db) -> BTreeMap<String, BTreeMap<String, String>> {
     let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     let rows: Vec<(String, String, String)> = match db {
-        Db::Sqlite(pool) => sqlx::query(
+        Db::Sqlite(pool, _) => sqlx::query(
             "SELECT m.name AS t, p.name AS c, p.type AS ty FROM sqlite_master m \
              JOIN pragma_table_info(m.name) p WHERE m.type = 'table' \
              AND m.name NOT LIKE 'sqlite_%'",
@@ -47,7 +47,7 @@ async fn columns(db: &Db) -> BTreeMap<String, BTreeMap<String, String>> {
 /// The events (`UPDATE`, `DELETE`) that some trigger on `table` fires before.
 async fn trigger_events(db: &Db, table: &str) -> BTreeSet<String> {
     match db {
-        Db::Sqlite(pool) => {
+        Db::Sqlite(pool, _) => {
             let rows = sqlx::query(
                 "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = $1",
             )
@@ -234,7 +234,7 @@ async fn history_rows_can_be_re_sealed_but_never_rewritten_or_deleted() {
     // Rotation re-encrypts in place: the key version and the sealed column may change.
     let sealed = PATIENT_VERSIONS.column("snapshot").column;
     let literal = match &db {
-        Db::Sqlite(_) => "X'0909'",
+        Db::Sqlite(..) => "X'0909'",
         Db::Postgres(_) => "'\\x0909'::bytea",
     };
     raw_sql(

@@ -78,7 +78,7 @@ pub async fn fresh_db() -> TestDb {
 pub async fn raw_sql(db: &Db, sql: &str) -> Result<u64, sqlx::Error> {
     let sql = sqlx::AssertSqlSafe(sql.to_string());
     match db {
-        Db::Sqlite(pool) => sqlx::raw_sql(sql)
+        Db::Sqlite(pool, _) => sqlx::raw_sql(sql)
             .execute(pool)
             .await
             .map(|r| r.rows_affected()),

@@ -219,11 +219,7 @@ async fn sign_log(
                     if outcome.report.entries != head_size {
                         return refuse("it changed while being verified; try again".into());
                     }
-                    let mut frontier = Frontier::new();
-                    for leaf in &outcome.leaves {
-                        frontier.push(*leaf);
-                    }
-                    (frontier, outcome.report.chain)
+                    (outcome.frontier, outcome.report.chain)
                 }
             }
         }

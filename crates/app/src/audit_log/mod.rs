@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::{APP_VERSION, AppError, Clock};
 
 pub use checkpoint::{CheckpointOutcome, Refusal, checkpoint_audit_log, checkpoint_audit_logs};
-pub use verify::{VerifyOutcome, verify_audit_log};
+pub use verify::{VerifyOptions, VerifyOutcome, verify_audit_log, verify_audit_log_with};
 
 /// An audit entry before it has a place in the log. Ids only, never PHI values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,7 +187,7 @@ impl AuditWriter {
 /// On SQLite the database write lock serialises every commit anyway, so one shard for all
 /// logs keeps one fsync per group.
 async fn dispatch(db: Db, clock: Arc<dyn Clock>, mut receiver: mpsc::Receiver<Pending>) {
-    let one_shard = matches!(db, Db::Sqlite(_));
+    let one_shard = matches!(db, Db::Sqlite(..));
     // Unbounded per shard: every queued entry has a caller waiting on it, and the bounded
     // queue in front of this task limits how many there are.
     let mut shards: HashMap<String, mpsc::UnboundedSender<Pending>> = HashMap::new();

@@ -26,6 +26,7 @@ pub use emergency::{EmergencyDecision, EmergencyGrant, EmergencyReviewItem, MAX_
 pub(crate) use passwords::PasswordPool;
 pub(crate) use policy::PolicyCache;
 pub use policy::PolicyView;
+pub(crate) use sessions::RecentTouches;
 pub use sessions::{SessionSettings, SessionSummary};
 pub use signin::{Enrollment, NewSession, PendingSignIn};
 pub use throttle::client_network;

@@ -40,6 +40,35 @@ pub struct SessionSummary {
 /// Move the idle clock only this often: one write per session per interval, not per request.
 const TOUCH_EVERY_MS: i64 = 5_000;
 
+/// The sessions whose idle clock this process has just moved. The requests of one session that
+/// arrive together all read the old `last_seen_ms`; without this, each queued its own write
+/// behind the others' (26 writes at once, 32 ms each, under 64 concurrent searches).
+#[derive(Debug, Default)]
+pub(crate) struct RecentTouches(std::sync::Mutex<std::collections::HashMap<[u8; 32], i64>>);
+
+/// Forget touches older than the interval once this many sessions are remembered.
+const MAX_REMEMBERED_TOUCHES: usize = 10_000;
+
+impl RecentTouches {
+    /// Whether this request should write the touch: no other request of this process has
+    /// written one for the session within `every_ms`.
+    fn claim(&self, token_hash: [u8; 32], now: i64, every_ms: i64) -> bool {
+        let Ok(mut touched) = self.0.lock() else {
+            return true;
+        };
+        if touched.len() >= MAX_REMEMBERED_TOUCHES {
+            touched.retain(|_, at| now - *at < every_ms);
+        }
+        match touched.get(&token_hash) {
+            Some(at) if now - *at < every_ms => false,
+            _ => {
+                touched.insert(token_hash, now);
+                true
+            }
+        }
+    }
+}
+
 impl App {
     pub(crate) async fn session_settings_for(
         &self,
@@ -90,20 +119,15 @@ impl App {
         if !live {
             return Err(AppError::Unauthenticated);
         }
-        if now - s.last_seen_ms >= TOUCH_EVERY_MS.min(s.idle_ms / 10) {
+        let every = TOUCH_EVERY_MS.min(s.idle_ms / 10);
+        if now - s.last_seen_ms >= every && self.recent_touches().claim(hash, now, every) {
             self.db().touch_session(&hash, now).await?;
         }
         let practice_id: PracticeId = s
             .practice_id
             .parse()
             .map_err(|_| AppError::Internal("stored practice id is malformed".into()))?;
-        let roles = self
-            .db()
-            .user_roles(&s.practice_id, &s.user_id)
-            .await?
-            .iter()
-            .filter_map(|r| Role::parse(r))
-            .collect();
+        let roles = found.roles.iter().filter_map(|r| Role::parse(r)).collect();
         let kind = if s.kind == "api" {
             SessionKind::Api
         } else {

@@ -72,7 +72,7 @@ pub use enamel_testkit::raw_sql as raw;
 /// what an attacker with owner access could do before tampering.
 pub async fn drop_audit_triggers(db: &Db) {
     match db {
-        Db::Sqlite(_) => {
+        Db::Sqlite(..) => {
             for t in [
                 "audit_log_entries_refuse_update",
                 "audit_log_entries_refuse_delete",
