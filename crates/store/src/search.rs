@@ -5,9 +5,6 @@ use sqlx::Row;
 
 use crate::{Db, StoreError, on_db};
 
-/// The most tokens one search may name, so its statement stays small.
-const MAX_SEARCH_TOKENS: usize = 32;
-
 /// Which patients a search asks for, as blind-index tokens: those holding every token of
 /// `all_of` (the first drives the query, so it should be the rarest) but not every token of
 /// `not_all_of` (empty: no exclusion), and, if given, of this status.
@@ -19,12 +16,12 @@ pub struct TokenSearch<'a> {
 }
 
 impl TokenSearch<'_> {
-    /// The statement's body up to its ordering, or `None` when it can match nothing (no
-    /// token) or names too many. Parameters: $1 the practice, $2.. the tokens in order, then
-    /// the status if given, then `after` if `with_after`.
-    fn sql(&self, with_after: bool) -> Option<String> {
-        let others = self.all_of.len().checked_sub(1)?;
-        if self.all_of.len() + self.not_all_of.len() > MAX_SEARCH_TOKENS {
+    /// The statement's body up to its ordering and the number of its next free parameter,
+    /// or `None` when it can match nothing (no token). Parameters: $1 the practice, $2.. the
+    /// tokens of `all_of` then `not_all_of`, then the status if given, then `after` if
+    /// `with_after` (the order [`Self::bind`] binds them in).
+    fn sql(&self, with_after: bool) -> Option<(String, usize)> {
+        if self.all_of.is_empty() {
             return None;
         }
         let holds = |param: usize| {
@@ -33,24 +30,22 @@ impl TokenSearch<'_> {
                  AND t.token = ${param} AND t.patient_id = d.patient_id)"
             )
         };
-        let mut param = 3;
-        let mut sql = String::from("SELECT d.patient_id AS id FROM patient_search_tokens d");
+        // $2 drives the walk; every other token is a probe.
         let mut conditions = vec!["d.practice_id = $1".to_string(), "d.token = $2".to_string()];
-        for _ in 0..others {
+        let mut param = 3;
+        for _ in 1..self.all_of.len() {
             conditions.push(holds(param));
             param += 1;
         }
         if !self.not_all_of.is_empty() {
-            let all: Vec<String> = self
-                .not_all_of
-                .iter()
-                .map(|_| {
-                    param += 1;
-                    holds(param - 1)
-                })
-                .collect();
+            let mut all = Vec::with_capacity(self.not_all_of.len());
+            for _ in self.not_all_of {
+                all.push(holds(param));
+                param += 1;
+            }
             conditions.push(format!("NOT ({})", all.join(" AND ")));
         }
+        let mut sql = String::from("SELECT d.patient_id AS id FROM patient_search_tokens d");
         if self.status.is_some() {
             sql.push_str(&format!(
                 " JOIN patients p ON p.practice_id = d.practice_id AND p.id = d.patient_id \
@@ -60,16 +55,9 @@ impl TokenSearch<'_> {
         }
         if with_after {
             conditions.push(format!("d.patient_id > ${param}"));
+            param += 1;
         }
-        Some(format!("{sql} WHERE {}", conditions.join(" AND ")))
-    }
-
-    /// The number of the first parameter after those [`Self::sql`] uses.
-    fn next_param(&self, with_after: bool) -> usize {
-        2 + self.all_of.len()
-            + self.not_all_of.len()
-            + usize::from(self.status.is_some())
-            + usize::from(with_after)
+        Some((format!("{sql} WHERE {}", conditions.join(" AND ")), param))
     }
 
     fn bind<'q, DB: sqlx::Database>(
@@ -111,13 +99,10 @@ impl Db {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<String>, StoreError> {
-        let Some(sql) = search.sql(after.is_some()) else {
+        let Some((sql, limit_param)) = search.sql(after.is_some()) else {
             return Ok(Vec::new());
         };
-        let sql = format!(
-            "{sql} ORDER BY d.patient_id LIMIT ${}",
-            search.next_param(after.is_some())
-        );
+        let sql = format!("{sql} ORDER BY d.patient_id LIMIT ${limit_param}");
         on_db!(self, pool => {
             let q = search
                 .bind(sqlx::query(sqlx::AssertSqlSafe(sql)), practice_id, after)
@@ -139,13 +124,10 @@ impl Db {
         search: &TokenSearch<'_>,
         cap: i64,
     ) -> Result<i64, StoreError> {
-        let Some(sql) = search.sql(false) else {
+        let Some((sql, cap_param)) = search.sql(false) else {
             return Ok(0);
         };
-        let sql = format!(
-            "SELECT count(*) AS n FROM ({sql} LIMIT ${}) AS capped",
-            search.next_param(false)
-        );
+        let sql = format!("SELECT count(*) AS n FROM ({sql} LIMIT ${cap_param}) AS capped");
         on_db!(self, pool => {
             let row = search
                 .bind(sqlx::query(sqlx::AssertSqlSafe(sql)), practice_id, None)
