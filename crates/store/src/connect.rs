@@ -41,36 +41,61 @@ impl Default for PoolSettings {
 }
 
 /// A connection pool to one of the two engines.
+///
+/// SQLite gets two pools on one file: a single writer connection and a pool of readers.
+/// SQLite has one write lock, so a second writer connection could only wait; with one, writers
+/// queue in the pool's first-come, first-served line (a writer that found the lock taken would
+/// otherwise sleep in the busy handler, 1, 2, 5 … 100 ms, with the lock free most of the time:
+/// p99 1.7 s at 330 writes/s). And a connection whose database another connection changed must
+/// drop its page cache before its next transaction: with every write on the one connection,
+/// the writer's cache stays warm, and the statements only writes use (multi-row inserts of up
+/// to 200 rows) are prepared once, not once per connection. Readers are `query_only`: a write
+/// sent to them by mistake fails at once instead of racing the writer.
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite(SqlitePool, WriteGate),
+    Sqlite(SqlitePool, SqliteReaders),
     Postgres(PgPool),
 }
 
-/// The writers of one SQLite database in this process, one at a time and in the order they
-/// came. SQLite has one write lock; a writer that finds it taken sleeps in the busy handler
-/// (1, 2, 5, 10 … 100 ms) and tries again, so 64 writers queued there spent most of their time
-/// asleep with the lock free (p99 1.7 s at 330 writes/s). Queued here, the next writer starts
-/// the moment the last one commits. Other processes on the same file still meet the busy
-/// handler, as before.
-#[derive(Debug, Clone, Default)]
-pub struct WriteGate(std::sync::Arc<tokio::sync::Mutex<()>>);
+/// The read-only connections of a SQLite database (see [`Db`]). For an in-memory database,
+/// which exists once per connection, the one writer connection serves reads too.
+#[derive(Debug, Clone)]
+pub struct SqliteReaders(pub SqlitePool);
 
-/// An open write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so the write lock
-/// is taken up front and a read-then-write transaction can never fail half way with a busy
-/// upgrade, and it holds this process's [`WriteGate`] until it ends; on PostgreSQL row locks
-/// do that work.
+/// An open write transaction. On SQLite it starts with `BEGIN IMMEDIATE` on the writer
+/// connection, so the write lock is taken up front and a read-then-write transaction can never
+/// fail half way with a busy upgrade; on PostgreSQL row locks do that work. A write
+/// transaction must never wait for another write (a second transaction, or a write outside
+/// it): on SQLite that would wait for the one writer connection it holds itself.
 #[derive(Debug)]
 pub enum Tx {
-    Sqlite(
-        Transaction<'static, Sqlite>,
-        tokio::sync::OwnedMutexGuard<()>,
-    ),
+    Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
 
-/// Prepared statements kept per connection.
+/// Prepared statements kept per connection: multi-row inserts have a statement per row count
+/// (audit groups, tokens), so the writer keeps room for all of them and none is prepared again
+/// under load. SQLite's readers only need the queries.
 const STATEMENT_CACHE: usize = 400;
+const READER_STATEMENT_CACHE: usize = 100;
+
+/// How long a PostgreSQL connection may sit idle and still be handed out without a ping.
+const PG_TRUSTED_IDLE: Duration = Duration::from_secs(5);
+
+/// A SQLite pool of up to `max` connections to one file (or the one of an in-memory database).
+fn sqlite_pool(max: u32, in_memory: bool) -> SqlitePoolOptions {
+    SqlitePoolOptions::new()
+        .max_connections(max)
+        .min_connections(if in_memory { 1 } else { 0 })
+        .idle_timeout((!in_memory).then_some(Duration::from_secs(600)))
+        .max_lifetime((!in_memory).then_some(Duration::from_secs(3600)))
+        // Writers queue here for the one writer connection, for as long as the writes before
+        // them take.
+        .acquire_timeout(Duration::from_secs(60))
+        // A local file does not drop connections: the ping sqlx sends before every use only
+        // costs a thread hand-off per query (benchmarks.md, issue #3).
+        .test_before_acquire(false)
+}
 
 impl Db {
     /// Opens a pool for `url` (`sqlite://path`, `sqlite::memory:` or `postgres://…`). Fails with a
@@ -90,40 +115,31 @@ impl Db {
                     // FULL: an audit entry that was acknowledged survives power loss.
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
+                    // Other processes on the same file (a CLI command beside the server) still
+                    // meet the lock: they wait in the busy handler.
                     .busy_timeout(Duration::from_secs(30))
-                    // Multi-row inserts have a statement per row count (audit groups, tokens):
-                    // room for all of them, so none is prepared again under load.
                     .statement_cache_capacity(STATEMENT_CACHE);
                 let in_memory = url.contains(":memory:") || url.contains("mode=memory");
                 if !in_memory {
                     private_database_file(options.get_filename())?;
                 }
-                let pool = SqlitePoolOptions::new()
-                    // An in-memory database exists per connection: keep exactly one.
-                    .max_connections(if in_memory {
-                        1
-                    } else {
-                        settings.max_connections
-                    })
-                    .min_connections(if in_memory { 1 } else { 0 })
-                    .idle_timeout(if in_memory {
-                        None
-                    } else {
-                        Some(Duration::from_secs(600))
-                    })
-                    .max_lifetime(if in_memory {
-                        None
-                    } else {
-                        Some(Duration::from_secs(3600))
-                    })
-                    .acquire_timeout(Duration::from_secs(60))
-                    // A local file does not drop connections: the ping sqlx sends before every
-                    // use only costs a thread hand-off per query (benchmarks.md, issue #3).
-                    .test_before_acquire(false)
-                    .connect_with(options)
+                // An in-memory database exists per connection: exactly one, writer and reader.
+                let writer = sqlite_pool(1, in_memory)
+                    .connect_with(options.clone())
                     .await
                     .map_err(unreachable)?;
-                Ok(Db::Sqlite(pool, WriteGate::default()))
+                if in_memory {
+                    return Ok(Db::Sqlite(writer.clone(), SqliteReaders(writer)));
+                }
+                let readers = sqlite_pool(settings.max_connections, in_memory)
+                    .connect_with(
+                        options
+                            .pragma("query_only", "ON")
+                            .statement_cache_capacity(READER_STATEMENT_CACHE),
+                    )
+                    .await
+                    .map_err(unreachable)?;
+                Ok(Db::Sqlite(writer, SqliteReaders(readers)))
             }
             Engine::Postgres => {
                 let options = PgConnectOptions::from_str(url)
@@ -131,6 +147,19 @@ impl Db {
                     .statement_cache_capacity(STATEMENT_CACHE);
                 let pool = PgPoolOptions::new()
                     .max_connections(settings.max_connections)
+                    // sqlx pings every connection it hands out, a round trip per statement
+                    // outside a transaction. A connection that was in use a moment ago is
+                    // alive; one that sat idle may have been dropped by the server or the
+                    // network in between, and is checked first.
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for > PG_TRUSTED_IDLE {
+                                sqlx::Connection::ping(conn).await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .acquire_timeout(settings.connect_timeout.max(Duration::from_secs(30)))
                     .connect_with(options)
                     .await
@@ -155,10 +184,7 @@ impl Db {
     /// Begins a write transaction (see [`Tx`]).
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite(pool, gate) => {
-                let turn = gate.0.clone().lock_owned().await;
-                Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, turn)
-            }
+            Db::Sqlite(writer, _) => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -172,14 +198,20 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        crate::on_db!(self, pool => pool.close().await)
+        match self {
+            Db::Sqlite(writer, readers) => {
+                readers.0.close().await;
+                writer.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
     }
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(tx, _turn) => tx.commit().await?,
+            Tx::Sqlite(tx) => tx.commit().await?,
             Tx::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
@@ -187,7 +219,7 @@ impl Tx {
 
     pub async fn rollback(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(tx, _turn) => tx.rollback().await?,
+            Tx::Sqlite(tx) => tx.rollback().await?,
             Tx::Postgres(tx) => tx.rollback().await?,
         }
         Ok(())

@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use crate::{Db, StoreError, Tx, on_db, on_tx};
+use crate::{Db, StoreError, Tx, on_db, on_db_write, on_tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiTokenRow {
@@ -286,7 +286,7 @@ impl Db {
     }
 
     pub async fn touch_api_token(&self, token_hash: &[u8], now_ms: i64) -> Result<(), StoreError> {
-        on_db!(self, pool => {
+        on_db_write!(self, pool => {
             sqlx::query("UPDATE api_tokens SET last_used_ms = $2 WHERE token_hash = $1")
                 .bind(token_hash).bind(now_ms).execute(pool).await?;
         });

@@ -28,7 +28,7 @@ pub use audit::{
     AuditHead, AuditQuery, CheckpointRow, LEGACY_CURSOR_OFFSET, LEGACY_LOG, TrailEntry,
     legacy_cursor,
 };
-pub use connect::{Db, Engine, PoolSettings, Tx, WriteGate};
+pub use connect::{Db, Engine, PoolSettings, SqliteReaders, Tx};
 pub use error::StoreError;
 pub use grants::{ApiTokenRow, EmergencyGrantRow, PolicyOverrideRow, SessionSettingsRow};
 pub use idempotency::IdempotencyRow;
@@ -42,9 +42,19 @@ pub use sessions::{ResolvedSession, SessionRow, ThrottleRow};
 pub use specs::{History, RecordSpec, SealedColumn};
 pub use users::{UserRoleRow, UserRow};
 
-/// Runs `$body` with `$conn` bound to the concrete pool. The body is compiled once per engine,
-/// so each query is type-checked against both drivers.
+/// Runs `$body`, which only reads, with `$conn` bound to the concrete pool (SQLite's readers).
+/// The body is compiled once per engine, so each query is type-checked against both drivers.
 macro_rules! on_db {
+    ($db:expr, $conn:ident => $body:expr) => {
+        match $db {
+            $crate::connect::Db::Sqlite(_, $crate::connect::SqliteReaders($conn)) => $body,
+            $crate::connect::Db::Postgres($conn) => $body,
+        }
+    };
+}
+
+/// Like `on_db!`, for a statement that writes outside a transaction (SQLite's one writer).
+macro_rules! on_db_write {
     ($db:expr, $conn:ident => $body:expr) => {
         match $db {
             $crate::connect::Db::Sqlite($conn, _) => $body,
@@ -57,7 +67,7 @@ macro_rules! on_db {
 macro_rules! on_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
         match $tx {
-            $crate::connect::Tx::Sqlite(tx, _) => {
+            $crate::connect::Tx::Sqlite(tx) => {
                 let $conn = &mut **tx;
                 $body
             }
@@ -70,6 +80,7 @@ macro_rules! on_tx {
 }
 
 pub(crate) use on_db;
+pub(crate) use on_db_write;
 pub(crate) use on_tx;
 
 #[cfg(test)]

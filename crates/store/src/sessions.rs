@@ -4,7 +4,7 @@
 use sqlx::Row;
 
 use crate::users::one_row;
-use crate::{Db, StoreError, Tx, on_db, on_tx};
+use crate::{Db, StoreError, Tx, on_db, on_db_write, on_tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRow {
@@ -259,7 +259,7 @@ impl Db {
 
     /// Moves the idle clock forward; the caller does it at most every few seconds per session.
     pub async fn touch_session(&self, token_hash: &[u8], now_ms: i64) -> Result<(), StoreError> {
-        on_db!(self, pool => {
+        on_db_write!(self, pool => {
             sqlx::query("UPDATE sessions SET last_seen_ms = $2 WHERE token_hash = $1 AND last_seen_ms < $2")
                 .bind(token_hash).bind(now_ms).execute(pool).await?;
         });
@@ -269,7 +269,7 @@ impl Db {
     /// A fresh second factor (step-up) on this session; its count of failed attempts starts
     /// again.
     pub async fn set_session_mfa(&self, token_hash: &[u8], now_ms: i64) -> Result<(), StoreError> {
-        let n = on_db!(self, pool => sqlx::query("UPDATE sessions SET mfa_ms = $2, last_seen_ms = $2, mfa_failures = 0 WHERE token_hash = $1")
+        let n = on_db_write!(self, pool => sqlx::query("UPDATE sessions SET mfa_ms = $2, last_seen_ms = $2, mfa_failures = 0 WHERE token_hash = $1")
             .bind(token_hash).bind(now_ms).execute(pool).await?.rows_affected());
         one_row(n)
     }
@@ -282,7 +282,7 @@ impl Db {
         token_hash: &[u8],
         max: i64,
     ) -> Result<Option<i64>, StoreError> {
-        on_db!(self, pool => {
+        on_db_write!(self, pool => {
             let row = sqlx::query(
                 "UPDATE sessions SET mfa_failures = mfa_failures + 1 \
                  WHERE token_hash = $1 AND mfa_failures < $2 AND revoked_ms IS NULL RETURNING mfa_failures",
@@ -297,7 +297,7 @@ impl Db {
 
     /// Gives back an attempt reserved by [`Db::reserve_session_attempt`] that succeeded.
     pub async fn release_session_attempt(&self, token_hash: &[u8]) -> Result<(), StoreError> {
-        on_db!(self, pool => {
+        on_db_write!(self, pool => {
             sqlx::query(
                 "UPDATE sessions SET mfa_failures = mfa_failures - 1 WHERE token_hash = $1 AND mfa_failures > 0",
             )
@@ -307,7 +307,7 @@ impl Db {
     }
 
     pub async fn revoke_session(&self, token_hash: &[u8], now_ms: i64) -> Result<bool, StoreError> {
-        let n = on_db!(self, pool => sqlx::query(
+        let n = on_db_write!(self, pool => sqlx::query(
             "UPDATE sessions SET revoked_ms = $2 WHERE token_hash = $1 AND revoked_ms IS NULL",
         )
         .bind(token_hash).bind(now_ms).execute(pool).await?.rows_affected());
@@ -322,7 +322,7 @@ impl Db {
         id: &str,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let n = on_db!(self, pool => sqlx::query(
+        let n = on_db_write!(self, pool => sqlx::query(
             "UPDATE sessions SET revoked_ms = $4 WHERE practice_id = $1 AND user_id = $2 AND id = $3 AND revoked_ms IS NULL",
         )
         .bind(practice_id).bind(user_id).bind(id).bind(now_ms).execute(pool).await?.rows_affected());
@@ -354,7 +354,7 @@ impl Db {
 
     /// Deletes sessions that ended long enough ago to be of no further use.
     pub async fn purge_sessions(&self, ended_before_ms: i64) -> Result<u64, StoreError> {
-        let n = on_db!(self, pool => sqlx::query(
+        let n = on_db_write!(self, pool => sqlx::query(
             "DELETE FROM sessions WHERE expires_ms < $1 OR revoked_ms < $1 OR last_seen_ms + idle_ms < $1",
         )
         .bind(ended_before_ms).execute(pool).await?.rows_affected());
@@ -388,7 +388,7 @@ impl Db {
              WHERE sign_in_throttle.locked_until_ms <= $2 \
              RETURNING key_hash, failures, window_start_ms, locked_until_ms"
         );
-        on_db!(self, pool => {
+        on_db_write!(self, pool => {
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(key_hash).bind(now_ms).bind(window_ms).bind(limit).bind(lock_ms)
                 .fetch_optional(pool).await?;
@@ -408,7 +408,7 @@ impl Db {
         now_ms: i64,
         limit: i64,
     ) -> Result<(), StoreError> {
-        on_db!(self, pool => {
+        on_db_write!(self, pool => {
             if reserved.locked_until_ms > now_ms {
                 sqlx::query(
                     "UPDATE sign_in_throttle SET failures = $3, window_start_ms = $4, locked_until_ms = 0 \
@@ -430,7 +430,7 @@ impl Db {
     /// Deletes throttle rows that no longer count anything (window over, not locked), so
     /// keys made up by a flood do not pile up.
     pub async fn purge_throttle(&self, now_ms: i64, window_ms: i64) -> Result<u64, StoreError> {
-        let n = on_db!(self, pool => sqlx::query(
+        let n = on_db_write!(self, pool => sqlx::query(
             "DELETE FROM sign_in_throttle WHERE locked_until_ms <= $1 AND window_start_ms + $2 <= $1",
         )
         .bind(now_ms).bind(window_ms).execute(pool).await?.rows_affected());
@@ -438,7 +438,7 @@ impl Db {
     }
 
     pub async fn clear_throttle(&self, key_hash: &[u8]) -> Result<(), StoreError> {
-        on_db!(self, pool => {
+        on_db_write!(self, pool => {
             sqlx::query("DELETE FROM sign_in_throttle WHERE key_hash = $1")
                 .bind(key_hash).execute(pool).await?;
         });

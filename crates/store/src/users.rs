@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use crate::{Db, StoreError, Tx, on_db, on_tx};
+use crate::{Db, StoreError, Tx, on_db, on_db_write, on_tx};
 
 /// A staff account as stored. `username` is lower-case and unique across the server. Its
 /// `Debug` shows ids and states only: never the password hash or the sealed TOTP secrets.
@@ -99,7 +99,7 @@ impl Tx {
     ) -> Result<UserRow, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE practice_id = $1 AND id = $2");
         match self {
-            Tx::Sqlite(tx, _) => {
+            Tx::Sqlite(tx) => {
                 let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(practice_id)
                     .bind(id)
@@ -246,7 +246,7 @@ impl Tx {
     pub async fn lock_practice_roles(&mut self, practice_id: &str) -> Result<(), StoreError> {
         let sql = "SELECT id FROM practices WHERE id = $1";
         let found = match self {
-            Tx::Sqlite(tx, _) => sqlx::query(sql)
+            Tx::Sqlite(tx) => sqlx::query(sql)
                 .bind(practice_id)
                 .fetch_optional(&mut **tx)
                 .await?
@@ -388,7 +388,7 @@ impl Db {
         user_id: &str,
         step: i64,
     ) -> Result<bool, StoreError> {
-        let n = on_db!(self, pool => sqlx::query(
+        let n = on_db_write!(self, pool => sqlx::query(
             "UPDATE users SET totp_last_step = $3 WHERE practice_id = $1 AND id = $2 \
              AND (totp_last_step IS NULL OR totp_last_step < $3)",
         )
@@ -405,7 +405,7 @@ impl Db {
         hash: &[u8; 32],
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let n = on_db!(self, pool => sqlx::query(
+        let n = on_db_write!(self, pool => sqlx::query(
             "UPDATE recovery_codes SET used_ms = $4 WHERE practice_id = $1 AND user_id = $2 \
              AND code_hash = $3 AND used_ms IS NULL",
         )

@@ -71,6 +71,29 @@ async fn two_practices(db: &Db) {
     tx.commit().await.unwrap();
 }
 
+/// SQLite's readers are `query_only`: a write sent to them by mistake fails at once instead of
+/// racing the one writer connection; what the writer commits, they see.
+#[tokio::test]
+async fn sqlite_readers_refuse_writes_and_see_the_writers_commits() {
+    let (_t, db) = migrated().await;
+    let Db::Sqlite(writer, enamel_store::SqliteReaders(readers)) = &db else {
+        return;
+    };
+    let insert = "INSERT INTO practices (id, display_name, created_ms, active_key_version, \
+                  min_key_version) VALUES ('p-r', 'R', 1, 1, 1)";
+    let refused = sqlx::query(insert).execute(readers).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("readonly"),
+        "a reader wrote: {refused}"
+    );
+    sqlx::query(insert).execute(writer).await.unwrap();
+    let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM practices WHERE id = 'p-r'")
+        .fetch_one(readers)
+        .await
+        .unwrap();
+    assert_eq!(seen, 1);
+}
+
 #[tokio::test]
 async fn migrating_twice_is_a_no_op_and_the_schema_is_current() {
     let (_t, db) = migrated().await;
