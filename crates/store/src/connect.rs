@@ -1,5 +1,6 @@
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -60,7 +61,12 @@ pub enum Db {
 /// The read-only connections of a SQLite database (see [`Db`]). For an in-memory database,
 /// which exists once per connection, the one writer connection serves reads too.
 #[derive(Debug, Clone)]
-pub struct SqliteReaders(pub SqlitePool);
+pub struct SqliteReaders {
+    pub pool: SqlitePool,
+    /// Keeps the background checkpointer (see [`spawn_checkpointer`]) running for as long as
+    /// any clone of the `Db` lives.
+    _alive: Arc<()>,
+}
 
 /// An open write transaction. On SQLite it starts with `BEGIN IMMEDIATE` on the writer
 /// connection, so the write lock is taken up front and a read-then-write transaction can never
@@ -78,6 +84,38 @@ pub enum Tx {
 /// under load. SQLite's readers only need the queries.
 const STATEMENT_CACHE: usize = 400;
 const READER_STATEMENT_CACHE: usize = 100;
+
+/// How often the background checkpointer copies SQLite's write-ahead log into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+/// The log's length (pages) at which the writer checkpoints it itself, should the background
+/// checkpointer fall behind (SQLite's own default is 1,000 pages).
+const WRITER_AUTOCHECKPOINT_PAGES: &str = "16000";
+
+/// Copies committed pages from the write-ahead log into the database file, off the writer.
+/// SQLite's default has the committing connection do it once the log reaches 1,000 pages: the
+/// writer, holding the one write lock, then spent the copy and its fsync with every other
+/// writer queued behind it (17 % of the machine in I/O wait under 64 writers). A passive
+/// checkpoint from a reader connection runs beside the writer and never blocks it. Stops once
+/// the last clone of its `Db` is gone (`alive`).
+fn spawn_checkpointer(readers: SqlitePool, alive: Weak<()>) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(CHECKPOINT_EVERY);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if alive.strong_count() == 0 || readers.is_closed() {
+                return;
+            }
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&readers)
+                .await
+            {
+                // The writer's own checkpoints take over; nothing is lost.
+                tracing::warn!(error = %e, "background WAL checkpoint failed");
+            }
+        }
+    });
+}
 
 /// How long a PostgreSQL connection may sit idle and still be handed out without a ping.
 const PG_TRUSTED_IDLE: Duration = Duration::from_secs(5);
@@ -125,11 +163,21 @@ impl Db {
                 }
                 // An in-memory database exists per connection: exactly one, writer and reader.
                 let writer = sqlite_pool(1, in_memory)
-                    .connect_with(options.clone())
+                    .connect_with(
+                        options
+                            .clone()
+                            .pragma("wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES),
+                    )
                     .await
                     .map_err(unreachable)?;
                 if in_memory {
-                    return Ok(Db::Sqlite(writer.clone(), SqliteReaders(writer)));
+                    return Ok(Db::Sqlite(
+                        writer.clone(),
+                        SqliteReaders {
+                            pool: writer,
+                            _alive: Arc::new(()),
+                        },
+                    ));
                 }
                 let readers = sqlite_pool(settings.max_connections, in_memory)
                     .connect_with(
@@ -139,7 +187,15 @@ impl Db {
                     )
                     .await
                     .map_err(unreachable)?;
-                Ok(Db::Sqlite(writer, SqliteReaders(readers)))
+                let alive = Arc::new(());
+                spawn_checkpointer(readers.clone(), Arc::downgrade(&alive));
+                Ok(Db::Sqlite(
+                    writer,
+                    SqliteReaders {
+                        pool: readers,
+                        _alive: alive,
+                    },
+                ))
             }
             Engine::Postgres => {
                 let options = PgConnectOptions::from_str(url)
@@ -200,7 +256,7 @@ impl Db {
     pub async fn close(&self) {
         match self {
             Db::Sqlite(writer, readers) => {
-                readers.0.close().await;
+                readers.pool.close().await;
                 writer.close().await;
             }
             Db::Postgres(pool) => pool.close().await,

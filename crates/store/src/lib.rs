@@ -47,7 +47,9 @@ pub use users::{UserRoleRow, UserRow};
 macro_rules! on_db {
     ($db:expr, $conn:ident => $body:expr) => {
         match $db {
-            $crate::connect::Db::Sqlite(_, $crate::connect::SqliteReaders($conn)) => $body,
+            $crate::connect::Db::Sqlite(_, $crate::connect::SqliteReaders { pool: $conn, .. }) => {
+                $body
+            }
             $crate::connect::Db::Postgres($conn) => $body,
         }
     };

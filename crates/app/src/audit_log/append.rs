@@ -45,17 +45,13 @@ pub(crate) async fn append(
             rows.push((entry, chain));
             seqs[i] = seq;
         }
-        tx.insert_audit_entries(&log, &rows).await?;
-        tx.set_audit_head(
-            &log,
-            &AuditHead {
-                size: i64::try_from(frontier.size())
-                    .map_err(|_| AppError::Internal("audit log too large".into()))?,
-                chain: chain.to_vec(),
-                frontier: frontier.to_bytes(),
-            },
-        )
-        .await?;
+        let head = AuditHead {
+            size: i64::try_from(frontier.size())
+                .map_err(|_| AppError::Internal("audit log too large".into()))?,
+            chain: chain.to_vec(),
+            frontier: frontier.to_bytes(),
+        };
+        tx.append_audit_entries(&log, &rows, &head).await?;
     }
     Ok(seqs)
 }
