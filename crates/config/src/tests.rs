@@ -38,8 +38,22 @@ fn defaults_live_in_the_data_dir() {
     )
     .unwrap();
     assert_eq!(c.database.url, "sqlite:///srv/x/enamel.db");
+    assert_eq!(c.database.max_connections, 4, "SQLite's readers");
     assert_eq!(c.keys.key_file, PathBuf::from("/srv/x/keys/kek.json"));
     assert_eq!(c.listen.to_string(), "127.0.0.1:8443");
+}
+
+#[test]
+fn postgresql_keeps_sixteen_connections_by_default() {
+    let c = load(
+        "",
+        &[(
+            "ENAMEL_DATABASE__URL",
+            "postgres://enamel@127.0.0.1:5432/enamel",
+        )],
+    )
+    .unwrap();
+    assert_eq!(c.database.max_connections, 16);
 }
 
 #[test]
