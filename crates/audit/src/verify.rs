@@ -134,8 +134,9 @@ impl LogVerifier {
             leaves.push(leaf);
         }
         let size = self.frontier.size();
+        // Sorted and without duplicates (see `noting_roots_at`): only the first can be due.
         if self.roots_wanted.first() == Some(&size) {
-            self.roots_wanted.retain(|s| *s != size);
+            self.roots_wanted.remove(0);
             self.roots_at.insert(size, self.frontier.root());
         }
         self.check_due()
@@ -168,9 +169,8 @@ impl LogVerifier {
         Ok(())
     }
 
-    /// The leaf hashes of the rows pushed so far, in order (for inclusion and consistency
-    /// proofs).
-    /// Keeps every leaf hash, for proofs (memory grows with the log: 32 bytes an entry).
+    /// Keeps every leaf hash, for inclusion and consistency proofs (memory grows with the log:
+    /// 32 bytes an entry).
     pub fn keeping_leaves(mut self) -> Self {
         self.leaves = Some(Vec::new());
         self
