@@ -37,7 +37,7 @@ pub use migrate::MIGRATIONS_SQLITE_NAMES;
 pub use patients::{PatientRow, PatientVersionRow};
 pub use practices::PracticeRow;
 pub use sealed::{KeyVersionCount, SealedRow};
-pub use search::TokenSearch;
+pub use search::{POSTINGS_COUNTED_UP_TO, TokenSearch, Walk};
 pub use sessions::{ResolvedSession, SessionRow, ThrottleRow};
 pub use specs::{History, RecordSpec, SealedColumn};
 pub use users::{UserRoleRow, UserRow};

@@ -1,18 +1,58 @@
 //! Token search: which patients hold a set of blind-index tokens, walked in id order one page
 //! at a time. No sealed value is read.
+//!
+//! Each token's postings are one range of the primary key `(practice_id, token, patient_id)`,
+//! in id order. A search either walks the shortest range and probes the others once per
+//! candidate ([`Walk::Probe`]), or reads every range side by side and keeps the ids they share
+//! ([`Walk::Merge`], a merge join): a probe is a seek through the whole tree, a merge step the
+//! next entry of a leaf page, so merging wins once even the shortest range is long.
 
 use sqlx::Row;
 
 use crate::{Db, StoreError, on_db};
 
 /// Which patients a search asks for, as blind-index tokens: those holding every token of
-/// `all_of` (the first drives the query, so it should be the rarest) but not every token of
+/// `all_of` (the first drives a probe walk, so it should be the rarest) but not every token of
 /// `not_all_of` (empty: no exclusion), and, if given, of this status.
 #[derive(Debug, Clone, Copy)]
 pub struct TokenSearch<'a> {
     pub all_of: &'a [[u8; 32]],
     pub not_all_of: &'a [[u8; 32]],
     pub status: Option<&'a str>,
+    pub walk: Walk,
+}
+
+/// How a search reads the postings of `all_of`. Both list the same patients in the same order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Walk {
+    /// Walk the first token's postings, probing every other token once per candidate: about
+    /// one seek per posting of the first token, whatever the others hold.
+    Probe,
+    /// Read every token's postings side by side in id order and keep the ids all of them
+    /// hold, a chunk at a time; the exclusions and the status are probed only for those.
+    Merge,
+}
+
+/// Postings are counted up to this many ([`Db::token_postings`]); a search whose shortest
+/// list is this long merges ([`Walk::for_shortest`]).
+pub const POSTINGS_COUNTED_UP_TO: i64 = 1_000;
+
+/// Ids read per round of a merge beyond the ones still wanted, so that a few excluded ids do
+/// not cost another round.
+const MERGE_SLACK: i64 = 16;
+
+impl Walk {
+    /// The cheaper walk when the shortest posting list of `all_of` has `postings` entries
+    /// (as counted by [`Db::token_postings`]). Below the bound a probe walk costs at most that
+    /// many seeks; at it, a merge reads the lists in order, about ten times cheaper an entry
+    /// (measured in docs/benchmarks.md), and stops as soon as it has its page.
+    pub fn for_shortest(postings: i64) -> Walk {
+        if postings < POSTINGS_COUNTED_UP_TO {
+            Walk::Probe
+        } else {
+            Walk::Merge
+        }
+    }
 }
 
 impl TokenSearch<'_> {
@@ -60,6 +100,67 @@ impl TokenSearch<'_> {
         Some((format!("{sql} WHERE {}", conditions.join(" AND ")), param))
     }
 
+    /// One round of a merge: up to `$limit` ids that every token of `all_of` holds, in id
+    /// order (after `after` if `with_after`), each with `keep` = 1 when it passes the
+    /// exclusion and the status. Parameters as [`Self::sql`]'s, then the limit.
+    fn merge_sql(&self, with_after: bool) -> Option<String> {
+        if self.all_of.is_empty() {
+            return None;
+        }
+        let tokens = self.all_of.len() + self.not_all_of.len();
+        let mut param = 2 + tokens;
+        let status_param = self.status.map(|_| {
+            param += 1;
+            param - 1
+        });
+        let after = with_after.then(|| {
+            param += 1;
+            format!(" AND patient_id > ${}", param - 1)
+        });
+        let after = after.as_deref().unwrap_or("");
+        let arms: Vec<String> = (0..self.all_of.len())
+            .map(|k| {
+                format!(
+                    "SELECT patient_id FROM patient_search_tokens \
+                     WHERE practice_id = $1 AND token = ${}{after}",
+                    2 + k
+                )
+            })
+            .collect();
+        let holds = |param: usize| {
+            format!(
+                "EXISTS (SELECT 1 FROM patient_search_tokens t WHERE t.practice_id = $1 \
+                 AND t.token = ${param} AND t.patient_id = m.id)"
+            )
+        };
+        let mut keep = Vec::new();
+        if !self.not_all_of.is_empty() {
+            let all: Vec<String> = (0..self.not_all_of.len())
+                .map(|k| holds(2 + self.all_of.len() + k))
+                .collect();
+            keep.push(format!("NOT ({})", all.join(" AND ")));
+        }
+        if let Some(status) = status_param {
+            keep.push(format!(
+                "EXISTS (SELECT 1 FROM patients p WHERE p.practice_id = $1 AND p.id = m.id \
+                 AND p.status = ${status})"
+            ));
+        }
+        let keep = if keep.is_empty() {
+            "1".to_string()
+        } else {
+            format!("CASE WHEN {} THEN 1 ELSE 0 END", keep.join(" AND "))
+        };
+        // The ORDER BY and LIMIT inside the CTE make SQLite merge the ranges (a MERGE
+        // (INTERSECT) that stops at the limit) instead of building a temporary B-tree of every
+        // posting; PostgreSQL intersects them by hashing.
+        Some(format!(
+            "WITH m(id) AS ({} ORDER BY 1 LIMIT ${param}) \
+             SELECT m.id AS id, CAST({keep} AS BIGINT) AS keep FROM m ORDER BY m.id",
+            arms.join(" INTERSECT ")
+        ))
+    }
+
     fn bind<'q, DB: sqlx::Database>(
         &'q self,
         mut q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
@@ -89,9 +190,10 @@ impl Db {
     /// token of `search.not_all_of` (and, if given, have this status), in id order after
     /// `after`, at most `limit`. No sealed value is read.
     ///
-    /// The first token of `all_of` drives the query: its index range is walked in id order
-    /// and each other token is one primary-key probe per candidate, so a page costs about
-    /// its length in probes when the driving token is the rarest (the caller orders them).
+    /// With [`Walk::Probe`] the first token of `all_of` drives the query: its index range is
+    /// walked in id order and each other token is one primary-key probe per candidate, so a
+    /// page costs about its length in probes when the driving token is the rarest (the caller
+    /// orders them). With [`Walk::Merge`] (and more than one token) the ranges are merged.
     pub async fn search_patient_page(
         &self,
         practice_id: &str,
@@ -99,6 +201,9 @@ impl Db {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<String>, StoreError> {
+        if search.walk == Walk::Merge && search.all_of.len() > 1 {
+            return self.merged_page(practice_id, search, after, limit).await;
+        }
         let Some((sql, limit_param)) = search.sql(after.is_some()) else {
             return Ok(Vec::new());
         };
@@ -116,6 +221,50 @@ impl Db {
         })
     }
 
+    /// [`Self::search_patient_page`] by merging: rounds of merged ids until `limit` pass the
+    /// exclusion and status, or the postings end.
+    async fn merged_page(
+        &self,
+        practice_id: &str,
+        search: &TokenSearch<'_>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let wanted = usize::try_from(limit).unwrap_or(0);
+        let mut out: Vec<String> = Vec::with_capacity(wanted);
+        let mut after = after.map(str::to_string);
+        while out.len() < wanted {
+            let Some(sql) = search.merge_sql(after.is_some()) else {
+                break;
+            };
+            let round = i64::try_from(wanted - out.len()).unwrap_or(i64::MAX) + MERGE_SLACK;
+            let rows: Vec<(String, i64)> = on_db!(self, pool => {
+                let rows = search
+                    .bind(sqlx::query(sqlx::AssertSqlSafe(sql)), practice_id, after.as_deref())
+                    .bind(round)
+                    .fetch_all(pool)
+                    .await?;
+                let mut ids = Vec::with_capacity(rows.len());
+                for row in rows {
+                    ids.push((row.try_get("id")?, row.try_get("keep")?));
+                }
+                Ok::<_, StoreError>(ids)
+            })?;
+            let ended = i64::try_from(rows.len()).unwrap_or(i64::MAX) < round;
+            for (id, keep) in rows {
+                after = Some(id.clone());
+                if keep == 1 {
+                    out.push(id);
+                }
+            }
+            if ended {
+                break;
+            }
+        }
+        out.truncate(wanted);
+        Ok(out)
+    }
+
     /// How many patients [`Self::search_patient_page`] would list from the start, counting
     /// no further than `cap`.
     pub async fn count_search_matches(
@@ -124,6 +273,10 @@ impl Db {
         search: &TokenSearch<'_>,
         cap: i64,
     ) -> Result<i64, StoreError> {
+        if search.walk == Walk::Merge && search.all_of.len() > 1 {
+            let ids = self.merged_page(practice_id, search, None, cap).await?;
+            return Ok(i64::try_from(ids.len()).unwrap_or(i64::MAX));
+        }
         let Some((sql, cap_param)) = search.sql(false) else {
             return Ok(0);
         };
@@ -135,6 +288,44 @@ impl Db {
                 .fetch_one(pool)
                 .await?;
             Ok(row.try_get("n")?)
+        })
+    }
+}
+
+impl Db {
+    /// How many patients of the practice hold each token, each counted up to
+    /// [`POSTINGS_COUNTED_UP_TO`] (a count reads that many index entries at most): what a
+    /// caller orders `all_of` by and chooses its [`Walk`] from. One statement for all tokens.
+    pub async fn token_postings(
+        &self,
+        practice_id: &str,
+        tokens: &[[u8; 32]],
+    ) -> Result<Vec<i64>, StoreError> {
+        if tokens.is_empty() {
+            return Ok(Vec::new());
+        }
+        let cap_param = tokens.len() + 2;
+        let columns: Vec<String> = (0..tokens.len())
+            .map(|k| {
+                format!(
+                    "(SELECT count(*) FROM (SELECT 1 FROM patient_search_tokens \
+                     WHERE practice_id = $1 AND token = ${} LIMIT ${cap_param}) AS c) AS c{k}",
+                    k + 2
+                )
+            })
+            .collect();
+        let sql = format!("SELECT {}", columns.join(", "));
+        on_db!(self, pool => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(practice_id);
+            for t in tokens {
+                q = q.bind(&t[..]);
+            }
+            let row = q.bind(POSTINGS_COUNTED_UP_TO).fetch_one(pool).await?;
+            let mut out = Vec::with_capacity(tokens.len());
+            for k in 0..tokens.len() {
+                out.push(row.try_get::<i64, _>(k)?);
+            }
+            Ok(out)
         })
     }
 }

@@ -753,6 +753,7 @@ async fn search_tokens_survive_the_rebuild_and_page_in_id_order() {
             all_of,
             not_all_of,
             status: None,
+            walk: enamel_store::Walk::Probe,
         };
     const A: &[[u8; 32]] = &[[0xa1; 32]];
     const AB: &[[u8; 32]] = &[[0xa1; 32], [0xb2; 32]];
@@ -781,6 +782,7 @@ async fn search_tokens_survive_the_rebuild_and_page_in_id_order() {
         all_of: A,
         not_all_of: &[],
         status: Some("inactive"),
+        walk: enamel_store::Walk::Probe,
     };
     assert!(
         db.search_patient_page("pa", &active, None, 10)
@@ -806,4 +808,126 @@ async fn search_tokens_survive_the_rebuild_and_page_in_id_order() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// The two walks of a token search list the same patients in the same order, whatever the
+/// exclusion, status, cursor, page size or count cap (a merge that ends a round on an excluded
+/// id or loses its place between rounds would differ), and postings are counted up to the bound.
+#[tokio::test]
+async fn token_search_walks_agree_and_postings_are_counted_up_to_the_bound() {
+    use enamel_store::{POSTINGS_COUNTED_UP_TO, TokenSearch, Walk};
+    let (_t, db) = migrated().await;
+    let (t2, t3, t5, none, big) = ([2u8; 32], [3u8; 32], [5u8; 32], [9u8; 32], [7u8; 32]);
+    let holds = |i: usize| {
+        let mut tokens = Vec::new();
+        for (m, t) in [(2, t2), (3, t3), (5, t5)] {
+            if i.is_multiple_of(m) {
+                tokens.push(t);
+            }
+        }
+        tokens
+    };
+    let ids: Vec<String> = (0..240).map(|i| format!("q{i:03}")).collect();
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_practice(&practice("pa")).await.unwrap();
+    tx.insert_practice(&practice("pb")).await.unwrap();
+    let rows: Vec<PatientRow> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| PatientRow {
+            status: if i.is_multiple_of(7) {
+                "inactive"
+            } else {
+                "active"
+            }
+            .into(),
+            chart_bidx: None,
+            ..patient("pa", id, 1)
+        })
+        .collect();
+    tx.insert_patients(&rows).await.unwrap();
+    tx.insert_patients(&[patient("pb", "q001", 1)])
+        .await
+        .unwrap();
+    let pairs: Vec<(String, [u8; 32])> = ids
+        .iter()
+        .enumerate()
+        .flat_map(|(i, id)| holds(i).into_iter().map(move |t| (id.clone(), t)))
+        .collect();
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    tx.replace_search_tokens("pa", &id_refs, &pairs)
+        .await
+        .unwrap();
+    // Another practice's patient holds every token: never listed, never counted.
+    tx.replace_search_tokens("pb", &["q001"], &[("q001".into(), t2), ("q001".into(), t3)])
+        .await
+        .unwrap();
+    let many: Vec<String> = (0..1_200).map(|i| format!("c{i:04}")).collect();
+    let many_refs: Vec<&str> = many.iter().map(String::as_str).collect();
+    let many_pairs: Vec<(String, [u8; 32])> = many.iter().map(|id| (id.clone(), big)).collect();
+    tx.replace_search_tokens("pa", &many_refs, &many_pairs)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    assert_eq!(
+        db.token_postings("pa", &[t2, none, t5, big]).await.unwrap(),
+        [120, 0, 48, POSTINGS_COUNTED_UP_TO]
+    );
+    assert_eq!(Walk::for_shortest(POSTINGS_COUNTED_UP_TO - 1), Walk::Probe);
+    assert_eq!(Walk::for_shortest(POSTINGS_COUNTED_UP_TO), Walk::Merge);
+
+    let all_ofs: [&[[u8; 32]]; 4] = [&[t2, t3], &[t3, t2, t5], &[t2, none], &[t5, t3]];
+    let not_all_ofs: [&[[u8; 32]]; 4] = [&[], &[t5], &[t5, t3], &[t2]];
+    let mut compared = 0;
+    for all_of in all_ofs {
+        for not_all_of in not_all_ofs {
+            for status in [None, Some("inactive"), Some("active")] {
+                let expected: Vec<&str> = (0..240)
+                    .filter(|&i| {
+                        let held = holds(i);
+                        let excluded =
+                            !not_all_of.is_empty() && not_all_of.iter().all(|t| held.contains(t));
+                        all_of.iter().all(|t| held.contains(t))
+                            && !excluded
+                            && status.is_none_or(|s| (s == "inactive") == i.is_multiple_of(7))
+                    })
+                    .map(|i| ids[i].as_str())
+                    .collect();
+                for walk in [Walk::Probe, Walk::Merge] {
+                    let search = TokenSearch {
+                        all_of,
+                        not_all_of,
+                        status,
+                        walk,
+                    };
+                    for after in [None, Some("q100"), Some("q239")] {
+                        let from: Vec<&str> = expected
+                            .iter()
+                            .copied()
+                            .filter(|id| after.is_none_or(|a| *id > a))
+                            .collect();
+                        for limit in [1usize, 7, 500] {
+                            let page = db
+                                .search_patient_page("pa", &search, after, limit as i64)
+                                .await
+                                .unwrap();
+                            let want: Vec<&str> = from.iter().copied().take(limit).collect();
+                            assert_eq!(page, want, "{walk:?} {after:?} {limit}");
+                            compared += 1;
+                        }
+                    }
+                    for cap in [3usize, 1_000] {
+                        let counted = db.count_search_matches("pa", &search, cap as i64).await;
+                        assert_eq!(
+                            counted.unwrap(),
+                            expected.len().min(cap) as i64,
+                            "{walk:?} {cap}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(compared, 4 * 4 * 3 * 2 * 3 * 3);
 }

@@ -13,7 +13,7 @@ use enamel_domain::{
     Action, AuditAction, Category, FieldProblem, Outcome, PatientId, PatientStatus, RecordKind,
     normalize_phone, parse_iso_date,
 };
-use enamel_store::TokenSearch;
+use enamel_store::{TokenSearch, Walk};
 
 use super::Patients;
 use super::sealing::{self, Reveal};
@@ -261,12 +261,19 @@ fn names_match(words: &[String], names: &[&str]) -> bool {
         .all(|w| record_words.iter().any(|r| r.starts_with(w.as_str())))
 }
 
-/// The tokens of a query, each list ordered rarest first (the first drives the database's
-/// walk): exact criteria before names, longer name words before shorter ones.
+/// The tokens of a query: the exact criteria, the name words' prefix tokens and their
+/// whole-word tokens. [`QueryTokens::rank`] orders each list rarest first (the first drives a
+/// probe walk) and chooses each group's walk from the postings counted.
 struct QueryTokens {
     exact: Vec<[u8; 32]>,
+    /// Exact criteria and name-word prefixes: the prefix group's (and every match's) tokens.
     prefixes: Vec<[u8; 32]>,
+    /// Exact criteria and whole name words: the whole-word group's tokens.
     whole_words: Vec<[u8; 32]>,
+    /// The whole name words alone: what the prefix group excludes when all are held.
+    name_whole_words: Vec<[u8; 32]>,
+    prefix_walk: Walk,
+    whole_walk: Walk,
 }
 
 impl QueryTokens {
@@ -281,22 +288,63 @@ impl QueryTokens {
         if let Some(d) = &c.birth_date {
             exact.push(index.exact_raw(sealing::BIRTH_DATE_INDEX, d.as_bytes()));
         }
+        // Until postings are counted, longer words are guessed rarer.
         let mut words: Vec<&String> = c.words.iter().collect();
         words.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
         words.dedup();
         let mut prefixes = exact.clone();
-        let mut whole_words = exact.clone();
+        let mut name_whole_words = Vec::new();
         for word in words {
             if let Some(t) = index.prefix_query(sealing::NAME_PREFIX_INDEX, word) {
                 prefixes.push(t);
             }
-            whole_words.push(index.exact(sealing::NAME_WORD_INDEX, word));
+            name_whole_words.push(index.exact(sealing::NAME_WORD_INDEX, word));
         }
+        let mut whole_words = exact.clone();
+        whole_words.extend_from_slice(&name_whole_words);
         QueryTokens {
             exact,
             prefixes,
             whole_words,
+            name_whole_words,
+            prefix_walk: Walk::Probe,
+            whole_walk: Walk::Probe,
         }
+    }
+
+    /// Counts each token's postings (up to a bound, in one statement) when a group has more
+    /// than one token to intersect, then orders every list shortest first and picks each
+    /// group's walk: a word that nobody's name holds then ends its group's walk at once, and
+    /// two long lists are merged instead of probed one candidate at a time.
+    async fn rank(&mut self, db: &enamel_store::Db, practice: &str) -> Result<(), AppError> {
+        if self.prefixes.len() < 2 && self.whole_words.len() < 2 {
+            return Ok(());
+        }
+        let mut distinct: Vec<[u8; 32]> = Vec::new();
+        for t in self.prefixes.iter().chain(&self.whole_words) {
+            if !distinct.contains(t) {
+                distinct.push(*t);
+            }
+        }
+        let counts = db.token_postings(practice, &distinct).await?;
+        let postings = |t: &[u8; 32]| {
+            distinct
+                .iter()
+                .position(|d| d == t)
+                .and_then(|k| counts.get(k).copied())
+                .unwrap_or(0)
+        };
+        for list in [
+            &mut self.prefixes,
+            &mut self.whole_words,
+            &mut self.name_whole_words,
+        ] {
+            list.sort_by_key(postings);
+        }
+        let shortest = |list: &[[u8; 32]]| list.first().map(postings).unwrap_or(0);
+        self.prefix_walk = Walk::for_shortest(shortest(&self.prefixes));
+        self.whole_walk = Walk::for_shortest(shortest(&self.whole_words));
+        Ok(())
     }
 
     /// The groups of this query in listing order. Without name words there is one.
@@ -305,9 +353,11 @@ impl QueryTokens {
             return vec![(
                 MatchKind::Whole,
                 TokenSearch {
-                    all_of: &self.exact,
+                    // The exact criteria alone, ranked.
+                    all_of: &self.prefixes,
                     not_all_of: &[],
                     status,
+                    walk: self.prefix_walk,
                 },
             )];
         }
@@ -318,14 +368,16 @@ impl QueryTokens {
                     all_of: &self.whole_words,
                     not_all_of: &[],
                     status,
+                    walk: self.whole_walk,
                 },
             ),
             (
                 MatchKind::Prefix,
                 TokenSearch {
                     all_of: &self.prefixes,
-                    not_all_of: &self.whole_words[self.exact.len()..],
+                    not_all_of: &self.name_whole_words,
                     status,
+                    walk: self.prefix_walk,
                 },
             ),
         ]
@@ -337,6 +389,7 @@ impl QueryTokens {
             all_of: &self.prefixes,
             not_all_of: &[],
             status,
+            walk: self.prefix_walk,
         }
     }
 }
@@ -369,13 +422,14 @@ impl Patients<'_> {
             )
             .await?;
         let keys = self.app.keys_of(practice_id).await?;
-        let tokens = QueryTokens::of(keys.index(), &c);
+        let practice = practice_id.to_string();
+        let mut tokens = QueryTokens::of(keys.index(), &c);
+        tokens.rank(self.app.db(), &practice).await?;
         let show_phone = self.may(Category::Contact, Action::View, None).await?;
         let reveal = Reveal {
             contact: show_phone,
             insurance: false,
         };
-        let practice = practice_id.to_string();
         let groups = tokens.groups(c.status);
         let limit = usize::try_from(query.per_page).unwrap_or(25);
         let first = query

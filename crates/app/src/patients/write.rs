@@ -181,6 +181,7 @@ impl Patients<'_> {
                     all_of: &[token],
                     not_all_of: &[],
                     status: None,
+                    walk: enamel_store::Walk::Probe,
                 },
                 None,
                 2,
