@@ -1,4 +1,4 @@
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -97,22 +97,50 @@ const WRITER_AUTOCHECKPOINT_PAGES: &str = "16000";
 /// writer queued behind it (17 % of the machine in I/O wait under 64 writers). A passive
 /// checkpoint from a reader connection runs beside the writer and never blocks it. Stops once
 /// the last clone of its `Db` is gone (`alive`).
-fn spawn_checkpointer(readers: SqlitePool, alive: Weak<()>) {
+///
+/// SQLite syncs the database file only when a checkpoint reaches the end of the log, and
+/// under steady writes a passive one never does (a commit lands while it copies): the pages it
+/// copied then waited, unsynced, for the writer's own checkpoint at
+/// [`WRITER_AUTOCHECKPOINT_PAGES`], whose fsync flushed all of them under the write lock
+/// (40 ms every 1.5 s with one client searching 1,000,000 patients; benchmarks.md, third
+/// pass). So after a checkpoint that copied pages, this task syncs the file itself (fsync
+/// flushes the file, whichever descriptor asks), off the writer and off the Tokio workers.
+/// It adds no promise: a commit is durable in the log before it is acknowledged either way.
+fn spawn_checkpointer(readers: SqlitePool, database_file: PathBuf, alive: Weak<()>) {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(CHECKPOINT_EVERY);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Frames of the log known copied: when it grows, the file has pages to sync.
+        let mut copied_before: i64 = 0;
         loop {
             ticker.tick().await;
             if alive.strong_count() == 0 || readers.is_closed() {
                 return;
             }
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&readers)
-                .await
-            {
-                // The writer's own checkpoints take over; nothing is lost.
-                tracing::warn!(error = %e, "background WAL checkpoint failed");
+            let copied =
+                match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+                    .fetch_one(&readers)
+                    .await
+                {
+                    Ok((_busy, _log_frames, copied)) => copied,
+                    Err(e) => {
+                        // The writer's own checkpoints take over; nothing is lost.
+                        tracing::warn!(error = %e, "background WAL checkpoint failed");
+                        continue;
+                    }
+                };
+            // A restarted log counts from zero again; anything copied since needs its sync.
+            if copied > 0 && copied != copied_before {
+                let file = database_file.clone();
+                let synced = tokio::task::spawn_blocking(move || {
+                    std::fs::File::open(&file).and_then(|f| f.sync_data())
+                })
+                .await;
+                if let Ok(Err(e)) = synced {
+                    tracing::warn!(error = %e, "background sync of the database file failed");
+                }
             }
+            copied_before = copied;
         }
     });
 }
@@ -179,6 +207,7 @@ impl Db {
                         },
                     ));
                 }
+                let database_file = options.get_filename().to_path_buf();
                 let readers = sqlite_pool(settings.max_connections, in_memory)
                     .connect_with(
                         options
@@ -188,7 +217,7 @@ impl Db {
                     .await
                     .map_err(unreachable)?;
                 let alive = Arc::new(());
-                spawn_checkpointer(readers.clone(), Arc::downgrade(&alive));
+                spawn_checkpointer(readers.clone(), database_file, Arc::downgrade(&alive));
                 Ok(Db::Sqlite(
                     writer,
                     SqliteReaders {
