@@ -317,7 +317,7 @@ impl QueryTokens {
     /// group's walk: a word that nobody's name holds then ends its group's walk at once, and
     /// two long lists are merged instead of probed one candidate at a time.
     async fn rank(&mut self, db: &enamel_store::Db, practice: &str) -> Result<(), AppError> {
-        if self.prefixes.len() < 2 && self.whole_words.len() < 2 {
+        if !db.chooses_token_walks() || (self.prefixes.len() < 2 && self.whole_words.len() < 2) {
             return Ok(());
         }
         let mut distinct: Vec<[u8; 32]> = Vec::new();
