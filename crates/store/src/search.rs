@@ -46,8 +46,9 @@ const MERGE_SLACK: i64 = 16;
 impl Walk {
     /// The cheaper walk when the shortest posting list of `all_of` has `postings` entries
     /// (as counted by [`Db::token_postings`]). Below the bound a probe walk costs at most that
-    /// many seeks; at it, a merge reads the lists in order, about ten times cheaper an entry
-    /// (measured in docs/benchmarks.md), and stops as soon as it has its page.
+    /// many seeks; at it, a merge reads the lists in order, several times cheaper an entry
+    /// (0.1 µs a merge step against 0.7 µs a probe, timed in the sqlite3 shell on a
+    /// 2,000,000-row token table of the same shape), and stops as soon as it has its page.
     pub fn for_shortest(postings: i64) -> Walk {
         if postings < POSTINGS_COUNTED_UP_TO {
             Walk::Probe
