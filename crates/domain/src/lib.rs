@@ -7,6 +7,7 @@
 //! encryption. Everything here can be tested with plain values.
 
 mod audit;
+pub mod clinical;
 mod ids;
 mod patient;
 pub mod policy;

@@ -22,7 +22,7 @@ macro_rules! redacted_debug {
 
 mod contact;
 mod coverage;
-mod names;
+pub(crate) mod names;
 
 use std::borrow::Cow;
 
@@ -44,14 +44,16 @@ pub use coverage::{Coverage, CoverageDraft, CoveragePriority, SubscriberRelation
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldProblem {
     pub field: Cow<'static, str>,
-    pub problem: &'static str,
+    /// Plain words; a fixed text, or one that names a submitted code that is not PHI on its
+    /// own (`surface I on tooth 3`).
+    pub problem: Cow<'static, str>,
 }
 
 impl FieldProblem {
-    pub fn new(field: impl Into<Cow<'static, str>>, problem: &'static str) -> Self {
+    pub fn new(field: impl Into<Cow<'static, str>>, problem: impl Into<Cow<'static, str>>) -> Self {
         FieldProblem {
             field: field.into(),
-            problem,
+            problem: problem.into(),
         }
     }
 }
@@ -191,12 +193,20 @@ pub fn parse_iso_date(text: &str) -> Option<Date> {
 pub(crate) struct Problems(Vec<FieldProblem>);
 
 impl Problems {
-    pub(crate) fn add(&mut self, field: impl Into<Cow<'static, str>>, problem: &'static str) {
+    pub(crate) fn add(
+        &mut self,
+        field: impl Into<Cow<'static, str>>,
+        problem: impl Into<Cow<'static, str>>,
+    ) {
         self.0.push(FieldProblem::new(field, problem));
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    pub(crate) fn into_vec(self) -> Vec<FieldProblem> {
+        self.0
     }
 }
 

@@ -15,7 +15,7 @@ fn draft(family: &str, given: &str, born: &str) -> PatientDraft {
     }
 }
 
-fn problems(d: &PatientDraft) -> Vec<(String, &'static str)> {
+fn problems(d: &PatientDraft) -> Vec<(String, std::borrow::Cow<'static, str>)> {
     d.validate(PatientId::new(), TODAY)
         .unwrap_err()
         .into_iter()

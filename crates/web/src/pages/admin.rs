@@ -94,7 +94,7 @@ async fn after_change(
         Err(AppError::Invalid(problems)) => {
             let text = problems
                 .iter()
-                .map(|p| p.problem)
+                .map(|p| p.problem.as_ref())
                 .collect::<Vec<_>>()
                 .join(" ");
             users_page(app, staff, None, Some(text)).await

@@ -77,7 +77,7 @@ pub(crate) async fn emergency_submit(
         Err(AppError::Invalid(problems)) => {
             let text = problems
                 .iter()
-                .map(|p| p.problem)
+                .map(|p| p.problem.as_ref())
                 .collect::<Vec<_>>()
                 .join(" ");
             let mut r = emergency_page(&app, staff, Some(text), None);
@@ -256,9 +256,11 @@ pub(crate) async fn audit(
                 Vec::new(),
                 None,
                 Some(match e.0 {
-                    AppError::Invalid(p) => {
-                        p.iter().map(|p| p.problem).collect::<Vec<_>>().join(" ")
-                    }
+                    AppError::Invalid(p) => p
+                        .iter()
+                        .map(|p| p.problem.as_ref())
+                        .collect::<Vec<_>>()
+                        .join(" "),
                     _ => "The filter could not be used.".into(),
                 }),
             ),

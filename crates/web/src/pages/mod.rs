@@ -239,7 +239,7 @@ pub(crate) fn page_error(e: AppError) -> Response {
             "Please check the form",
             problems
                 .iter()
-                .map(|p| p.problem)
+                .map(|p| p.problem.as_ref())
                 .collect::<Vec<_>>()
                 .join(" "),
         ),

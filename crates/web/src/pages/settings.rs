@@ -81,7 +81,7 @@ pub(crate) async fn set_time_zone(
         Err(AppError::Invalid(problems)) => {
             let text = problems
                 .iter()
-                .map(|p| p.problem)
+                .map(|p| p.problem.as_ref())
                 .collect::<Vec<_>>()
                 .join(" ");
             settings_page(&app, staff, None, Some(text)).await

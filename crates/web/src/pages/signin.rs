@@ -407,7 +407,7 @@ pub(crate) async fn reset_submit(
                 error: Some(
                     problems
                         .iter()
-                        .map(|p| p.problem)
+                        .map(|p| p.problem.as_ref())
                         .collect::<Vec<_>>()
                         .join(" "),
                 ),

@@ -122,7 +122,7 @@ struct FindField {
     input_type: &'static str,
     value: String,
     hint: Option<&'static str>,
-    error: Option<&'static str>,
+    error: Option<std::borrow::Cow<'static, str>>,
 }
 
 #[derive(Template)]
@@ -135,7 +135,7 @@ struct FindPage {
     others: Vec<FindField>,
     status: String,
     status_options: Vec<(&'static str, &'static str)>,
-    status_error: Option<&'static str>,
+    status_error: Option<std::borrow::Cow<'static, str>>,
     problems: Vec<Problem>,
     searched: bool,
     rows: Vec<ResultRow>,
@@ -311,11 +311,11 @@ async fn results(app: &App, staff: Staff, f: &FindForm) -> Response {
                     };
                     let (id, label) = match (field, p.field.as_ref()) {
                         (Some(field), _) => {
-                            field.error.get_or_insert(p.problem);
+                            field.error.get_or_insert(p.problem.clone());
                             (Some(field.id), field.label)
                         }
                         (None, "status") => {
-                            status_error.get_or_insert(p.problem);
+                            status_error.get_or_insert(p.problem.clone());
                             (Some("find-status"), "Status")
                         }
                         (None, _) => (None, "Search"),

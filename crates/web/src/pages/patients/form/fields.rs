@@ -260,12 +260,12 @@ pub(super) fn place_problems(
     problems: &[FieldProblem],
     slots: &Slots,
 ) -> Vec<Problem> {
-    let mut by_input: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
+    let mut by_input: BTreeMap<String, Vec<std::borrow::Cow<'static, str>>> = BTreeMap::new();
     for p in problems {
         by_input
             .entry(input_for(&p.field, slots))
             .or_default()
-            .push(p.problem);
+            .push(p.problem.clone());
     }
     let mut listed = Vec::new();
     for set in sets.iter_mut() {
