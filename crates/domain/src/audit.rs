@@ -60,6 +60,11 @@ text_enum!(
         EmergencyGrant => "emergency_grant",
         Policy => "policy",
         AuditLog => "audit_log",
+        ProcedureCodes => "procedure_codes",
+        Procedure => "procedure",
+        ProcedureVersion => "procedure_version",
+        ProcedureAddendum => "procedure_addendum",
+        Chart => "chart",
     }
 );
 

@@ -10,6 +10,7 @@
 //! This crate must never depend on HTTP, on the crypto core, or on the app layer.
 
 mod audit;
+mod clinical;
 mod connect;
 mod error;
 mod grants;
@@ -27,6 +28,9 @@ mod users;
 pub use audit::{
     AuditHead, AuditQuery, CheckpointRow, LEGACY_CURSOR_OFFSET, LEGACY_LOG, TrailEntry,
     legacy_cursor,
+};
+pub use clinical::{
+    ChartSettingsRow, ProcedureAddendumRow, ProcedureCodeRow, ProcedureRow, ProcedureVersionRow,
 };
 pub use connect::{Db, Engine, PoolSettings, SqliteReaders, Tx};
 pub use error::StoreError;

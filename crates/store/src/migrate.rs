@@ -88,6 +88,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_compact_search_tokens.sql"),
         postgres: include_str!("../migrations/postgres/0010_compact_search_tokens.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_clinical_chart.sql",
+        sqlite: include_str!("../migrations/sqlite/0011_clinical_chart.sql"),
+        postgres: include_str!("../migrations/postgres/0011_clinical_chart.sql"),
+    },
 ];
 
 /// File names the SQLite folder must contain (the mirror test compares both folders to this).
@@ -102,6 +108,7 @@ pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &[
     "0008_demo_practice.sql",
     "0009_idempotency_keys.sql",
     "0010_compact_search_tokens.sql",
+    "0011_clinical_chart.sql",
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
@@ -276,6 +283,17 @@ impl Db {
             format!("GRANT SELECT, INSERT, DELETE ON patient_search_tokens TO {role}"),
             format!("GRANT SELECT, INSERT, UPDATE ON patient_versions TO {role}"),
             format!("REVOKE DELETE, TRUNCATE ON patient_versions FROM {role}"),
+            // The practice's code list is its own to replace. Charted work is corrected, never
+            // deleted; its history and addenda are only added (and re-sealed).
+            format!("GRANT SELECT, INSERT, UPDATE, DELETE ON procedure_codes TO {role}"),
+            format!(
+                "GRANT SELECT, INSERT, UPDATE ON procedures, procedure_versions, procedure_addenda \
+                 TO {role}"
+            ),
+            format!(
+                "REVOKE DELETE, TRUNCATE ON procedures, procedure_versions, procedure_addenda \
+                 FROM {role}"
+            ),
             // The legacy log (0001) is closed: read it, and add its final checkpoint.
             format!("GRANT SELECT ON audit_events, audit_head TO {role}"),
             format!("GRANT SELECT, INSERT ON audit_checkpoints TO {role}"),

@@ -120,8 +120,43 @@ pub const EMERGENCY_GRANTS: RecordSpec = RecordSpec {
     history: History::Mutable,
 };
 
+/// A patient's charted procedures and conditions: everything clinical in one sealed value,
+/// status and lock instants plain (the database refuses changes to locked work by them).
+pub const PROCEDURES: RecordSpec = RecordSpec {
+    table: "procedures",
+    kind: RecordKind::Procedure,
+    category: Category::Charting,
+    sealed: &["details"],
+    history: History::Versioned,
+};
+
+pub const PROCEDURE_VERSIONS: RecordSpec = RecordSpec {
+    table: "procedure_versions",
+    kind: RecordKind::ProcedureVersion,
+    category: Category::Charting,
+    sealed: &["snapshot"],
+    history: History::AppendOnly,
+};
+
+/// Addenda to procedures, and the reasons procedures were marked entered in error.
+pub const PROCEDURE_ADDENDA: RecordSpec = RecordSpec {
+    table: "procedure_addenda",
+    kind: RecordKind::ProcedureAddendum,
+    category: Category::Charting,
+    sealed: &["body"],
+    history: History::AppendOnly,
+};
+
 /// Every declared table, in the order rotation walks them.
-pub const ALL: &[RecordSpec] = &[PATIENTS, PATIENT_VERSIONS, USERS, EMERGENCY_GRANTS];
+pub const ALL: &[RecordSpec] = &[
+    PATIENTS,
+    PATIENT_VERSIONS,
+    USERS,
+    EMERGENCY_GRANTS,
+    PROCEDURES,
+    PROCEDURE_VERSIONS,
+    PROCEDURE_ADDENDA,
+];
 
 /// Byte columns that hold no PHI and are not sealed: blind-index tokens (keyed HMACs),
 /// hashes of secrets, wrapped keys, and the audit log's chain values and signatures. Listed as

@@ -1,0 +1,350 @@
+//! The clinical chart's storage contract, on whichever engine `ENAMEL_TEST_DATABASE_URL`
+//! selects: practice isolation, codes replaced by a later import, and the database's own
+//! refusal to change locked work, work entered in error, history and addenda.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use enamel_store::{
+    Db, PatientRow, PracticeRow, ProcedureAddendumRow, ProcedureCodeRow, ProcedureRow,
+    ProcedureVersionRow, StoreError,
+};
+use enamel_testkit::{fresh_db, raw_sql};
+
+/// Far in the past and far in the future by any clock the database may have.
+const LONG_AGO_MS: i64 = 1_000_000_000_000;
+const FAR_FUTURE_MS: i64 = 9_000_000_000_000;
+
+async fn migrated() -> (enamel_testkit::TestDb, Db) {
+    let t = fresh_db().await;
+    t.db.migrate(1).await.unwrap();
+    let db = t.db.clone();
+    let mut tx = db.begin().await.unwrap();
+    for id in ["pa", "pb"] {
+        tx.insert_practice(&PracticeRow {
+            id: id.into(),
+            display_name: format!("Synthetic Dental {id}"),
+            created_ms: 1,
+            active_key_version: 1,
+            min_key_version: 1,
+            time_zone: "UTC".into(),
+            demo: false,
+        })
+        .await
+        .unwrap();
+    }
+    for (practice, id) in [("pa", "p1"), ("pb", "p2")] {
+        tx.insert_patient(&PatientRow {
+            practice_id: practice.into(),
+            id: id.into(),
+            key_version: 1,
+            family_name: vec![1],
+            given_name: vec![2],
+            birth_date: vec![3],
+            details: None,
+            chart_number: None,
+            contact: None,
+            insurance: None,
+            family_name_bidx: vec![id.len() as u8; 32],
+            birth_date_bidx: vec![9; 32],
+            chart_bidx: None,
+            status: "active".into(),
+            household_id: None,
+            guarantor_id: None,
+            responsible_party_id: None,
+            created_ms: 1,
+            updated_ms: 1,
+            created_by: None,
+            updated_by: None,
+            row_version: 1,
+        })
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    (t, db)
+}
+
+fn procedure(id: &str, locks_at_ms: Option<i64>) -> ProcedureRow {
+    ProcedureRow {
+        practice_id: "pa".into(),
+        id: id.into(),
+        patient_id: "p1".into(),
+        key_version: 1,
+        status: if locks_at_ms.is_some() {
+            "completed"
+        } else {
+            "planned"
+        }
+        .into(),
+        details: vec![1, 2, 3],
+        completed_ms: locks_at_ms.map(|_| 5),
+        locks_at_ms,
+        created_ms: 5,
+        created_by: "u1".into(),
+        updated_ms: 5,
+        updated_by: "u1".into(),
+        row_version: 1,
+    }
+}
+
+async fn insert(db: &Db, rows: &[ProcedureRow]) {
+    let mut tx = db.begin().await.unwrap();
+    for r in rows {
+        tx.insert_procedure(r).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+async fn update(db: &Db, row: &ProcedureRow, expected: i64) -> Result<(), StoreError> {
+    let mut tx = db.begin().await.unwrap();
+    tx.update_procedure(row, expected).await?;
+    tx.commit().await
+}
+
+fn bytes_literal(db: &Db, hex: &str) -> String {
+    match db {
+        Db::Sqlite(..) => format!("X'{hex}'"),
+        Db::Postgres(_) => format!("'\\x{hex}'::bytea"),
+    }
+}
+
+#[tokio::test]
+async fn codes_are_per_practice_and_a_later_import_replaces_them() {
+    let (_t, db) = migrated().await;
+    let code = |c: &str, fee| ProcedureCodeRow {
+        code: c.into(),
+        description: format!("Demo: {c}"),
+        area_type: "tooth".into(),
+        default_fee: fee,
+        updated_ms: 1,
+    };
+    let mut tx = db.begin().await.unwrap();
+    tx.upsert_procedure_codes("pa", &[code("X1", 100), code("X2", 200)])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    tx.upsert_procedure_codes("pa", &[code("X2", 250)])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let codes = db.procedure_codes("pa").await.unwrap();
+    assert_eq!(
+        codes
+            .iter()
+            .map(|c| (c.code.as_str(), c.default_fee))
+            .collect::<Vec<_>>(),
+        [("X1", 100), ("X2", 250)]
+    );
+    assert!(db.procedure_codes("pb").await.unwrap().is_empty());
+    assert!(db.procedure_code("pb", "X1").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn procedures_are_read_only_within_their_practice() {
+    let (_t, db) = migrated().await;
+    insert(&db, &[procedure("r1", None)]).await;
+    assert!(db.procedure("pa", "r1").await.is_ok());
+    assert!(matches!(
+        db.procedure("pb", "r1").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(db.procedures_of("pb", "p1").await.unwrap().is_empty());
+    assert!(db.patient_has_chart("pa", "p1").await.unwrap());
+    assert!(!db.patient_has_chart("pb", "p1").await.unwrap());
+    // A procedure names a patient of its own practice.
+    let mut foreign = procedure("r2", None);
+    foreign.patient_id = "p2".into();
+    let mut tx = db.begin().await.unwrap();
+    assert!(tx.insert_procedure(&foreign).await.is_err());
+}
+
+#[tokio::test]
+async fn open_work_changes_under_its_version_and_is_never_deleted() {
+    let (_t, db) = migrated().await;
+    insert(&db, &[procedure("r1", Some(FAR_FUTURE_MS))]).await;
+    let mut changed = procedure("r1", Some(FAR_FUTURE_MS));
+    changed.details = vec![7];
+    changed.row_version = 2;
+    assert!(matches!(
+        update(&db, &changed, 9).await,
+        Err(StoreError::Conflict)
+    ));
+    update(&db, &changed, 1).await.unwrap();
+    assert_eq!(db.procedure("pa", "r1").await.unwrap().details, vec![7]);
+    let delete = "DELETE FROM procedures WHERE id = 'r1'";
+    assert!(raw_sql(&db, delete).await.is_err(), "allowed: {delete}");
+}
+
+#[tokio::test]
+async fn the_database_refuses_every_change_to_locked_work_but_rotation_and_invalidation() {
+    let (_t, db) = migrated().await;
+    insert(&db, &[procedure("r1", Some(LONG_AGO_MS))]).await;
+    let attempts = [
+        "UPDATE procedures SET status = 'planned' WHERE id = 'r1'".to_string(),
+        format!(
+            "UPDATE procedures SET details = {} WHERE id = 'r1'",
+            bytes_literal(&db, "0909")
+        ),
+        "UPDATE procedures SET locks_at_ms = NULL WHERE id = 'r1'".into(),
+        format!("UPDATE procedures SET locks_at_ms = {FAR_FUTURE_MS} WHERE id = 'r1'"),
+        "UPDATE procedures SET row_version = row_version + 1 WHERE id = 'r1'".into(),
+        "UPDATE procedures SET patient_id = 'p9' WHERE id = 'r1'".into(),
+        // A rotation that also rewrites the status is not a rotation.
+        "UPDATE procedures SET key_version = 2, status = 'planned' WHERE id = 'r1'".into(),
+        // Entered in error, but with its details rewritten on the way.
+        format!(
+            "UPDATE procedures SET status = 'entered_in_error', row_version = 2, details = {} \
+             WHERE id = 'r1'",
+            bytes_literal(&db, "0909")
+        ),
+        "DELETE FROM procedures WHERE id = 'r1'".into(),
+    ];
+    for sql in &attempts {
+        let refused = raw_sql(&db, sql).await;
+        assert!(refused.is_err(), "allowed on locked work: {sql}");
+    }
+    let mut through_the_store = procedure("r1", Some(LONG_AGO_MS));
+    through_the_store.details = vec![8];
+    through_the_store.row_version = 2;
+    assert!(matches!(
+        update(&db, &through_the_store, 1).await,
+        Err(StoreError::Refused(_))
+    ));
+    assert_eq!(
+        db.procedure("pa", "r1").await.unwrap().details,
+        vec![1, 2, 3]
+    );
+
+    // Key rotation re-seals in place and changes nothing else.
+    raw_sql(
+        &db,
+        &format!(
+            "UPDATE procedures SET key_version = 2, details = {} WHERE id = 'r1'",
+            bytes_literal(&db, "0a0b")
+        ),
+    )
+    .await
+    .unwrap();
+    // Marked entered in error: the status, the version and who did it.
+    let mut invalid = db.procedure("pa", "r1").await.unwrap();
+    invalid.status = "entered_in_error".into();
+    invalid.row_version = 2;
+    invalid.updated_ms = 9;
+    invalid.updated_by = "u2".into();
+    update(&db, &invalid, 1).await.unwrap();
+    // After which only rotation remains.
+    for sql in [
+        "UPDATE procedures SET status = 'completed', row_version = 3 WHERE id = 'r1'",
+        "UPDATE procedures SET updated_by = 'u3' WHERE id = 'r1'",
+    ] {
+        assert!(
+            raw_sql(&db, sql).await.is_err(),
+            "allowed after error: {sql}"
+        );
+    }
+    raw_sql(&db, "UPDATE procedures SET key_version = 3 WHERE id = 'r1'")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn work_entered_in_error_is_final_even_before_any_lock() {
+    let (_t, db) = migrated().await;
+    insert(&db, &[procedure("r1", None)]).await;
+    let mut invalid = procedure("r1", None);
+    invalid.status = "entered_in_error".into();
+    invalid.row_version = 2;
+    update(&db, &invalid, 1).await.unwrap();
+    let mut back = invalid.clone();
+    back.status = "planned".into();
+    back.row_version = 3;
+    assert!(matches!(
+        update(&db, &back, 2).await,
+        Err(StoreError::Refused(_))
+    ));
+}
+
+#[tokio::test]
+async fn versions_and_addenda_are_kept_and_never_rewritten() {
+    let (_t, db) = migrated().await;
+    insert(&db, &[procedure("r1", None)]).await;
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_procedure_version(&ProcedureVersionRow {
+        practice_id: "pa".into(),
+        id: "r1:1".into(),
+        procedure_id: "r1".into(),
+        patient_id: "p1".into(),
+        row_version: 1,
+        key_version: 1,
+        change: "complete".into(),
+        changed_by: "u1".into(),
+        changed_ms: 6,
+        snapshot: vec![4],
+    })
+    .await
+    .unwrap();
+    tx.insert_procedure_addendum(&ProcedureAddendumRow {
+        practice_id: "pa".into(),
+        id: "a1".into(),
+        procedure_id: "r1".into(),
+        patient_id: "p1".into(),
+        key_version: 1,
+        kind: "addendum".into(),
+        body: vec![5],
+        created_ms: 7,
+        created_by: "u1".into(),
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(db.procedure_versions_of("pa", "p1").await.unwrap().len(), 1);
+    assert_eq!(db.procedure_addenda("pa", "r1").await.unwrap().len(), 1);
+    assert_eq!(db.procedure_addenda_of("pa", "p1").await.unwrap().len(), 1);
+    assert!(db.procedure_addenda("pb", "r1").await.unwrap().is_empty());
+    for sql in [
+        "UPDATE procedure_versions SET change = 'update'",
+        "DELETE FROM procedure_versions",
+        "UPDATE procedure_addenda SET kind = 'invalidation'",
+        "UPDATE procedure_addenda SET created_by = 'u9'",
+        "DELETE FROM procedure_addenda",
+    ] {
+        assert!(raw_sql(&db, sql).await.is_err(), "allowed: {sql}");
+    }
+}
+
+#[tokio::test]
+async fn chart_settings_default_to_universal_and_a_day_and_report_what_they_replace() {
+    let (_t, db) = migrated().await;
+    let s = db.chart_settings("pa").await.unwrap();
+    assert_eq!(
+        (s.tooth_numbering.as_str(), s.chart_lock_hours),
+        ("universal", 24)
+    );
+    let mut tx = db.begin().await.unwrap();
+    let before = tx
+        .set_chart_settings(
+            "pa",
+            &enamel_store::ChartSettingsRow {
+                tooth_numbering: "fdi".into(),
+                chart_lock_hours: 0,
+            },
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(before, s);
+    assert_eq!(
+        db.chart_settings("pa").await.unwrap().tooth_numbering,
+        "fdi"
+    );
+    assert_eq!(
+        db.chart_settings("pb").await.unwrap().tooth_numbering,
+        "universal"
+    );
+    let mut tx = db.begin().await.unwrap();
+    let bad = enamel_store::ChartSettingsRow {
+        tooth_numbering: "palmer".into(),
+        chart_lock_hours: 24,
+    };
+    assert!(tx.set_chart_settings("pa", &bad).await.is_err());
+}
