@@ -11,6 +11,7 @@ mod access;
 mod audit_log;
 mod audit_view;
 pub mod auth;
+mod clinical;
 mod clock;
 mod error;
 mod kernel;
@@ -35,6 +36,9 @@ pub use auth::AuthSettings;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::AppError;
 
+pub use clinical::{
+    AddendumView, Chart, ChartSettings, ChartView, CodeImport, MAX_CHART_LOCK_HOURS, ProcedureView,
+};
 pub use kernel::System;
 pub use patients::{
     Created, DELETE_REASON, Expected, IDEMPOTENCY_WINDOW_MS, IdempotentRequest,

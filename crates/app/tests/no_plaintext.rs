@@ -131,6 +131,51 @@ async fn no_plaintext_phi_in_the_database_files_or_logs() {
     assert_eq!(searched.total, 3);
     let versions = f.patients().versions(ids[0], 0, 100).await.unwrap();
     assert_eq!(versions.versions.len(), 1);
+    // The chart: a procedure's note, its history, an addendum and a reason for an error.
+    let chart = f
+        .app
+        .system_bypassing_policy(
+            f.practice,
+            enamel_app::SystemReason::Import,
+            RequestOrigin::cli(),
+        )
+        .chart();
+    chart
+        .import_codes(&enamel_domain::clinical::demo_codes(), false)
+        .await
+        .unwrap();
+    let procedure = chart
+        .create(
+            ids[0],
+            &enamel_domain::clinical::ProcedureDraft {
+                code: "X2120".into(),
+                tooth: Some("3".into()),
+                surfaces: Some("MO".into()),
+                diagnosis_codes: vec!["K02.52".into()],
+                note: Some(format!("{MARKER} deep caries")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    chart
+        .complete(procedure.id, None, Expected::Any)
+        .await
+        .unwrap();
+    chart
+        .add_addendum(procedure.id, &format!("{MARKER} addendum"))
+        .await
+        .unwrap();
+    chart
+        .invalidate(
+            procedure.id,
+            &format!("{MARKER} wrong patient"),
+            Expected::Any,
+        )
+        .await
+        .unwrap();
+    let read = chart.read(ids[0], None).await.unwrap();
+    assert!(read.procedures[0].addenda[0].body.starts_with(MARKER));
     f.app
         .rotate_data_key(f.practice, RequestOrigin::cli())
         .await
@@ -140,6 +185,11 @@ async fn no_plaintext_phi_in_the_database_files_or_logs() {
         .await
         .unwrap();
     f.patients().read(ids[0]).await.unwrap();
+    let reread = chart.read(ids[0], None).await.unwrap();
+    assert_eq!(
+        reread.procedures[0].procedure.note,
+        read.procedures[0].procedure.note
+    );
 
     let needle = MARKER.as_bytes();
     match &f.t.db {

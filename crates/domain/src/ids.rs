@@ -56,6 +56,14 @@ id_type!(
     /// A patient of one practice.
     PatientId
 );
+id_type!(
+    /// A procedure or condition charted on a patient.
+    ProcedureId
+);
+id_type!(
+    /// An addendum to a clinical record (a procedure's, a note's).
+    AddendumId
+);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -75,6 +75,11 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::Database(db) => match db.kind() {
                 sqlx::error::ErrorKind::UniqueViolation => StoreError::Duplicate,
+                // A row that names a missing one, or a delete of a row still named (a patient
+                // with a chart): the database's last word on a race the app checks for first.
+                sqlx::error::ErrorKind::ForeignKeyViolation => {
+                    StoreError::Refused(SqlxError(error))
+                }
                 // Triggers that guard the audit log raise plain errors; surface them as refusals.
                 _ if is_refusal(db.message()) => StoreError::Refused(SqlxError(error)),
                 _ => StoreError::Database(SqlxError(error)),

@@ -90,4 +90,8 @@ impl<'a> System<'a> {
     pub fn patients(&self) -> crate::Patients<'a> {
         crate::Patients::new(self.app, Caller::System(Box::new(self.access.clone())))
     }
+
+    pub fn chart(&self) -> crate::Chart<'a> {
+        crate::Chart::new(self.app, Caller::System(Box::new(self.access.clone())))
+    }
 }

@@ -58,7 +58,7 @@ pub enum Expected {
 }
 
 impl Expected {
-    fn check(self, current: i64) -> Result<(), AppError> {
+    pub(crate) fn check(self, current: i64) -> Result<(), AppError> {
         match self {
             Expected::Version(v) if v != current => Err(AppError::Conflict),
             _ => Ok(()),

@@ -59,6 +59,10 @@ fn write_refused(e: StoreError) -> AppError {
 const STILL_REFERENCED: &str =
     "This patient pays for or is responsible for another patient. Change that patient first.";
 
+/// Why a patient with a clinical chart cannot be deleted: such a record was not created in
+/// error, and clinical records are kept.
+const HAS_CHART: &str = "This patient has charted procedures, so the record was not created in error. Deactivate the patient instead.";
+
 /// Runs a statement of a change; a refusal rolls the change back and is mapped to the caller's
 /// terms.
 async fn or_refused<T>(
@@ -542,6 +546,12 @@ impl Patients<'_> {
             return self.not_made(&access, AuditAction::Delete, id, e).await;
         }
         let practice = self.caller.practice_id().to_string();
+        if self.app.db().patient_has_chart(&practice, &row.id).await? {
+            let refused = AppError::Refused(HAS_CHART.into());
+            return self
+                .not_made(&access, AuditAction::Delete, id, refused)
+                .await;
+        }
         let keys = self.app.keys_of(self.caller.practice_id()).await?;
         let version = self.version_row(&keys, &current, "delete", &[])?;
         let mut entry = self.entry(&access, AuditAction::Delete, id);

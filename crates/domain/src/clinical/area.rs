@@ -90,6 +90,34 @@ impl Site {
         }
     }
 
+    /// Rebuilds a site from its stored parts (each in canonical form); `None` when they do not
+    /// make one, which for a stored value means it was damaged.
+    pub fn from_parts(
+        area_type: AreaType,
+        tooth: Option<&str>,
+        surfaces: Option<&str>,
+        area: Option<&str>,
+        teeth: &[String],
+    ) -> Option<Site> {
+        Some(match area_type {
+            AreaType::Mouth => Site::Mouth,
+            AreaType::Arch => Site::Arch(Arch::parse(area?)?),
+            AreaType::Quadrant => Site::Quadrant(Quadrant::parse(area?)?),
+            AreaType::Sextant => Site::Sextant(Sextant::parse(area?)?),
+            AreaType::Tooth => Site::Tooth(Tooth::parse(tooth?)?),
+            AreaType::Surface => {
+                let tooth = Tooth::parse(tooth?)?;
+                Site::Surfaces(tooth, Surfaces::parse_for(surfaces?, tooth).ok()?)
+            }
+            AreaType::ToothRange => Site::Teeth(
+                teeth
+                    .iter()
+                    .map(|t| Tooth::parse(t))
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+        })
+    }
+
     pub fn area_type(&self) -> AreaType {
         match self {
             Site::Mouth => AreaType::Mouth,

@@ -395,3 +395,43 @@ fn completed_work_locks_when_its_window_has_passed() {
     assert!(!is_locked(Some(11), 10));
     assert!(is_locked(Some(10), 10));
 }
+
+#[test]
+fn a_site_is_rebuilt_from_its_stored_parts() {
+    let sites = [
+        Site::Mouth,
+        Site::Arch(Arch::Lower),
+        Site::Quadrant(Quadrant::UpperLeft),
+        Site::Sextant(Sextant::S5),
+        Site::Tooth(tooth("AS")),
+        Site::Surfaces(
+            tooth("30"),
+            Surfaces::parse_for("MOD", tooth("30")).unwrap(),
+        ),
+        Site::Teeth(vec![tooth("3"), tooth("4"), tooth("5")]),
+    ];
+    for site in sites {
+        let teeth: Vec<String> = match &site {
+            Site::Teeth(t) => t.iter().map(Tooth::to_string).collect(),
+            _ => Vec::new(),
+        };
+        let tooth_text = site.tooth().map(|t| t.to_string());
+        let surfaces = site.surfaces().map(|s| s.to_string());
+        let rebuilt = Site::from_parts(
+            site.area_type(),
+            tooth_text.as_deref(),
+            surfaces.as_deref(),
+            site.area(),
+            &teeth,
+        );
+        assert_eq!(rebuilt, Some(site));
+    }
+    assert_eq!(
+        Site::from_parts(AreaType::Surface, Some("3"), Some("I"), None, &[]),
+        None
+    );
+    assert_eq!(
+        Site::from_parts(AreaType::Arch, None, None, Some("X"), &[]),
+        None
+    );
+}

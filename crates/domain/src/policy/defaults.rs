@@ -26,6 +26,8 @@ pub(super) const ACTION_LETTERS: &[u8] = b"VCEDXPS";
 /// - Billing and insurance carry disclose for billing staff because claims go to payers.
 /// - The compliance officer views demographics to identify whose record an audit entry is
 ///   about, and nothing else of the record.
+/// - Delete on charting is the lock override: striking completed work from the chart after its
+///   lock window (marking it entered in error, never erasing it), which only the dentist does.
 /// - The practice administrator runs user accounts and settings, sees only enough of a
 ///   patient to recognise them, and never the audit log (separation of duties). They alone
 ///   delete a patient record, and only one created in error (a duplicate, a test entry):
@@ -38,7 +40,7 @@ pub(super) const DEFAULT_TABLE: [(Category, [&str; STAFF_COUNT]); CATEGORY_COUNT
     (Category::Insurance,        ["VCE.XPS", ".......", ".......", "VCE..P.", "VCE.XPS", "VCE.XPS", ".......", "......."]),
     (Category::Schedule,         ["VCEDXPS", "VCE....", "VCE....", "VCED.P.", "VCEDXPS", "V......", ".......", "......."]),
     (Category::ClinicalNotes,    ["VCE.XPS", "VCE..P.", "VC.....", ".......", ".......", ".......", ".......", "......."]),
-    (Category::Charting,         ["VCE.XPS", "VCE..P.", "VCE..P.", ".......", ".......", ".......", ".......", "......."]),
+    (Category::Charting,         ["VCEDXPS", "VCE..P.", "VCE..P.", ".......", ".......", ".......", ".......", "......."]),
     (Category::TreatmentPlans,   ["VCE.XPS", "VCE..P.", "V......", ".......", "V......", "V......", ".......", "......."]),
     (Category::Imaging,          ["VCE.XPS", "VCE..P.", "VCE..P.", ".......", ".......", ".......", ".......", "......."]),
     (Category::Billing,          ["VCE.XPS", ".......", ".......", "V......", "VCE.XPS", "VCE.XPS", ".......", "......."]),

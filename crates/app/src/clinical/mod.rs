@@ -1,0 +1,222 @@
+//! The clinical chart: the practice's procedure codes, and the procedures and conditions
+//! charted on each patient, with their history and addenda.
+//!
+//! The room's handle is [`Chart`] (`app.chart(&actor)`); each method authorizes its own
+//! category × action (charting, or billing for the completed work and fees that billing may
+//! see). `codes.rs` holds the code list, `procedures.rs` the changes, `read.rs` the chart and
+//! its history, `sealing.rs` the stored form.
+
+mod codes;
+mod procedures;
+mod read;
+mod sealing;
+
+use enamel_domain::clinical::{Numbering, Procedure, ProcedureStatus, is_locked};
+use enamel_domain::{Action, Category, PatientId, ProcedureId};
+
+use crate::access::Access;
+use crate::kernel::Caller;
+use crate::{Actor, App, AppError};
+
+pub use codes::CodeImport;
+
+/// Hours completed work stays correctable after completion, at most (30 days).
+pub const MAX_CHART_LOCK_HOURS: i64 = 720;
+
+/// The clinical chart room, for one caller. Obtained from [`App::chart`] (a person) or
+/// `app.system_bypassing_policy(…).chart()` (the CLI and jobs).
+#[derive(Debug, Clone)]
+pub struct Chart<'a> {
+    app: &'a App,
+    caller: Caller<'a>,
+}
+
+impl App {
+    /// The clinical chart room for a verified person or integration.
+    pub fn chart<'a>(&'a self, actor: &'a Actor) -> Chart<'a> {
+        Chart::new(self, Caller::Person(actor))
+    }
+}
+
+/// How a practice shows and guards its charts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChartSettings {
+    pub numbering: Numbering,
+    /// Completed work locks this many hours after completion (0: at once).
+    pub lock_hours: i64,
+}
+
+impl Default for ChartSettings {
+    fn default() -> Self {
+        ChartSettings {
+            numbering: Numbering::Universal,
+            lock_hours: 24,
+        }
+    }
+}
+
+/// An addendum to a procedure, or the reason it was marked entered in error.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AddendumView {
+    pub id: String,
+    /// `addendum` or `invalidation`.
+    pub kind: String,
+    pub body: String,
+    pub created_ms: i64,
+    pub created_by: String,
+}
+
+impl std::fmt::Debug for AddendumView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddendumView")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One charted procedure or condition as the caller may see it. For a caller who sees it
+/// through billing (completed work and fees), the note and addenda are withheld.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProcedureView {
+    pub id: ProcedureId,
+    pub patient_id: PatientId,
+    pub procedure: Procedure,
+    pub completed_ms: Option<i64>,
+    pub locks_at_ms: Option<i64>,
+    /// Locked at the time of reading: only addenda and invalidation remain.
+    pub locked: bool,
+    pub addenda: Vec<AddendumView>,
+    /// Names of what this caller may not see (`note`, `addenda`).
+    pub withheld: Vec<&'static str>,
+    pub created_ms: i64,
+    pub created_by: String,
+    pub updated_ms: i64,
+    pub updated_by: String,
+    pub row_version: i64,
+}
+
+impl std::fmt::Debug for ProcedureView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcedureView")
+            .field("id", &self.id)
+            .field("status", &self.procedure.status)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProcedureView {
+    pub fn status(&self) -> ProcedureStatus {
+        self.procedure.status
+    }
+}
+
+/// A patient's chart: every procedure and condition the caller may see, in the order they
+/// were charted, and how the practice numbers teeth.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartView {
+    pub patient_id: PatientId,
+    pub numbering: Numbering,
+    /// The instant the chart shows (now, or the end of a chosen day).
+    pub as_of_ms: i64,
+    pub procedures: Vec<ProcedureView>,
+    /// Set when the caller sees only completed work and fees (billing).
+    pub billing_view: bool,
+}
+
+/// Adds why a change was made to its entry, after the system's reason when there is one (a
+/// CLI import's entries keep saying they were the system's).
+pub(crate) fn add_reason(entry: &mut crate::AuditDraft, why: &str) {
+    entry.reason = Some(match entry.reason.take() {
+        Some(reason) => format!("{reason}; {why}"),
+        None => why.to_string(),
+    });
+}
+
+/// How much of the chart a caller sees: all of it (charting), or completed work and fees
+/// only (billing, for statements and claims), or nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sight {
+    Clinical,
+    Billing,
+}
+
+impl<'a> Chart<'a> {
+    pub(crate) fn new(app: &'a App, caller: Caller<'a>) -> Chart<'a> {
+        Chart { app, caller }
+    }
+
+    fn actor(&self) -> &Actor {
+        self.caller.actor()
+    }
+
+    async fn access(
+        &self,
+        category: Category,
+        action: Action,
+        patient: Option<PatientId>,
+    ) -> Result<Access, AppError> {
+        self.caller
+            .access(self.app, category, action, patient)
+            .await
+    }
+
+    async fn may(
+        &self,
+        category: Category,
+        action: Action,
+        patient: Option<PatientId>,
+    ) -> Result<bool, AppError> {
+        self.caller.may(self.app, category, action, patient).await
+    }
+
+    /// The access for reading a patient's chart, and how much of it: charting × view, or
+    /// else billing × view (completed work and fees). Refused as charting × view.
+    async fn sight(&self, patient: PatientId) -> Result<(Access, Sight), AppError> {
+        if !self
+            .may(Category::Charting, Action::View, Some(patient))
+            .await?
+            && self
+                .may(Category::Billing, Action::View, Some(patient))
+                .await?
+        {
+            let access = self
+                .access(Category::Billing, Action::View, Some(patient))
+                .await?;
+            return Ok((access, Sight::Billing));
+        }
+        let access = self
+            .access(Category::Charting, Action::View, Some(patient))
+            .await?;
+        Ok((access, Sight::Clinical))
+    }
+
+    /// The practice's chart settings.
+    pub async fn settings(&self) -> Result<ChartSettings, AppError> {
+        let row = self
+            .app
+            .db()
+            .chart_settings(&self.caller.practice_id().to_string())
+            .await?;
+        Ok(ChartSettings {
+            numbering: Numbering::parse(&row.tooth_numbering).unwrap_or_default(),
+            lock_hours: row.chart_lock_hours,
+        })
+    }
+
+    /// "Today" in the practice's time zone.
+    async fn today(&self) -> Result<time::Date, AppError> {
+        Ok(self
+            .app
+            .practice_today(self.caller.practice_id())
+            .await?
+            .date())
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.app.clock().now_ms()
+    }
+
+    fn is_locked(&self, locks_at_ms: Option<i64>) -> bool {
+        is_locked(locks_at_ms, self.now_ms())
+    }
+}
