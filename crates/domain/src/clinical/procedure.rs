@@ -300,7 +300,7 @@ fn area_hint(kind: &str) -> &'static str {
 
 /// Names the refused text when it is short and plain (a tooth number says nothing about who
 /// the patient is); otherwise only says what a tooth looks like.
-fn not_a_tooth(text: &str) -> String {
+pub(super) fn not_a_tooth(text: &str) -> String {
     const RULE: &str = "teeth are 1–32, A–T, 51–82 or AS–TS (Universal numbering)";
     if text.len() <= 4 && text.chars().all(|c| c.is_ascii_alphanumeric()) {
         format!("tooth {} does not exist: {RULE}", text.to_ascii_uppercase())
