@@ -37,7 +37,8 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::AppError;
 
 pub use clinical::{
-    AddendumView, Chart, ChartSettings, ChartView, CodeImport, MAX_CHART_LOCK_HOURS, ProcedureView,
+    AddendumView, Chart, ChartSettings, ChartView, CodeImport, MAX_CHART_LOCK_HOURS,
+    ProcedureClaims, ProcedureView,
 };
 pub use kernel::System;
 pub use patients::{

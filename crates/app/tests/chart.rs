@@ -7,7 +7,9 @@
 mod common;
 
 use common::{fixture, raw};
-use enamel_app::{AppError, Chart, ChartSettings, Expected, RequestOrigin, SystemReason};
+use enamel_app::{
+    AppError, Chart, ChartSettings, Expected, ProcedureClaims, RequestOrigin, SystemReason,
+};
 use enamel_domain::clinical::{Numbering, ProcedureDraft, ProcedureStatus, demo_codes};
 use enamel_domain::{PatientDraft, PatientId};
 use enamel_store::AuditQuery;
@@ -162,7 +164,12 @@ async fn locked_work_only_gains_addenda_or_is_marked_entered_in_error_and_refusa
         .unwrap();
     assert!(done.locked, "a zero-hour window locks at completion");
     let change = c
-        .update(done.id, &filling("14", "MOD"), Expected::Any)
+        .update(
+            done.id,
+            &filling("14", "MOD"),
+            Expected::Any,
+            &ProcedureClaims::default(),
+        )
         .await;
     assert!(matches!(change, Err(AppError::Refused(_))), "{change:?}");
     c.add_addendum(done.id, "Occlusion checked at follow-up.")

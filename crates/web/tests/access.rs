@@ -213,6 +213,50 @@ fn routes() -> Vec<Route> {
             Some(|| json!({"decision": "accepted"})),
         ),
         route("POST", "/api/v1/emergency-access/{user}/revoke", None, None),
+        // The chart: creating is charting × create; reading is charting × view or, for
+        // completed work and fees, billing × view, and the rest act on a procedure (the chart
+        // tests cover them role by role).
+        route(
+            "POST",
+            "/api/v1/patients/{patient}/procedures",
+            Some((Charting, Create)),
+            Some(|| json!({"code": "X1110"})),
+        ),
+        route(
+            "PUT",
+            "/api/v1/practice/chart-settings",
+            Some((PracticeSettings, Edit)),
+            Some(|| json!({"tooth_numbering": "universal", "chart_lock_hours": 24})),
+        ),
+        route("GET", "/api/v1/practice/chart-settings", None, None),
+        route("GET", "/api/v1/procedure-codes", None, None),
+        route("GET", "/api/v1/patients/{patient}/chart", None, None),
+        route("GET", "/api/v1/patients/{patient}/procedures", None, None),
+        route("GET", "/api/v1/procedures/{procedure}", None, None),
+        route(
+            "PUT",
+            "/api/v1/procedures/{procedure}",
+            None,
+            Some(|| json!({"code": "X1110"})),
+        ),
+        route(
+            "POST",
+            "/api/v1/procedures/{procedure}/complete",
+            None,
+            Some(|| json!({})),
+        ),
+        route(
+            "POST",
+            "/api/v1/procedures/{procedure}/invalidate",
+            None,
+            Some(|| json!({"reason": "Charted on the wrong patient."})),
+        ),
+        route(
+            "POST",
+            "/api/v1/procedures/{procedure}/addenda",
+            None,
+            Some(|| json!({"body": "Synthetic addendum."})),
+        ),
     ]
 }
 

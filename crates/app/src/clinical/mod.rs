@@ -110,6 +110,64 @@ impl ProcedureView {
     }
 }
 
+/// Read-only members a client sent back with a replacement (what a `GET` showed): each is
+/// compared with the procedure as the caller reads it, ignored when equal and refused by name
+/// when not. `None`: not sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProcedureClaims {
+    pub patient_id: Option<String>,
+    pub row_version: Option<i64>,
+    pub description: Option<String>,
+    pub area_type: Option<String>,
+    pub site: Option<String>,
+    pub locked: Option<bool>,
+    /// `Some(None)`: sent as `null`.
+    pub locks_at_ms: Option<Option<i64>>,
+    pub completed_ms: Option<Option<i64>>,
+    pub created_ms: Option<i64>,
+    pub created_by: Option<String>,
+    pub updated_ms: Option<i64>,
+    pub updated_by: Option<String>,
+}
+
+impl ProcedureClaims {
+    /// Each member whose claim differs from `read`.
+    fn differences(&self, read: &ProcedureView) -> Vec<enamel_domain::FieldProblem> {
+        fn differs<T: PartialEq>(claim: &Option<T>, actual: &T) -> bool {
+            claim.as_ref().is_some_and(|c| c != actual)
+        }
+        let p = &read.procedure;
+        let checks = [
+            (
+                "patient_id",
+                differs(&self.patient_id, &read.patient_id.to_string()),
+            ),
+            ("row_version", differs(&self.row_version, &read.row_version)),
+            ("description", differs(&self.description, &p.description)),
+            (
+                "area_type",
+                differs(&self.area_type, &p.site.area_type().as_str().to_string()),
+            ),
+            ("site", differs(&self.site, &p.site.to_string())),
+            ("locked", differs(&self.locked, &read.locked)),
+            ("locks_at", differs(&self.locks_at_ms, &read.locks_at_ms)),
+            (
+                "completed_at",
+                differs(&self.completed_ms, &read.completed_ms),
+            ),
+            ("created_at", differs(&self.created_ms, &read.created_ms)),
+            ("created_by", differs(&self.created_by, &read.created_by)),
+            ("updated_at", differs(&self.updated_ms, &read.updated_ms)),
+            ("updated_by", differs(&self.updated_by, &read.updated_by)),
+        ];
+        checks
+            .into_iter()
+            .filter(|(_, differs)| *differs)
+            .map(|(field, _)| enamel_domain::FieldProblem::new(field, crate::READ_ONLY))
+            .collect()
+    }
+}
+
 /// A patient's chart: every procedure and condition the caller may see, in the order they
 /// were charted, and how the practice numbers teeth.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,8 +248,22 @@ impl<'a> Chart<'a> {
         Ok((access, Sight::Clinical))
     }
 
-    /// The practice's chart settings.
-    pub async fn settings(&self) -> Result<ChartSettings, AppError> {
+    /// The practice's chart settings, for anyone who may see charts or the practice's
+    /// settings (they hold no PHI, so reading them is not audited).
+    pub async fn read_settings(&self) -> Result<ChartSettings, AppError> {
+        if !self.may(Category::Charting, Action::View, None).await?
+            && !self
+                .may(Category::TreatmentPlans, Action::View, None)
+                .await?
+        {
+            self.access(Category::PracticeSettings, Action::View, None)
+                .await?;
+        }
+        self.settings().await
+    }
+
+    /// The practice's chart settings, for the room's own use.
+    pub(crate) async fn settings(&self) -> Result<ChartSettings, AppError> {
         let row = self
             .app
             .db()

@@ -16,7 +16,7 @@ use enamel_store::{ProcedureAddendumRow, ProcedureRow, ProcedureVersionRow, Stor
 
 use super::codes::code_of;
 use super::sealing::{self, Snapshot, StoredProcedure};
-use super::{AddendumView, Chart, ProcedureView, Sight};
+use super::{AddendumView, Chart, ProcedureClaims, ProcedureView, Sight};
 use crate::access::Access;
 use crate::{AppError, AuditDraft, Expected};
 
@@ -254,12 +254,23 @@ impl Chart<'_> {
         id: ProcedureId,
         draft: &ProcedureDraft,
         expected: Expected,
+        claims: &ProcedureClaims,
     ) -> Result<ProcedureView, AppError> {
         let (current, access) = self.current_for(id, Action::Edit).await?;
         let patient = current.patient()?;
         let entry = self.entry(&access, AuditAction::Update, id, patient);
         if let Err(e) = self.check_open(&current, expected) {
             return self.not_made(entry, e).await;
+        }
+        let read = self.view_of(
+            &current.row,
+            current.procedure.clone(),
+            Vec::new(),
+            Sight::Clinical,
+        );
+        let differences = claims.differences(&read);
+        if !differences.is_empty() {
+            return Err(AppError::Invalid(differences));
         }
         let procedure = self.validated(draft).await?;
         let was_completed = current.procedure.status == ProcedureStatus::Completed;

@@ -432,6 +432,15 @@ fn plain_expectation(expected: &str) -> String {
     word.to_string()
 }
 
+/// A member that is present, even as `null` (`Some(None)`), as opposed to left out (`None`).
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -16,6 +16,7 @@ pub(crate) enum List {
     EmergencyAccess,
     PatientVersions,
     PatientSearch,
+    Procedures,
 }
 
 impl List {
@@ -25,6 +26,7 @@ impl List {
             List::EmergencyAccess => "emergency1",
             List::PatientVersions => "versions1",
             List::PatientSearch => "search2",
+            List::Procedures => "procedures1",
         }
     }
 }

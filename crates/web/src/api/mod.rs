@@ -7,11 +7,13 @@ pub(crate) mod admin;
 pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod body;
+pub(crate) mod chart;
 pub(crate) mod cursor;
 pub(crate) mod emergency;
 pub(crate) mod openapi;
 pub(crate) mod patients;
 pub(crate) mod practice;
+pub(crate) mod precondition;
 mod schemas;
 
 use enamel_app::{App, AppError};
@@ -64,6 +66,14 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .routes(routes!(patients::deactivate))
         .routes(routes!(patients::versions))
         .routes(routes!(patients::version))
+        .routes(routes!(chart::procedure_codes))
+        .routes(routes!(chart::chart_settings, chart::set_chart_settings))
+        .routes(routes!(chart::chart))
+        .routes(routes!(chart::list_procedures, chart::create_procedure))
+        .routes(routes!(chart::read_procedure, chart::replace_procedure))
+        .routes(routes!(chart::complete_procedure))
+        .routes(routes!(chart::invalidate_procedure))
+        .routes(routes!(chart::add_procedure_addendum))
 }
 
 pub(crate) fn invalid(field: &'static str, problem: &'static str) -> ApiError {
@@ -78,6 +88,14 @@ pub(crate) fn instant(unix_ms: i64) -> String {
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_default()
+}
+
+/// The unix milliseconds of an RFC 3339 instant a client sent back.
+pub(crate) fn parse_instant(text: &str) -> Option<i64> {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::parse(text, &Rfc3339)
+        .ok()
+        .and_then(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok())
 }
 
 pub(crate) fn maybe_instant(unix_ms: Option<i64>) -> Option<String> {

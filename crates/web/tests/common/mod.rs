@@ -87,6 +87,18 @@ impl Harness {
             let account = h.add_user(practice, role.as_str(), &[*role]).await;
             h.accounts.insert(*role, account);
         }
+        // The neutral demo codes, as `enamel import procedure-codes` would load a list.
+        #[allow(clippy::disallowed_methods)] // test set-up loads data as the CLI would
+        h.app
+            .system_bypassing_policy(
+                practice,
+                enamel_app::SystemReason::Import,
+                RequestOrigin::cli(),
+            )
+            .chart()
+            .import_codes(&enamel_domain::clinical::demo_codes(), false)
+            .await
+            .unwrap();
         h
     }
 
@@ -259,6 +271,33 @@ impl Harness {
             })
             .await
             .unwrap()
+    }
+
+    /// A procedure charted on `patient` by the system (a planned two-surface filling on tooth 3
+    /// with a note); returns its id.
+    #[allow(clippy::disallowed_methods)] // test set-up seeds data as the CLI would
+    pub async fn procedure(&self, patient: &str) -> String {
+        let view = self
+            .app
+            .system_bypassing_policy(
+                self.practice,
+                enamel_app::SystemReason::DemoData,
+                RequestOrigin::cli(),
+            )
+            .chart()
+            .create(
+                patient.parse().unwrap(),
+                &enamel_domain::clinical::ProcedureDraft {
+                    code: "X2120".into(),
+                    tooth: Some("3".into()),
+                    surfaces: Some("MO".into()),
+                    note: Some("Synthetic note: watch the distal margin.".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        view.id.to_string()
     }
 
     /// A synthetic patient created by the system; returns its id.

@@ -6,7 +6,6 @@ use enamel_domain::{
     AddressDraft, CoverageDraft, EmergencyContactDraft, FieldProblem, PatientDraft, PhoneDraft,
 };
 use serde::Deserialize;
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::ApiError;
@@ -185,7 +184,7 @@ pub(crate) struct PatientBody {
     #[schema(read_only)]
     is_minor: Option<bool>,
     /// Read-only: follows from `guarantor_id`.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::api::body::present")]
     #[schema(read_only, value_type = Option<String>)]
     household_id: Option<Option<String>>,
     /// Read-only.
@@ -268,15 +267,6 @@ pub(crate) struct PatientBody {
     coverages: Vec<CoverageBody>,
 }
 
-/// A member that is present, even as `null` (`Some(None)`), as opposed to left out (`None`).
-fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(deserializer).map(Some)
-}
-
 impl PatientBody {
     /// The read-only members sent back: checked against the record as the caller reads it
     /// (`PUT`), or refused outright (`POST`). `id` is checked here, against the path.
@@ -289,9 +279,7 @@ impl PatientBody {
         };
         let instant = |field: &'static str, value: &Option<String>| match value {
             None => Ok(None),
-            Some(text) => time::OffsetDateTime::parse(text, &Rfc3339)
-                .ok()
-                .and_then(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok())
+            Some(text) => crate::api::parse_instant(text)
                 .map(Some)
                 .ok_or_else(|| refused(field)),
         };

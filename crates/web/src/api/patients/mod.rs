@@ -12,14 +12,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use enamel_app::{
-    App, AppError, Created, DELETE_REASON, Expected, IdempotentRequest, MAX_VERSIONS_PAGE,
+    App, AppError, Created, DELETE_REASON, IdempotentRequest, MAX_VERSIONS_PAGE,
     is_valid_idempotency_key,
 };
 use enamel_domain::PatientId;
 
 use super::cursor::{self, List};
+use super::precondition::{change_error, etag, expected_version, optional_expected_version};
 use super::{CanonicalJsonBody, JsonBody, QueryParams};
-use crate::{ApiError, Authenticated, Problem};
+use crate::{ApiError, Authenticated};
 pub(crate) use body::PatientBody;
 pub(crate) use dto::{
     CreatedJson, DeleteBody, PageParams, PatientJson, SearchJson, SearchParams, VersionJson,
@@ -29,91 +30,6 @@ pub(crate) use dto::{
 /// An id in a path: anything but a canonical patient id is simply not found.
 fn patient_id(raw: &str) -> Result<PatientId, ApiError> {
     raw.parse().map_err(|_| ApiError(AppError::NotFound))
-}
-
-/// The entity tag of a record version: `"<row_version>"`.
-fn etag(version: i64) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
-}
-
-/// What an `If-Match` header asks for.
-enum IfMatch {
-    Missing,
-    Any,
-    Version(i64),
-    /// A tag that can never match a record version (a stale or foreign one).
-    Other,
-}
-
-fn if_match(headers: &HeaderMap) -> IfMatch {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return IfMatch::Missing;
-    };
-    let Ok(text) = value.to_str() else {
-        return IfMatch::Other;
-    };
-    let text = text.trim();
-    if text == "*" {
-        return IfMatch::Any;
-    }
-    let tag = text.strip_prefix("W/").unwrap_or(text);
-    tag.strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .and_then(|t| t.parse().ok())
-        .map_or(IfMatch::Other, IfMatch::Version)
-}
-
-fn precondition_required() -> Response {
-    Problem::new(
-        StatusCode::PRECONDITION_REQUIRED,
-        "precondition_required",
-        "Send the record's ETag in an If-Match header, so that nobody's change is overwritten.",
-    )
-    .into_response()
-}
-
-fn precondition_failed() -> Response {
-    Problem::new(
-        StatusCode::PRECONDITION_FAILED,
-        "precondition_failed",
-        "The record was changed by someone else since you read it. Read it again and reapply your change.",
-    )
-    .into_response()
-}
-
-/// The version an `If-Match` names (`*`: whatever is current, resolved by the room inside the
-/// change, so the request leaves one audit entry); an answer instead when the header is
-/// missing or can never match.
-fn expected_version(headers: &HeaderMap) -> Result<Expected, Precondition> {
-    match if_match(headers) {
-        IfMatch::Missing => Err(Precondition::Required),
-        IfMatch::Other => Err(Precondition::Failed),
-        IfMatch::Version(v) => Ok(Expected::Version(v)),
-        IfMatch::Any => Ok(Expected::Any),
-    }
-}
-
-/// Why a change was answered before it was tried.
-enum Precondition {
-    Required,
-    Failed,
-}
-
-impl IntoResponse for Precondition {
-    fn into_response(self) -> Response {
-        match self {
-            Precondition::Required => precondition_required(),
-            Precondition::Failed => precondition_failed(),
-        }
-    }
-}
-
-/// A stale version is `412` here (the caller sent a precondition), not `409`.
-fn change_error(e: AppError) -> Response {
-    match e {
-        AppError::Conflict => precondition_failed(),
-        other => ApiError(other).into_response(),
-    }
 }
 
 /// The answer to a change: the new version in the body and the `ETag`, or the error.
@@ -336,10 +252,9 @@ pub(crate) async fn deactivate(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = patient_id(&id)?;
-    let expected = match if_match(&headers) {
-        IfMatch::Missing | IfMatch::Any => Expected::Any,
-        IfMatch::Version(v) => Expected::Version(v),
-        IfMatch::Other => return Ok(precondition_failed()),
+    let expected = match optional_expected_version(&headers) {
+        Ok(expected) => expected,
+        Err(refused) => return Ok(refused.into_response()),
     };
     Ok(version_answer(
         app.patients(&actor).deactivate(id, expected).await,
