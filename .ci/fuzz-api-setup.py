@@ -102,6 +102,13 @@ record["middle_name"] = "Fuzz"
 call("PUT", f"/api/v1/patients/{out['FUZZ_PATIENT_READ']}", token=om, body=record,
      headers={"If-Match": headers["ETag"]})
 
+# Procedures on the read patient's chart (the demo practice has the neutral demo codes): one
+# to read and annotate, and one for each operation that changes one.
+for name in ["READ", "REPLACE", "COMPLETE", "INVALIDATE"]:
+    procedure, _ = call("POST", f"/api/v1/patients/{out['FUZZ_PATIENT_READ']}/procedures",
+                        token=dentist, body={"code": "X2120", "tooth": "3", "surfaces": "MO"})
+    out[f"FUZZ_PROCEDURE_{name}"] = procedure["id"]
+
 # An account the administrator's operations disable, enable, re-role and reset: never one the
 # fuzzer signs in with.
 user, _ = call("POST", "/api/v1/users", token=pa,

@@ -397,15 +397,18 @@ pub(crate) fn free_text(
     max: usize,
     p: &mut Problems,
 ) -> Option<String> {
-    let text = raw?.trim();
-    if text.is_empty() {
-        return None;
-    }
-    let text = text.replace("\r\n", "\n");
-    if text.chars().count() > max {
+    let raw = raw?;
+    // Counted as sent (an API document's maxLength), before spaces are trimmed.
+    if raw.chars().count() > max {
         p.add(field, format!("is too long (at most {max} characters)"));
         return None;
     }
+    let text = raw.trim();
+    if text.is_empty() {
+        return None;
+    }
+    // Browsers send a textarea's line breaks as CR LF; old systems as CR alone.
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
     if text
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\t')
