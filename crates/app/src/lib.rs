@@ -38,7 +38,7 @@ pub use error::AppError;
 
 pub use clinical::{
     AddendumView, Chart, ChartSettings, ChartView, CodeImport, MAX_CHART_LOCK_HOURS,
-    ProcedureClaims, ProcedureView,
+    PerioComparison, PerioExamView, ProcedureClaims, ProcedureView,
 };
 pub use kernel::System;
 pub use patients::{

@@ -174,6 +174,17 @@ async fn no_plaintext_phi_in_the_database_files_or_logs() {
         )
         .await
         .unwrap();
+    let perio = chart
+        .start_perio(
+            ids[0],
+            &enamel_domain::clinical::PerioExamDraft {
+                note: Some(format!("{MARKER} perio")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    chart.close_perio(perio.id, Expected::Any).await.unwrap();
     let read = chart.read(ids[0], None).await.unwrap();
     assert!(read.procedures[0].addenda[0].body.starts_with(MARKER));
     f.app

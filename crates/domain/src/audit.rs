@@ -65,6 +65,7 @@ text_enum!(
         ProcedureVersion => "procedure_version",
         ProcedureAddendum => "procedure_addendum",
         Chart => "chart",
+        PerioExam => "perio_exam",
     }
 );
 

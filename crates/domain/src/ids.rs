@@ -61,6 +61,10 @@ id_type!(
     ProcedureId
 );
 id_type!(
+    /// A periodontal exam of a patient.
+    PerioExamId
+);
+id_type!(
     /// An addendum to a clinical record (a procedure's, a note's).
     AddendumId
 );

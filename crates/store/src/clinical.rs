@@ -418,7 +418,9 @@ impl Db {
     ) -> Result<bool, StoreError> {
         on_db!(self, pool => {
             let row = sqlx::query(
-                "SELECT 1 AS one FROM procedures WHERE practice_id = $1 AND patient_id = $2 LIMIT 1",
+                "SELECT 1 AS one FROM procedures WHERE practice_id = $1 AND patient_id = $2 \
+                 UNION ALL SELECT 1 AS one FROM perio_exams WHERE practice_id = $1 AND patient_id = $2 \
+                 LIMIT 1",
             )
             .bind(practice_id)
             .bind(patient_id)

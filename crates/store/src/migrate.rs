@@ -94,6 +94,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_clinical_chart.sql"),
         postgres: include_str!("../migrations/postgres/0011_clinical_chart.sql"),
     },
+    Migration {
+        version: 12,
+        name: "0012_perio_exams.sql",
+        sqlite: include_str!("../migrations/sqlite/0012_perio_exams.sql"),
+        postgres: include_str!("../migrations/postgres/0012_perio_exams.sql"),
+    },
 ];
 
 /// File names the SQLite folder must contain (the mirror test compares both folders to this).
@@ -109,6 +115,7 @@ pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &[
     "0009_idempotency_keys.sql",
     "0010_compact_search_tokens.sql",
     "0011_clinical_chart.sql",
+    "0012_perio_exams.sql",
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
@@ -294,6 +301,8 @@ impl Db {
                 "REVOKE DELETE, TRUNCATE ON procedures, procedure_versions, procedure_addenda \
                  FROM {role}"
             ),
+            format!("GRANT SELECT, INSERT, UPDATE ON perio_exams TO {role}"),
+            format!("REVOKE DELETE, TRUNCATE ON perio_exams FROM {role}"),
             // The legacy log (0001) is closed: read it, and add its final checkpoint.
             format!("GRANT SELECT ON audit_events, audit_head TO {role}"),
             format!("GRANT SELECT, INSERT ON audit_checkpoints TO {role}"),

@@ -147,6 +147,16 @@ pub const PROCEDURE_ADDENDA: RecordSpec = RecordSpec {
     history: History::AppendOnly,
 };
 
+/// Periodontal exams: edited in place while a draft (working state, each save audited), then
+/// closed, after which the database refuses every change but key rotation.
+pub const PERIO_EXAMS: RecordSpec = RecordSpec {
+    table: "perio_exams",
+    kind: RecordKind::PerioExam,
+    category: Category::Charting,
+    sealed: &["details"],
+    history: History::Mutable,
+};
+
 /// Every declared table, in the order rotation walks them.
 pub const ALL: &[RecordSpec] = &[
     PATIENTS,
@@ -156,6 +166,7 @@ pub const ALL: &[RecordSpec] = &[
     PROCEDURES,
     PROCEDURE_VERSIONS,
     PROCEDURE_ADDENDA,
+    PERIO_EXAMS,
 ];
 
 /// Byte columns that hold no PHI and are not sealed: blind-index tokens (keyed HMACs),

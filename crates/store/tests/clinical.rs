@@ -348,3 +348,78 @@ async fn chart_settings_default_to_universal_and_a_day_and_report_what_they_repl
     };
     assert!(tx.set_chart_settings("pa", &bad).await.is_err());
 }
+
+fn exam(id: &str) -> enamel_store::PerioExamRow {
+    enamel_store::PerioExamRow {
+        practice_id: "pa".into(),
+        id: id.into(),
+        patient_id: "p1".into(),
+        key_version: 1,
+        status: "draft".into(),
+        details: vec![1],
+        closed_ms: None,
+        closed_by: None,
+        created_ms: 5,
+        created_by: "u1".into(),
+        updated_ms: 5,
+        updated_by: "u1".into(),
+        row_version: 1,
+    }
+}
+
+#[tokio::test]
+async fn a_perio_draft_changes_in_place_and_a_closed_exam_only_by_rotation() {
+    let (_t, db) = migrated().await;
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_perio_exam(&exam("e1")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(matches!(
+        db.perio_exam("pb", "e1").await,
+        Err(StoreError::NotFound)
+    ));
+    let mut saved = exam("e1");
+    saved.details = vec![2];
+    saved.row_version = 2;
+    let mut tx = db.begin().await.unwrap();
+    tx.update_perio_exam(&saved, 1).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut closed = saved.clone();
+    closed.status = "closed".into();
+    closed.closed_ms = Some(9);
+    closed.closed_by = Some("u1".into());
+    closed.row_version = 3;
+    let mut tx = db.begin().await.unwrap();
+    tx.update_perio_exam(&closed, 2).await.unwrap();
+    tx.commit().await.unwrap();
+    // A closed exam without a closing time is not a closed exam.
+    let mut tx = db.begin().await.unwrap();
+    let mut half = exam("e2");
+    half.status = "closed".into();
+    assert!(tx.insert_perio_exam(&half).await.is_err());
+    drop(tx);
+    for sql in [
+        "UPDATE perio_exams SET status = 'draft', closed_ms = NULL, closed_by = NULL WHERE id = 'e1'".to_string(),
+        format!("UPDATE perio_exams SET details = {} WHERE id = 'e1'", bytes_literal(&db, "0909")),
+        "UPDATE perio_exams SET row_version = 4 WHERE id = 'e1'".into(),
+        "UPDATE perio_exams SET key_version = 2, updated_by = 'u9' WHERE id = 'e1'".into(),
+        "DELETE FROM perio_exams WHERE id = 'e1'".into(),
+    ] {
+        assert!(raw_sql(&db, &sql).await.is_err(), "allowed on a closed exam: {sql}");
+    }
+    raw_sql(
+        &db,
+        &format!(
+            "UPDATE perio_exams SET key_version = 2, details = {} WHERE id = 'e1'",
+            bytes_literal(&db, "0a")
+        ),
+    )
+    .await
+    .unwrap();
+    let row = db.perio_exam("pa", "e1").await.unwrap();
+    assert_eq!(
+        (row.key_version, row.details, row.row_version),
+        (2, vec![10], 3)
+    );
+    assert_eq!(db.perio_exams_of("pa", "p1").await.unwrap().len(), 1);
+    assert!(db.patient_has_chart("pa", "p1").await.unwrap());
+}

@@ -7,6 +7,7 @@
 //! its history, `sealing.rs` the stored form.
 
 mod codes;
+mod perio;
 mod procedures;
 mod read;
 mod sealing;
@@ -19,6 +20,7 @@ use crate::kernel::Caller;
 use crate::{Actor, App, AppError};
 
 pub use codes::CodeImport;
+pub use perio::{PerioComparison, PerioExamView};
 
 /// Hours completed work stays correctable after completion, at most (30 days).
 pub const MAX_CHART_LOCK_HOURS: i64 = 720;

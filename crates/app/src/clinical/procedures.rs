@@ -67,7 +67,11 @@ impl Current {
 impl Chart<'_> {
     /// Records a change that was tried and not made (a miss, a stale version, a refusal), so
     /// every request leaves its entry; returns `error` for the caller.
-    async fn not_made<T>(&self, entry: AuditDraft, error: AppError) -> Result<T, AppError> {
+    pub(super) async fn not_made<T>(
+        &self,
+        entry: AuditDraft,
+        error: AppError,
+    ) -> Result<T, AppError> {
         let why = match &error {
             AppError::NotFound => None,
             AppError::Conflict => Some("stale_version"),
