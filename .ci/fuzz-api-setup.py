@@ -108,6 +108,11 @@ for name in ["READ", "REPLACE", "COMPLETE", "INVALIDATE"]:
     procedure, _ = call("POST", f"/api/v1/patients/{out['FUZZ_PATIENT_READ']}/procedures",
                         token=dentist, body={"code": "X2120", "tooth": "3", "surfaces": "MO"})
     out[f"FUZZ_PROCEDURE_{name}"] = procedure["id"]
+# Perio exams on the same chart: two to read and compare, one to save, one to close.
+for name in ["READ", "OTHER", "SAVE", "CLOSE"]:
+    exam, _ = call("POST", f"/api/v1/patients/{out['FUZZ_PATIENT_READ']}/perio-exams",
+                   token=dentist, body={"teeth": [{"tooth": "3", "depth": [3, 2, 3, 3, 2, 3]}]})
+    out[f"FUZZ_PERIO_{name}"] = exam["id"]
 
 # An account the administrator's operations disable, enable, re-role and reset: never one the
 # fuzzer signs in with.

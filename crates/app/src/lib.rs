@@ -37,7 +37,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::AppError;
 
 pub use clinical::{
-    AddendumView, Chart, ChartSettings, ChartView, CodeImport, MAX_CHART_LOCK_HOURS,
+    AddendumView, Chart, ChartSettings, ChartView, CodeImport, MAX_CHART_LOCK_HOURS, PerioClaims,
     PerioComparison, PerioExamView, ProcedureClaims, ProcedureView,
 };
 pub use kernel::System;

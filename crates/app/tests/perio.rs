@@ -6,7 +6,7 @@
 mod common;
 
 use common::{fixture, raw};
-use enamel_app::{AppError, Chart, Expected, RequestOrigin, SystemReason};
+use enamel_app::{AppError, Chart, Expected, PerioClaims, RequestOrigin, SystemReason};
 use enamel_domain::clinical::{PerioExamDraft, PerioSite, PerioToothDraft, Tooth};
 use enamel_domain::{PatientDraft, PatientId};
 use enamel_store::AuditQuery;
@@ -60,7 +60,12 @@ async fn a_draft_is_saved_closed_and_then_never_changes() {
     let started = c.start_perio(p, &exam("2025-01-10", 3)).await.unwrap();
     assert!(!started.closed);
     let saved = c
-        .save_perio(started.id, &exam("2025-01-10", 4), Expected::Version(1))
+        .save_perio(
+            started.id,
+            &exam("2025-01-10", 4),
+            Expected::Version(1),
+            &PerioClaims::default(),
+        )
         .await
         .unwrap();
     assert_eq!(saved.row_version, 2);
@@ -71,15 +76,25 @@ async fn a_draft_is_saved_closed_and_then_never_changes() {
         "CAL = PD + GM"
     );
     assert!(matches!(
-        c.save_perio(started.id, &exam("2025-01-10", 5), Expected::Version(1))
-            .await,
+        c.save_perio(
+            started.id,
+            &exam("2025-01-10", 5),
+            Expected::Version(1),
+            &PerioClaims::default(),
+        )
+        .await,
         Err(AppError::Conflict)
     ));
     let closed = c.close_perio(started.id, Expected::Any).await.unwrap();
     assert!(closed.closed && closed.closed_ms.is_some());
     assert!(matches!(
-        c.save_perio(started.id, &exam("2025-01-10", 6), Expected::Any)
-            .await,
+        c.save_perio(
+            started.id,
+            &exam("2025-01-10", 6),
+            Expected::Any,
+            &PerioClaims::default(),
+        )
+        .await,
         Err(AppError::Refused(_))
     ));
     assert!(matches!(

@@ -257,6 +257,32 @@ fn routes() -> Vec<Route> {
             None,
             Some(|| json!({"body": "Synthetic addendum."})),
         ),
+        route(
+            "POST",
+            "/api/v1/patients/{patient}/perio-exams",
+            Some((Charting, Create)),
+            Some(|| json!({})),
+        ),
+        route(
+            "GET",
+            "/api/v1/patients/{patient}/perio-exams",
+            Some((Charting, View)),
+            None,
+        ),
+        route("GET", "/api/v1/perio-exams/{exam}", None, None),
+        route(
+            "PUT",
+            "/api/v1/perio-exams/{exam}",
+            None,
+            Some(|| json!({})),
+        ),
+        route("POST", "/api/v1/perio-exams/{exam}/close", None, None),
+        route(
+            "GET",
+            "/api/v1/perio-exams/{exam}/comparison?with=00000000-0000-0000-0000-000000000000",
+            None,
+            None,
+        ),
     ]
 }
 

@@ -20,7 +20,7 @@ use crate::kernel::Caller;
 use crate::{Actor, App, AppError};
 
 pub use codes::CodeImport;
-pub use perio::{PerioComparison, PerioExamView};
+pub use perio::{PerioClaims, PerioComparison, PerioExamView};
 
 /// Hours completed work stays correctable after completion, at most (30 days).
 pub const MAX_CHART_LOCK_HOURS: i64 = 720;

@@ -53,6 +53,45 @@ pub struct PerioComparison {
     pub sites: Vec<SiteChange>,
 }
 
+/// Read-only members a client sent back with a draft's measurements (what a `GET` showed):
+/// compared with the exam as stored, ignored when equal and refused by name when not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PerioClaims {
+    pub patient_id: Option<String>,
+    pub status: Option<String>,
+    pub row_version: Option<i64>,
+    /// `Some(None)`: sent as `null`.
+    pub closed_ms: Option<Option<i64>>,
+    pub closed_by: Option<Option<String>>,
+    pub created_ms: Option<i64>,
+    pub created_by: Option<String>,
+    pub updated_ms: Option<i64>,
+    pub updated_by: Option<String>,
+}
+
+impl PerioClaims {
+    fn differences(&self, row: &PerioExamRow) -> Vec<FieldProblem> {
+        fn differs<T: PartialEq>(claim: &Option<T>, actual: &T) -> bool {
+            claim.as_ref().is_some_and(|c| c != actual)
+        }
+        [
+            ("patient_id", differs(&self.patient_id, &row.patient_id)),
+            ("status", differs(&self.status, &row.status)),
+            ("row_version", differs(&self.row_version, &row.row_version)),
+            ("closed_at", differs(&self.closed_ms, &row.closed_ms)),
+            ("closed_by", differs(&self.closed_by, &row.closed_by)),
+            ("created_at", differs(&self.created_ms, &row.created_ms)),
+            ("created_by", differs(&self.created_by, &row.created_by)),
+            ("updated_at", differs(&self.updated_ms, &row.updated_ms)),
+            ("updated_by", differs(&self.updated_by, &row.updated_by)),
+        ]
+        .into_iter()
+        .filter(|(_, d)| *d)
+        .map(|(field, _)| FieldProblem::new(field, crate::READ_ONLY))
+        .collect()
+    }
+}
+
 /// The sealed document of one exam. Field names are stored: never rename them.
 #[derive(Serialize, Deserialize)]
 struct StoredExam {
@@ -272,6 +311,7 @@ impl Chart<'_> {
         id: PerioExamId,
         draft: &PerioExamDraft,
         expected: Expected,
+        claims: &PerioClaims,
     ) -> Result<PerioExamView, AppError> {
         let (current, _access, entry) = self.perio_for_change(id, Action::Edit).await?;
         if current.status == "closed" {
@@ -279,6 +319,10 @@ impl Chart<'_> {
         }
         if let Err(e) = expected.check(current.row_version) {
             return self.not_made(entry, e).await;
+        }
+        let differences = claims.differences(&current);
+        if !differences.is_empty() {
+            return Err(AppError::Invalid(differences));
         }
         let exam = self.perio_today_checked(draft).await?;
         let keys = self.app.keys_of(self.caller.practice_id()).await?;

@@ -17,6 +17,7 @@ pub(crate) enum List {
     PatientVersions,
     PatientSearch,
     Procedures,
+    PerioExams,
 }
 
 impl List {
@@ -27,6 +28,7 @@ impl List {
             List::PatientVersions => "versions1",
             List::PatientSearch => "search2",
             List::Procedures => "procedures1",
+            List::PerioExams => "perio1",
         }
     }
 }

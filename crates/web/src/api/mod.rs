@@ -74,6 +74,16 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .routes(routes!(chart::complete_procedure))
         .routes(routes!(chart::invalidate_procedure))
         .routes(routes!(chart::add_procedure_addendum))
+        .routes(routes!(
+            chart::perio::list_perio_exams,
+            chart::perio::create_perio_exam
+        ))
+        .routes(routes!(
+            chart::perio::read_perio_exam,
+            chart::perio::save_perio_exam
+        ))
+        .routes(routes!(chart::perio::close_perio_exam))
+        .routes(routes!(chart::perio::compare_perio_exams))
 }
 
 pub(crate) fn invalid(field: &'static str, problem: &'static str) -> ApiError {

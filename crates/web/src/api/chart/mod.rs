@@ -5,6 +5,7 @@
 
 mod body;
 mod dto;
+pub(crate) mod perio;
 
 use axum::Json;
 use axum::extract::{Path, State};
