@@ -16,7 +16,8 @@ use clap::{Args, Parser, Subcommand};
                   To set up:     enamel init --practice-name \"Your Practice\", then enamel serve",
     after_help = "Exit status: 0 when done, 1 when something stopped the command (the message says what), \
                   2 when `enamel audit verify` found a problem in the audit log. \
-                  `enamel import patients --help` explains the import's own exit status."
+                  `enamel import patients --help` and `enamel import procedure-codes --help` explain \
+                  the imports' own exit status."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -51,7 +52,8 @@ pub enum Command {
     /// Rotate, inspect or retire encryption keys.
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// Bring records over from another system (see `enamel import patients --help`).
+    /// Bring records over from another system: patients, and the practice's procedure codes
+    /// (see `enamel import patients --help` and `enamel import procedure-codes --help`).
     #[command(subcommand)]
     Import(ImportCommand),
     /// Help a staff member back in when no administrator of their practice may.
@@ -239,7 +241,9 @@ pub enum ImportCommand {
             is never shown or written anywhere. The other rows are saved in batches: a batch \
             is saved whole or not at all (for example, a chart number already used in Enamel \
             refuses its batch), and a batch that fails does not undo the others. \
-            Try it first with --dry-run, which checks everything and saves nothing.\n\n\
+            Try it first with --dry-run, which checks every row and saves nothing (a chart \
+            number already used in Enamel is found only when its batch is saved, so a dry \
+            run does not catch it).\n\n\
             The file: UTF-8 text (Excel: \"CSV UTF-8\"), commas between values, and a first \
             line naming the columns. Values with commas, quotes or line breaks go in double \
             quotes. Dates are written YYYY-MM-DD. Columns may come in any order; leave out \
@@ -265,25 +269,47 @@ pub enum ImportCommand {
             Example: enamel import patients patients.csv --dry-run --report rejected.csv"
     )]
     Patients(ImportPatientsArgs),
+    /// Import the practice's procedure codes and fees (its own licensed code list) from a CSV
+    /// file.
+    #[command(
+        name = "procedure-codes",
+        long_about = "Import the practice's procedure codes and fees from a CSV file: the \
+            list the practice is licensed to use (Enamel ships no CDT codes), or its own \
+            local codes.\n\n\
+            Every row is checked first. The list is imported whole or not at all: if any row \
+            has a problem, nothing is saved, and every rejected row is listed by line number \
+            and column, with what is wrong (never the value). A code already in Enamel is \
+            replaced: it gets the file's description, area type and fee (procedures already \
+            charted keep the description they were charted with). Codes not in the file are \
+            kept. Try it first with --dry-run, which checks everything and saves nothing.\n\n\
+            The file: UTF-8 text (Excel: \"CSV UTF-8\"), commas between values, and a first \
+            line naming the columns, in any order. Values with commas, quotes or line breaks \
+            go in double quotes. A column not in this list refuses the whole file.\n\n\
+            Required: code (1 to 15 letters or digits; a dot or hyphen may separate them), \
+            description (up to 200 characters), area_type (what the code is done on: mouth, \
+            arch, quadrant, sextant, tooth, surface or tooth_range)\n\
+            Optional: default_fee (an amount such as 125.00; 0 when left out or blank)\n\n\
+            The import is recorded in the audit log as one entry, with how many codes were \
+            added and replaced.",
+        after_help = "Exit status: 0 when the list was imported (or, with --dry-run, would \
+            be); 1 when rows were rejected (nothing was imported); 2 when the file could not \
+            be read or its columns are wrong, or the import could not run (the message says \
+            why; nothing was imported).\n\n\
+            Example: enamel import procedure-codes codes.csv --dry-run --report rejected.csv"
+    )]
+    ProcedureCodes(ImportCodesArgs),
 }
 
+/// The options every import takes.
 #[derive(Debug, Clone, Args)]
-pub struct ImportPatientsArgs {
-    /// The CSV file to import.
-    #[arg(value_name = "FILE.csv")]
-    pub file: PathBuf,
+pub struct ImportOptions {
     /// The practice to import into (its id; `enamel keys status` lists them). Needed only
     /// when this server holds more than one practice.
     #[arg(long, value_name = "ID")]
     pub practice: Option<String>,
-    /// Check every row and report the problems, but save nothing. (A chart number that is
-    /// already used in Enamel is found only when its batch is saved.)
+    /// Check every row and report the problems, but save nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// How many patients are saved together; each batch is saved whole or not at all.
-    #[arg(long, value_name = "N", default_value_t = 500,
-          value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub batch_size: u32,
     /// Write the rejected rows to this file (CSV: line, column, problem; never the values),
     /// readable by you only. Without it, the first rejected rows are listed on screen.
     #[arg(long, value_name = "FILE")]
@@ -291,4 +317,26 @@ pub struct ImportPatientsArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportPatientsArgs {
+    /// The CSV file to import.
+    #[arg(value_name = "FILE.csv")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub options: ImportOptions,
+    /// How many patients are saved together; each batch is saved whole or not at all.
+    #[arg(long, value_name = "N", default_value_t = 500,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub batch_size: u32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportCodesArgs {
+    /// The CSV file to import.
+    #[arg(value_name = "FILE.csv")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub options: ImportOptions,
 }

@@ -47,7 +47,7 @@ pub async fn serve(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode> {
     setup::init_logging(&config);
     let app = setup::open_app(&config).await?;
     setup::warn_if_secrets_beside_database(&config);
-    serve::serve(app, &config, |bound| {
+    serve::serve(app, &config, None, |bound| {
         output::line(&format!(
             "Enamel is listening on https://{}:{}",
             display_host(bound),

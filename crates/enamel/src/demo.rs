@@ -12,9 +12,10 @@ use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
 use enamel_app::{App, Clock, NewPractice, Patients, RequestOrigin, SystemClock, SystemReason};
-use enamel_domain::{PracticeId, Role};
+use enamel_domain::{PatientId, PracticeId, Role};
 
 use crate::cli::{DemoArgs, DemoCommand, GlobalArgs};
+use crate::demo_chart::{self, Providers};
 use crate::{commands, output, serve, setup, time_zone};
 
 /// The demo practice's name, shown on its pages.
@@ -59,8 +60,14 @@ pub async fn demo(global: &GlobalArgs, args: &DemoArgs) -> Result<ExitCode> {
     )?;
     let app = commands::prepare(&config).await?;
     let accounts_path = config.data_dir.join(ACCOUNTS_FILE);
-    let (practice_id, accounts) = match existing_demo(&app, &accounts_path).await? {
-        Some(found) => found,
+    let (practice_id, accounts, charts) = match existing_demo(&app, &accounts_path).await? {
+        Some((id, accounts)) => {
+            // A demo folder made before Enamel had charts: its practice gets the demo codes.
+            let system =
+                app.system_bypassing_policy(id, SystemReason::DemoData, RequestOrigin::cli());
+            demo_chart::load_codes_if_none(&system.chart()).await?;
+            (id, accounts, None)
+        }
         None => {
             let id = app
                 .create_demo_practice(
@@ -76,14 +83,24 @@ pub async fn demo(global: &GlobalArgs, args: &DemoArgs) -> Result<ExitCode> {
             if let Some(note) = &zone_note {
                 output::line(note);
             }
-            create_demo_patients(&system.patients()).await?;
-            (id, create_demo_accounts(&app, id).await?)
+            let patients = create_demo_patients(&system.patients()).await?;
+            let (accounts, providers) = create_demo_accounts(&app, id).await?;
+            demo_chart::load_codes_if_none(&system.chart()).await?;
+            serve::checkpoint_now(&app, &config).await?;
+            // About seven writes per patient, a few seconds in all: done while the server
+            // already answers, and finished before it stops.
+            let charts = serve::Beside {
+                task: tokio::spawn(demo_chart::fill(app.clone(), id, patients, providers)),
+                until: "the made-up charts are written",
+            };
+            (id, accounts, Some(charts))
         }
     };
     let data_dir = config.data_dir.clone();
     let zone_name = app.practice_time(practice_id).await?.name().to_string();
     let code_command = code_command(global);
-    serve::serve(app, &config, |bound| {
+    let filling = charts.is_some();
+    serve::serve(app, &config, charts, |bound| {
         let url = format!("https://{}:{}", commands::display_host(bound), bound.port());
         let file = serde_json::json!({
             "practice_id": practice_id.to_string(),
@@ -112,6 +129,11 @@ pub async fn demo(global: &GlobalArgs, args: &DemoArgs) -> Result<ExitCode> {
             output::line("");
         }
         output::line("  The certificate is self-signed: your browser will ask you to accept it.");
+        if filling {
+            output::line(
+                "  The made-up patients' charts are being filled in; a line will say when that is done.",
+            );
+        }
         output::line("  Press Ctrl-C to stop.");
     })
     .await?;
@@ -149,26 +171,37 @@ async fn existing_demo(
     }
 }
 
-/// Creates one account per staff role with a random password and an enrolled TOTP secret.
-async fn create_demo_accounts(app: &App, practice_id: PracticeId) -> Result<Vec<DemoAccount>> {
+/// Creates one account per staff role with a random password and an enrolled TOTP secret;
+/// the dentist's and the hygienist's accounts are the providers of the demo charts.
+async fn create_demo_accounts(
+    app: &App,
+    practice_id: PracticeId,
+) -> Result<(Vec<DemoAccount>, Providers)> {
     let mut out = Vec::new();
+    let mut providers = Providers::default();
     for role in Role::STAFF {
         let username = role.as_str().replace('_', "-");
         let (token, _) = enamel_crypto::OpaqueToken::generate("")?;
         // Words a person can type, plus randomness: "demo-" and 16 random characters.
         let password = format!("demo-{}", &token[..16]);
         let secret = enamel_crypto::TotpSecret::generate()?;
-        app.create_user_as_system(
-            practice_id,
-            &enamel_app::auth::NewUser {
-                username: username.clone(),
-                display_name: format!("Demo {}", role.label().to_lowercase()),
-                roles: vec![*role],
-            },
-            Some(&password),
-            Some(&secret),
-        )
-        .await?;
+        let created = app
+            .create_user_as_system(
+                practice_id,
+                &enamel_app::auth::NewUser {
+                    username: username.clone(),
+                    display_name: format!("Demo {}", role.label().to_lowercase()),
+                    roles: vec![*role],
+                },
+                Some(&password),
+                Some(&secret),
+            )
+            .await?;
+        match role {
+            Role::Dentist => providers.dentist = Some(created.user_id),
+            Role::Hygienist => providers.hygienist = Some(created.user_id),
+            _ => {}
+        }
         out.push(DemoAccount {
             role: role.as_str().into(),
             username,
@@ -176,15 +209,15 @@ async fn create_demo_accounts(app: &App, practice_id: PracticeId) -> Result<Vec<
             totp_secret: secret.to_base32(),
         });
     }
-    Ok(out)
+    Ok((out, providers))
 }
 
 /// The demo's synthetic households: guarantors first, then the people they pay for (minors
-/// with the guarantor as responsible party).
-async fn create_demo_patients(patients: &Patients<'_>) -> Result<()> {
+/// with the guarantor as responsible party). Returns every patient's id.
+async fn create_demo_patients(patients: &Patients<'_>) -> Result<Vec<PatientId>> {
     let households = enamel_domain::synthetic::households(DEMO_PATIENTS, 2026);
     let guarantors: Vec<_> = households.iter().map(|h| h.guarantor.clone()).collect();
-    let ids = patients.create_many(&guarantors).await?;
+    let mut ids = patients.create_many(&guarantors).await?;
     let mut members = Vec::new();
     for (household, guarantor) in households.iter().zip(&ids) {
         for (member, minor) in &household.members {
@@ -196,8 +229,8 @@ async fn create_demo_patients(patients: &Patients<'_>) -> Result<()> {
             members.push(member);
         }
     }
-    patients.create_many(&members).await?;
-    Ok(())
+    ids.extend(patients.create_many(&members).await?);
+    Ok(ids)
 }
 
 /// The sign-ins as a plain table: username, role, password (never the TOTP secret).

@@ -7,6 +7,7 @@ mod audit_verify;
 mod cli;
 mod commands;
 mod demo;
+mod demo_chart;
 mod import;
 mod output;
 mod serve;
@@ -56,6 +57,9 @@ fn main() -> ExitCode {
             Command::Users(cmd) => users_cmd::users(&cli.global, cmd).await,
             Command::Import(ImportCommand::Patients(args)) => {
                 import::patients(&cli.global, args).await
+            }
+            Command::Import(ImportCommand::ProcedureCodes(args)) => {
+                import::procedure_codes(&cli.global, args).await
             }
         }
     });

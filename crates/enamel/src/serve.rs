@@ -13,11 +13,73 @@ use enamel_app::{App, CheckpointOutcome, Clock, Refusal, SystemClock};
 use enamel_config::Config;
 use enamel_web::WebSettings;
 
-use crate::audit_cmd;
+use crate::{audit_cmd, output};
+
+/// Work started beside the server that must finish before it stops: the demo's charts.
+#[derive(Debug)]
+pub struct Beside {
+    pub task: tokio::task::JoinHandle<()>,
+    /// What the person waits for while it finishes, e.g. "the made-up charts are written".
+    pub until: &'static str,
+}
 
 /// Serves until a stop signal. `on_listening` receives the bound address (the port may be 0
-/// in the configuration, e.g. in tests).
-pub async fn serve(app: App, config: &Config, on_listening: impl FnOnce(SocketAddr)) -> Result<()> {
+/// in the configuration, e.g. in tests). Work `beside` the server is finished (or, at a
+/// second stop signal, abandoned) before the final checkpoint, so the checkpoint covers it.
+pub async fn serve(
+    app: App,
+    config: &Config,
+    beside: Option<Beside>,
+    on_listening: impl FnOnce(SocketAddr),
+) -> Result<()> {
+    let served = serve_until_stopped(&app, config, on_listening).await;
+    if let Some(beside) = beside {
+        finish(beside).await;
+    }
+    served?;
+    // A final checkpoint so the log's end is signed at every clean stop.
+    if let Ok(key) = audit_cmd::load_signing_key(&config.audit.signing_key_file) {
+        let now = SystemClock.now_ms();
+        // Refusals were logged as alarms by the signer.
+        if let Err(e) = sign_checkpoints(&app, config, &key, now).await {
+            tracing::warn!(error = %e, "final audit checkpoint failed");
+        }
+    }
+    app.close().await;
+    Ok(())
+}
+
+/// Signs the end of every audit log now. Before work beside the server starts writing: the
+/// first checkpoint of a log verifies it whole and is refused, as an alarm, when the log grew
+/// meanwhile; later ones only read what was added.
+pub async fn checkpoint_now(app: &App, config: &Config) -> Result<()> {
+    let key = audit_cmd::load_signing_key(&config.audit.signing_key_file)?;
+    sign_checkpoints(app, config, &key, SystemClock.now_ms()).await?;
+    Ok(())
+}
+
+async fn finish(beside: Beside) {
+    if !beside.task.is_finished() {
+        output::line(&format!(
+            "Stopping once {} (Ctrl-C again to stop now).",
+            beside.until
+        ));
+    }
+    let abort = beside.task.abort_handle();
+    tokio::select! {
+        _ = beside.task => {}
+        () = wait_for_stop_signal() => {
+            abort.abort();
+            output::line("Stopped now; what was done so far is kept.");
+        }
+    }
+}
+
+async fn serve_until_stopped(
+    app: &App,
+    config: &Config,
+    on_listening: impl FnOnce(SocketAddr),
+) -> Result<()> {
     let tls = crate::tls::server_config(&config.tls)?;
     let listener = TcpListener::bind(config.listen).map_err(|e| match e.kind() {
         std::io::ErrorKind::AddrInUse => anyhow!(
@@ -77,15 +139,6 @@ pub async fn serve(app: App, config: &Config, on_listening: impl FnOnce(SocketAd
     if let Some(job) = checkpoints {
         job.abort();
     }
-    // A final checkpoint so the log's end is signed at every clean stop.
-    if let Ok(key) = audit_cmd::load_signing_key(&config.audit.signing_key_file) {
-        let now = SystemClock.now_ms();
-        // Refusals were logged as alarms by the signer.
-        if let Err(e) = sign_checkpoints(&app, config, &key, now).await {
-            tracing::warn!(error = %e, "final audit checkpoint failed");
-        }
-    }
-    app.close().await;
     Ok(())
 }
 

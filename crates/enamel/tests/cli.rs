@@ -142,13 +142,15 @@ fn mode(path: &Path) -> u32 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_serves_healthz_over_https_and_its_records_rotate() {
     let s = site().await;
-    let (child, url) = start(s.cmd(&[
+    let (child, url, lines) = start_printing(s.cmd(&[
         "demo",
         "--listen",
         "127.0.0.1:0",
         "--time-zone",
         "Pacific/Auckland",
     ]));
+    let printed = printed_until_ready(&lines);
+    assert!(printed.contains("charts are being filled in"), "{printed}");
     let client = https_client(&s.data);
     let response = client.get(format!("{url}/healthz")).send().await.unwrap();
     assert_eq!(response.status(), 200);
@@ -172,6 +174,14 @@ async fn the_demo_serves_healthz_over_https_and_its_records_rotate() {
     assert!(accounts["accounts"].is_array());
     #[cfg(unix)]
     assert_eq!(mode(&s.data.join("keys").join("kek.json")), 0o600);
+    // The made-up charts are filled in while the server answers, and said to be ready.
+    let ready = loop {
+        let line = lines.recv_timeout(Duration::from_secs(120)).unwrap();
+        if line.contains("charts are ready") {
+            break line;
+        }
+    };
+    assert!(ready.contains("(300 patients)"), "{ready}");
     stop(child);
 
     // Starting the demo again reuses its practice, and its time zone.
@@ -180,12 +190,14 @@ async fn the_demo_serves_healthz_over_https_and_its_records_rotate() {
     assert_eq!(stored_time_zone(&s).await, "Pacific/Auckland");
     let status = s.ok(&["keys", "status"]);
     assert_eq!(status.matches("Demo Dental").count(), 1, "{status}");
-    // 300 patients and one staff account per role, each with a sealed TOTP secret.
-    assert!(status.contains("308"), "{status}");
+    // 300 patients, one staff account per role (8), each with a sealed TOTP secret, and the
+    // made-up charts: 2,050 procedures and conditions, their addenda and the versions left by
+    // entries marked entered in error (195 more). The charts are the same on every run.
+    assert!(status.contains("2553"), "{status}");
 
     let rotated = s.ok(&["keys", "rotate", "--quiet"]);
     assert!(
-        rotated.contains("308 records re-encrypted to version 2"),
+        rotated.contains("2553 records re-encrypted to version 2"),
         "{rotated}"
     );
     let status = s.ok(&["keys", "status"]);

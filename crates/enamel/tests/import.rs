@@ -1,7 +1,8 @@
-//! `enamel import patients` through the real binary: validation by line and column, a dry run
-//! that saves nothing, guarantors before dependants, batches that fail whole, files refused
+//! `enamel import patients` and `enamel import procedure-codes` through the real binary:
+//! validation by line and column, a dry run that saves nothing, guarantors before dependants,
+//! patient batches that fail whole, a code list imported whole or not at all, files refused
 //! for their columns, and no value from a rejected row in any output. Runs on the engine
-//! `ENAMEL_TEST_DATABASE_URL` selects.
+//! `ENAMEL_TEST_DATABASE_URL` selects. The codes are neutral test codes (`X…`), never CDT.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use enamel_app::{App, RequestOrigin, SystemClock, SystemReason};
+use enamel_domain::clinical::{AreaType, ProcedureCode};
 use enamel_store::{AuditQuery, Db, PoolSettings};
 use enamel_testkit::{TestDb, fresh_db};
 
@@ -104,6 +106,35 @@ impl Site {
         let n = db.count_patients(&self.practice_id).await.unwrap();
         db.close().await;
         n
+    }
+
+    /// The practice's procedure codes, read back through the app.
+    async fn codes(&self) -> Vec<ProcedureCode> {
+        let (app, db) = self.app().await;
+        let system = app.system_bypassing_policy(
+            self.practice_id.parse().unwrap(),
+            SystemReason::Import,
+            RequestOrigin::cli(),
+        );
+        let codes = system.chart().codes().await.unwrap();
+        db.close().await;
+        codes
+    }
+
+    /// The practice's audit entries with this action.
+    async fn entries(&self, action: &str) -> Vec<enamel_audit::Entry> {
+        let db = self.db().await;
+        let entries = db
+            .audit_entries(&AuditQuery {
+                practice_id: Some(self.practice_id.clone()),
+                action: Some(action.into()),
+                limit: 100,
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
+        db.close().await;
+        entries
     }
 
     /// The app over the binary's database and key file, to read back what was imported.
@@ -379,4 +410,236 @@ async fn a_file_with_wrong_columns_is_refused_whole_with_status_2() {
         &s.practice_id,
     ]);
     assert_eq!(s.patient_count().await, 1);
+}
+
+const CODES_HEADER: &str = "code,description,area_type,default_fee";
+
+/// Values that appear only in rejected rows of a code list.
+const CODE_MARKERS: [&str; 3] = ["Gumzone", "12.3.4", "ZZREPEAT"];
+
+fn assert_no_code_markers(what: &str, text: &str) {
+    for marker in CODE_MARKERS {
+        assert!(!text.contains(marker), "{what} shows {marker:?}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_code_list_is_imported_whole_and_a_second_import_replaces_codes() {
+    let s = Site::new().await;
+    let first = s.file(
+        "codes.csv",
+        &format!(
+            "{CODES_HEADER}\r\n\
+             X0001,\"Test: crown, full\",tooth,125.00\r\n\
+             x0002,Test: filling,SURFACE,80\r\n\
+             X0003,Test: exam,mouth,\r\n"
+        ),
+    );
+    let first = first.to_str().unwrap();
+
+    // A dry run counts and saves nothing, not even an audit entry.
+    let out = s.ok(&["import", "procedure-codes", first, "--dry-run"]);
+    assert!(
+        out.contains(
+            "Dry run: 3 codes would be added and 0 replaced; no rows rejected. Nothing was saved."
+        ),
+        "{out}"
+    );
+    assert!(s.codes().await.is_empty());
+    assert!(s.entries("import").await.is_empty());
+
+    let out = s.ok(&["import", "procedure-codes", first, "--quiet"]);
+    assert!(
+        out.contains("3 codes added, 0 replaced; no rows rejected"),
+        "{out}"
+    );
+    let codes = s.codes().await;
+    assert_eq!(codes.len(), 3, "{codes:?}");
+    assert_eq!(codes[0].code, "X0001");
+    assert_eq!(codes[0].description, "Test: crown, full");
+    assert_eq!(codes[0].area_type, AreaType::Tooth);
+    assert_eq!(codes[0].default_fee, 12_500);
+    assert_eq!(codes[1].code, "X0002", "codes are stored upper-case");
+    assert_eq!(codes[1].area_type, AreaType::Surface);
+    assert_eq!(codes[2].default_fee, 0, "a blank fee is 0");
+
+    // Columns in another order; an existing code gets the new description, area and fee.
+    let second = s.file(
+        "more-codes.csv",
+        "AREA_TYPE,Code,Description,default_fee\n\
+         mouth,X0001,Test: crown renamed,130.50\n\
+         quadrant,X0004,Test: deep cleaning,240\n",
+    );
+    let second = second.to_str().unwrap();
+    let out = s.ok(&["import", "procedure-codes", second, "--dry-run"]);
+    assert!(
+        out.contains("Dry run: 1 code would be added and 1 replaced"),
+        "{out}"
+    );
+    let out = s.ok(&["import", "procedure-codes", second]);
+    assert!(
+        out.contains("1 code added, 1 replaced; no rows rejected"),
+        "{out}"
+    );
+    let codes = s.codes().await;
+    assert_eq!(codes.len(), 4, "codes not in the file are kept");
+    assert_eq!(codes[0].description, "Test: crown renamed");
+    assert_eq!(codes[0].area_type, AreaType::Mouth);
+    assert_eq!(codes[0].default_fee, 13_050);
+    assert_eq!(codes[3].code, "X0004");
+
+    // One `import` entry per import that saved, by the system, with the counts.
+    let imports = s.entries("import").await;
+    let reasons: Vec<Option<&str>> = imports.iter().map(|e| e.reason.as_deref()).collect();
+    assert_eq!(
+        reasons,
+        [
+            Some("system:import; added 3 replaced 0"),
+            Some("system:import; added 1 replaced 1")
+        ],
+        "{imports:?}"
+    );
+    assert!(
+        imports
+            .iter()
+            .all(|e| e.actor_id.as_deref() == Some("system")
+                && e.access_method == "cli"
+                && e.outcome == "allowed"
+                && e.patient_id.is_none())
+    );
+    let verified = s.ok(&["audit", "verify", "--practice", &s.practice_id]);
+    assert!(verified.contains("is intact"), "{verified}");
+}
+
+#[tokio::test]
+async fn a_code_list_with_a_bad_row_imports_nothing_and_names_each_line_and_column() {
+    let s = Site::new().await;
+    let good = s.file(
+        "codes.csv",
+        &format!("{CODES_HEADER}\nX0001,Test: crown,tooth,100.00\n"),
+    );
+    s.ok(&["import", "procedure-codes", good.to_str().unwrap()]);
+
+    // Line 2 is good (and would replace X0001); every other line has one problem.
+    let bad = s.file(
+        "bad-codes.csv",
+        &format!(
+            "{CODES_HEADER}\n\
+             X0001,Test: crown changed,tooth,999.00\n\
+             X0002,Test: filling,Gumzone,80.00\n\
+             X0003,Test: exam,mouth,12.3.4\n\
+             X0004,,mouth,10\n\
+             x0001,Test: ZZREPEAT,tooth,10\n\
+             X0005,Test: cleaning,mouth,55\n"
+        ),
+    );
+    let bad = bad.to_str().unwrap();
+    let report = s.t.dir().join("rejected-codes.csv");
+    let report_arg = report.to_str().unwrap();
+    for dry_run in [true, false] {
+        let mut args = vec!["import", "procedure-codes", bad, "--report", report_arg];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        let out = s.run(&args);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+        let expected = if dry_run {
+            format!(
+                "Dry run: the list would not be imported (it is imported whole or not at all); \
+                 4 rows rejected (see {report_arg}). Nothing was saved."
+            )
+        } else {
+            format!(
+                "No codes imported (the list is imported whole or not at all); 4 rows \
+                 rejected (see {report_arg})"
+            )
+        };
+        assert!(stdout.contains(&expected), "{stdout}");
+        let written = std::fs::read_to_string(&report).unwrap();
+        let lines: Vec<&str> = written.lines().collect();
+        assert_eq!(lines[0], "line,column,problem");
+        assert!(lines[1].starts_with("3,area_type,"), "{written}");
+        assert!(lines[2].starts_with("4,default_fee,"), "{written}");
+        assert!(
+            lines[3].starts_with("5,description,is required"),
+            "{written}"
+        );
+        assert!(
+            lines[4].starts_with("6,code,repeats the code on line 2"),
+            "{written}"
+        );
+        assert_eq!(lines.len(), 5, "{written}");
+        #[cfg(unix)]
+        assert_eq!(mode(&report), 0o600);
+        for (what, text) in [
+            ("stdout", &stdout),
+            ("stderr", &stderr),
+            ("the report", &written),
+        ] {
+            assert_no_code_markers(what, text);
+        }
+    }
+
+    // Without --report the problems are listed on screen, by line and column.
+    let out = s.run(&["import", "procedure-codes", bad]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("line 3, area_type: must be mouth, arch"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("4 rows rejected (listed above)"),
+        "{stdout}"
+    );
+    assert_no_code_markers("stderr", &stderr);
+
+    // Nothing of the file was saved: not the good rows, not the change to X0001.
+    let codes = s.codes().await;
+    assert_eq!(codes.len(), 1, "{codes:?}");
+    assert_eq!(codes[0].description, "Test: crown");
+    assert_eq!(codes[0].default_fee, 10_000);
+    assert_eq!(s.entries("import").await.len(), 1, "only the first import");
+}
+
+#[tokio::test]
+async fn a_code_list_with_wrong_columns_is_refused_whole_with_status_2() {
+    let s = Site::new().await;
+    let unknown = s.file(
+        "unknown.csv",
+        &format!("{CODES_HEADER},price\nX0001,Test: crown,tooth,10,Gumzone\n"),
+    );
+    let out = s.run(&["import", "procedure-codes", unknown.to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("\"price\" (column 5)"), "{stderr}");
+    assert!(
+        stderr.contains("enamel import procedure-codes --help"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Nothing was imported"), "{stderr}");
+    assert_no_code_markers("stderr", &stderr);
+
+    let missing = s.file("missing.csv", "code,description\nX0001,Test: crown\n");
+    let out = s.run(&["import", "procedure-codes", missing.to_str().unwrap()]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no area_type column"), "{stderr}");
+
+    let empty = s.file("empty.csv", &format!("{CODES_HEADER}\n"));
+    let out = s.run(&["import", "procedure-codes", empty.to_str().unwrap()]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("holds no codes"), "{stderr}");
+
+    // A patient file is not a code list.
+    let patients = s.file("patients.csv", &patients_csv());
+    let out = s.run(&["import", "procedure-codes", patients.to_str().unwrap()]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_no_markers("stderr", &stderr);
+
+    assert!(s.codes().await.is_empty());
+    assert!(s.entries("import").await.is_empty());
 }

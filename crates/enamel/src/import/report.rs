@@ -1,5 +1,5 @@
-//! What the import says about rejected rows: line numbers, column names and problems, never the
-//! values (they are PHI). The report file is CSV, readable by its owner only.
+//! What an import says about rejected rows: line numbers, column names and problems, never the
+//! values (they may be PHI). The report file is CSV, readable by its owner only.
 
 use std::io::Write;
 use std::path::Path;
@@ -44,7 +44,7 @@ pub fn thousands(n: usize) -> String {
     out
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{} {}", thousands(n), if n == 1 { one } else { many })
 }
 
@@ -102,7 +102,8 @@ pub fn list_on_terminal(rejections: &[Rejection]) {
     }
 }
 
-/// The closing line: "1,234 patients imported; 12 rows rejected (see rejected.csv)".
+/// The closing line of the patient import: "1,234 patients imported; 12 rows rejected (see
+/// rejected.csv)".
 pub fn summary(
     imported: usize,
     rejected_rows: usize,
@@ -115,7 +116,14 @@ pub fn summary(
     } else {
         format!("{patients} imported")
     };
-    let rejected = match (rejected_rows, report) {
+    let rejected = rejected_part(rejected_rows, report);
+    let tail = if dry_run { ". Nothing was saved." } else { "" };
+    format!("{done}; {rejected}{tail}")
+}
+
+/// Where the closing line says how many rows were rejected, and where they are listed.
+pub fn rejected_part(rejected_rows: usize, report: Option<&Path>) -> String {
+    match (rejected_rows, report) {
         (0, _) => "no rows rejected".to_string(),
         (n, Some(path)) => format!(
             "{} rejected (see {})",
@@ -123,9 +131,7 @@ pub fn summary(
             path.display()
         ),
         (n, None) => format!("{} rejected (listed above)", plural(n, "row", "rows")),
-    };
-    let tail = if dry_run { ". Nothing was saved." } else { "" };
-    format!("{done}; {rejected}{tail}")
+    }
 }
 
 #[cfg(test)]

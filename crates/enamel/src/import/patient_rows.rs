@@ -1,21 +1,11 @@
-//! Reading an import file: its size, its encoding, its header row and each row turned into a
-//! [`PatientDraft`]. A file whose columns are wrong is refused whole, before anything is
-//! written; a row that cannot be used is reported by line and column. No message here ever
-//! repeats a value from a row: values are PHI. Column names from the header are shown, because
-//! a header is not patient information (and a first line that names no known column is not
-//! taken for a header, so a data row is never echoed as "unknown columns").
+//! The patient import's columns, and each row of its file turned into a [`PatientDraft`].
+//! Reading the file itself (size, encoding, header, line numbers) is [`super::table`]'s.
 
-use std::collections::HashMap;
-use std::io::Read;
-use std::path::Path;
-
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use enamel_domain::{AddressDraft, CoverageDraft, EmergencyContactDraft, PatientDraft, PhoneDraft};
 
-use super::report::Rejection;
+use super::table::{self, Cells, Columns, Parsed};
 
-/// Larger files are refused: split them. 200 MB is several hundred thousand patients.
-pub const MAX_FILE_BYTES: u64 = 200 * 1024 * 1024;
 /// More rows than this are refused: split the file.
 pub const MAX_ROWS: usize = 1_000_000;
 
@@ -150,140 +140,13 @@ fn indexed<'a>(field: &'a str, prefix: &str) -> Option<(usize, &'a str)> {
     Some((index.parse().ok()?, rest.trim_start_matches('.')))
 }
 
-/// What reading the file gave: rows to validate, and rows already refused by their shape.
-#[derive(Debug, Default)]
-pub struct Parsed {
-    pub rows: Vec<Row>,
-    pub rejected: Vec<Rejection>,
-    /// Rows counted (blank rows are skipped and not counted).
-    pub row_count: usize,
-}
-
-/// Reads the whole file, refusing one that is too large. Bounded twice: by its size on disk
-/// and by what is actually read (the file may grow meanwhile).
-pub fn read_file(path: &Path) -> Result<Vec<u8>> {
-    let shown = path.display();
-    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {shown}"))?;
-    if !meta.is_file() {
-        bail!("{shown} is not a file");
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        bail!("{shown} is larger than 200 MB; split it into smaller files and import each");
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .with_context(|| format!("cannot read {shown}"))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        bail!("{shown} is larger than 200 MB; split it into smaller files and import each");
-    }
-    Ok(bytes)
-}
-
-/// The header: which known column each position holds.
-#[derive(Debug)]
-struct Header {
-    columns: Vec<&'static str>,
-    position: HashMap<&'static str, usize>,
-}
-
-/// A column name fit to show in a message: short and printable, or not shown at all.
-fn shown_name(name: &str, number: usize) -> String {
-    if !name.is_empty()
-        && name.len() <= 60
-        && name.chars().all(|c| c == ' ' || c.is_ascii_graphic())
-    {
-        format!("\"{name}\" (column {number})")
-    } else {
-        format!("column {number} (its name has unusual characters)")
-    }
-}
-
-fn header(fields: &[&str]) -> Result<Header> {
-    let names: Vec<String> = fields
-        .iter()
-        .map(|f| f.trim().to_ascii_lowercase())
-        .collect();
-    let known = |n: &str| !n.is_empty() && KNOWN.contains(&n);
-    if !names.iter().any(|n| known(n)) {
-        bail!(
-            "the first line of the file must name the columns (family_name, given_name, \
-             birth_date, …); it names none of them. `enamel import patients --help` lists the columns"
-        );
-    }
-    let mut unknown = Vec::new();
-    let mut columns = Vec::with_capacity(names.len());
-    let mut position = HashMap::new();
-    for (i, name) in names.iter().enumerate() {
-        if name.is_empty() {
-            bail!(
-                "column {} has no name in the first line; name it or remove it",
-                i + 1
-            );
-        }
-        match KNOWN.iter().find(|k| *k == name) {
-            Some(column) => {
-                if position.insert(*column, i).is_some() {
-                    bail!("the column \"{column}\" appears twice; keep one");
-                }
-                columns.push(*column);
-            }
-            None => {
-                unknown.push(shown_name(fields[i].trim(), i + 1));
-                columns.push("");
-            }
-        }
-    }
-    if !unknown.is_empty() {
-        let listed = unknown
-            .iter()
-            .take(5)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ");
-        let more = if unknown.len() > 5 {
-            format!(" and {} more", unknown.len() - 5)
-        } else {
-            String::new()
-        };
-        bail!(
-            "the file has columns this import does not know: {listed}{more}. Rename or remove \
-             them; `enamel import patients --help` lists the columns. Nothing was imported"
-        );
-    }
-    let missing: Vec<&str> = REQUIRED
-        .iter()
-        .filter(|r| !position.contains_key(*r))
-        .copied()
-        .collect();
-    if !missing.is_empty() {
-        bail!(
-            "the file has no {} column (family_name, given_name and birth_date are required). \
-             Nothing was imported",
-            missing.join(", ")
-        );
-    }
-    Ok(Header { columns, position })
-}
-
-/// One row's cells by column name.
-struct Cells<'a> {
-    header: &'a Header,
-    values: Vec<&'a str>,
-}
-
-impl Cells<'_> {
-    /// The cell's text, or `None` when the column is absent or the cell is blank.
-    fn get(&self, column: &str) -> Option<String> {
-        let i = *self.header.position.get(column)?;
-        let value = self.values.get(i)?.trim();
-        (!value.is_empty()).then(|| value.to_string())
-    }
-
-    fn any(&self, columns: impl IntoIterator<Item = impl AsRef<str>>) -> bool {
-        columns.into_iter().any(|c| self.get(c.as_ref()).is_some())
-    }
-}
+/// The patient import's columns, for [`table::parse`].
+pub const COLUMNS: Columns = Columns {
+    known: KNOWN,
+    required: &REQUIRED,
+    command: "patients",
+    max_rows: MAX_ROWS,
+};
 
 fn row_of(line: u64, cells: &Cells<'_>) -> Row {
     let mut phone_columns = Vec::new();
@@ -361,115 +224,10 @@ fn row_of(line: u64, cells: &Cells<'_>) -> Row {
     }
 }
 
-fn not_utf8(line: u64) -> anyhow::Error {
-    anyhow::anyhow!(
-        "line {line} of the file is not UTF-8 text; save the file as \"CSV UTF-8\" and try again. \
-         Nothing was imported"
-    )
-}
-
-/// Line numbers as a text editor shows them. The reader's own line count lags by one after a
-/// CRLF ending and ignores lone CRs, so lines are counted here from the byte where a record
-/// starts.
-struct LineCounter<'a> {
-    bytes: &'a [u8],
-    offset: usize,
-    line: u64,
-}
-
-impl LineCounter<'_> {
-    /// The line of the first character of the record starting at `byte` (offsets only grow).
-    fn line_at(&mut self, byte: u64) -> u64 {
-        let mut start = usize::try_from(byte)
-            .unwrap_or(usize::MAX)
-            .min(self.bytes.len());
-        // The previous record's line ending and skipped blank lines come before the record.
-        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
-            start += 1;
-        }
-        if start > self.offset {
-            // A line ends with LF, CRLF or a lone CR (old Mac files).
-            let newlines = (self.offset..start)
-                .filter(|&i| match self.bytes[i] {
-                    b'\n' => true,
-                    b'\r' => self.bytes.get(i + 1) != Some(&b'\n'),
-                    _ => false,
-                })
-                .count();
-            self.line += newlines as u64;
-            self.offset = start;
-        }
-        self.line
-    }
-}
-
-/// Parses the file (RFC 4180: quoted fields may hold commas, quotes and line breaks). Refuses
-/// the whole file for a bad header, text that is not UTF-8, or too many rows.
-pub fn parse(bytes: &[u8]) -> Result<Parsed> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut records = reader.byte_records();
-    let first = match records.next() {
-        None => bail!("the file is empty; its first line must name the columns"),
-        Some(Err(_)) => bail!("the first line of the file cannot be read as CSV"),
-        Some(Ok(record)) => record,
-    };
-    let fields = first
-        .iter()
-        .map(std::str::from_utf8)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| not_utf8(1))?;
-    let header = header(&fields)?;
-    let mut lines = LineCounter {
-        bytes,
-        offset: 0,
-        line: 1,
-    };
-    let mut parsed = Parsed::default();
-    for record in records {
-        let Ok(record) = record else {
-            bail!("a line of the file cannot be read as CSV. Nothing was imported");
-        };
-        let line = lines.line_at(record.position().map_or(0, csv::Position::byte));
-        let values = record
-            .iter()
-            .map(std::str::from_utf8)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| not_utf8(line))?;
-        if values.iter().all(|v| v.trim().is_empty()) {
-            continue;
-        }
-        parsed.row_count += 1;
-        if parsed.row_count > MAX_ROWS {
-            bail!(
-                "the file has more than {} rows; split it into smaller files and import each. \
-                 Nothing was imported",
-                super::report::thousands(MAX_ROWS)
-            );
-        }
-        let width = header.columns.len();
-        if values.len() < width || values[width..].iter().any(|v| !v.trim().is_empty()) {
-            parsed.rejected.push(Rejection::new(
-                line,
-                "",
-                format!(
-                    "the row has {} values but the first line names {width} columns \
-                     (a value with a comma or a line break must be in double quotes)",
-                    values.len()
-                ),
-            ));
-            continue;
-        }
-        let cells = Cells {
-            header: &header,
-            values,
-        };
-        parsed.rows.push(row_of(line, &cells));
-    }
-    Ok(parsed)
+/// Parses the file into patient rows. Refuses the whole file for a bad header, text that is
+/// not UTF-8, or too many rows.
+pub fn parse(bytes: &[u8]) -> Result<Parsed<Row>> {
+    table::parse(bytes, &COLUMNS, row_of)
 }
 
 #[cfg(test)]
@@ -498,28 +256,6 @@ mod tests {
         assert_eq!(first.column_for("phones[0].number"), "phone_home");
         assert_eq!(parsed.rows[1].line, 4);
         assert!(parsed.rows[1].draft.address.is_none());
-    }
-
-    #[test]
-    fn line_numbers_count_crlf_blank_lines_and_line_breaks_in_quotes() {
-        for ending in ["\n", "\r\n", "\r"] {
-            let text = [
-                "family_name,given_name,birth_date",
-                "A,B,2000-01-01",
-                "",
-                "\"C",
-                "c\",D,2000-01-01",
-                "E,F,2000-01-01",
-            ]
-            .join(ending);
-            let lines: Vec<u64> = parse(text.as_bytes())
-                .unwrap()
-                .rows
-                .iter()
-                .map(|r| r.line)
-                .collect();
-            assert_eq!(lines, [2, 4, 6], "{ending:?}");
-        }
     }
 
     #[test]
