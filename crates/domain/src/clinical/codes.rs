@@ -7,7 +7,7 @@
 use serde::Deserialize;
 
 use super::area::AreaType;
-use crate::patient::{FieldProblem, Problems, names};
+use crate::patient::{FieldProblem, Problems};
 
 /// Letters and digits (and `.` or `-` inside), at most this long: CDT's `D0120`, local codes,
 /// Open Dental's `N4101`.
@@ -88,18 +88,20 @@ impl ProcedureCodeDraft {
                 "must be 1 to 15 letters or digits (a dot or hyphen may separate them)",
             );
         }
-        let description = match names::optional_text(
-            Some(&self.description),
-            "description",
-            MAX_DESCRIPTION_CHARS,
-            &mut p,
-        ) {
-            Some(d) => Some(d),
-            None if self.description.trim().is_empty() => {
-                p.add("description", "is required");
-                None
-            }
-            None => None,
+        // Licensed lists write descriptions with semicolons, slashes and brackets: only
+        // control characters are refused (every page escapes what it shows).
+        let description = self.description.split_whitespace().collect::<Vec<_>>().join(" ");
+        let description = if description.is_empty() {
+            p.add("description", "is required");
+            None
+        } else if description.chars().count() > MAX_DESCRIPTION_CHARS {
+            p.add("description", "is too long (at most 200 characters)");
+            None
+        } else if description.chars().any(char::is_control) {
+            p.add("description", "contains characters that are not allowed in text");
+            None
+        } else {
+            Some(description)
         };
         let area_type = AreaType::parse(self.area_type.trim().to_ascii_lowercase().as_str());
         if area_type.is_none() {
