@@ -354,6 +354,16 @@ fn procedure_codes_are_validated_and_money_is_read_as_people_write_it() {
         (c.code.as_str(), c.area_type, c.default_fee),
         ("X1110", AreaType::Mouth, 6_500)
     );
+    let punctuated = ProcedureCodeDraft {
+        description: "Demo: crown; porcelain/metal <high noble>".into(),
+        ..d.clone()
+    };
+    assert!(punctuated.validate().is_ok(), "licensed lists use punctuation");
+    let control = ProcedureCodeDraft {
+        description: "Demo:\u{7} crown".into(),
+        ..d.clone()
+    };
+    assert!(control.validate().is_err());
     let bad = ProcedureCodeDraft {
         code: "X 1".into(),
         description: " ".into(),
