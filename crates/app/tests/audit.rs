@@ -679,6 +679,7 @@ async fn a_database_of_the_single_log_release_upgrades_and_keeps_its_log_as_lega
             "0010_compact_search_tokens.sql",
             "0011_clinical_chart.sql",
             "0012_perio_exams.sql",
+            "0013_clinical_notes.sql",
         ]
     );
 

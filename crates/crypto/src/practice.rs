@@ -4,7 +4,7 @@ use std::fmt;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::field::Place;
-use crate::{BlindIndexKey, CryptoError, FieldKey, sealed_key_version};
+use crate::{BlindIndexKey, CryptoError, FieldKey, SigningKey, sealed_key_version};
 
 /// All of one practice's keys: the field-key versions loaded for it, which one seals new
 /// values, the oldest one still allowed to open, and its blind-index key.
@@ -19,6 +19,8 @@ pub struct PracticeKeys {
     /// said which version is current fails instead of silently using an old one.
     active: u32,
     min_version: u32,
+    /// Record-signing keys by version (none until the practice first signs).
+    signing: BTreeMap<u32, SigningKey>,
 }
 
 impl fmt::Debug for PracticeKeys {
@@ -40,7 +42,23 @@ impl PracticeKeys {
             field_keys: BTreeMap::new(),
             active: 0,
             min_version: 0,
+            signing: BTreeMap::new(),
         }
+    }
+
+    /// Loads a record-signing key version.
+    pub fn insert_signing_key(&mut self, key: SigningKey) {
+        self.signing.insert(key.version(), key);
+    }
+
+    /// The newest record-signing key, which signs new records.
+    pub fn signing_key(&self) -> Option<&SigningKey> {
+        self.signing.values().next_back()
+    }
+
+    /// The record-signing key of `version`, for checking a signature it made.
+    pub fn signing_key_version(&self, version: u32) -> Option<&SigningKey> {
+        self.signing.get(&version)
     }
 
     /// Loads a field-key version; a key with the same version replaces the old one.

@@ -66,6 +66,9 @@ text_enum!(
         ProcedureAddendum => "procedure_addendum",
         Chart => "chart",
         PerioExam => "perio_exam",
+        ClinicalNote => "clinical_note",
+        NoteAddendum => "note_addendum",
+        NoteTemplate => "note_template",
     }
 );
 

@@ -17,6 +17,7 @@ mod grants;
 mod idempotency;
 mod keys;
 mod migrate;
+mod notes;
 mod patients;
 mod perio;
 mod practices;
@@ -39,6 +40,7 @@ pub use grants::{ApiTokenRow, EmergencyGrantRow, PolicyOverrideRow, SessionSetti
 pub use idempotency::IdempotencyRow;
 pub use keys::WrappedKeyRow;
 pub use migrate::MIGRATIONS_SQLITE_NAMES;
+pub use notes::{NoteAddendumRow, NoteRow, NoteTemplateRow};
 pub use patients::{PatientRow, PatientVersionRow};
 pub use perio::PerioExamRow;
 pub use practices::PracticeRow;

@@ -100,6 +100,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_perio_exams.sql"),
         postgres: include_str!("../migrations/postgres/0012_perio_exams.sql"),
     },
+    Migration {
+        version: 13,
+        name: "0013_clinical_notes.sql",
+        sqlite: include_str!("../migrations/sqlite/0013_clinical_notes.sql"),
+        postgres: include_str!("../migrations/postgres/0013_clinical_notes.sql"),
+    },
 ];
 
 /// File names the SQLite folder must contain (the mirror test compares both folders to this).
@@ -116,6 +122,7 @@ pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &[
     "0010_compact_search_tokens.sql",
     "0011_clinical_chart.sql",
     "0012_perio_exams.sql",
+    "0013_clinical_notes.sql",
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
@@ -303,6 +310,9 @@ impl Db {
             ),
             format!("GRANT SELECT, INSERT, UPDATE ON perio_exams TO {role}"),
             format!("REVOKE DELETE, TRUNCATE ON perio_exams FROM {role}"),
+            format!("GRANT SELECT, INSERT, UPDATE ON clinical_notes, note_addenda TO {role}"),
+            format!("REVOKE DELETE, TRUNCATE ON clinical_notes, note_addenda FROM {role}"),
+            format!("GRANT SELECT, INSERT, UPDATE, DELETE ON note_templates TO {role}"),
             // The legacy log (0001) is closed: read it, and add its final checkpoint.
             format!("GRANT SELECT ON audit_events, audit_head TO {role}"),
             format!("GRANT SELECT, INSERT ON audit_checkpoints TO {role}"),

@@ -157,6 +157,25 @@ pub const PERIO_EXAMS: RecordSpec = RecordSpec {
     history: History::Mutable,
 };
 
+/// Clinical notes: a draft changes in place (its author's working text, each save audited);
+/// once signed the database refuses every change but key rotation.
+pub const CLINICAL_NOTES: RecordSpec = RecordSpec {
+    table: "clinical_notes",
+    kind: RecordKind::ClinicalNote,
+    category: Category::ClinicalNotes,
+    sealed: &["body"],
+    history: History::Mutable,
+};
+
+/// Addenda to clinical notes, each signed when written.
+pub const NOTE_ADDENDA: RecordSpec = RecordSpec {
+    table: "note_addenda",
+    kind: RecordKind::NoteAddendum,
+    category: Category::ClinicalNotes,
+    sealed: &["body"],
+    history: History::AppendOnly,
+};
+
 /// Every declared table, in the order rotation walks them.
 pub const ALL: &[RecordSpec] = &[
     PATIENTS,
@@ -167,6 +186,8 @@ pub const ALL: &[RecordSpec] = &[
     PROCEDURE_VERSIONS,
     PROCEDURE_ADDENDA,
     PERIO_EXAMS,
+    CLINICAL_NOTES,
+    NOTE_ADDENDA,
 ];
 
 /// Byte columns that hold no PHI and are not sealed: blind-index tokens (keyed HMACs),
@@ -179,6 +200,8 @@ pub const NON_PHI_BYTES: &[&str] = &[
     "patients.chart_bidx",
     "patient_search_tokens.token",
     "recovery_codes.code_hash",
+    "clinical_notes.signature",
+    "note_addenda.signature",
     "sessions.token_hash",
     "sign_in_throttle.key_hash",
     "password_resets.token_hash",

@@ -317,6 +317,8 @@ impl Chart<'_> {
         if current.status == "closed" {
             return self.not_made(entry, closed_refusal()).await;
         }
+        // The body first: one that is not valid is named whatever version it was sent with.
+        let exam = self.perio_today_checked(draft).await?;
         if let Err(e) = expected.check(current.row_version) {
             return self.not_made(entry, e).await;
         }
@@ -324,7 +326,6 @@ impl Chart<'_> {
         if !differences.is_empty() {
             return Err(AppError::Invalid(differences));
         }
-        let exam = self.perio_today_checked(draft).await?;
         let keys = self.app.keys_of(self.caller.practice_id()).await?;
         let row = PerioExamRow {
             key_version: i64::from(keys.active_version()),

@@ -263,20 +263,24 @@ impl Chart<'_> {
         let (current, access) = self.current_for(id, Action::Edit).await?;
         let patient = current.patient()?;
         let entry = self.entry(&access, AuditAction::Update, id, patient);
-        if let Err(e) = self.check_open(&current, expected) {
+        if let Err(e) = self.check_open(&current) {
             return self.not_made(entry, e).await;
         }
+        // The body first: one that is not valid is named whatever version it was sent with.
+        let procedure = self.validated(draft).await?;
         let read = self.view_of(
             &current.row,
             current.procedure.clone(),
             Vec::new(),
             Sight::Clinical,
         );
+        if let Err(e) = expected.check(current.row.row_version) {
+            return self.not_made(entry, e).await;
+        }
         let differences = claims.differences(&read);
         if !differences.is_empty() {
             return Err(AppError::Invalid(differences));
         }
-        let procedure = self.validated(draft).await?;
         let was_completed = current.procedure.status == ProcedureStatus::Completed;
         if was_completed != (procedure.status == ProcedureStatus::Completed) {
             return Err(invalid(
@@ -308,7 +312,11 @@ impl Chart<'_> {
         let patient = current.patient()?;
         let mut entry = self.entry(&access, AuditAction::Update, id, patient);
         super::add_reason(&mut entry, "complete");
-        if let Err(e) = self.check_open(&current, expected) {
+        let date = completion_date(completed_on, self.today().await?).map_err(AppError::Invalid)?;
+        if let Err(e) = self
+            .check_open(&current)
+            .and_then(|()| expected.check(current.row.row_version))
+        {
             return self.not_made(entry, e).await;
         }
         if current.procedure.status != ProcedureStatus::Planned {
@@ -318,7 +326,6 @@ impl Chart<'_> {
             ));
             return self.not_made(entry, e).await;
         }
-        let date = completion_date(completed_on, self.today().await?).map_err(AppError::Invalid)?;
         let mut procedure = current.procedure.clone();
         procedure.status = ProcedureStatus::Completed;
         procedure.completed_on = Some(date);
@@ -354,14 +361,14 @@ impl Chart<'_> {
         let patient = current.patient()?;
         let mut entry = self.entry(&access, AuditAction::Update, id, patient);
         super::add_reason(&mut entry, "entered_in_error");
+        let reason =
+            required_text(reason, "reason", MAX_REASON_CHARS).map_err(AppError::Invalid)?;
         if current.procedure.status == ProcedureStatus::EnteredInError {
             return self.not_made(entry, entered_in_error_refusal()).await;
         }
         if let Err(e) = expected.check(current.row.row_version) {
             return self.not_made(entry, e).await;
         }
-        let reason =
-            required_text(reason, "reason", MAX_REASON_CHARS).map_err(AppError::Invalid)?;
         let practice = self.caller.practice_id();
         let keys = self.app.keys_of(practice).await?;
         let addendum = self.addendum_row(&keys, &current, "invalidation", &reason)?;
@@ -407,16 +414,15 @@ impl Chart<'_> {
         Ok(addendum_view(row, body))
     }
 
-    /// Refuses a change to work that is locked, entered in error, or not the version the
-    /// caller read.
-    fn check_open(&self, current: &Current, expected: Expected) -> Result<(), AppError> {
+    /// Refuses a change to work that is locked or entered in error.
+    fn check_open(&self, current: &Current) -> Result<(), AppError> {
         if current.procedure.status == ProcedureStatus::EnteredInError {
             return Err(entered_in_error_refusal());
         }
         if self.is_locked(current.row.locks_at_ms) {
             return Err(locked_refusal());
         }
-        expected.check(current.row.row_version)
+        Ok(())
     }
 
     fn addendum_row(

@@ -90,7 +90,11 @@ impl ProcedureCodeDraft {
         }
         // Licensed lists write descriptions with semicolons, slashes and brackets: only
         // control characters are refused (every page escapes what it shows).
-        let description = self.description.split_whitespace().collect::<Vec<_>>().join(" ");
+        let description = self
+            .description
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         let description = if description.is_empty() {
             p.add("description", "is required");
             None
@@ -98,7 +102,10 @@ impl ProcedureCodeDraft {
             p.add("description", "is too long (at most 200 characters)");
             None
         } else if description.chars().any(char::is_control) {
-            p.add("description", "contains characters that are not allowed in text");
+            p.add(
+                "description",
+                "contains characters that are not allowed in text",
+            );
             None
         } else {
             Some(description)

@@ -358,7 +358,10 @@ fn procedure_codes_are_validated_and_money_is_read_as_people_write_it() {
         description: "Demo: crown; porcelain/metal <high noble>".into(),
         ..d.clone()
     };
-    assert!(punctuated.validate().is_ok(), "licensed lists use punctuation");
+    assert!(
+        punctuated.validate().is_ok(),
+        "licensed lists use punctuation"
+    );
     let control = ProcedureCodeDraft {
         description: "Demo:\u{7} crown".into(),
         ..d.clone()

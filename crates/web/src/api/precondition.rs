@@ -101,3 +101,29 @@ pub(crate) fn optional_expected_version(headers: &HeaderMap) -> Result<Expected,
         IfMatch::Other => Err(Precondition::Failed),
     }
 }
+
+/// A version no record ever has: an `If-Match` that can never match is passed into the room
+/// as this, so the room checks the request's body first (a body that is not valid is `422`
+/// whatever the header says) and then answers `412`.
+const NEVER: i64 = -1;
+
+/// For a change that needs `If-Match`: `428` without one; a tag that can never match becomes
+/// a version that never matches, for the room to refuse after the body.
+pub(crate) fn expected_version_for_room(headers: &HeaderMap) -> Result<Expected, Precondition> {
+    match if_match(headers) {
+        IfMatch::Missing => Err(Precondition::Required),
+        IfMatch::Other => Ok(Expected::Version(NEVER)),
+        IfMatch::Version(v) => Ok(Expected::Version(v)),
+        IfMatch::Any => Ok(Expected::Any),
+    }
+}
+
+/// For an action that may name a version but need not; as [`expected_version_for_room`], but
+/// without the header it acts on whatever is current.
+pub(crate) fn optional_expected_version_for_room(headers: &HeaderMap) -> Expected {
+    match if_match(headers) {
+        IfMatch::Missing | IfMatch::Any => Expected::Any,
+        IfMatch::Other => Expected::Version(NEVER),
+        IfMatch::Version(v) => Expected::Version(v),
+    }
+}

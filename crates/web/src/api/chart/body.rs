@@ -68,9 +68,11 @@ pub(crate) struct ProcedureBody {
     #[serde(default)]
     #[schema(min_items = 2, max_items = 16)]
     teeth: Option<Vec<ToothText>>,
-    /// A staff account of the practice.
+    /// A staff account of the practice (blank: none).
     #[serde(default)]
-    #[schema(pattern = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+    #[schema(
+        pattern = r"^\s*(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?\s*$"
+    )]
     provider_id: Option<String>,
     /// The practice date it was planned or noted; today when left out. Never in the future.
     #[serde(default)]
@@ -261,7 +263,7 @@ pub(crate) struct InvalidateBody {
     #[schema(
         min_length = 1,
         max_length = 500,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*\S[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\s][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
     )]
     pub(crate) reason: String,
 }
@@ -273,7 +275,7 @@ pub(crate) struct AddendumBody {
     #[schema(
         min_length = 1,
         max_length = 4000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*\S[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\s][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
     )]
     pub(crate) body: String,
 }

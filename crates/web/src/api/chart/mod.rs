@@ -16,7 +16,9 @@ use enamel_domain::clinical::Numbering;
 use enamel_domain::{PatientId, PracticeDate, ProcedureId, parse_iso_date};
 
 use super::cursor::{self, List};
-use super::precondition::{change_error, etag, expected_version, optional_expected_version};
+use super::precondition::{
+    change_error, etag, expected_version_for_room, optional_expected_version_for_room,
+};
 use super::{JsonBody, QueryParams};
 use crate::{ApiError, Authenticated};
 pub(crate) use body::{
@@ -280,7 +282,7 @@ pub(crate) async fn replace_procedure(
 ) -> Result<Response, ApiError> {
     let id = procedure_id(&raw)?;
     let claims = body.claims(&raw)?;
-    let expected = match expected_version(&headers) {
+    let expected = match expected_version_for_room(&headers) {
         Ok(v) => v,
         Err(answer) => return Ok(answer.into_response()),
     };
@@ -324,10 +326,7 @@ pub(crate) async fn complete_procedure(
     JsonBody(body): JsonBody<CompleteBody>,
 ) -> Result<Response, ApiError> {
     let id = procedure_id(&id)?;
-    let expected = match optional_expected_version(&headers) {
-        Ok(expected) => expected,
-        Err(refused) => return Ok(refused.into_response()),
-    };
+    let expected = optional_expected_version_for_room(&headers);
     let chart = app.chart(&actor);
     match chart
         .complete(id, body.completed_on.as_deref(), expected)
@@ -373,10 +372,7 @@ pub(crate) async fn invalidate_procedure(
     JsonBody(body): JsonBody<InvalidateBody>,
 ) -> Result<Response, ApiError> {
     let id = procedure_id(&id)?;
-    let expected = match optional_expected_version(&headers) {
-        Ok(expected) => expected,
-        Err(refused) => return Ok(refused.into_response()),
-    };
+    let expected = optional_expected_version_for_room(&headers);
     let chart = app.chart(&actor);
     match chart.invalidate(id, &body.reason, expected).await {
         Ok(view) => {

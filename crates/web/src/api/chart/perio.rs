@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::super::cursor::{self, List};
-use super::super::precondition::{change_error, etag, expected_version, optional_expected_version};
+use super::super::precondition::{
+    change_error, etag, expected_version_for_room, optional_expected_version_for_room,
+};
 use super::super::{JsonBody, QueryParams, instant, maybe_instant};
 use super::ProcedurePageParams;
 use crate::{ApiError, Authenticated};
@@ -104,7 +106,9 @@ pub(crate) struct PerioExamBody {
     #[schema(value_type = Option<String>, format = Date)]
     exam_date: Option<String>,
     #[serde(default)]
-    #[schema(pattern = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+    #[schema(
+        pattern = r"^\s*(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?\s*$"
+    )]
     provider_id: Option<String>,
     #[serde(default)]
     #[schema(
@@ -548,7 +552,7 @@ pub(crate) async fn save_perio_exam(
 ) -> Result<Response, ApiError> {
     let id = exam_id(&raw)?;
     let claims = body.claims(&raw)?;
-    let expected = match expected_version(&headers) {
+    let expected = match expected_version_for_room(&headers) {
         Ok(v) => v,
         Err(answer) => return Ok(answer.into_response()),
     };
@@ -588,10 +592,7 @@ pub(crate) async fn close_perio_exam(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = exam_id(&id)?;
-    let expected = match optional_expected_version(&headers) {
-        Ok(expected) => expected,
-        Err(refused) => return Ok(refused.into_response()),
-    };
+    let expected = optional_expected_version_for_room(&headers);
     match app.chart(&actor).close_perio(id, expected).await {
         Ok(view) => Ok(exam_answer(
             numbering(&app, &actor).await?,
