@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use enamel_crypto::{
-    BlindIndexKey, CryptoError, FieldKey, KeyProvider, PracticeKeys, SecretKey32, WrappedKey,
+    BlindIndexKey, CryptoError, FieldKey, KeyProvider, PracticeKeys, SecretKey32, SigningKey,
+    WrappedKey,
 };
 use enamel_domain::PracticeId;
 use enamel_store::{Db, Tx, WrappedKeyRow};
@@ -22,6 +23,8 @@ pub(crate) const REFRESH_MS: i64 = 30_000;
 
 pub(crate) const PURPOSE_FIELD: &str = "field";
 pub(crate) const PURPOSE_INDEX: &str = "index";
+/// The practice's record-signing key (Ed25519 seed), made when it first signs.
+pub(crate) const PURPOSE_SIGNING: &str = "signing";
 
 pub struct KeyRing {
     db: Db,
@@ -97,6 +100,10 @@ impl KeyRing {
             }
             let secret = self.unwrap_row(row)?;
             keys.insert_field_key(FieldKey::new(version_u32(row.version)?, &secret)?);
+        }
+        for row in rows.iter().filter(|r| r.purpose == PURPOSE_SIGNING) {
+            let seed = self.unwrap_row(row)?;
+            keys.insert_signing_key(SigningKey::from_seed(version_u32(row.version)?, &seed)?);
         }
         keys.set_active(version_u32(practice.active_key_version)?)?;
         keys.set_min_version(version_u32(practice.min_key_version)?);

@@ -185,6 +185,27 @@ async fn no_plaintext_phi_in_the_database_files_or_logs() {
         .await
         .unwrap();
     chart.close_perio(perio.id, Expected::Any).await.unwrap();
+    let note = chart
+        .write_note(
+            ids[0],
+            &enamel_domain::clinical::NoteDraft {
+                kind: "progress".into(),
+                body: format!("{MARKER} progress note"),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    chart.sign_note(note.id, Expected::Any).await.unwrap();
+    chart
+        .add_note_addendum(
+            note.id,
+            &enamel_domain::clinical::AddendumDraft {
+                body: format!("{MARKER} note addendum"),
+            },
+        )
+        .await
+        .unwrap();
     let read = chart.read(ids[0], None).await.unwrap();
     assert!(read.procedures[0].addenda[0].body.starts_with(MARKER));
     f.app

@@ -65,6 +65,10 @@ id_type!(
     PerioExamId
 );
 id_type!(
+    /// A clinical note.
+    NoteId
+);
+id_type!(
     /// An addendum to a clinical record (a procedure's, a note's).
     AddendumId
 );

@@ -7,6 +7,7 @@
 //! its history, `sealing.rs` the stored form.
 
 mod codes;
+mod notes;
 mod perio;
 mod procedures;
 mod read;
@@ -20,6 +21,7 @@ use crate::kernel::Caller;
 use crate::{Actor, App, AppError};
 
 pub use codes::CodeImport;
+pub use notes::{NoteAddendumView, NoteTemplateView, NoteView, SignatureCheck};
 pub use perio::{PerioClaims, PerioComparison, PerioExamView};
 
 /// Hours completed work stays correctable after completion, at most (30 days).
