@@ -113,6 +113,12 @@ for name in ["READ", "OTHER", "SAVE", "CLOSE"]:
     exam, _ = call("POST", f"/api/v1/patients/{out['FUZZ_PATIENT_READ']}/perio-exams",
                    token=dentist, body={"teeth": [{"tooth": "3", "depth": [3, 2, 3, 3, 2, 3]}]})
     out[f"FUZZ_PERIO_{name}"] = exam["id"]
+# Notes: one signed (read, addenda), one draft to edit, one draft to sign.
+for name in ["READ", "EDIT", "SIGN"]:
+    note, _ = call("POST", f"/api/v1/patients/{out['FUZZ_PATIENT_READ']}/notes", token=dentist,
+                   body={"kind": "progress", "body": "Fuzzing fixture: synthetic progress note."})
+    out[f"FUZZ_NOTE_{name}"] = note["id"]
+call("POST", f"/api/v1/notes/{out['FUZZ_NOTE_READ']}/sign", token=dentist)
 
 # An account the administrator's operations disable, enable, re-role and reset: never one the
 # fuzzer signs in with.

@@ -283,6 +283,44 @@ fn routes() -> Vec<Route> {
             None,
             None,
         ),
+        route(
+            "POST",
+            "/api/v1/patients/{patient}/notes",
+            Some((ClinicalNotes, Create)),
+            Some(|| json!({"kind": "progress", "body": "Synthetic note."})),
+        ),
+        route(
+            "GET",
+            "/api/v1/patients/{patient}/notes",
+            Some((ClinicalNotes, View)),
+            None,
+        ),
+        route(
+            "GET",
+            "/api/v1/note-templates",
+            Some((ClinicalNotes, View)),
+            None,
+        ),
+        route(
+            "POST",
+            "/api/v1/note-templates",
+            None,
+            Some(|| json!({"name": "Synthetic", "kind": "progress", "body": "Text."})),
+        ),
+        route("GET", "/api/v1/notes/{note}", None, None),
+        route(
+            "PUT",
+            "/api/v1/notes/{note}",
+            None,
+            Some(|| json!({"kind": "progress", "body": "Synthetic."})),
+        ),
+        route("POST", "/api/v1/notes/{note}/sign", None, None),
+        route(
+            "POST",
+            "/api/v1/notes/{note}/addenda",
+            None,
+            Some(|| json!({"body": "Synthetic."})),
+        ),
     ]
 }
 

@@ -19,8 +19,8 @@ pub(crate) fn required_line(
         p.add(field, "is required");
         return None;
     }
-    let collapsed = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-    if collapsed.chars().count() > max {
+    // Counted as sent (an API document's maxLength), before spaces are collapsed.
+    if raw.chars().count() > max {
         p.add(field, format!("is too long (at most {max} characters)"));
         return None;
     }

@@ -18,6 +18,7 @@ pub(crate) enum List {
     PatientSearch,
     Procedures,
     PerioExams,
+    Notes,
 }
 
 impl List {
@@ -29,6 +30,7 @@ impl List {
             List::PatientSearch => "search2",
             List::Procedures => "procedures1",
             List::PerioExams => "perio1",
+            List::Notes => "notes1",
         }
     }
 }

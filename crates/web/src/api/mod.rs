@@ -84,6 +84,14 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         ))
         .routes(routes!(chart::perio::close_perio_exam))
         .routes(routes!(chart::perio::compare_perio_exams))
+        .routes(routes!(chart::notes::list_notes, chart::notes::create_note))
+        .routes(routes!(chart::notes::read_note, chart::notes::edit_note))
+        .routes(routes!(chart::notes::sign_note))
+        .routes(routes!(chart::notes::add_note_addendum))
+        .routes(routes!(
+            chart::notes::note_templates,
+            chart::notes::create_note_template
+        ))
 }
 
 pub(crate) fn invalid(field: &'static str, problem: &'static str) -> ApiError {

@@ -5,6 +5,7 @@
 
 mod body;
 mod dto;
+pub(crate) mod notes;
 pub(crate) mod perio;
 
 use axum::Json;
