@@ -141,7 +141,7 @@ pub(crate) struct ProcedureBody {
     /// Read-only: addenda are added through their own route; ignored here.
     #[serde(default)]
     #[schema(read_only, value_type = Option<Vec<Object>>)]
-    addenda: Option<serde_json::Value>,
+    addenda: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
     /// Read-only; ignored here.
     #[serde(default)]
     #[schema(read_only)]
@@ -228,8 +228,10 @@ impl ProcedureBody {
         }
     }
 
-    pub(crate) fn draft(self) -> ProcedureDraft {
-        ProcedureDraft {
+    pub(crate) fn draft(self) -> Result<ProcedureDraft, ApiError> {
+        strict_date("planned_on", self.planned_on.as_deref())?;
+        strict_date("completed_on", self.completed_on.as_deref())?;
+        Ok(ProcedureDraft {
             code: self.code,
             status: self.status.map(|s| s.as_str().to_string()),
             tooth: self.tooth,
@@ -242,7 +244,7 @@ impl ProcedureBody {
             fee: self.fee,
             diagnosis_codes: self.diagnosis_codes.into_iter().map(|d| d.0).collect(),
             note: self.note,
-        }
+        })
     }
 }
 
@@ -306,4 +308,21 @@ pub(crate) struct ChartSettingsBody {
 pub(crate) enum NumberingJson {
     Universal,
     Fdi,
+}
+
+/// A date member as the document declares it (`format: date`, `YYYY-MM-DD` exactly): sent,
+/// it must be one; the room then judges it against the practice's calendar.
+pub(crate) fn strict_date(field: &'static str, text: Option<&str>) -> Result<(), ApiError> {
+    let is_date = |t: &str| {
+        t.len() == 10
+            && time::Date::parse(t, time::macros::format_description!("[year]-[month]-[day]"))
+                .is_ok()
+    };
+    match text {
+        Some(t) if !is_date(t) => Err(ApiError(AppError::Invalid(vec![FieldProblem::new(
+            field,
+            "must be a date written as YYYY-MM-DD",
+        )]))),
+        _ => Ok(()),
+    }
 }

@@ -218,7 +218,7 @@ pub(crate) async fn create_procedure(
     let id = patient_id(&id)?;
     body.refuse_read_only()?;
     let chart = app.chart(&actor);
-    let view = chart.create(id, &body.draft()).await?;
+    let view = chart.create(id, &body.draft()?).await?;
     let numbering = chart.read_settings().await?.numbering;
     let location = HeaderValue::from_str(&format!("/api/v1/procedures/{}", view.id))
         .unwrap_or(HeaderValue::from_static("/api/v1/procedures"));
@@ -283,12 +283,13 @@ pub(crate) async fn replace_procedure(
 ) -> Result<Response, ApiError> {
     let id = procedure_id(&raw)?;
     let claims = body.claims(&raw)?;
+    let draft = body.draft()?;
     let expected = match expected_version_for_room(&headers) {
         Ok(v) => v,
         Err(answer) => return Ok(answer.into_response()),
     };
     let chart = app.chart(&actor);
-    match chart.update(id, &body.draft(), expected, &claims).await {
+    match chart.update(id, &draft, expected, &claims).await {
         Ok(view) => {
             let numbering = chart.read_settings().await?.numbering;
             let version = view.row_version;
@@ -327,6 +328,7 @@ pub(crate) async fn complete_procedure(
     JsonBody(body): JsonBody<CompleteBody>,
 ) -> Result<Response, ApiError> {
     let id = procedure_id(&id)?;
+    body::strict_date("completed_on", body.completed_on.as_deref())?;
     let expected = optional_expected_version_for_room(&headers);
     let chart = app.chart(&actor);
     match chart

@@ -71,39 +71,40 @@ pub(crate) struct NoteBody {
         pattern = r"^\s*(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?\s*$"
     )]
     plan_id: Option<String>,
+    // Read-only members of a GET, accepted back and ignored.
     #[serde(default)]
-    #[schema(read_only, value_type = Option<Object>)]
-    id: Option<serde_json::Value>,
+    #[schema(read_only)]
+    id: Option<String>,
     #[serde(default)]
-    #[schema(read_only, value_type = Option<Object>)]
-    patient_id: Option<serde_json::Value>,
+    #[schema(read_only)]
+    patient_id: Option<String>,
     #[serde(default)]
-    #[schema(read_only, value_type = Option<Object>)]
-    status: Option<serde_json::Value>,
+    #[schema(read_only)]
+    status: Option<String>,
     #[serde(default)]
-    #[schema(read_only, value_type = Option<Object>)]
-    row_version: Option<serde_json::Value>,
+    #[schema(read_only)]
+    row_version: Option<i64>,
     #[serde(default)]
-    #[schema(read_only, value_type = Option<Object>)]
-    author_id: Option<serde_json::Value>,
+    #[schema(read_only)]
+    author_id: Option<String>,
     #[serde(default)]
-    #[schema(read_only, value_type = Option<Object>)]
-    created_at: Option<serde_json::Value>,
+    #[schema(read_only, format = DateTime)]
+    created_at: Option<String>,
     #[serde(default)]
-    #[schema(read_only, value_type = Option<Object>)]
-    updated_at: Option<serde_json::Value>,
+    #[schema(read_only, format = DateTime)]
+    updated_at: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::body::present")]
+    #[schema(read_only, value_type = Option<String>)]
+    signed_by: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::api::body::present")]
+    #[schema(read_only, value_type = Option<String>, format = DateTime)]
+    signed_at: Option<Option<String>>,
     #[serde(default)]
-    #[schema(read_only, value_type = Option<Object>)]
-    signed_by: Option<serde_json::Value>,
+    #[schema(read_only)]
+    signature: Option<SignatureCheckJson>,
     #[serde(default)]
-    #[schema(read_only, value_type = Option<Object>)]
-    signed_at: Option<serde_json::Value>,
-    #[serde(default)]
-    #[schema(read_only, value_type = Option<Object>)]
-    signature: Option<serde_json::Value>,
-    #[serde(default)]
-    #[schema(read_only, value_type = Option<Object>)]
-    addenda: Option<serde_json::Value>,
+    #[schema(read_only, value_type = Option<Vec<Object>>)]
+    addenda: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl NoteBody {
@@ -172,7 +173,7 @@ pub(crate) struct NoteTemplateBody {
 
 /// Whether a signature holds for what is stored now: `unsigned` (a draft), `valid`, or
 /// `invalid` (the note or its signature was changed after signing: do not rely on it).
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum SignatureCheckJson {
     Unsigned,

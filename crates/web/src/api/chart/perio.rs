@@ -87,8 +87,8 @@ pub(crate) struct PerioToothBody {
     // Accepted back from a GET and ignored: both are computed.
     #[allow(dead_code)]
     #[serde(default)]
-    #[schema(read_only, value_type = Option<Vec<Option<i64>>>)]
-    cal: Option<serde_json::Value>,
+    #[schema(read_only)]
+    cal: Option<Vec<Option<i64>>>,
     #[allow(dead_code)]
     #[serde(default)]
     #[schema(read_only)]
@@ -152,7 +152,7 @@ pub(crate) struct PerioExamBody {
     updated_by: Option<String>,
     #[serde(default)]
     #[schema(read_only, value_type = Option<Object>)]
-    summary: Option<serde_json::Value>,
+    summary: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 fn values<T, U>(list: Option<Vec<Option<T>>>, inner: impl Fn(T) -> U) -> Option<Vec<Option<U>>> {
@@ -160,7 +160,12 @@ fn values<T, U>(list: Option<Vec<Option<T>>>, inner: impl Fn(T) -> U) -> Option<
 }
 
 impl PerioExamBody {
-    fn draft(self) -> PerioExamDraft {
+    fn draft(self) -> Result<PerioExamDraft, ApiError> {
+        super::body::strict_date("exam_date", self.exam_date.as_deref())?;
+        Ok(self.draft_unchecked())
+    }
+
+    fn draft_unchecked(self) -> PerioExamDraft {
         PerioExamDraft {
             exam_date: self.exam_date,
             provider_id: self.provider_id,
@@ -447,7 +452,7 @@ pub(crate) async fn create_perio_exam(
     body.refuse_read_only()?;
     let view = app
         .chart(&actor)
-        .start_perio(patient, &body.draft())
+        .start_perio(patient, &body.draft()?)
         .await?;
     let location = HeaderValue::from_str(&format!("/api/v1/perio-exams/{}", view.id))
         .unwrap_or(HeaderValue::from_static("/api/v1/perio-exams"));
@@ -558,7 +563,7 @@ pub(crate) async fn save_perio_exam(
     };
     match app
         .chart(&actor)
-        .save_perio(id, &body.draft(), expected, &claims)
+        .save_perio(id, &body.draft()?, expected, &claims)
         .await
     {
         Ok(view) => Ok(exam_answer(
