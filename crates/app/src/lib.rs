@@ -37,9 +37,9 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::AppError;
 
 pub use clinical::{
-    AddendumView, Chart, ChartSettings, ChartView, CodeImport, MAX_CHART_LOCK_HOURS,
-    NoteAddendumView, NoteTemplateView, NoteView, PerioClaims, PerioComparison, PerioExamView,
-    ProcedureClaims, ProcedureView, SignatureCheck,
+    AcceptanceView, AddendumView, Chart, ChartSettings, ChartView, CodeImport,
+    MAX_CHART_LOCK_HOURS, NoteAddendumView, NoteTemplateView, NoteView, PerioClaims,
+    PerioComparison, PerioExamView, PlanView, ProcedureClaims, ProcedureView, SignatureCheck,
 };
 pub use kernel::System;
 pub use patients::{

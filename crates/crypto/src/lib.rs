@@ -43,6 +43,6 @@ pub use password::{
 pub use practice::PracticeKeys;
 pub use provider::{KeyProvider, WrappedKey};
 pub use secret::SecretKey32;
-pub use signing::{SIGNATURE_LEN, SigningKey};
+pub use signing::{SIGNATURE_LEN, SigningKey, sha256};
 pub use token::{OpaqueToken, constant_time_eq, generate_recovery_codes, hash_recovery_code};
 pub use totp::{TotpSecret, otpauth_uri, qr_svg, totp_code, verify_totp};

@@ -62,6 +62,14 @@ impl SigningKey {
     }
 }
 
+/// SHA-256 of `data` (aws-lc-rs): what a signature over a long record binds to.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -69,6 +69,7 @@ text_enum!(
         ClinicalNote => "clinical_note",
         NoteAddendum => "note_addendum",
         NoteTemplate => "note_template",
+        TreatmentPlan => "treatment_plan",
     }
 );
 

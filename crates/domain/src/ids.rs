@@ -69,6 +69,10 @@ id_type!(
     NoteId
 );
 id_type!(
+    /// A treatment plan.
+    PlanId
+);
+id_type!(
     /// An addendum to a clinical record (a procedure's, a note's).
     AddendumId
 );

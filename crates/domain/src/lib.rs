@@ -17,7 +17,9 @@ pub mod time;
 
 pub use self::time::{DayRange, Instant, LocalDateTime, PracticeDate, PracticeTz};
 pub use audit::{AccessMethod, AuditAction, AuditSubject, Outcome, RecordKind};
-pub use ids::{AddendumId, IdError, NoteId, PatientId, PerioExamId, PracticeId, ProcedureId};
+pub use ids::{
+    AddendumId, IdError, NoteId, PatientId, PerioExamId, PlanId, PracticeId, ProcedureId,
+};
 pub use patient::{
     Address, Coverage, CoverageDraft, CoveragePriority, EmergencyContact, FieldProblem, Patient,
     PatientDraft, PatientStatus, Phone, PhoneKind, Sex, SubscriberRelationship, age_on, iso_date,

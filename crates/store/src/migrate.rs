@@ -106,6 +106,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_clinical_notes.sql"),
         postgres: include_str!("../migrations/postgres/0013_clinical_notes.sql"),
     },
+    Migration {
+        version: 14,
+        name: "0014_treatment_plans.sql",
+        sqlite: include_str!("../migrations/sqlite/0014_treatment_plans.sql"),
+        postgres: include_str!("../migrations/postgres/0014_treatment_plans.sql"),
+    },
 ];
 
 /// File names the SQLite folder must contain (the mirror test compares both folders to this).
@@ -123,6 +129,7 @@ pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &[
     "0011_clinical_chart.sql",
     "0012_perio_exams.sql",
     "0013_clinical_notes.sql",
+    "0014_treatment_plans.sql",
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
@@ -313,6 +320,8 @@ impl Db {
             format!("GRANT SELECT, INSERT, UPDATE ON clinical_notes, note_addenda TO {role}"),
             format!("REVOKE DELETE, TRUNCATE ON clinical_notes, note_addenda FROM {role}"),
             format!("GRANT SELECT, INSERT, UPDATE, DELETE ON note_templates TO {role}"),
+            format!("GRANT SELECT, INSERT, UPDATE ON treatment_plans TO {role}"),
+            format!("REVOKE DELETE, TRUNCATE ON treatment_plans FROM {role}"),
             // The legacy log (0001) is closed: read it, and add its final checkpoint.
             format!("GRANT SELECT ON audit_events, audit_head TO {role}"),
             format!("GRANT SELECT, INSERT ON audit_checkpoints TO {role}"),

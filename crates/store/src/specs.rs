@@ -176,6 +176,17 @@ pub const NOTE_ADDENDA: RecordSpec = RecordSpec {
     history: History::AppendOnly,
 };
 
+/// Treatment plans: a draft changes in place; presenting freezes every line (the database
+/// refuses changes after that but the decision and key rotation). The acceptance (who, how,
+/// the signature drawn or typed) is sealed; its record-signature is plain.
+pub const TREATMENT_PLANS: RecordSpec = RecordSpec {
+    table: "treatment_plans",
+    kind: RecordKind::TreatmentPlan,
+    category: Category::TreatmentPlans,
+    sealed: &["details", "acceptance"],
+    history: History::Mutable,
+};
+
 /// Every declared table, in the order rotation walks them.
 pub const ALL: &[RecordSpec] = &[
     PATIENTS,
@@ -188,6 +199,7 @@ pub const ALL: &[RecordSpec] = &[
     PERIO_EXAMS,
     CLINICAL_NOTES,
     NOTE_ADDENDA,
+    TREATMENT_PLANS,
 ];
 
 /// Byte columns that hold no PHI and are not sealed: blind-index tokens (keyed HMACs),
@@ -202,6 +214,8 @@ pub const NON_PHI_BYTES: &[&str] = &[
     "recovery_codes.code_hash",
     "clinical_notes.signature",
     "note_addenda.signature",
+    "treatment_plans.lines_hash",
+    "treatment_plans.acceptance_signature",
     "sessions.token_hash",
     "sign_in_throttle.key_hash",
     "password_resets.token_hash",

@@ -9,6 +9,7 @@
 mod codes;
 mod notes;
 mod perio;
+mod plans;
 mod procedures;
 mod read;
 mod sealing;
@@ -23,6 +24,7 @@ use crate::{Actor, App, AppError};
 pub use codes::CodeImport;
 pub use notes::{NoteAddendumView, NoteTemplateView, NoteView, SignatureCheck};
 pub use perio::{PerioClaims, PerioComparison, PerioExamView};
+pub use plans::{AcceptanceView, PlanView};
 
 /// Hours completed work stays correctable after completion, at most (30 days).
 pub const MAX_CHART_LOCK_HOURS: i64 = 720;

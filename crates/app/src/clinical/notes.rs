@@ -224,7 +224,7 @@ impl Chart<'_> {
 
     /// The practice's record-signing key, made on first use (one per practice; a second
     /// server making it at the same moment loses the race and loads the winner's).
-    async fn signing_keys(&self) -> Result<std::sync::Arc<PracticeKeys>, AppError> {
+    pub(super) async fn signing_keys(&self) -> Result<std::sync::Arc<PracticeKeys>, AppError> {
         let practice = self.caller.practice_id();
         let keys = self.app.keys_of(practice).await?;
         if keys.signing_key().is_some() {

@@ -1,0 +1,814 @@
+//! Treatment plans: drafted from the patient's planned procedures in ordered phases with fee,
+//! insurance estimate and patient portion; presenting freezes a copy of every line and its
+//! hash; the patient (or their responsible party) accepts with a drawn or typed signature that
+//! the practice's record-signing key binds to that hash. Accepted, declined and superseded
+//! plans never change. Roles that see billing but not plans (the front desk) see the totals.
+
+use enamel_crypto::{CryptoError, PracticeKeys, sha256};
+use enamel_domain::clinical::{
+    Acceptance, AcceptanceChannel, AcceptanceDraft, AcceptedBy, FrozenLine, Plan, PlanDraft,
+    PlanStatus, PlannedProcedureFacts, ProcedureStatus, Signature, Totals, canonical_bytes, freeze,
+    totals,
+};
+use enamel_domain::{Action, AuditAction, Category, Outcome, PatientId, PlanId, RecordKind};
+use enamel_store::specs::TREATMENT_PLANS;
+use enamel_store::{PlanRow, SealedColumn, StoreError};
+use serde::{Deserialize, Serialize};
+
+use super::notes::SignatureCheck;
+use super::sealing::StoredProcedure;
+use super::{Chart, Sight};
+use crate::access::Access;
+use crate::kernel::seal;
+use crate::{AppError, AuditDraft, Expected};
+
+const DETAILS: SealedColumn = TREATMENT_PLANS.column("details");
+const ACCEPTANCE: SealedColumn = TREATMENT_PLANS.column("acceptance");
+
+/// A plan's acceptance as recorded.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AcceptanceView {
+    pub acceptance: Acceptance,
+    pub accepted_ms: i64,
+    pub recorded_by: String,
+}
+
+impl std::fmt::Debug for AcceptanceView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AcceptanceView { .. }")
+    }
+}
+
+/// A plan as its reader sees it. `totals_only` for a reader who sees billing but not plans:
+/// then the title, note and lines are withheld.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PlanView {
+    pub id: PlanId,
+    pub patient_id: PatientId,
+    pub status: PlanStatus,
+    pub title: Option<String>,
+    pub note: Option<String>,
+    /// A draft's lines as they would freeze now; a presented plan's frozen lines.
+    pub lines: Vec<FrozenLine>,
+    pub totals: Totals,
+    pub presented_ms: Option<i64>,
+    pub presented_by: Option<String>,
+    pub acceptance: Option<AcceptanceView>,
+    /// Whether the frozen lines still hash to what was presented and the acceptance's
+    /// record-signature holds (`Unsigned` before acceptance).
+    pub acceptance_check: SignatureCheck,
+    pub decided_ms: Option<i64>,
+    pub decided_by: Option<String>,
+    pub created_ms: i64,
+    pub created_by: String,
+    pub updated_ms: i64,
+    pub row_version: i64,
+    pub totals_only: bool,
+}
+
+impl std::fmt::Debug for PlanView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlanView")
+            .field("id", &self.id)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+struct StoredLine {
+    procedure_id: String,
+    insurance_estimate: Option<i64>,
+    patient_portion: Option<i64>,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+struct StoredPhase {
+    name: String,
+    lines: Vec<StoredLine>,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+struct StoredFrozen {
+    phase: u8,
+    phase_name: String,
+    position: u16,
+    procedure_id: String,
+    code: String,
+    description: String,
+    site: String,
+    fee: i64,
+    insurance_estimate: i64,
+    patient_portion: i64,
+}
+
+/// The sealed document of one plan. Field names are stored: never rename them.
+#[derive(Serialize, Deserialize, Clone)]
+struct StoredPlan {
+    title: String,
+    note: Option<String>,
+    phases: Vec<StoredPhase>,
+    /// Set when presented: the lines as the patient was shown them.
+    frozen: Option<Vec<StoredFrozen>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredAcceptance {
+    accepted_by: String,
+    signer_name: String,
+    channel: String,
+    /// `typed` with `text`, or `drawn` with `strokes`.
+    kind: String,
+    text: Option<String>,
+    strokes: Option<Vec<Vec<(u16, u16)>>>,
+    accepted_ms: i64,
+}
+
+fn stored_of(plan: &Plan) -> StoredPlan {
+    StoredPlan {
+        title: plan.title.clone(),
+        note: plan.note.clone(),
+        phases: plan
+            .phases
+            .iter()
+            .map(|p| StoredPhase {
+                name: p.name.clone(),
+                lines: p
+                    .lines
+                    .iter()
+                    .map(|l| StoredLine {
+                        procedure_id: l.procedure_id.clone(),
+                        insurance_estimate: l.insurance_estimate,
+                        patient_portion: l.patient_portion,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        frozen: None,
+    }
+}
+
+fn plan_of(stored: &StoredPlan) -> Plan {
+    Plan {
+        title: stored.title.clone(),
+        note: stored.note.clone(),
+        phases: stored
+            .phases
+            .iter()
+            .map(|p| enamel_domain::clinical::Phase {
+                name: p.name.clone(),
+                lines: p
+                    .lines
+                    .iter()
+                    .map(|l| enamel_domain::clinical::PlanLine {
+                        procedure_id: l.procedure_id.clone(),
+                        insurance_estimate: l.insurance_estimate,
+                        patient_portion: l.patient_portion,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn frozen_of(lines: &[FrozenLine]) -> Vec<StoredFrozen> {
+    lines
+        .iter()
+        .map(|l| StoredFrozen {
+            phase: l.phase,
+            phase_name: l.phase_name.clone(),
+            position: l.position,
+            procedure_id: l.procedure_id.clone(),
+            code: l.code.clone(),
+            description: l.description.clone(),
+            site: l.site.clone(),
+            fee: l.fee,
+            insurance_estimate: l.insurance_estimate,
+            patient_portion: l.patient_portion,
+        })
+        .collect()
+}
+
+fn lines_of(stored: &[StoredFrozen]) -> Vec<FrozenLine> {
+    stored
+        .iter()
+        .map(|l| FrozenLine {
+            phase: l.phase,
+            phase_name: l.phase_name.clone(),
+            position: l.position,
+            procedure_id: l.procedure_id.clone(),
+            code: l.code.clone(),
+            description: l.description.clone(),
+            site: l.site.clone(),
+            fee: l.fee,
+            insurance_estimate: l.insurance_estimate,
+            patient_portion: l.patient_portion,
+        })
+        .collect()
+}
+
+fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, CryptoError> {
+    serde_json::to_vec(value).map_err(|_| CryptoError::Malformed("a record could not be encoded"))
+}
+
+fn open_plan(keys: &PracticeKeys, row: &PlanRow) -> Result<StoredPlan, CryptoError> {
+    let bytes = seal::open(keys, DETAILS, &row.id, &row.details)?;
+    serde_json::from_slice(&bytes).map_err(|_| CryptoError::Malformed("a stored plan"))
+}
+
+/// What the practice's record-signature over an acceptance covers: the frozen lines' hash and
+/// everything recorded about the acceptance, each length-prefixed after a version tag.
+fn acceptance_bytes(lines_hash: &[u8], acceptance: &Acceptance, accepted_ms: i64) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut field = |bytes: &[u8]| {
+        out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
+        out.extend_from_slice(bytes);
+    };
+    field(b"enamel-plan-acceptance-v1");
+    field(lines_hash);
+    field(acceptance.accepted_by.as_str().as_bytes());
+    field(acceptance.signer_name.as_bytes());
+    field(acceptance.channel.as_str().as_bytes());
+    field(&acceptance.signature.canonical_bytes());
+    field(&accepted_ms.to_be_bytes());
+    out
+}
+
+fn open_acceptance(
+    keys: &PracticeKeys,
+    row: &PlanRow,
+) -> Result<Option<AcceptanceView>, CryptoError> {
+    let Some(sealed) = &row.acceptance else {
+        return Ok(None);
+    };
+    let bad = || CryptoError::Malformed("a stored acceptance");
+    let bytes = seal::open(keys, ACCEPTANCE, &row.id, sealed)?;
+    let s: StoredAcceptance = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    let signature = match (s.kind.as_str(), s.text, s.strokes) {
+        ("typed", Some(text), _) => Signature::Typed(text),
+        ("drawn", _, Some(strokes)) => Signature::Drawn(strokes),
+        _ => return Err(bad()),
+    };
+    Ok(Some(AcceptanceView {
+        acceptance: Acceptance {
+            accepted_by: AcceptedBy::parse(&s.accepted_by).ok_or_else(bad)?,
+            signer_name: s.signer_name,
+            channel: AcceptanceChannel::parse(&s.channel).ok_or_else(bad)?,
+            signature,
+        },
+        accepted_ms: s.accepted_ms,
+        recorded_by: row.decided_by.clone().unwrap_or_default(),
+    }))
+}
+
+fn status_of(row: &PlanRow) -> Result<PlanStatus, CryptoError> {
+    PlanStatus::parse(&row.status).ok_or(CryptoError::Malformed("a stored plan status"))
+}
+
+impl Chart<'_> {
+    fn plan_entry(&self, access: &Access, action: AuditAction, id: PlanId) -> AuditDraft {
+        access
+            .audit(action, Outcome::Allowed)
+            .about(RecordKind::TreatmentPlan, id)
+    }
+
+    /// The patient's planned procedures, as a plan shows them.
+    async fn planned_facts(
+        &self,
+        patient: PatientId,
+    ) -> Result<Vec<PlannedProcedureFacts>, AppError> {
+        let practice = self.caller.practice_id();
+        let rows = self
+            .app
+            .db()
+            .procedures_of(&practice.to_string(), &patient.to_string())
+            .await?;
+        let facts = self
+            .app
+            .with_keys(practice, |keys| {
+                let mut out = Vec::new();
+                for row in rows
+                    .iter()
+                    .filter(|r| r.status == ProcedureStatus::Planned.as_str())
+                {
+                    let stored: StoredProcedure =
+                        super::sealing::open_details(keys, &row.id, &row.details)?;
+                    let procedure = stored.to_procedure(ProcedureStatus::Planned)?;
+                    out.push(PlannedProcedureFacts {
+                        id: row.id.clone(),
+                        code: procedure.code,
+                        description: procedure.description,
+                        site: procedure.site.to_string(),
+                        fee: procedure.fee,
+                    });
+                }
+                Ok(out)
+            })
+            .await?;
+        Ok(facts)
+    }
+
+    /// Drafts a plan (treatment plans, create) from the patient's planned procedures.
+    pub async fn create_plan(
+        &self,
+        patient: PatientId,
+        draft: &PlanDraft,
+    ) -> Result<PlanView, AppError> {
+        let access = self
+            .access(Category::TreatmentPlans, Action::Create, Some(patient))
+            .await?;
+        let id = PlanId::new();
+        let entry = self
+            .plan_entry(&access, AuditAction::Create, id)
+            .patient(patient);
+        let practice = self.caller.practice_id();
+        if !self
+            .app
+            .db()
+            .patient_exists(&practice.to_string(), &patient.to_string())
+            .await?
+        {
+            return self.not_made(entry, AppError::NotFound).await;
+        }
+        let plan = draft.validate().map_err(AppError::Invalid)?;
+        let facts = self.planned_facts(patient).await?;
+        let lines = freeze(&plan, &facts).map_err(AppError::Invalid)?;
+        let keys = self.app.keys_of(practice).await?;
+        let now = self.now_ms();
+        let row = PlanRow {
+            practice_id: practice.to_string(),
+            id: id.to_string(),
+            patient_id: patient.to_string(),
+            key_version: i64::from(keys.active_version()),
+            status: PlanStatus::Draft.as_str().into(),
+            details: seal::seal(&keys, DETAILS, &id.to_string(), &json(&stored_of(&plan))?)?,
+            lines_hash: None,
+            presented_ms: None,
+            presented_by: None,
+            acceptance: None,
+            acceptance_signature: None,
+            signing_key_version: None,
+            decided_ms: None,
+            decided_by: None,
+            created_ms: now,
+            created_by: self.actor().audit_id(),
+            updated_ms: now,
+            updated_by: self.actor().audit_id(),
+            row_version: 1,
+        };
+        let mut tx = self.app.begin_write().await?;
+        tx.insert_plan(&row).await?;
+        tx.commit(entry.into()).await?;
+        Ok(self.plan_view(
+            &row,
+            &plan,
+            lines,
+            None,
+            SignatureCheck::Unsigned,
+            Sight::Clinical,
+        ))
+    }
+
+    /// The stored plan for a change (treatment plans, edit); a miss is audited as `failed`.
+    async fn plan_for_change(&self, id: PlanId) -> Result<(PlanRow, AuditDraft), AppError> {
+        let practice = self.caller.practice_id().to_string();
+        match self.app.db().plan(&practice, &id.to_string()).await {
+            Ok(row) => {
+                let patient: PatientId = row
+                    .patient_id
+                    .parse()
+                    .map_err(|_| AppError::Internal("a stored patient id is malformed".into()))?;
+                let access = self
+                    .access(Category::TreatmentPlans, Action::Edit, Some(patient))
+                    .await?;
+                let entry = self
+                    .plan_entry(&access, AuditAction::Update, id)
+                    .patient(patient);
+                Ok((row, entry))
+            }
+            Err(StoreError::NotFound) => {
+                let access = self
+                    .access(Category::TreatmentPlans, Action::Edit, None)
+                    .await?;
+                let entry = self.plan_entry(&access, AuditAction::Update, id);
+                self.not_made(entry, AppError::NotFound).await
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn write_plan(
+        &self,
+        row: &PlanRow,
+        expected: i64,
+        entry: AuditDraft,
+    ) -> Result<(), AppError> {
+        let mut tx = self.app.begin_write().await?;
+        if let Err(e) = tx.update_plan(row, expected).await {
+            tx.rollback().await?;
+            let error = match e {
+                StoreError::Conflict => AppError::Conflict,
+                StoreError::Refused(_) => frozen_refusal(),
+                other => other.into(),
+            };
+            return self.not_made(entry, error).await;
+        }
+        tx.commit(entry.into()).await?;
+        Ok(())
+    }
+
+    /// Replaces a draft (treatment plans, edit). A presented plan is refused.
+    pub async fn replace_plan(
+        &self,
+        id: PlanId,
+        draft: &PlanDraft,
+        expected: Expected,
+    ) -> Result<PlanView, AppError> {
+        let (current, entry) = self.plan_for_change(id).await?;
+        let plan = draft.validate().map_err(AppError::Invalid)?;
+        if current.status != PlanStatus::Draft.as_str() {
+            return self.not_made(entry, frozen_refusal()).await;
+        }
+        let patient: PatientId = current.patient_id.parse().unwrap_or_default();
+        let lines =
+            freeze(&plan, &self.planned_facts(patient).await?).map_err(AppError::Invalid)?;
+        if let Err(e) = expected.check(current.row_version) {
+            return self.not_made(entry, e).await;
+        }
+        let keys = self.app.keys_of(self.caller.practice_id()).await?;
+        let row = PlanRow {
+            key_version: i64::from(keys.active_version()),
+            details: seal::seal(&keys, DETAILS, &current.id, &json(&stored_of(&plan))?)?,
+            updated_ms: self.now_ms(),
+            updated_by: self.actor().audit_id(),
+            row_version: current.row_version + 1,
+            ..current.clone()
+        };
+        self.write_plan(&row, current.row_version, entry).await?;
+        Ok(self.plan_view(
+            &row,
+            &plan,
+            lines,
+            None,
+            SignatureCheck::Unsigned,
+            Sight::Clinical,
+        ))
+    }
+
+    /// Presents a draft (treatment plans, edit): every line is frozen as the patient is shown
+    /// it, with its hash. Nothing of it changes afterwards.
+    pub async fn present_plan(&self, id: PlanId, expected: Expected) -> Result<PlanView, AppError> {
+        let (current, mut entry) = self.plan_for_change(id).await?;
+        super::add_reason(&mut entry, "present");
+        if current.status != PlanStatus::Draft.as_str() {
+            return self.not_made(entry, frozen_refusal()).await;
+        }
+        if let Err(e) = expected.check(current.row_version) {
+            return self.not_made(entry, e).await;
+        }
+        let keys = self.app.keys_of(self.caller.practice_id()).await?;
+        let mut stored = open_plan(&keys, &current)?;
+        let plan = plan_of(&stored);
+        let patient: PatientId = current.patient_id.parse().unwrap_or_default();
+        let lines = match freeze(&plan, &self.planned_facts(patient).await?) {
+            Ok(lines) => lines,
+            Err(problems) => return self.not_made(entry, AppError::Invalid(problems)).await,
+        };
+        let hash = sha256(&canonical_bytes(
+            &current.id,
+            &current.patient_id,
+            &plan.title,
+            plan.note.as_deref(),
+            &lines,
+        ));
+        stored.frozen = Some(frozen_of(&lines));
+        let now = self.now_ms();
+        let row = PlanRow {
+            key_version: i64::from(keys.active_version()),
+            status: PlanStatus::Presented.as_str().into(),
+            details: seal::seal(&keys, DETAILS, &current.id, &json(&stored)?)?,
+            lines_hash: Some(hash.to_vec()),
+            presented_ms: Some(now),
+            presented_by: Some(self.actor().audit_id()),
+            updated_ms: now,
+            updated_by: self.actor().audit_id(),
+            row_version: current.row_version + 1,
+            ..current.clone()
+        };
+        self.write_plan(&row, current.row_version, entry).await?;
+        Ok(self.plan_view(
+            &row,
+            &plan,
+            lines,
+            None,
+            SignatureCheck::Unsigned,
+            Sight::Clinical,
+        ))
+    }
+
+    /// Records the patient's (or responsible party's) acceptance of a presented plan
+    /// (treatment plans, edit), with their drawn or typed signature, bound to the frozen lines
+    /// by the practice's record-signature.
+    pub async fn accept_plan(
+        &self,
+        id: PlanId,
+        draft: &AcceptanceDraft,
+        expected: Expected,
+    ) -> Result<PlanView, AppError> {
+        let (current, mut entry) = self.plan_for_change(id).await?;
+        super::add_reason(&mut entry, "accept");
+        let acceptance = draft.validate().map_err(AppError::Invalid)?;
+        if current.status != PlanStatus::Presented.as_str() {
+            return self.not_made(entry, undecidable(&current.status)).await;
+        }
+        if let Err(e) = expected.check(current.row_version) {
+            return self.not_made(entry, e).await;
+        }
+        let keys = self.signing_keys().await?;
+        let key = keys
+            .signing_key()
+            .ok_or_else(|| AppError::Internal("no record-signing key".into()))?;
+        let hash = current
+            .lines_hash
+            .clone()
+            .ok_or_else(|| AppError::Internal("a presented plan has no hash".into()))?;
+        let now = self.now_ms();
+        let signature = key.sign(&acceptance_bytes(&hash, &acceptance, now));
+        let (kind, text, strokes) = match &acceptance.signature {
+            Signature::Typed(t) => ("typed", Some(t.clone()), None),
+            Signature::Drawn(s) => ("drawn", None, Some(s.clone())),
+        };
+        let stored = StoredAcceptance {
+            accepted_by: acceptance.accepted_by.as_str().into(),
+            signer_name: acceptance.signer_name.clone(),
+            channel: acceptance.channel.as_str().into(),
+            kind: kind.into(),
+            text,
+            strokes,
+            accepted_ms: now,
+        };
+        let row = PlanRow {
+            status: PlanStatus::Accepted.as_str().into(),
+            acceptance: Some(seal::seal(&keys, ACCEPTANCE, &current.id, &json(&stored)?)?),
+            acceptance_signature: Some(signature.to_vec()),
+            signing_key_version: Some(i64::from(key.version())),
+            decided_ms: Some(now),
+            decided_by: Some(self.actor().audit_id()),
+            updated_ms: now,
+            updated_by: self.actor().audit_id(),
+            row_version: current.row_version + 1,
+            ..current.clone()
+        };
+        self.write_plan(&row, current.row_version, entry).await?;
+        self.read_plan_row(&keys, &row, Sight::Clinical)
+            .map_err(AppError::from)
+    }
+
+    /// Records that a presented plan was declined, or that it (or a draft) was superseded by
+    /// another (treatment plans, edit).
+    pub async fn decide_plan(
+        &self,
+        id: PlanId,
+        outcome: PlanStatus,
+        expected: Expected,
+    ) -> Result<PlanView, AppError> {
+        let (current, mut entry) = self.plan_for_change(id).await?;
+        super::add_reason(&mut entry, outcome.as_str());
+        let now_status = PlanStatus::parse(&current.status)
+            .ok_or_else(|| AppError::Internal("a stored plan has no status".into()))?;
+        if !matches!(outcome, PlanStatus::Declined | PlanStatus::Superseded)
+            || !now_status.can_become(outcome)
+        {
+            return self.not_made(entry, undecidable(&current.status)).await;
+        }
+        if let Err(e) = expected.check(current.row_version) {
+            return self.not_made(entry, e).await;
+        }
+        let now = self.now_ms();
+        let keys = self.app.keys_of(self.caller.practice_id()).await?;
+        // A draft superseded is frozen too (as it stood), so every plan past draft has a hash.
+        let mut row = current.clone();
+        if now_status == PlanStatus::Draft {
+            let mut stored = open_plan(&keys, &current)?;
+            let plan = plan_of(&stored);
+            let patient: PatientId = current.patient_id.parse().unwrap_or_default();
+            let facts = self.planned_facts(patient).await?;
+            let lines = lenient_lines(&plan, &facts);
+            row.lines_hash = Some(
+                sha256(&canonical_bytes(
+                    &current.id,
+                    &current.patient_id,
+                    &plan.title,
+                    plan.note.as_deref(),
+                    &lines,
+                ))
+                .to_vec(),
+            );
+            stored.frozen = Some(frozen_of(&lines));
+            row.details = seal::seal(&keys, DETAILS, &current.id, &json(&stored)?)?;
+            row.key_version = i64::from(keys.active_version());
+            row.presented_ms = Some(now);
+            row.presented_by = Some(self.actor().audit_id());
+        }
+        row.status = outcome.as_str().into();
+        row.decided_ms = Some(now);
+        row.decided_by = Some(self.actor().audit_id());
+        row.updated_ms = now;
+        row.updated_by = self.actor().audit_id();
+        row.row_version = current.row_version + 1;
+        self.write_plan(&row, current.row_version, entry).await?;
+        self.read_plan_row(&keys, &row, Sight::Clinical)
+            .map_err(AppError::from)
+    }
+
+    /// The access and sight for reading a patient's plans: treatment plans × view, or else
+    /// billing × view (totals only).
+    async fn plan_sight(&self, patient: Option<PatientId>) -> Result<(Access, Sight), AppError> {
+        if !self
+            .may(Category::TreatmentPlans, Action::View, patient)
+            .await?
+            && self.may(Category::Billing, Action::View, patient).await?
+        {
+            let access = self
+                .access(Category::Billing, Action::View, patient)
+                .await?;
+            return Ok((access, Sight::Billing));
+        }
+        let access = self
+            .access(Category::TreatmentPlans, Action::View, patient)
+            .await?;
+        Ok((access, Sight::Clinical))
+    }
+
+    /// One plan (treatment plans, view; the front desk and billing see its totals).
+    pub async fn plan(&self, id: PlanId) -> Result<PlanView, AppError> {
+        let practice = self.caller.practice_id();
+        let db = self.app.db();
+        let row = match db.plan(&practice.to_string(), &id.to_string()).await {
+            Ok(row) => Some(row),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let patient: Option<PatientId> = row.as_ref().and_then(|r| r.patient_id.parse().ok());
+        let (access, sight) = self.plan_sight(patient).await?;
+        let mut entry = self.plan_entry(&access, AuditAction::View, id);
+        if let Some(p) = patient {
+            entry = entry.patient(p);
+        }
+        // A draft's lines are shown as they would freeze now.
+        let facts = match (&row, patient) {
+            (Some(r), Some(p)) if r.status == PlanStatus::Draft.as_str() => {
+                self.planned_facts(p).await?
+            }
+            _ => Vec::new(),
+        };
+        let fetch = async { row.ok_or(StoreError::NotFound) };
+        self.app
+            .read_audited(practice, entry, fetch, |keys, row| {
+                self.read_plan_row_with(keys, row, sight, &facts)
+            })
+            .await
+    }
+
+    /// A patient's plans, oldest first (one entry for the list).
+    pub async fn plans(&self, patient: PatientId) -> Result<Vec<PlanView>, AppError> {
+        let (access, sight) = self.plan_sight(Some(patient)).await?;
+        let practice = self.caller.practice_id();
+        let mut entry = access
+            .audit(AuditAction::View, Outcome::Allowed)
+            .about(RecordKind::Chart, patient)
+            .patient(patient);
+        super::add_reason(&mut entry, "treatment_plans");
+        let db = self.app.db();
+        let (p, i) = (practice.to_string(), patient.to_string());
+        let facts = if db.patient_exists(&p, &i).await? {
+            self.planned_facts(patient).await?
+        } else {
+            Vec::new()
+        };
+        let fetch = async {
+            if !db.patient_exists(&p, &i).await? {
+                return Err(StoreError::NotFound);
+            }
+            db.plans_of(&p, &i).await
+        };
+        self.app
+            .read_audited(practice, entry, fetch, |keys, rows| {
+                rows.iter()
+                    .map(|row| self.read_plan_row_with(keys, row, sight, &facts))
+                    .collect()
+            })
+            .await
+    }
+
+    fn read_plan_row(
+        &self,
+        keys: &PracticeKeys,
+        row: &PlanRow,
+        sight: Sight,
+    ) -> Result<PlanView, CryptoError> {
+        self.read_plan_row_with(keys, row, sight, &[])
+    }
+
+    fn read_plan_row_with(
+        &self,
+        keys: &PracticeKeys,
+        row: &PlanRow,
+        sight: Sight,
+        facts: &[PlannedProcedureFacts],
+    ) -> Result<PlanView, CryptoError> {
+        let stored = open_plan(keys, row)?;
+        let plan = plan_of(&stored);
+        let lines = match &stored.frozen {
+            Some(frozen) => lines_of(frozen),
+            None => lenient_lines(&plan, facts),
+        };
+        let acceptance = open_acceptance(keys, row)?;
+        let check = match (&row.lines_hash, &acceptance, &row.acceptance_signature) {
+            (Some(hash), Some(a), Some(sig)) => {
+                let recomputed = sha256(&canonical_bytes(
+                    &row.id,
+                    &row.patient_id,
+                    &plan.title,
+                    plan.note.as_deref(),
+                    &lines,
+                ));
+                let key = row
+                    .signing_key_version
+                    .and_then(|v| u32::try_from(v).ok())
+                    .and_then(|v| keys.signing_key_version(v));
+                let holds = recomputed.as_slice() == hash.as_slice()
+                    && key.is_some_and(|k| {
+                        k.verify(&acceptance_bytes(hash, &a.acceptance, a.accepted_ms), sig)
+                    });
+                if holds {
+                    SignatureCheck::Valid
+                } else {
+                    SignatureCheck::Invalid
+                }
+            }
+            _ if row.status == PlanStatus::Accepted.as_str() => SignatureCheck::Invalid,
+            _ => SignatureCheck::Unsigned,
+        };
+        Ok(self.plan_view(row, &plan, lines, acceptance, check, sight))
+    }
+
+    fn plan_view(
+        &self,
+        row: &PlanRow,
+        plan: &Plan,
+        lines: Vec<FrozenLine>,
+        acceptance: Option<AcceptanceView>,
+        acceptance_check: SignatureCheck,
+        sight: Sight,
+    ) -> PlanView {
+        let totals_only = sight == Sight::Billing;
+        let sums = totals(&lines);
+        PlanView {
+            id: row.id.parse().unwrap_or_default(),
+            patient_id: row.patient_id.parse().unwrap_or_default(),
+            status: status_of(row).unwrap_or(PlanStatus::Draft),
+            title: (!totals_only).then(|| plan.title.clone()),
+            note: if totals_only { None } else { plan.note.clone() },
+            lines: if totals_only { Vec::new() } else { lines },
+            totals: sums,
+            presented_ms: row.presented_ms,
+            presented_by: row.presented_by.clone(),
+            acceptance: if totals_only { None } else { acceptance },
+            acceptance_check,
+            decided_ms: row.decided_ms,
+            decided_by: row.decided_by.clone(),
+            created_ms: row.created_ms,
+            created_by: row.created_by.clone(),
+            updated_ms: row.updated_ms,
+            row_version: row.row_version,
+            totals_only,
+        }
+    }
+}
+
+/// A draft's lines as they would freeze now, leaving out procedures that are no longer planned
+/// (presenting names those).
+fn lenient_lines(plan: &Plan, facts: &[PlannedProcedureFacts]) -> Vec<FrozenLine> {
+    let known: Vec<&str> = facts.iter().map(|f| f.id.as_str()).collect();
+    let mut kept = plan.clone();
+    for phase in &mut kept.phases {
+        phase
+            .lines
+            .retain(|l| known.contains(&l.procedure_id.as_str()));
+    }
+    kept.phases.retain(|p| !p.lines.is_empty());
+    freeze(&kept, facts).unwrap_or_default()
+}
+
+fn frozen_refusal() -> AppError {
+    AppError::Refused(
+        "This plan was presented and its lines are frozen: draft a new plan instead.".into(),
+    )
+}
+
+fn undecidable(status: &str) -> AppError {
+    AppError::Refused(format!(
+        "This plan is {status}: only a presented plan is accepted or declined, and a decided plan never changes."
+    ))
+}
