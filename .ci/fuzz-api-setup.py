@@ -119,6 +119,15 @@ for name in ["READ", "EDIT", "SIGN"]:
                    body={"kind": "progress", "body": "Fuzzing fixture: synthetic progress note."})
     out[f"FUZZ_NOTE_{name}"] = note["id"]
 call("POST", f"/api/v1/notes/{out['FUZZ_NOTE_READ']}/sign", token=dentist)
+# Treatment plans of the read procedure (which stays planned): drafts to read, replace,
+# present and supersede; presented ones to accept and decline.
+for name in ["READ", "REPLACE", "PRESENT", "ACCEPT", "DECLINE", "SUPERSEDE"]:
+    plan, _ = call("POST", f"/api/v1/patients/{out['FUZZ_PATIENT_READ']}/treatment-plans",
+                   token=dentist, body={"title": "Fuzzing fixture plan", "phases": [
+                       {"name": "Phase 1", "lines": [{"procedure_id": out["FUZZ_PROCEDURE_READ"]}]}]})
+    out[f"FUZZ_PLAN_{name}"] = plan["id"]
+for name in ["ACCEPT", "DECLINE"]:
+    call("POST", f"/api/v1/treatment-plans/{out[f'FUZZ_PLAN_{name}']}/present", token=dentist)
 
 # An account the administrator's operations disable, enable, re-role and reset: never one the
 # fuzzer signs in with.

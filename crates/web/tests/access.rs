@@ -316,6 +316,41 @@ fn routes() -> Vec<Route> {
         ),
         route("POST", "/api/v1/notes/{note}/sign", None, None),
         route(
+            "GET",
+            "/api/v1/patients/{patient}/treatment-plans",
+            None,
+            None,
+        ),
+        route(
+            "POST",
+            "/api/v1/patients/{patient}/treatment-plans",
+            None,
+            Some(|| json!({"title": "Synthetic", "phases": []})),
+        ),
+        route("GET", "/api/v1/treatment-plans/{plan}", None, None),
+        route(
+            "PUT",
+            "/api/v1/treatment-plans/{plan}",
+            None,
+            Some(|| json!({"title": "Synthetic", "phases": []})),
+        ),
+        route("POST", "/api/v1/treatment-plans/{plan}/present", None, None),
+        route(
+            "POST",
+            "/api/v1/treatment-plans/{plan}/accept",
+            None,
+            Some(
+                || json!({"accepted_by": "patient", "signer_name": "Demo", "channel": "in_office", "signature": {"kind": "typed", "text": "Demo"}}),
+            ),
+        ),
+        route("POST", "/api/v1/treatment-plans/{plan}/decline", None, None),
+        route(
+            "POST",
+            "/api/v1/treatment-plans/{plan}/supersede",
+            None,
+            None,
+        ),
+        route(
             "POST",
             "/api/v1/notes/{note}/addenda",
             None,

@@ -19,6 +19,7 @@ pub(crate) enum List {
     Procedures,
     PerioExams,
     Notes,
+    Plans,
 }
 
 impl List {
@@ -31,6 +32,7 @@ impl List {
             List::Procedures => "procedures1",
             List::PerioExams => "perio1",
             List::Notes => "notes1",
+            List::Plans => "plans1",
         }
     }
 }

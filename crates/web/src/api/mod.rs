@@ -92,6 +92,12 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
             chart::notes::note_templates,
             chart::notes::create_note_template
         ))
+        .routes(routes!(chart::plans::list_plans, chart::plans::create_plan))
+        .routes(routes!(chart::plans::read_plan, chart::plans::replace_plan))
+        .routes(routes!(chart::plans::present_plan))
+        .routes(routes!(chart::plans::accept_plan))
+        .routes(routes!(chart::plans::decline_plan))
+        .routes(routes!(chart::plans::supersede_plan))
 }
 
 pub(crate) fn invalid(field: &'static str, problem: &'static str) -> ApiError {

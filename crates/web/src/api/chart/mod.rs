@@ -7,6 +7,7 @@ mod body;
 mod dto;
 pub(crate) mod notes;
 pub(crate) mod perio;
+pub(crate) mod plans;
 
 use axum::Json;
 use axum::extract::{Path, State};
