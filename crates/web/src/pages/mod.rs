@@ -4,6 +4,7 @@
 
 mod account;
 mod admin;
+pub(crate) mod chart;
 mod compliance;
 mod patients;
 mod settings;
@@ -75,9 +76,26 @@ pub(crate) fn routes() -> Router<App> {
             get(patients::edit_form).post(patients::save),
         )
         .route("/patients/{id}/deactivate", post(patients::deactivate))
+        .route(
+            "/patients/{id}/chart",
+            get(chart::chart).post(chart::create),
+        )
+        .route(
+            "/patients/{id}/chart/{procedure}/complete",
+            post(chart::complete),
+        )
+        .route(
+            "/patients/{id}/chart/{procedure}/entered-in-error",
+            post(chart::invalidate),
+        )
+        .route(
+            "/patients/{id}/chart/{procedure}/addenda",
+            post(chart::addendum),
+        )
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .route("/static/patients.js", get(patients_js))
+        .route("/static/chart.js", get(chart_js))
 }
 
 async fn css() -> Response {
@@ -98,6 +116,13 @@ async fn patients_js() -> Response {
     static_file(
         "text/javascript; charset=utf-8",
         include_str!("../../static/patients.js"),
+    )
+}
+
+async fn chart_js() -> Response {
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/chart.js"),
     )
 }
 

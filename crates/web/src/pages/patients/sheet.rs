@@ -11,6 +11,7 @@ use enamel_domain::{CoveragePriority, PatientStatus, PhoneKind, Sex, SubscriberR
 use serde::Deserialize;
 
 use super::{Rights, display_phone, label_of, patient_id, read, rights, status_label};
+use crate::pages::chart::sees_charts;
 use crate::pages::{Nav, Staff, csrf_refusal, page_error, render};
 
 struct CoverageRow {
@@ -54,6 +55,8 @@ struct FaceSheet {
     can_edit: bool,
     can_deactivate: bool,
     can_add_member: bool,
+    /// The role sees charts (or this is emergency access, which the chart room decides).
+    can_chart: bool,
     household_payer: String,
     row_version: i64,
     updated: String,
@@ -68,6 +71,7 @@ fn face_sheet_page(
     nav: Nav,
     view: PatientView,
     rights: Rights,
+    sees_charts: bool,
     flash: Option<String>,
     error: Option<String>,
 ) -> Response {
@@ -196,6 +200,7 @@ fn face_sheet_page(
         can_edit: rights.edit_any,
         can_deactivate: rights.edit_demographics && active,
         can_add_member: rights.create,
+        can_chart: sees_charts || view.emergency,
         row_version: view.row_version,
         updated,
     })
@@ -234,14 +239,18 @@ pub(crate) async fn face_sheet(
         Ok(v) => v,
         Err(e) => return page_error(e),
     };
-    let rights = match rights(&app, &staff.actor).await {
-        Ok(r) => r,
-        Err(e) => return page_error(e),
+    let (rights, sees_charts) = match (
+        rights(&app, &staff.actor).await,
+        sees_charts(&app, &staff.actor).await,
+    ) {
+        (Ok(r), Ok(c)) => (r, c),
+        (Err(e), _) | (_, Err(e)) => return page_error(e),
     };
     face_sheet_page(
         staff.nav,
         view,
         rights,
+        sees_charts,
         done_message(q.done.as_deref()),
         None,
     )
@@ -275,17 +284,19 @@ pub(crate) async fn deactivate(
     {
         Ok(_) => Redirect::to(&format!("/patients/{id}?done=deactivated")).into_response(),
         Err(AppError::Conflict) => {
-            let (view, rights) = match (
+            let (view, rights, charts) = match (
                 read(&app, &staff.actor, id).await,
                 rights(&app, &staff.actor).await,
+                sees_charts(&app, &staff.actor).await,
             ) {
-                (Ok(v), Ok(r)) => (v, r),
-                (Err(e), _) | (_, Err(e)) => return page_error(e),
+                (Ok(v), Ok(r), Ok(c)) => (v, r, c),
+                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return page_error(e),
             };
             let mut r = face_sheet_page(
                 staff.nav,
                 view,
                 rights,
+                charts,
                 None,
                 Some("Someone else changed this record since you opened it. Nothing was deactivated; the current record is shown.".into()),
             );
