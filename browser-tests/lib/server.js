@@ -78,7 +78,7 @@ function freshPostgresDatabase() {
  * @typedef {{
  *   url: string, practiceId: string, practiceName: string, dataDir: string,
  *   accountsFile: string, accountsFileMode: number, accounts: Account[],
- *   account(role: string): Account, sql(statement: string): string,
+ *   account(role: string): Account,
  *   log(): string, stop(): Promise<void>
  * }} DemoServer
  */
@@ -190,21 +190,6 @@ export async function startDemo({ env = {}, startTimeoutMs = 240_000 } = {}) {
       return found;
     },
     log: () => output,
-    /**
-     * Runs one SQL statement against the server's own database and returns what it printed:
-     * for test set-up that no command or API offers yet. Never for PHI (the store holds only
-     * ciphertext of it anyway).
-     */
-    sql(statement) {
-      const [tool, args] = database
-        ? ['psql', [database.url, '-qtAc', statement]]
-        : ['sqlite3', ['-cmd', '.timeout 10000', path.join(dataDir, 'data', 'enamel.db'), statement]];
-      const r = spawnSync(tool, args, { encoding: 'utf8' });
-      if (r.status !== 0) {
-        throw new Error(`${tool} failed: ${r.stderr}`);
-      }
-      return r.stdout;
-    },
     stop,
   };
 }

@@ -14,32 +14,6 @@ const suite = browserSuite();
 
 const CHART = /^\/patients\/[0-9a-f-]{36}\/chart$/;
 
-/**
- * The neutral demo codes the tests chart with (`enamel_domain::clinical::demo_codes`), written
- * into the demo's database as `enamel import procedure-codes` would (the list is not PHI and
- * is stored plain), for a demo that does not load them itself yet.
- */
-const DEMO_CODES = [
-  ['X1110', 'Demo: periodic exam', 'mouth', 6500],
-  ['X1410', 'Demo: scaling and root planing', 'quadrant', 24000],
-  ['X2110', 'Demo: filling, one surface', 'surface', 15000],
-  ['X2120', 'Demo: filling, two surfaces', 'surface', 19500],
-  ['X2130', 'Demo: filling, three surfaces', 'surface', 23500],
-  ['X2710', 'Demo: crown', 'tooth', 120000],
-  ['X7110', 'Demo: extraction', 'tooth', 18000],
-];
-
-function ensureDemoCodes(s) {
-  const practice = s.server.practiceId.replace(/[^0-9a-f-]/g, '');
-  const rows = DEMO_CODES.map(
-    ([code, description, area, fee]) => `('${practice}', '${code}', '${description}', '${area}', ${fee}, 0)`,
-  ).join(', ');
-  // Codes the demo loaded itself are kept as they are.
-  s.server.sql(
-    `INSERT INTO procedure_codes (practice_id, code, description, area_type, default_fee, updated_ms) VALUES ${rows} ON CONFLICT DO NOTHING`,
-  );
-}
-
 /** A demo patient's id, found through the API as the page's own script would. */
 async function somePatient(s, page, name) {
   const found = JSON.parse((await s.pageFetch(page, `/api/v1/patients?name=${name}&limit=1`)).body);
@@ -90,7 +64,6 @@ suite.test('a dentist charts a filling by keyboard only, completes it and adds a
   const { page } = await s.newPage();
   const csp = watchCsp(page);
   await s.signIn(page, s.account('dentist'));
-  ensureDemoCodes(s);
   const id = await somePatient(s, page, 'molar');
 
   // From the face sheet to the chart, by keyboard.
@@ -192,7 +165,6 @@ suite.test('a dentist charts a filling by keyboard only, completes it and adds a
 suite.test('without JavaScript, a refused surface is named next to its field, then charted', async (s) => {
   const { page } = await s.newPage({ javaScriptEnabled: false });
   await s.signIn(page, s.account('hygienist'));
-  ensureDemoCodes(s);
   // An API client finds the patient (the page's own search needs JavaScript).
   const api = await s.api(s.account('dental_assistant'));
   const found = await (await api.get('/api/v1/patients?name=molar&limit=2')).json();
