@@ -37,7 +37,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::AppError;
 
 pub use clinical::{
-    AcceptanceView, AddendumView, Chart, ChartSettings, ChartView, CodeImport,
+    AcceptanceView, AddendumView, Chart, ChartPatient, ChartSettings, ChartView, CodeImport,
     MAX_CHART_LOCK_HOURS, NoteAddendumView, NoteTemplateView, NoteView, PerioClaims,
     PerioComparison, PerioExamView, PlanView, ProcedureClaims, ProcedureView, SignatureCheck,
 };

@@ -155,6 +155,10 @@ async fn a_procedure_is_charted_corrected_completed_and_annotated_with_one_entry
     assert_eq!(chart.status, StatusCode::OK, "{}", chart.text);
     assert_eq!(chart.json["tooth_numbering"], "universal");
     assert_eq!(
+        chart.json["patient"]["family_name"], "Molar",
+        "whose chart it is"
+    );
+    assert_eq!(
         chart.json["procedures"][0]["addenda"][0]["kind"],
         "addendum"
     );

@@ -181,6 +181,10 @@ async fn each_page_view_is_one_audit_entry_and_nothing_is_cached() {
         ("view", "allowed", Some("chart"), Some(patient.as_str()))
     );
     assert_eq!(page.headers["cache-control"], "no-store");
+    assert!(
+        page.text.contains("Molar, Testy (born 1980-02-03)"),
+        "the heading says whose chart it is, under the same single entry"
+    );
     let csp = page.headers["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
     assert!(!page.text.contains("<script>"), "no inline script");

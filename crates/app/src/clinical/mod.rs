@@ -174,11 +174,29 @@ impl ProcedureClaims {
     }
 }
 
+/// Whose chart it is, as a heading says it: charting on the wrong patient is the mistake
+/// this guards against, so the chart names its patient under the chart's own audit entry.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ChartPatient {
+    pub family_name: String,
+    pub given_name: String,
+    /// `YYYY-MM-DD`.
+    pub birth_date: String,
+}
+
+impl std::fmt::Debug for ChartPatient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChartPatient { .. }")
+    }
+}
+
 /// A patient's chart: every procedure and condition the caller may see, in the order they
 /// were charted, and how the practice numbers teeth.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChartView {
     pub patient_id: PatientId,
+    /// The patient's name and date of birth, for a caller who may see demographics.
+    pub patient: Option<ChartPatient>,
     pub numbering: Numbering,
     /// The instant the chart shows (now, or the end of a chosen day).
     pub as_of_ms: i64,

@@ -15,6 +15,7 @@ use crate::AppError;
 
 /// The stored rows a chart is made from.
 struct ChartRows {
+    patient: enamel_store::PatientRow,
     procedures: Vec<ProcedureRow>,
     addenda: Vec<ProcedureAddendumRow>,
     versions: Vec<ProcedureVersionRow>,
@@ -45,11 +46,16 @@ impl Chart<'_> {
             .patient(patient);
         let db = self.app.db();
         let (p, i) = (practice.to_string(), patient.to_string());
+        let names = self
+            .may(
+                enamel_domain::Category::Demographics,
+                enamel_domain::Action::View,
+                Some(patient),
+            )
+            .await?;
         let fetch = async {
-            if !db.patient_exists(&p, &i).await? {
-                return Err(StoreError::NotFound);
-            }
             Ok(ChartRows {
+                patient: db.patient(&p, &i).await?,
                 procedures: db.procedures_of(&p, &i).await?,
                 addenda: db.procedure_addenda_of(&p, &i).await?,
                 versions: if as_of.is_some() {
@@ -59,14 +65,29 @@ impl Chart<'_> {
                 },
             })
         };
-        let procedures = self
+        let (procedures, who) = self
             .app
             .read_audited(practice, entry, fetch, |keys, rows| {
-                self.open_chart(keys, rows, sight, as_of_ms)
+                let who = if names {
+                    let record = crate::patients::open_record(
+                        keys,
+                        &rows.patient,
+                        crate::patients::Reveal::NONE,
+                    )?;
+                    Some(super::ChartPatient {
+                        family_name: record.family_name,
+                        given_name: record.given_name,
+                        birth_date: record.birth_date,
+                    })
+                } else {
+                    None
+                };
+                Ok((self.open_chart(keys, rows, sight, as_of_ms)?, who))
             })
             .await?;
         Ok(ChartView {
             patient_id: patient,
+            patient: who,
             numbering: settings.numbering,
             as_of_ms,
             procedures,

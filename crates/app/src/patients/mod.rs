@@ -28,7 +28,8 @@ pub use once::{
     Created, IDEMPOTENCY_WINDOW_MS, IdempotentRequest, MAX_IDEMPOTENCY_KEY_BYTES,
     is_valid_idempotency_key,
 };
-use sealing::{Record, Reveal};
+use sealing::Record;
+pub(crate) use sealing::{Reveal, open_record};
 pub use search::{
     MatchKind, PatientQuery, PatientSearchPage, PatientSummary, SEARCH_COUNT_CAP, SearchPosition,
 };

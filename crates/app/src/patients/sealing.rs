@@ -250,6 +250,11 @@ impl Reveal {
         contact: true,
         insurance: true,
     };
+    /// Demographics only.
+    pub(crate) const NONE: Reveal = Reveal {
+        contact: false,
+        insurance: false,
+    };
 }
 
 pub(crate) fn open_record(

@@ -132,10 +132,23 @@ impl ProcedureJson {
     }
 }
 
+/// Whose chart it is (for a caller who may see demographics).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ChartPatientJson {
+    family_name: String,
+    given_name: String,
+    #[schema(format = Date)]
+    birth_date: String,
+}
+
 /// A patient's chart: every procedure and condition the caller may see, oldest first.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ChartJson {
     patient_id: String,
+    /// Whose chart it is, so nobody charts on the wrong patient; left out for a caller who
+    /// may not see demographics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patient: Option<ChartPatientJson>,
     tooth_numbering: NumberingJson,
     /// The moment the chart shows: now, or the end of the `as_of` day.
     #[schema(format = DateTime)]
@@ -156,6 +169,11 @@ impl From<ChartView> for ChartJson {
     fn from(c: ChartView) -> Self {
         ChartJson {
             patient_id: c.patient_id.to_string(),
+            patient: c.patient.map(|p| ChartPatientJson {
+                family_name: p.family_name,
+                given_name: p.given_name,
+                birth_date: p.birth_date,
+            }),
             tooth_numbering: numbering_json(c.numbering),
             as_of: instant(c.as_of_ms),
             billing_view: c.billing_view,

@@ -135,6 +135,8 @@ struct ChartPage {
     flash: Option<String>,
     csrf: String,
     patient: String,
+    /// Whose chart: "Family, Given (born YYYY-MM-DD)", for a reader who may see it.
+    patient_name: Option<String>,
     /// A refusal or conflict from the room, in its words.
     message: Option<String>,
     /// The day shown, when it is not now.
@@ -304,6 +306,12 @@ async fn try_show(
         nav: Some(nav),
         flash: extra.flash,
         patient: patient.to_string(),
+        patient_name: view.patient.as_ref().map(|p| {
+            format!(
+                "{}, {} (born {})",
+                p.family_name, p.given_name, p.birth_date
+            )
+        }),
         message: extra.message,
         as_of: as_of.map(|d| d.to_string()),
         as_of_value: as_of.map(|d| d.to_string()).unwrap_or_default(),
