@@ -11,9 +11,12 @@
 //! - `logs`: creates and audit appends from writers spread over many practices (one audit log
 //!   each) against the same writers in one practice;
 //! - `seed`: synthetic patients and staff sign-ins in an `enamel init`-ed site, for the HTTPS
-//!   load tests of a running server (crates/bench/load/).
+//!   load tests of a running server (crates/bench/load/);
+//! - `chart`: the clinical chart's server-side cost (a 200-procedure chart, perio exams, a
+//!   perio save) beside an audited patient read in the same run.
 
 mod access_bench;
+mod chart_bench;
 mod crypto_bench;
 mod logs_bench;
 mod names;
@@ -84,6 +87,8 @@ enum Command {
     Logs(logs_bench::Options),
     /// Synthetic patients and staff sign-ins in an `enamel init`-ed site (for HTTP load tests).
     Seed(seed::Options),
+    /// The clinical chart's server-side cost: a 200-procedure chart, perio exams, a perio save.
+    Chart(chart_bench::Options),
 }
 
 fn line(text: &str) {
@@ -133,6 +138,10 @@ async fn run(command: Command) -> Result<()> {
         }
         Command::Seed(options) => {
             line(&seed::run(options).await?);
+            Ok(())
+        }
+        Command::Chart(options) => {
+            line(&chart_bench::run(options).await?);
             Ok(())
         }
     }
