@@ -186,6 +186,10 @@ async fn the_database_refuses_every_change_to_locked_work_but_rotation_and_inval
             bytes_literal(&db, "0909")
         ),
         "UPDATE procedures SET locks_at_ms = NULL WHERE id = 'r1'".into(),
+        format!(
+            "UPDATE procedures SET key_version = 2, locks_at_ms = NULL, details = {} WHERE id = 'r1'",
+            bytes_literal(&db, "0100000002aabb")
+        ),
         format!("UPDATE procedures SET locks_at_ms = {FAR_FUTURE_MS} WHERE id = 'r1'"),
         "UPDATE procedures SET row_version = row_version + 1 WHERE id = 'r1'".into(),
         "UPDATE procedures SET patient_id = 'p9' WHERE id = 'r1'".into(),
@@ -215,16 +219,46 @@ async fn the_database_refuses_every_change_to_locked_work_but_rotation_and_inval
         vec![1, 2, 3]
     );
 
-    // Key rotation re-seals in place and changes nothing else.
+    // Key rotation re-seals in place and changes nothing else; the re-sealed value must name
+    // the new key version in its header (format 1, version 2), so an older ciphertext of the
+    // row cannot be put back as a rotation.
+    let not_resealed = format!(
+        "UPDATE procedures SET key_version = 2, details = {} WHERE id = 'r1'",
+        bytes_literal(&db, "0100000001aabb")
+    );
+    assert!(raw_sql(&db, &not_resealed).await.is_err(), "allowed: {not_resealed}");
     raw_sql(
         &db,
         &format!(
             "UPDATE procedures SET key_version = 2, details = {} WHERE id = 'r1'",
-            bytes_literal(&db, "0a0b")
+            bytes_literal(&db, "0100000002aabb")
         ),
     )
     .await
     .unwrap();
+    // Marked entered in error only once its reason is written.
+    let mut early = db.procedure("pa", "r1").await.unwrap();
+    early.status = "entered_in_error".into();
+    early.row_version = 2;
+    assert!(matches!(
+        update(&db, &early, 1).await,
+        Err(StoreError::Refused(_))
+    ));
+    let mut tx = db.begin().await.unwrap();
+    tx.insert_procedure_addendum(&ProcedureAddendumRow {
+        practice_id: "pa".into(),
+        id: "reason1".into(),
+        procedure_id: "r1".into(),
+        patient_id: "p1".into(),
+        key_version: 2,
+        kind: "invalidation".into(),
+        body: vec![1],
+        created_ms: 8,
+        created_by: "u2".into(),
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     // Marked entered in error: the status, the version and who did it.
     let mut invalid = db.procedure("pa", "r1").await.unwrap();
     invalid.status = "entered_in_error".into();
@@ -242,9 +276,15 @@ async fn the_database_refuses_every_change_to_locked_work_but_rotation_and_inval
             "allowed after error: {sql}"
         );
     }
-    raw_sql(&db, "UPDATE procedures SET key_version = 3 WHERE id = 'r1'")
-        .await
-        .unwrap();
+    raw_sql(
+        &db,
+        &format!(
+            "UPDATE procedures SET key_version = 3, details = {} WHERE id = 'r1'",
+            bytes_literal(&db, "0100000003aabb")
+        ),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -402,6 +442,10 @@ async fn a_perio_draft_changes_in_place_and_a_closed_exam_only_by_rotation() {
         format!("UPDATE perio_exams SET details = {} WHERE id = 'e1'", bytes_literal(&db, "0909")),
         "UPDATE perio_exams SET row_version = 4 WHERE id = 'e1'".into(),
         "UPDATE perio_exams SET key_version = 2, updated_by = 'u9' WHERE id = 'e1'".into(),
+        format!(
+            "UPDATE perio_exams SET key_version = 2, closed_by = NULL, details = {} WHERE id = 'e1'",
+            bytes_literal(&db, "010000000209")
+        ),
         "DELETE FROM perio_exams WHERE id = 'e1'".into(),
     ] {
         assert!(raw_sql(&db, &sql).await.is_err(), "allowed on a closed exam: {sql}");
@@ -410,7 +454,7 @@ async fn a_perio_draft_changes_in_place_and_a_closed_exam_only_by_rotation() {
         &db,
         &format!(
             "UPDATE perio_exams SET key_version = 2, details = {} WHERE id = 'e1'",
-            bytes_literal(&db, "0a")
+            bytes_literal(&db, "010000000209")
         ),
     )
     .await
@@ -418,7 +462,7 @@ async fn a_perio_draft_changes_in_place_and_a_closed_exam_only_by_rotation() {
     let row = db.perio_exam("pa", "e1").await.unwrap();
     assert_eq!(
         (row.key_version, row.details, row.row_version),
-        (2, vec![10], 3)
+        (2, vec![1, 0, 0, 0, 2, 9], 3)
     );
     assert_eq!(db.perio_exams_of("pa", "p1").await.unwrap().len(), 1);
     assert!(db.patient_has_chart("pa", "p1").await.unwrap());

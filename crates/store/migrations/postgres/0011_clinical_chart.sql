@@ -39,9 +39,24 @@ CREATE TABLE procedures (
     updated_by TEXT NOT NULL,
     row_version BIGINT NOT NULL,
     PRIMARY KEY (practice_id, id),
-    FOREIGN KEY (practice_id, patient_id) REFERENCES patients (practice_id, id)
+    FOREIGN KEY (practice_id, patient_id) REFERENCES patients (practice_id, id),
+    CHECK ((completed_ms IS NULL) = (locks_at_ms IS NULL))
 );
 CREATE INDEX procedures_patient ON procedures (practice_id, patient_id, id);
+
+-- Completion and its lock instant are set once, together, and never moved.
+CREATE FUNCTION enamel_refuse_procedure_lock_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF (OLD.completed_ms IS NOT NULL AND NEW.completed_ms IS DISTINCT FROM OLD.completed_ms)
+       OR (OLD.locks_at_ms IS NOT NULL AND NEW.locks_at_ms IS DISTINCT FROM OLD.locks_at_ms)
+    THEN
+        RAISE EXCEPTION 'locked procedures cannot be changed (UPDATE on procedures)';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER procedures_refuse_lock_change BEFORE UPDATE OF completed_ms, locks_at_ms ON procedures
+FOR EACH ROW EXECUTE FUNCTION enamel_refuse_procedure_lock_change();
 CREATE INDEX procedures_key_version ON procedures (practice_id, key_version);
 
 -- Records are corrected, never erased: a mistaken entry is marked entered in error.
@@ -51,9 +66,11 @@ CREATE TRIGGER procedures_refuse_truncate BEFORE TRUNCATE ON procedures
 FOR EACH STATEMENT EXECUTE FUNCTION enamel_refuse_history_change();
 
 -- Locked work (its lock instant has come, by the database's clock) and work entered in error
--- change in only two ways: key rotation re-seals `details` under a newer key and changes
--- nothing else, and locked work not yet in error may be marked entered in error (status,
--- version and who/when only; the reason is an addendum).
+-- change in only two ways: key rotation re-seals `details` under a newer key (the sealed value
+-- must name that key version in its header, so an older ciphertext of the row cannot be put
+-- back as a "rotation") and changes nothing else, and locked work not yet in error may be
+-- marked entered in error (status, version and who/when only; its reason, an addendum, must
+-- already be written).
 CREATE FUNCTION enamel_refuse_locked_procedure_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF (OLD.status = 'entered_in_error'
@@ -66,10 +83,13 @@ BEGIN
            AND NEW.created_ms = OLD.created_ms AND NEW.created_by = OLD.created_by
            AND ((NEW.key_version > OLD.key_version AND NEW.status = OLD.status
                  AND NEW.row_version = OLD.row_version AND NEW.updated_ms = OLD.updated_ms
-                 AND NEW.updated_by = OLD.updated_by)
+                 AND NEW.updated_by = OLD.updated_by
+                 AND substring(NEW.details from 2 for 4) = int4send(NEW.key_version::int))
              OR (OLD.status <> 'entered_in_error' AND NEW.status = 'entered_in_error'
                  AND NEW.details = OLD.details AND NEW.key_version = OLD.key_version
-                 AND NEW.row_version = OLD.row_version + 1)))
+                 AND NEW.row_version = OLD.row_version + 1
+                 AND EXISTS (SELECT 1 FROM procedure_addenda a WHERE a.practice_id = NEW.practice_id
+                             AND a.procedure_id = NEW.id AND a.kind = 'invalidation'))))
     THEN
         RAISE EXCEPTION 'locked procedures cannot be changed (UPDATE on procedures)';
     END IF;

@@ -22,7 +22,7 @@ CREATE TABLE perio_exams (
     row_version BIGINT NOT NULL,
     PRIMARY KEY (practice_id, id),
     FOREIGN KEY (practice_id, patient_id) REFERENCES patients (practice_id, id),
-    CHECK ((status = 'closed') = (closed_ms IS NOT NULL))
+    CHECK ((status = 'closed') = (closed_ms IS NOT NULL AND closed_by IS NOT NULL))
 );
 CREATE INDEX perio_exams_patient ON perio_exams (practice_id, patient_id, id);
 CREATE INDEX perio_exams_key_version ON perio_exams (practice_id, key_version);
@@ -32,18 +32,20 @@ FOR EACH ROW EXECUTE FUNCTION enamel_refuse_history_change();
 CREATE TRIGGER perio_exams_refuse_truncate BEFORE TRUNCATE ON perio_exams
 FOR EACH STATEMENT EXECUTE FUNCTION enamel_refuse_history_change();
 
--- A closed exam changes only by key rotation: a higher key version, every plain column as it
--- was.
+-- A closed exam changes only by key rotation: a higher key version named by the re-sealed
+-- value's header too, every plain column as it was.
 CREATE FUNCTION enamel_refuse_closed_perio_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF OLD.status = 'closed'
        AND NOT (NEW.key_version > OLD.key_version
            AND NEW.practice_id = OLD.practice_id AND NEW.id = OLD.id
            AND NEW.patient_id = OLD.patient_id AND NEW.status = OLD.status
-           AND NEW.closed_ms = OLD.closed_ms AND NEW.closed_by = OLD.closed_by
+           AND NEW.closed_ms IS NOT DISTINCT FROM OLD.closed_ms
+           AND NEW.closed_by IS NOT DISTINCT FROM OLD.closed_by
            AND NEW.created_ms = OLD.created_ms AND NEW.created_by = OLD.created_by
            AND NEW.updated_ms = OLD.updated_ms AND NEW.updated_by = OLD.updated_by
-           AND NEW.row_version = OLD.row_version)
+           AND NEW.row_version = OLD.row_version
+           AND substring(NEW.details from 2 for 4) = int4send(NEW.key_version::int))
     THEN
         RAISE EXCEPTION 'closed perio exams cannot be changed (UPDATE on perio_exams)';
     END IF;

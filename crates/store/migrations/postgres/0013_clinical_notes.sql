@@ -58,7 +58,8 @@ BEGIN
            AND NEW.signed_by = OLD.signed_by AND NEW.signed_ms = OLD.signed_ms
            AND NEW.signature = OLD.signature
            AND NEW.signing_key_version = OLD.signing_key_version
-           AND NEW.row_version = OLD.row_version)
+           AND NEW.row_version = OLD.row_version
+           AND substring(NEW.body from 2 for 4) = int4send(NEW.key_version::int))
     THEN
         RAISE EXCEPTION 'signed notes cannot be changed (UPDATE on clinical_notes)';
     END IF;

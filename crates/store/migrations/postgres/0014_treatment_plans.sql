@@ -32,6 +32,7 @@ CREATE TABLE treatment_plans (
     PRIMARY KEY (practice_id, id),
     FOREIGN KEY (practice_id, patient_id) REFERENCES patients (practice_id, id),
     CHECK ((status = 'draft') = (lines_hash IS NULL)),
+    CHECK ((status = 'draft') = (presented_ms IS NULL AND presented_by IS NULL)),
     CHECK ((status = 'accepted') = (acceptance IS NOT NULL AND acceptance_signature IS NOT NULL))
 );
 CREATE INDEX treatment_plans_patient ON treatment_plans (practice_id, patient_id, id);
@@ -50,8 +51,10 @@ BEGIN
     IF OLD.status <> 'draft'
        AND NOT (
            NEW.practice_id = OLD.practice_id AND NEW.id = OLD.id
-           AND NEW.patient_id = OLD.patient_id AND NEW.lines_hash = OLD.lines_hash
-           AND NEW.presented_ms = OLD.presented_ms AND NEW.presented_by = OLD.presented_by
+           AND NEW.patient_id = OLD.patient_id
+           AND NEW.lines_hash IS NOT DISTINCT FROM OLD.lines_hash
+           AND NEW.presented_ms IS NOT DISTINCT FROM OLD.presented_ms
+           AND NEW.presented_by IS NOT DISTINCT FROM OLD.presented_by
            AND NEW.created_ms = OLD.created_ms AND NEW.created_by = OLD.created_by
            AND ((NEW.key_version > OLD.key_version AND NEW.status = OLD.status
                  AND NEW.acceptance_signature IS NOT DISTINCT FROM OLD.acceptance_signature
@@ -59,7 +62,10 @@ BEGIN
                  AND NEW.decided_ms IS NOT DISTINCT FROM OLD.decided_ms
                  AND NEW.decided_by IS NOT DISTINCT FROM OLD.decided_by
                  AND NEW.updated_ms = OLD.updated_ms AND NEW.updated_by = OLD.updated_by
-                 AND NEW.row_version = OLD.row_version)
+                 AND NEW.row_version = OLD.row_version
+                 AND substring(NEW.details from 2 for 4) = int4send(NEW.key_version::int)
+                 AND (NEW.acceptance IS NULL
+                      OR substring(NEW.acceptance from 2 for 4) = int4send(NEW.key_version::int)))
              OR (OLD.status = 'presented'
                  AND NEW.status IN ('accepted', 'declined', 'superseded')
                  AND NEW.details = OLD.details AND NEW.key_version = OLD.key_version

@@ -39,9 +39,16 @@ CREATE TABLE procedures (
     updated_by TEXT NOT NULL,
     row_version BIGINT NOT NULL,
     PRIMARY KEY (practice_id, id),
-    FOREIGN KEY (practice_id, patient_id) REFERENCES patients (practice_id, id)
+    FOREIGN KEY (practice_id, patient_id) REFERENCES patients (practice_id, id),
+    CHECK ((completed_ms IS NULL) = (locks_at_ms IS NULL))
 );
 CREATE INDEX procedures_patient ON procedures (practice_id, patient_id, id);
+
+-- Completion and its lock instant are set once, together, and never moved.
+CREATE TRIGGER procedures_refuse_lock_change BEFORE UPDATE OF completed_ms, locks_at_ms ON procedures
+WHEN (OLD.completed_ms IS NOT NULL AND NEW.completed_ms IS NOT OLD.completed_ms)
+  OR (OLD.locks_at_ms IS NOT NULL AND NEW.locks_at_ms IS NOT OLD.locks_at_ms)
+BEGIN SELECT RAISE(ABORT, 'locked procedures cannot be changed (UPDATE on procedures)'); END;
 CREATE INDEX procedures_key_version ON procedures (practice_id, key_version);
 
 -- Records are corrected, never erased: a mistaken entry is marked entered in error.
@@ -49,9 +56,11 @@ CREATE TRIGGER procedures_refuse_delete BEFORE DELETE ON procedures
 BEGIN SELECT RAISE(ABORT, 'charted procedures cannot be deleted (DELETE on procedures)'); END;
 
 -- Locked work (its lock instant has come, by the database's clock) and work entered in error
--- change in only two ways: key rotation re-seals `details` under a newer key and changes
--- nothing else, and locked work not yet in error may be marked entered in error (status,
--- version and who/when only; the reason is an addendum).
+-- change in only two ways: key rotation re-seals `details` under a newer key (the sealed value
+-- must name that key version in its header, so an older ciphertext of the row cannot be put
+-- back as a "rotation") and changes nothing else, and locked work not yet in error may be
+-- marked entered in error (status, version and who/when only; its reason, an addendum, must
+-- already be written).
 CREATE TRIGGER procedures_refuse_locked_update BEFORE UPDATE ON procedures
 WHEN (OLD.status = 'entered_in_error'
       OR (OLD.locks_at_ms IS NOT NULL
@@ -62,10 +71,13 @@ WHEN (OLD.status = 'entered_in_error'
       AND NEW.created_ms = OLD.created_ms AND NEW.created_by = OLD.created_by
       AND ((NEW.key_version > OLD.key_version AND NEW.status = OLD.status
             AND NEW.row_version = OLD.row_version AND NEW.updated_ms = OLD.updated_ms
-            AND NEW.updated_by = OLD.updated_by)
+            AND NEW.updated_by = OLD.updated_by
+            AND hex(substr(NEW.details, 2, 4)) = printf('%08X', NEW.key_version))
         OR (OLD.status <> 'entered_in_error' AND NEW.status = 'entered_in_error'
             AND NEW.details = OLD.details AND NEW.key_version = OLD.key_version
-            AND NEW.row_version = OLD.row_version + 1)))
+            AND NEW.row_version = OLD.row_version + 1
+            AND EXISTS (SELECT 1 FROM procedure_addenda a WHERE a.practice_id = NEW.practice_id
+                        AND a.procedure_id = NEW.id AND a.kind = 'invalidation'))))
 BEGIN SELECT RAISE(ABORT, 'locked procedures cannot be changed (UPDATE on procedures)'); END;
 
 -- Every earlier state of a procedure, sealed again under this table's associated data.

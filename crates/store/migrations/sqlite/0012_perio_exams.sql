@@ -22,7 +22,7 @@ CREATE TABLE perio_exams (
     row_version BIGINT NOT NULL,
     PRIMARY KEY (practice_id, id),
     FOREIGN KEY (practice_id, patient_id) REFERENCES patients (practice_id, id),
-    CHECK ((status = 'closed') = (closed_ms IS NOT NULL))
+    CHECK ((status = 'closed') = (closed_ms IS NOT NULL AND closed_by IS NOT NULL))
 );
 CREATE INDEX perio_exams_patient ON perio_exams (practice_id, patient_id, id);
 CREATE INDEX perio_exams_key_version ON perio_exams (practice_id, key_version);
@@ -30,14 +30,15 @@ CREATE INDEX perio_exams_key_version ON perio_exams (practice_id, key_version);
 CREATE TRIGGER perio_exams_refuse_delete BEFORE DELETE ON perio_exams
 BEGIN SELECT RAISE(ABORT, 'perio exams cannot be deleted (DELETE on perio_exams)'); END;
 
--- A closed exam changes only by key rotation: a higher key version, every plain column as it
--- was.
+-- A closed exam changes only by key rotation: a higher key version named by the re-sealed
+-- value's header too, every plain column as it was.
 CREATE TRIGGER perio_exams_refuse_closed_update BEFORE UPDATE ON perio_exams
 WHEN OLD.status = 'closed'
  AND NOT (NEW.key_version > OLD.key_version
       AND NEW.practice_id = OLD.practice_id AND NEW.id = OLD.id AND NEW.patient_id = OLD.patient_id
-      AND NEW.status = OLD.status AND NEW.closed_ms = OLD.closed_ms AND NEW.closed_by = OLD.closed_by
+      AND NEW.status = OLD.status AND NEW.closed_ms IS OLD.closed_ms AND NEW.closed_by IS OLD.closed_by
       AND NEW.created_ms = OLD.created_ms AND NEW.created_by = OLD.created_by
       AND NEW.updated_ms = OLD.updated_ms AND NEW.updated_by = OLD.updated_by
-      AND NEW.row_version = OLD.row_version)
+      AND NEW.row_version = OLD.row_version
+      AND hex(substr(NEW.details, 2, 4)) = printf('%08X', NEW.key_version))
 BEGIN SELECT RAISE(ABORT, 'closed perio exams cannot be changed (UPDATE on perio_exams)'); END;

@@ -63,7 +63,8 @@ WHEN OLD.status = 'signed'
       AND NEW.updated_ms = OLD.updated_ms AND NEW.updated_by = OLD.updated_by
       AND NEW.signed_by = OLD.signed_by AND NEW.signed_ms = OLD.signed_ms
       AND NEW.signature = OLD.signature AND NEW.signing_key_version = OLD.signing_key_version
-      AND NEW.row_version = OLD.row_version)
+      AND NEW.row_version = OLD.row_version
+      AND hex(substr(NEW.body, 2, 4)) = printf('%08X', NEW.key_version))
 BEGIN SELECT RAISE(ABORT, 'signed notes cannot be changed (UPDATE on clinical_notes)'); END;
 
 CREATE TABLE note_addenda (

@@ -32,6 +32,7 @@ CREATE TABLE treatment_plans (
     PRIMARY KEY (practice_id, id),
     FOREIGN KEY (practice_id, patient_id) REFERENCES patients (practice_id, id),
     CHECK ((status = 'draft') = (lines_hash IS NULL)),
+    CHECK ((status = 'draft') = (presented_ms IS NULL AND presented_by IS NULL)),
     CHECK ((status = 'accepted') = (acceptance IS NOT NULL AND acceptance_signature IS NOT NULL))
 );
 CREATE INDEX treatment_plans_patient ON treatment_plans (practice_id, patient_id, id);
@@ -47,15 +48,18 @@ CREATE TRIGGER treatment_plans_refuse_frozen_update BEFORE UPDATE ON treatment_p
 WHEN OLD.status <> 'draft'
  AND NOT (
       NEW.practice_id = OLD.practice_id AND NEW.id = OLD.id AND NEW.patient_id = OLD.patient_id
-      AND NEW.lines_hash = OLD.lines_hash AND NEW.presented_ms = OLD.presented_ms
-      AND NEW.presented_by = OLD.presented_by
+      AND NEW.lines_hash IS OLD.lines_hash AND NEW.presented_ms IS OLD.presented_ms
+      AND NEW.presented_by IS OLD.presented_by
       AND NEW.created_ms = OLD.created_ms AND NEW.created_by = OLD.created_by
       AND ((NEW.key_version > OLD.key_version AND NEW.status = OLD.status
             AND NEW.acceptance_signature IS OLD.acceptance_signature
             AND NEW.signing_key_version IS OLD.signing_key_version
             AND NEW.decided_ms IS OLD.decided_ms AND NEW.decided_by IS OLD.decided_by
             AND NEW.updated_ms = OLD.updated_ms AND NEW.updated_by = OLD.updated_by
-            AND NEW.row_version = OLD.row_version)
+            AND NEW.row_version = OLD.row_version
+            AND hex(substr(NEW.details, 2, 4)) = printf('%08X', NEW.key_version)
+            AND (NEW.acceptance IS NULL
+                 OR hex(substr(NEW.acceptance, 2, 4)) = printf('%08X', NEW.key_version)))
         OR (OLD.status = 'presented'
             AND NEW.status IN ('accepted', 'declined', 'superseded')
             AND NEW.details = OLD.details AND NEW.key_version = OLD.key_version
