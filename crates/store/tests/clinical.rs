@@ -226,7 +226,10 @@ async fn the_database_refuses_every_change_to_locked_work_but_rotation_and_inval
         "UPDATE procedures SET key_version = 2, details = {} WHERE id = 'r1'",
         bytes_literal(&db, "0100000001aabb")
     );
-    assert!(raw_sql(&db, &not_resealed).await.is_err(), "allowed: {not_resealed}");
+    assert!(
+        raw_sql(&db, &not_resealed).await.is_err(),
+        "allowed: {not_resealed}"
+    );
     raw_sql(
         &db,
         &format!(

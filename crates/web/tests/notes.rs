@@ -130,7 +130,8 @@ async fn only_a_dentist_signs_a_diagnosis_and_the_front_desk_and_billing_never_r
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
     assert!(refused.json["detail"].as_str().unwrap().contains("dentist"));
     let dentist = h.login(Role::Dentist).await;
-    let signed = h
+    // Signing another author's note needs the version the signer read.
+    let blind = h
         .call(
             "POST",
             &format!("/api/v1/notes/{id}/sign"),
@@ -138,7 +139,43 @@ async fn only_a_dentist_signs_a_diagnosis_and_the_front_desk_and_billing_never_r
             None,
         )
         .await;
+    assert_eq!(blind.status, StatusCode::CONFLICT, "{}", blind.text);
+    let signed = h
+        .call_with(
+            "POST",
+            &format!("/api/v1/notes/{id}/sign"),
+            Some(&dentist),
+            None,
+            &[("if-match", "\"1\"")],
+        )
+        .await;
     assert_eq!(signed.status, StatusCode::OK, "{}", signed.text);
+    // An addendum is signed by its author: an assistant writes drafts, never signs.
+    let assistant = h.login(Role::DentalAssistant).await;
+    let addendum = h
+        .call(
+            "POST",
+            &format!("/api/v1/notes/{id}/addenda"),
+            Some(&assistant),
+            Some(json!({"body": "Synthetic."})),
+        )
+        .await;
+    assert_eq!(addendum.status, StatusCode::FORBIDDEN, "{}", addendum.text);
+    // And an addendum to a diagnosis is a dentist's.
+    let from_hygienist = h
+        .call(
+            "POST",
+            &format!("/api/v1/notes/{id}/addenda"),
+            Some(&hygienist),
+            Some(json!({"body": "Synthetic."})),
+        )
+        .await;
+    assert_eq!(
+        from_hygienist.status,
+        StatusCode::CONFLICT,
+        "{}",
+        from_hygienist.text
+    );
     for role in [
         Role::FrontDesk,
         Role::Billing,

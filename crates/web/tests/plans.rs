@@ -121,6 +121,20 @@ async fn a_plan_is_built_presented_and_accepted_and_the_front_desk_sees_its_tota
         )
         .await;
     assert_eq!(write.status, StatusCode::FORBIDDEN);
+    // Billing reads the lines it bills from, never the note or the patient's signature.
+    let billing = h.login(Role::Billing).await;
+    let billed = h
+        .call(
+            "GET",
+            &format!("/api/v1/treatment-plans/{id}"),
+            Some(&billing),
+            None,
+        )
+        .await;
+    assert_eq!(billed.status, StatusCode::OK, "{}", billed.text);
+    assert_eq!(billed.json["lines"].as_array().unwrap().len(), 2);
+    assert!(billed.json.get("note").is_none(), "{}", billed.text);
+    assert!(billed.json.get("acceptance").is_none(), "{}", billed.text);
     let compliance = h.login(Role::ComplianceOfficer).await;
     let refused = h
         .call(

@@ -424,12 +424,15 @@ impl Chart<'_> {
         if let Err(e) = expected.check(current.row_version) {
             return self.not_made(entry, e).await;
         }
-        let is_dentist = match &self.caller {
-            crate::kernel::Caller::Person(actor) => actor.roles().contains(&Role::Dentist),
-            crate::kernel::Caller::System(_) => true,
-        };
-        if current.kind == NoteKind::Diagnosis.as_str() && !is_dentist {
-            let e = AppError::Refused("Only a dentist signs a diagnosis.".into());
+        if let Err(e) = self.may_sign(&current.kind) {
+            return self.not_made(entry, e).await;
+        }
+        // Signing someone else's draft attests its text: the signer names the version read.
+        if current.author_id != self.actor().audit_id() && expected == Expected::Any {
+            let e = AppError::Refused(
+                "Signing another author's note needs the version you read (send its ETag in If-Match)."
+                    .into(),
+            );
             return self.not_made(entry, e).await;
         }
         let keys = self.signing_keys().await?;
@@ -456,6 +459,25 @@ impl Chart<'_> {
         Ok(view_of(&keys, &row, &[])?)
     }
 
+    /// Who may put the practice's signature on a note or an addendum of `kind`: a clinician
+    /// in person (never an integration's token), and for a diagnosis a dentist.
+    fn may_sign(&self, kind: &str) -> Result<(), AppError> {
+        let crate::kernel::Caller::Person(actor) = &self.caller else {
+            return Ok(());
+        };
+        if actor.user_id().is_none() || !actor.roles().iter().any(|r| r.is_clinician()) {
+            return Err(AppError::Refused(
+                "Only a clinician signs clinical notes, in person.".into(),
+            ));
+        }
+        if kind == NoteKind::Diagnosis.as_str() && !actor.roles().contains(&Role::Dentist) {
+            return Err(AppError::Refused(
+                "Only a dentist signs a diagnosis.".into(),
+            ));
+        }
+        Ok(())
+    }
+
     async fn write_note_change(
         &self,
         row: &NoteRow,
@@ -476,7 +498,8 @@ impl Chart<'_> {
         Ok(())
     }
 
-    /// Adds an addendum to a signed note (clinical notes, create), signed by its author now.
+    /// Adds an addendum to a signed note (clinical notes, edit: the right to sign, since an
+    /// addendum is signed by its author now).
     /// A draft is edited instead.
     pub async fn add_note_addendum(
         &self,
@@ -484,7 +507,7 @@ impl Chart<'_> {
         draft: &AddendumDraft,
     ) -> Result<NoteAddendumView, AppError> {
         let (current, access, _) = self
-            .note_for_change(id, Action::Create, AuditAction::Create)
+            .note_for_change(id, Action::Edit, AuditAction::Create)
             .await?;
         let addendum = draft.validate().map_err(AppError::Invalid)?;
         let addendum_id = AddendumId::new();
@@ -498,8 +521,13 @@ impl Chart<'_> {
             );
             return self.not_made(entry, e).await;
         }
+        // An addendum is signed by its author: the same people who may sign the note.
+        if let Err(e) = self.may_sign(&current.kind) {
+            return self.not_made(entry, e).await;
+        }
         let keys = self.signing_keys().await?;
-        let kind = NoteKind::parse(&current.kind).unwrap_or(NoteKind::Progress);
+        let kind = NoteKind::parse(&current.kind)
+            .ok_or_else(|| AppError::Internal("a stored note has no kind".into()))?;
         let key = keys
             .signing_key()
             .ok_or_else(|| AppError::Internal("no record-signing key".into()))?;

@@ -110,6 +110,10 @@ struct StoredPlan {
     phases: Vec<StoredPhase>,
     /// Set when presented: the lines as the patient was shown them.
     frozen: Option<Vec<StoredFrozen>>,
+    /// Set when presented: 32 random bytes (hex) hashed with the lines, so the plain hash
+    /// cannot be matched against guessed plans (codes, fees and teeth are few).
+    #[serde(default)]
+    salt: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -145,6 +149,7 @@ fn stored_of(plan: &Plan) -> StoredPlan {
             })
             .collect(),
         frozen: None,
+        salt: None,
     }
 }
 
@@ -207,6 +212,28 @@ fn lines_of(stored: &[StoredFrozen]) -> Vec<FrozenLine> {
         .collect()
 }
 
+/// The hash a plan's acceptance is bound to: SHA-256 of its salt and its canonical bytes.
+fn lines_hash(row: &PlanRow, plan: &Plan, lines: &[FrozenLine], salt: &str) -> [u8; 32] {
+    let mut bytes = salt.as_bytes().to_vec();
+    bytes.extend_from_slice(&canonical_bytes(
+        &row.id,
+        &row.patient_id,
+        &plan.title,
+        plan.note.as_deref(),
+        lines,
+    ));
+    sha256(&bytes)
+}
+
+fn new_salt() -> Result<String, AppError> {
+    let secret = enamel_crypto::SecretKey32::generate()?;
+    Ok(secret
+        .expose_secret_danger()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
 fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, CryptoError> {
     serde_json::to_vec(value).map_err(|_| CryptoError::Malformed("a record could not be encoded"))
 }
@@ -261,6 +288,29 @@ fn open_acceptance(
     }))
 }
 
+/// The planned procedures among `rows`, opened as a plan shows them.
+fn facts_from(
+    keys: &PracticeKeys,
+    rows: &[enamel_store::ProcedureRow],
+) -> Result<Vec<PlannedProcedureFacts>, CryptoError> {
+    let mut out = Vec::new();
+    for row in rows
+        .iter()
+        .filter(|r| r.status == ProcedureStatus::Planned.as_str())
+    {
+        let stored: StoredProcedure = super::sealing::open_details(keys, &row.id, &row.details)?;
+        let procedure = stored.to_procedure(ProcedureStatus::Planned)?;
+        out.push(PlannedProcedureFacts {
+            id: row.id.clone(),
+            code: procedure.code,
+            description: procedure.description,
+            site: procedure.site.to_string(),
+            fee: procedure.fee,
+        });
+    }
+    Ok(out)
+}
+
 fn status_of(row: &PlanRow) -> Result<PlanStatus, CryptoError> {
     PlanStatus::parse(&row.status).ok_or(CryptoError::Malformed("a stored plan status"))
 }
@@ -272,7 +322,7 @@ impl Chart<'_> {
             .about(RecordKind::TreatmentPlan, id)
     }
 
-    /// The patient's planned procedures, as a plan shows them.
+    /// The patient's planned procedures, as a plan shows them (for a change, once authorized).
     async fn planned_facts(
         &self,
         patient: PatientId,
@@ -283,29 +333,9 @@ impl Chart<'_> {
             .db()
             .procedures_of(&practice.to_string(), &patient.to_string())
             .await?;
-        let facts = self
-            .app
-            .with_keys(practice, |keys| {
-                let mut out = Vec::new();
-                for row in rows
-                    .iter()
-                    .filter(|r| r.status == ProcedureStatus::Planned.as_str())
-                {
-                    let stored: StoredProcedure =
-                        super::sealing::open_details(keys, &row.id, &row.details)?;
-                    let procedure = stored.to_procedure(ProcedureStatus::Planned)?;
-                    out.push(PlannedProcedureFacts {
-                        id: row.id.clone(),
-                        code: procedure.code,
-                        description: procedure.description,
-                        site: procedure.site.to_string(),
-                        fee: procedure.fee,
-                    });
-                }
-                Ok(out)
-            })
-            .await?;
-        Ok(facts)
+        self.app
+            .with_keys(practice, |keys| facts_from(keys, &rows))
+            .await
     }
 
     /// Drafts a plan (treatment plans, create) from the patient's planned procedures.
@@ -474,14 +504,10 @@ impl Chart<'_> {
             Ok(lines) => lines,
             Err(problems) => return self.not_made(entry, AppError::Invalid(problems)).await,
         };
-        let hash = sha256(&canonical_bytes(
-            &current.id,
-            &current.patient_id,
-            &plan.title,
-            plan.note.as_deref(),
-            &lines,
-        ));
+        let salt = new_salt()?;
+        let hash = lines_hash(&current, &plan, &lines, &salt);
         stored.frozen = Some(frozen_of(&lines));
+        stored.salt = Some(salt);
         let now = self.now_ms();
         let row = PlanRow {
             key_version: i64::from(keys.active_version()),
@@ -532,6 +558,20 @@ impl Chart<'_> {
             .lines_hash
             .clone()
             .ok_or_else(|| AppError::Internal("a presented plan has no hash".into()))?;
+        // The acceptance binds what the patient is shown: the frozen lines must still hash to
+        // what was presented.
+        let stored = open_plan(&keys, &current)?;
+        let shown = lines_of(stored.frozen.as_deref().unwrap_or_default());
+        let holds = stored.salt.as_deref().is_some_and(|salt| {
+            lines_hash(&current, &plan_of(&stored), &shown, salt).as_slice() == hash.as_slice()
+        });
+        if !holds {
+            let e = AppError::Refused(
+                "This plan's frozen lines no longer match what was presented; it cannot be accepted."
+                    .into(),
+            );
+            return self.not_made(entry, e).await;
+        }
         let now = self.now_ms();
         let signature = key.sign(&acceptance_bytes(&hash, &acceptance, now));
         let (kind, text, strokes) = match &acceptance.signature {
@@ -594,17 +634,10 @@ impl Chart<'_> {
             let patient: PatientId = current.patient_id.parse().unwrap_or_default();
             let facts = self.planned_facts(patient).await?;
             let lines = lenient_lines(&plan, &facts);
-            row.lines_hash = Some(
-                sha256(&canonical_bytes(
-                    &current.id,
-                    &current.patient_id,
-                    &plan.title,
-                    plan.note.as_deref(),
-                    &lines,
-                ))
-                .to_vec(),
-            );
+            let salt = new_salt()?;
+            row.lines_hash = Some(lines_hash(&current, &plan, &lines, &salt).to_vec());
             stored.frozen = Some(frozen_of(&lines));
+            stored.salt = Some(salt);
             row.details = seal::seal(&keys, DETAILS, &current.id, &json(&stored)?)?;
             row.key_version = i64::from(keys.active_version());
             row.presented_ms = Some(now);
@@ -623,7 +656,13 @@ impl Chart<'_> {
 
     /// The access and sight for reading a patient's plans: treatment plans × view, or else
     /// billing × view (totals only).
-    async fn plan_sight(&self, patient: Option<PatientId>) -> Result<(Access, Sight), AppError> {
+    /// Also whether the plan's clinical text (its note, the patient's signature) is shown:
+    /// only to a reader who sees the clinical record (charting or notes); billing and the
+    /// office manager read the lines and totals they bill from.
+    async fn plan_sight(
+        &self,
+        patient: Option<PatientId>,
+    ) -> Result<(Access, Sight, bool), AppError> {
         if !self
             .may(Category::TreatmentPlans, Action::View, patient)
             .await?
@@ -632,12 +671,16 @@ impl Chart<'_> {
             let access = self
                 .access(Category::Billing, Action::View, patient)
                 .await?;
-            return Ok((access, Sight::Billing));
+            return Ok((access, Sight::Billing, false));
         }
         let access = self
             .access(Category::TreatmentPlans, Action::View, patient)
             .await?;
-        Ok((access, Sight::Clinical))
+        let text = self.may(Category::Charting, Action::View, patient).await?
+            || self
+                .may(Category::ClinicalNotes, Action::View, patient)
+                .await?;
+        Ok((access, Sight::Clinical, text))
     }
 
     /// One plan (treatment plans, view; the front desk and billing see its totals).
@@ -650,29 +693,34 @@ impl Chart<'_> {
             Err(e) => return Err(e.into()),
         };
         let patient: Option<PatientId> = row.as_ref().and_then(|r| r.patient_id.parse().ok());
-        let (access, sight) = self.plan_sight(patient).await?;
+        let (access, sight, text) = self.plan_sight(patient).await?;
         let mut entry = self.plan_entry(&access, AuditAction::View, id);
         if let Some(p) = patient {
             entry = entry.patient(p);
         }
-        // A draft's lines are shown as they would freeze now.
-        let facts = match (&row, patient) {
-            (Some(r), Some(p)) if r.status == PlanStatus::Draft.as_str() => {
-                self.planned_facts(p).await?
-            }
-            _ => Vec::new(),
+        let practice_text = practice.to_string();
+        // A draft's lines are shown as they would freeze now: its procedures are fetched here
+        // and opened only after the entry is durable.
+        let fetch = async {
+            let row = row.ok_or(StoreError::NotFound)?;
+            let procedures = if row.status == PlanStatus::Draft.as_str() {
+                db.procedures_of(&practice_text, &row.patient_id).await?
+            } else {
+                Vec::new()
+            };
+            Ok((row, procedures))
         };
-        let fetch = async { row.ok_or(StoreError::NotFound) };
         self.app
-            .read_audited(practice, entry, fetch, |keys, row| {
-                self.read_plan_row_with(keys, row, sight, &facts)
+            .read_audited(practice, entry, fetch, |keys, (row, procedures)| {
+                let facts = facts_from(keys, procedures)?;
+                self.read_plan_row_with(keys, row, sight, text, &facts)
             })
             .await
     }
 
     /// A patient's plans, oldest first (one entry for the list).
     pub async fn plans(&self, patient: PatientId) -> Result<Vec<PlanView>, AppError> {
-        let (access, sight) = self.plan_sight(Some(patient)).await?;
+        let (access, sight, text) = self.plan_sight(Some(patient)).await?;
         let practice = self.caller.practice_id();
         let mut entry = access
             .audit(AuditAction::View, Outcome::Allowed)
@@ -681,21 +729,17 @@ impl Chart<'_> {
         super::add_reason(&mut entry, "treatment_plans");
         let db = self.app.db();
         let (p, i) = (practice.to_string(), patient.to_string());
-        let facts = if db.patient_exists(&p, &i).await? {
-            self.planned_facts(patient).await?
-        } else {
-            Vec::new()
-        };
         let fetch = async {
             if !db.patient_exists(&p, &i).await? {
                 return Err(StoreError::NotFound);
             }
-            db.plans_of(&p, &i).await
+            Ok((db.plans_of(&p, &i).await?, db.procedures_of(&p, &i).await?))
         };
         self.app
-            .read_audited(practice, entry, fetch, |keys, rows| {
+            .read_audited(practice, entry, fetch, |keys, (rows, procedures)| {
+                let facts = facts_from(keys, procedures)?;
                 rows.iter()
-                    .map(|row| self.read_plan_row_with(keys, row, sight, &facts))
+                    .map(|row| self.read_plan_row_with(keys, row, sight, text, &facts))
                     .collect()
             })
             .await
@@ -707,7 +751,7 @@ impl Chart<'_> {
         row: &PlanRow,
         sight: Sight,
     ) -> Result<PlanView, CryptoError> {
-        self.read_plan_row_with(keys, row, sight, &[])
+        self.read_plan_row_with(keys, row, sight, true, &[])
     }
 
     fn read_plan_row_with(
@@ -715,6 +759,7 @@ impl Chart<'_> {
         keys: &PracticeKeys,
         row: &PlanRow,
         sight: Sight,
+        text: bool,
         facts: &[PlannedProcedureFacts],
     ) -> Result<PlanView, CryptoError> {
         let stored = open_plan(keys, row)?;
@@ -724,23 +769,24 @@ impl Chart<'_> {
             None => lenient_lines(&plan, facts),
         };
         let acceptance = open_acceptance(keys, row)?;
+        // A frozen plan's lines must still hash to what was presented, accepted or not.
+        let frozen_holds = match (&row.lines_hash, &stored.salt) {
+            (Some(hash), Some(salt)) => {
+                lines_hash(row, &plan, &lines, salt).as_slice() == hash.as_slice()
+            }
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
         let check = match (&row.lines_hash, &acceptance, &row.acceptance_signature) {
+            _ if !frozen_holds => SignatureCheck::Invalid,
             (Some(hash), Some(a), Some(sig)) => {
-                let recomputed = sha256(&canonical_bytes(
-                    &row.id,
-                    &row.patient_id,
-                    &plan.title,
-                    plan.note.as_deref(),
-                    &lines,
-                ));
                 let key = row
                     .signing_key_version
                     .and_then(|v| u32::try_from(v).ok())
                     .and_then(|v| keys.signing_key_version(v));
-                let holds = recomputed.as_slice() == hash.as_slice()
-                    && key.is_some_and(|k| {
-                        k.verify(&acceptance_bytes(hash, &a.acceptance, a.accepted_ms), sig)
-                    });
+                let holds = key.is_some_and(|k| {
+                    k.verify(&acceptance_bytes(hash, &a.acceptance, a.accepted_ms), sig)
+                });
                 if holds {
                     SignatureCheck::Valid
                 } else {
@@ -750,7 +796,12 @@ impl Chart<'_> {
             _ if row.status == PlanStatus::Accepted.as_str() => SignatureCheck::Invalid,
             _ => SignatureCheck::Unsigned,
         };
-        Ok(self.plan_view(row, &plan, lines, acceptance, check, sight))
+        let mut view = self.plan_view(row, &plan, lines, acceptance, check, sight);
+        if !text {
+            view.note = None;
+            view.acceptance = None;
+        }
+        Ok(view)
     }
 
     fn plan_view(

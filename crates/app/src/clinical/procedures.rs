@@ -103,20 +103,25 @@ impl Chart<'_> {
             .patient(patient)
     }
 
-    /// The stored procedure, opened for a change. A miss (another practice's id included)
-    /// is `NotFound`.
-    pub(super) async fn current(&self, id: ProcedureId) -> Result<Current, AppError> {
+    /// The stored row of a procedure (nothing opened). A miss (another practice's id
+    /// included) is `NotFound`.
+    async fn stored(&self, id: ProcedureId) -> Result<ProcedureRow, AppError> {
         let practice = self.caller.practice_id();
-        let row = self
+        Ok(self
             .app
             .db()
             .procedure(&practice.to_string(), &id.to_string())
-            .await?;
+            .await?)
+    }
+
+    /// Opens a row for a change (nothing of it leaves the room). Called only once the caller
+    /// is authorized for the row's patient.
+    async fn open_current(&self, row: ProcedureRow) -> Result<Current, AppError> {
         let status = ProcedureStatus::parse(&row.status)
             .ok_or_else(|| AppError::Internal("a stored procedure has no status".into()))?;
         let (stored, procedure) = self
             .app
-            .with_keys(practice, |keys| {
+            .with_keys(self.caller.practice_id(), |keys| {
                 let stored = sealing::open_details(keys, &row.id, &row.details)?;
                 let procedure = stored.to_procedure(status)?;
                 Ok((stored, procedure))
@@ -136,12 +141,17 @@ impl Chart<'_> {
         id: ProcedureId,
         action: Action,
     ) -> Result<(Current, Access), AppError> {
-        match self.current(id).await {
-            Ok(current) => {
+        match self.stored(id).await {
+            Ok(row) => {
+                let patient: PatientId = row
+                    .patient_id
+                    .parse()
+                    .map_err(|_| AppError::Internal("a stored patient id is malformed".into()))?;
+                // Authorized for the row's own patient before anything of it is opened.
                 let access = self
-                    .access(Category::Charting, action, Some(current.patient()?))
+                    .access(Category::Charting, action, Some(patient))
                     .await?;
-                Ok((current, access))
+                Ok((self.open_current(row).await?, access))
             }
             Err(AppError::NotFound) => {
                 let access = self.access(Category::Charting, action, None).await?;
@@ -352,8 +362,9 @@ impl Chart<'_> {
         reason: &str,
         expected: Expected,
     ) -> Result<ProcedureView, AppError> {
-        let locked = match self.current(id).await {
-            Ok(current) => self.is_locked(current.row.locks_at_ms),
+        // The lock is a plain column: deciding which permission applies opens nothing.
+        let locked = match self.stored(id).await {
+            Ok(row) => self.is_locked(row.locks_at_ms),
             Err(_) => false,
         };
         let action = if locked { Action::Delete } else { Action::Edit };
