@@ -286,6 +286,12 @@ impl<'a> Chart<'a> {
         self.settings().await
     }
 
+    /// How the practice numbers teeth: a display preference, not PHI, for any signed-in
+    /// member of the practice (a break-glass reader's answers are shown in it too).
+    pub async fn numbering(&self) -> Result<Numbering, AppError> {
+        Ok(self.settings().await?.numbering)
+    }
+
     /// The practice's chart settings, for the room's own use.
     pub(crate) async fn settings(&self) -> Result<ChartSettings, AppError> {
         let row = self

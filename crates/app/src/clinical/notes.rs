@@ -563,6 +563,24 @@ impl Chart<'_> {
         })
     }
 
+    /// Loads the practice's keys again when a stored signature names a signing-key version
+    /// this server has not loaded (another server made the key moments ago), so a fresh key
+    /// is never reported as a signature that does not hold.
+    async fn load_signing_versions(
+        &self,
+        versions: impl Iterator<Item = Option<i64>>,
+    ) -> Result<(), AppError> {
+        let practice = self.caller.practice_id();
+        let keys = self.app.keys_of(practice).await?;
+        let missing = versions
+            .flatten()
+            .any(|v| u32::try_from(v).map_or(true, |v| keys.signing_key_version(v).is_none()));
+        if missing {
+            self.app.keys().reload(practice, self.now_ms()).await?;
+        }
+        Ok(())
+    }
+
     /// One note with its addenda and the check of every signature (clinical notes, view).
     pub async fn note(&self, id: NoteId) -> Result<NoteView, AppError> {
         let practice = self.caller.practice_id();
@@ -575,6 +593,8 @@ impl Chart<'_> {
         let patient: Option<PatientId> = row.as_ref().and_then(|r| r.patient_id.parse().ok());
         let access = self
             .access(Category::ClinicalNotes, Action::View, patient)
+            .await?;
+        self.load_signing_versions(row.iter().map(|r| r.signing_key_version))
             .await?;
         let mut entry = self.note_entry(&access, AuditAction::View, id);
         if let Some(p) = patient {

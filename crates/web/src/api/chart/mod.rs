@@ -220,7 +220,7 @@ pub(crate) async fn create_procedure(
     body.refuse_read_only()?;
     let chart = app.chart(&actor);
     let view = chart.create(id, &body.draft()?).await?;
-    let numbering = chart.read_settings().await?.numbering;
+    let numbering = chart.numbering().await?;
     let location = HeaderValue::from_str(&format!("/api/v1/procedures/{}", view.id))
         .unwrap_or(HeaderValue::from_static("/api/v1/procedures"));
     let mut response = procedure_answer(StatusCode::CREATED, ProcedureJson::of(view, numbering), 1);
@@ -244,7 +244,7 @@ pub(crate) async fn read_procedure(
     let id = procedure_id(&id)?;
     let chart = app.chart(&actor);
     let view = chart.procedure(id).await?;
-    let numbering = chart.read_settings().await?.numbering;
+    let numbering = chart.numbering().await?;
     let version = view.row_version;
     Ok(procedure_answer(
         StatusCode::OK,
@@ -292,7 +292,7 @@ pub(crate) async fn replace_procedure(
     let chart = app.chart(&actor);
     match chart.update(id, &draft, expected, &claims).await {
         Ok(view) => {
-            let numbering = chart.read_settings().await?.numbering;
+            let numbering = chart.numbering().await?;
             let version = view.row_version;
             Ok(procedure_answer(
                 StatusCode::OK,
@@ -337,7 +337,7 @@ pub(crate) async fn complete_procedure(
         .await
     {
         Ok(view) => {
-            let numbering = chart.read_settings().await?.numbering;
+            let numbering = chart.numbering().await?;
             let version = view.row_version;
             Ok(procedure_answer(
                 StatusCode::OK,
@@ -380,7 +380,7 @@ pub(crate) async fn invalidate_procedure(
     let chart = app.chart(&actor);
     match chart.invalidate(id, &body.reason, expected).await {
         Ok(view) => {
-            let numbering = chart.read_settings().await?.numbering;
+            let numbering = chart.numbering().await?;
             let version = view.row_version;
             Ok(procedure_answer(
                 StatusCode::OK,

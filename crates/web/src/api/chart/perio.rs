@@ -427,7 +427,7 @@ fn exam_answer(app_numbering: Numbering, status: StatusCode, view: PerioExamView
 }
 
 async fn numbering(app: &App, actor: &enamel_app::Actor) -> Result<Numbering, ApiError> {
-    Ok(app.chart(actor).read_settings().await?.numbering)
+    Ok(app.chart(actor).numbering().await?)
 }
 
 /// Starts a perio exam, as a draft.

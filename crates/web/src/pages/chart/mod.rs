@@ -138,9 +138,8 @@ pub(crate) async fn create(
         Err(AppError::Invalid(problems)) => {
             let numbering = app
                 .chart(&staff.actor)
-                .read_settings()
+                .numbering()
                 .await
-                .map(|s| s.numbering)
                 .unwrap_or_default();
             let extra = Extra {
                 placed: place_new(&problems, numbering),
