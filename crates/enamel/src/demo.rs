@@ -12,10 +12,11 @@ use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
 use enamel_app::{App, Clock, NewPractice, Patients, RequestOrigin, SystemClock, SystemReason};
-use enamel_domain::{PatientId, PracticeId, Role};
+use enamel_domain::{PatientDraft, PatientId, PracticeId, Role};
 
 use crate::cli::{DemoArgs, DemoCommand, GlobalArgs};
 use crate::demo_chart::{self, Providers};
+use crate::demo_clinical::DemoPatient;
 use crate::{commands, output, serve, setup, time_zone};
 
 /// The demo practice's name, shown on its pages.
@@ -87,8 +88,9 @@ pub async fn demo(global: &GlobalArgs, args: &DemoArgs) -> Result<ExitCode> {
             let (accounts, providers) = create_demo_accounts(&app, id).await?;
             demo_chart::load_codes_if_none(&system.chart()).await?;
             serve::checkpoint_now(&app, &config).await?;
-            // About seven writes per patient, a few seconds in all: done while the server
-            // already answers, and finished before it stops.
+            // About sixteen writes per patient (the chart, then perio exams, signed notes and
+            // a treatment plan), a few seconds in all: done while the server already answers,
+            // and finished before it stops.
             let charts = serve::Beside {
                 task: tokio::spawn(demo_chart::fill(app.clone(), id, patients, providers)),
                 until: "the made-up charts are written",
@@ -213,13 +215,26 @@ async fn create_demo_accounts(
 }
 
 /// The demo's synthetic households: guarantors first, then the people they pay for (minors
-/// with the guarantor as responsible party). Returns every patient's id.
-async fn create_demo_patients(patients: &Patients<'_>) -> Result<Vec<PatientId>> {
+/// with the guarantor as responsible party). Returns every patient, as the background job
+/// needs them (their synthetic name, and a minor's responsible party).
+async fn create_demo_patients(patients: &Patients<'_>) -> Result<Vec<DemoPatient>> {
     let households = enamel_domain::synthetic::households(DEMO_PATIENTS, 2026);
     let guarantors: Vec<_> = households.iter().map(|h| h.guarantor.clone()).collect();
-    let mut ids = patients.create_many(&guarantors).await?;
+    let guarantor_ids = patients.create_many(&guarantors).await?;
+    let demo_patient =
+        |id: PatientId, draft: &PatientDraft, responsible: Option<String>| DemoPatient {
+            id,
+            name: full_name(draft),
+            responsible_party: responsible,
+        };
+    let mut out: Vec<DemoPatient> = guarantor_ids
+        .iter()
+        .zip(&guarantors)
+        .map(|(id, g)| demo_patient(*id, g, None))
+        .collect();
     let mut members = Vec::new();
-    for (household, guarantor) in households.iter().zip(&ids) {
+    let mut responsible = Vec::new();
+    for (household, guarantor) in households.iter().zip(&guarantor_ids) {
         for (member, minor) in &household.members {
             let mut member = member.clone();
             member.guarantor_id = Some(guarantor.to_string());
@@ -227,10 +242,21 @@ async fn create_demo_patients(patients: &Patients<'_>) -> Result<Vec<PatientId>>
                 member.responsible_party_id = Some(guarantor.to_string());
             }
             members.push(member);
+            responsible.push(minor.then(|| full_name(&household.guarantor)));
         }
     }
-    ids.extend(patients.create_many(&members).await?);
-    Ok(ids)
+    let member_ids = patients.create_many(&members).await?;
+    out.extend(
+        member_ids
+            .iter()
+            .zip(members.iter().zip(responsible))
+            .map(|(id, (m, r))| demo_patient(*id, m, r)),
+    );
+    Ok(out)
+}
+
+fn full_name(draft: &PatientDraft) -> String {
+    format!("{} {}", draft.given_name, draft.family_name)
 }
 
 /// The sign-ins as a plain table: username, role, password (never the TOTP secret).

@@ -6,11 +6,12 @@
 
 use anyhow::Result;
 use enamel_app::{App, Chart, Expected, RequestOrigin, SystemReason};
+use enamel_domain::PracticeId;
 use enamel_domain::clinical::{ProcedureDraft, demo_codes};
 use enamel_domain::synthetic::SyntheticRng;
-use enamel_domain::{PatientId, PracticeId};
 use time::{Date, Duration};
 
+use crate::demo_clinical::{self, DemoPatient};
 use crate::output;
 
 /// Mixed with the patient's position, so each chart has its own stream of choices.
@@ -58,14 +59,21 @@ pub async fn load_codes_if_none(chart: &Chart<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Charts every patient, in order, then says so. Meant to run beside the server: about seven
-/// writes per patient, one transaction each (the chart room has no batch door), take a few
-/// seconds for the demo's 300 patients. A failure is reported and leaves the charts written
-/// so far.
-pub async fn fill(app: App, practice: PracticeId, patients: Vec<PatientId>, providers: Providers) {
+/// Charts every patient, in order, each followed by the rest of their record (perio exams,
+/// signed notes, treatment plans: see `demo_clinical`), then says so. Meant to run beside the
+/// server: about seven writes per patient for the chart and eight more for the record, one
+/// transaction each (the chart room has no batch door). A failure is reported and leaves what
+/// was written so far.
+pub async fn fill(
+    app: App,
+    practice: PracticeId,
+    patients: Vec<DemoPatient>,
+    providers: Providers,
+) {
     match chart_all(&app, practice, &patients, &providers).await {
         Ok(()) => output::line(&format!(
-            "  The made-up charts are ready ({} patients).",
+            "  The made-up charts are ready ({} patients): procedures, perio exams, signed notes \
+             and treatment plans.",
             patients.len()
         )),
         Err(e) => output::error(&format!(
@@ -77,23 +85,30 @@ pub async fn fill(app: App, practice: PracticeId, patients: Vec<PatientId>, prov
 async fn chart_all(
     app: &App,
     practice: PracticeId,
-    patients: &[PatientId],
+    patients: &[DemoPatient],
     providers: &Providers,
 ) -> Result<()> {
     let system =
         app.system_bypassing_policy(practice, SystemReason::DemoData, RequestOrigin::cli());
     let chart = system.chart();
     let today = app.practice_today(practice).await?.date();
+    demo_clinical::add_templates(&chart).await?;
     for (index, patient) in patients.iter().enumerate() {
-        for entry in entries(index as u64, providers, today) {
-            let view = chart.create(*patient, &entry.draft).await?;
+        let entries = entries(index as u64, providers, today);
+        let mut ids = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            let view = chart.create(patient.id, &entry.draft).await?;
             if let Some(body) = entry.addendum {
                 chart.add_addendum(view.id, body).await?;
             }
             if let Some(reason) = entry.in_error {
                 chart.invalidate(view.id, reason, Expected::Any).await?;
             }
+            ids.push(view.id.to_string());
         }
+        // After the chart: a plan is drafted from the chart's planned procedures.
+        let record = demo_clinical::record(index as u64, patient, &entries, &ids, providers, today);
+        demo_clinical::write(&chart, patient.id, &record).await?;
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod demo;
 mod demo_chart;
+mod demo_clinical;
 mod import;
 mod output;
 mod serve;

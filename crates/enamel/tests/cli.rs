@@ -192,12 +192,15 @@ async fn the_demo_serves_healthz_over_https_and_its_records_rotate() {
     assert_eq!(status.matches("Demo Dental").count(), 1, "{status}");
     // 300 patients, one staff account per role (8), each with a sealed TOTP secret, and the
     // made-up charts: 2,050 procedures and conditions, their addenda and the versions left by
-    // entries marked entered in error (195 more). The charts are the same on every run.
-    assert!(status.contains("2553"), "{status}");
+    // entries marked entered in error (195 more); then the rest of each record: 354 closed
+    // perio exams (two for each of the 177 adults), 574 signed notes (450 progress, 124
+    // diagnoses), 55 note addenda and 266 treatment plans (1,249 more). The charts and records
+    // are the same on every run.
+    assert!(status.contains("3802"), "{status}");
 
     let rotated = s.ok(&["keys", "rotate", "--quiet"]);
     assert!(
-        rotated.contains("2553 records re-encrypted to version 2"),
+        rotated.contains("3802 records re-encrypted to version 2"),
         "{rotated}"
     );
     let status = s.ok(&["keys", "status"]);
@@ -210,7 +213,9 @@ async fn the_demo_serves_healthz_over_https_and_its_records_rotate() {
     backdate_field_keys(&s, 60_000).await;
     s.ok(&["keys", "retire", "--below", "2"]);
     let kek = s.ok(&["keys", "rotate", "--kek"]);
-    assert!(kek.contains("3 data keys re-wrapped"), "{kek}");
+    // Field keys 1 and 2, the index key, and the record-signing key the demo's signed notes
+    // and accepted plans made.
+    assert!(kek.contains("4 data keys re-wrapped"), "{kek}");
     let verified = s.ok(&["audit", "verify"]);
     assert!(
         verified.contains("The audit log practice:") && verified.contains("is intact"),

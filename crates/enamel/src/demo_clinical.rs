@@ -1,0 +1,802 @@
+//! The rest of a demo patient's clinical record, written right after their chart (see
+//! `demo_chart`): for adults, two closed perio exams a year apart; signed progress notes for
+//! the completed visits, a signed diagnosis for some and an addendum on a few; and, for most
+//! patients with planned work, a treatment plan over it, left in every status across the
+//! practice (draft, presented, accepted with a typed or a drawn signature, declined,
+//! superseded by a revised plan). Also the practice's demo note templates.
+//!
+//! Made up from a seed per patient (a stream of its own, so the charts stay as they were):
+//! the same record on every computer. Every text says it is synthetic.
+
+use anyhow::Result;
+use enamel_app::{Chart, Expected};
+use enamel_domain::PatientId;
+use enamel_domain::clinical::{
+    AcceptanceDraft, AddendumDraft, LineDraft, NoteDraft, NoteTemplateDraft, PerioExamDraft,
+    PerioToothDraft, PhaseDraft, PlanDraft, PlanStatus, SignatureDraft, demo_codes,
+};
+use enamel_domain::synthetic::SyntheticRng;
+use time::{Date, Duration};
+
+use crate::demo_chart::{DemoEntry, Providers};
+
+/// Mixed with the patient's position; not the chart's seed, so adding to the record leaves
+/// the charts as they were.
+const RECORD_SEED: u64 = 2026_0002;
+
+/// The teeth a perio exam charts: every permanent tooth but the wisdom teeth.
+const PERIO_TEETH: &[u8] = &[
+    2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29,
+    30, 31,
+];
+const MOLARS: &[u8] = &[2, 3, 14, 15, 18, 19, 30, 31];
+const PREMOLARS: &[u8] = &[4, 5, 12, 13, 20, 21, 28, 29];
+/// Sites between teeth (MB, DB, ML, DL), where pockets deepen first.
+const INTERPROXIMAL: &[usize] = &[0, 2, 3, 5];
+
+pub const TEMPLATES: &[(&str, &str, &str)] = &[
+    (
+        "Demo: prophy visit",
+        "progress",
+        "Demo template (synthetic data): cleaning done. Medical history reviewed: ___. \
+         Home care advice: ___. Next recall: ___.",
+    ),
+    (
+        "Demo: restorative visit",
+        "progress",
+        "Demo template (synthetic data): tooth ___, surfaces ___. Anaesthetic: ___. \
+         Material: ___. Bite checked; post-operative advice given.",
+    ),
+    (
+        "Demo: emergency exam",
+        "diagnosis",
+        "Demo template (synthetic data): chief complaint ___. Tooth ___. Findings: ___. \
+         Diagnosis: ___. Next step: ___.",
+    ),
+];
+
+const PROGRESS: &[&str] = &[
+    "Demo note (synthetic data): visit completed as planned; patient comfortable throughout.",
+    "Demo note (synthetic data): medical history reviewed, no changes; home care discussed.",
+    "Demo note (synthetic data): work completed without complications; next visit as planned.",
+    "Demo note (synthetic data): findings explained to the patient; questions answered.",
+];
+const PERIO_DIAGNOSIS: &str = "Demo diagnosis (synthetic data): pockets of 4 to 6 mm at a few \
+                               sites on the made-up perio chart; periodontal care planned.";
+const CONDITION_DIAGNOSIS: &str = "Demo diagnosis (synthetic data): the charted condition is \
+                                   confirmed on the made-up images; treatment is planned.";
+const NOTE_ADDENDA: &[&str] = &[
+    "Demo addendum (synthetic data): patient called back; no discomfort reported.",
+    "Demo addendum (synthetic data): images from this visit attached to the made-up chart.",
+];
+const PLAN_NOTE: &str =
+    "Demo plan note (synthetic data): fees and insurance estimates are made up.";
+
+/// A demo patient as the background job needs them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoPatient {
+    pub id: PatientId,
+    /// Their synthetic name, as they sign a plan.
+    pub name: String,
+    /// A minor's responsible party (who signs for them), by the household's minor flag. Those
+    /// without one are the adults who get perio exams: decided by that flag, not by the birth
+    /// date against today, so the demo's records do not change with the calendar.
+    pub responsible_party: Option<String>,
+}
+
+/// What happens to a plan once drafted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanOutcome {
+    Draft,
+    Presented,
+    Accepted,
+    Declined,
+    Superseded,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoNote {
+    pub draft: NoteDraft,
+    pub addendum: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoPlan {
+    pub draft: PlanDraft,
+    pub outcome: PlanOutcome,
+    /// The signature when accepted.
+    pub acceptance: Option<AcceptanceDraft>,
+}
+
+/// A patient's perio exams (older first), notes and plans (in the order written).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DemoRecord {
+    pub perio: Vec<PerioExamDraft>,
+    pub notes: Vec<DemoNote>,
+    pub plans: Vec<DemoPlan>,
+}
+
+/// Adds the demo note templates the practice does not have yet.
+pub async fn add_templates(chart: &Chart<'_>) -> Result<()> {
+    let have: Vec<String> = chart
+        .note_templates()
+        .await?
+        .into_iter()
+        .map(|t| t.template.name)
+        .collect();
+    for (name, kind, body) in TEMPLATES {
+        if !have.iter().any(|h| h == name) {
+            chart
+                .add_note_template(&NoteTemplateDraft {
+                    name: (*name).into(),
+                    kind: (*kind).into(),
+                    body: (*body).into(),
+                })
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes a patient's record: each perio exam started and closed, each note written and
+/// signed (then its addendum), each plan drafted and taken to its outcome. Two to three writes
+/// per item, one transaction each.
+pub async fn write(chart: &Chart<'_>, patient: PatientId, record: &DemoRecord) -> Result<()> {
+    for exam in &record.perio {
+        let started = chart.start_perio(patient, exam).await?;
+        chart.close_perio(started.id, Expected::Any).await?;
+    }
+    for note in &record.notes {
+        let written = chart.write_note(patient, &note.draft).await?;
+        chart.sign_note(written.id, Expected::Any).await?;
+        if let Some(body) = note.addendum {
+            let addendum = AddendumDraft { body: body.into() };
+            chart.add_note_addendum(written.id, &addendum).await?;
+        }
+    }
+    for plan in &record.plans {
+        let id = chart.create_plan(patient, &plan.draft).await?.id;
+        if plan.outcome == PlanOutcome::Draft {
+            continue;
+        }
+        chart.present_plan(id, Expected::Any).await?;
+        match (plan.outcome, &plan.acceptance) {
+            (PlanOutcome::Accepted, Some(acceptance)) => {
+                chart.accept_plan(id, acceptance, Expected::Any).await?;
+            }
+            (PlanOutcome::Declined, _) => {
+                chart
+                    .decide_plan(id, PlanStatus::Declined, Expected::Any)
+                    .await?;
+            }
+            (PlanOutcome::Superseded, _) => {
+                chart
+                    .decide_plan(id, PlanStatus::Superseded, Expected::Any)
+                    .await?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn pick<'a, T>(rng: &mut SyntheticRng, from: &'a [T]) -> &'a T {
+    &from[usize::try_from(rng.below(from.len() as u64)).unwrap_or(0)]
+}
+
+/// True `one_in` times out of `of`.
+fn chance(rng: &mut SyntheticRng, one_in: u64, of: u64) -> bool {
+    rng.below(of) < one_in
+}
+
+fn iso(date: Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+/// The record of the demo patient at `index`, whose chart is `entries` (created with the ids
+/// `ids`, in order): the same on every run.
+pub fn record(
+    index: u64,
+    patient: &DemoPatient,
+    entries: &[DemoEntry],
+    ids: &[String],
+    providers: &Providers,
+    today: Date,
+) -> DemoRecord {
+    let mut rng = SyntheticRng::new(RECORD_SEED.wrapping_mul(1_000_003).wrapping_add(index));
+    let charted: Vec<(&DemoEntry, &String)> = entries.iter().zip(ids).collect();
+    let status = |e: &DemoEntry| e.draft.status.clone().unwrap_or_default();
+    let adult = patient.responsible_party.is_none();
+
+    let mut out = DemoRecord::default();
+    let gums = Gums::pick(&mut rng);
+    if adult {
+        // The middle tooth of a bridge is a pontic: missing, charted as skipped.
+        let missing: Vec<u8> = entries
+            .iter()
+            .filter(|e| e.draft.code == "X6210")
+            .filter_map(|e| e.draft.teeth.as_ref()?.get(1)?.parse().ok())
+            .collect();
+        out.perio = perio_exams(&mut rng, gums, &missing, providers, today);
+    }
+
+    // A signed progress note for every completed visit; a diagnosis for some.
+    for (entry, id) in &charted {
+        if status(entry) == "completed" && entry.in_error.is_none() {
+            let body = *pick(&mut rng, PROGRESS);
+            out.notes.push(DemoNote {
+                draft: note("progress", body, Some(id)),
+                addendum: None,
+            });
+        }
+    }
+    if adult && matches!(gums, Gums::Periodontitis { .. }) {
+        out.notes.push(DemoNote {
+            draft: note("diagnosis", PERIO_DIAGNOSIS, None),
+            addendum: None,
+        });
+    } else if chance(&mut rng, 1, 4)
+        && let Some((_, id)) = charted.iter().find(|(e, _)| status(e) == "condition")
+    {
+        out.notes.push(DemoNote {
+            draft: note("diagnosis", CONDITION_DIAGNOSIS, Some(id)),
+            addendum: None,
+        });
+    }
+    if chance(&mut rng, 1, 6)
+        && let Some(first) = out.notes.first_mut()
+    {
+        first.addendum = Some(*pick(&mut rng, NOTE_ADDENDA));
+    }
+
+    // A plan over the planned work, for four patients in five who have some.
+    let planned: Vec<(&str, &String)> = charted
+        .iter()
+        .filter(|(e, _)| status(e) == "planned" && e.in_error.is_none())
+        .map(|(e, id)| (e.draft.code.as_str(), *id))
+        .collect();
+    if !planned.is_empty() && !chance(&mut rng, 1, 5) {
+        out.plans = plans(&mut rng, &planned, patient);
+    }
+    out
+}
+
+fn note(kind: &str, body: &str, procedure: Option<&String>) -> NoteDraft {
+    NoteDraft {
+        kind: kind.into(),
+        body: body.into(),
+        procedure_id: procedure.cloned(),
+        plan_id: None,
+    }
+}
+
+/// The patient's gums, which shape both perio exams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gums {
+    Healthy,
+    Gingivitis,
+    /// A few pockets of 4–6 mm; when progressing, some are 2 mm deeper a year later.
+    Periodontitis {
+        progressing: bool,
+    },
+}
+
+impl Gums {
+    fn pick(rng: &mut SyntheticRng) -> Gums {
+        match rng.below(10) {
+            0..=4 => Gums::Healthy,
+            5 | 6 => Gums::Gingivitis,
+            _ => Gums::Periodontitis {
+                progressing: chance(rng, 1, 2),
+            },
+        }
+    }
+
+    /// How often, in percent, a site bleeds on probing.
+    fn bleeding(self, deep: bool) -> u64 {
+        match (self, deep) {
+            (Gums::Healthy, _) => 4,
+            (Gums::Gingivitis, _) => 25,
+            (Gums::Periodontitis { .. }, false) => 12,
+            (Gums::Periodontitis { .. }, true) => 70,
+        }
+    }
+}
+
+/// One tooth's measurements, before they become a draft.
+#[derive(Debug, Clone, Copy, Default)]
+struct Probed {
+    depth: [i64; 6],
+    margin: [i64; 6],
+    bleeding: [bool; 6],
+    suppuration: [bool; 6],
+    plaque: [bool; 6],
+    mobility: Option<i64>,
+    furcation: [Option<i64>; 6],
+}
+
+/// The sites of a molar where a furcation is probed: buccal, mesial and distal from the
+/// palate on an upper molar (B, ML, DL); buccal and lingual on a lower one (B, L).
+fn furcation_sites(tooth: u8) -> &'static [usize] {
+    if tooth <= 16 { &[1, 3, 5] } else { &[1, 4] }
+}
+
+/// Two exams, the later one within the last month and the earlier about a year before it.
+fn perio_exams(
+    rng: &mut SyntheticRng,
+    gums: Gums,
+    missing: &[u8],
+    providers: &Providers,
+    today: Date,
+) -> Vec<PerioExamDraft> {
+    let later = today - Duration::days(i64::try_from(1 + rng.below(28)).unwrap_or(1));
+    let earlier = later - Duration::days(i64::try_from(358 + rng.below(15)).unwrap_or(365));
+    let present: Vec<u8> = PERIO_TEETH
+        .iter()
+        .copied()
+        .filter(|t| !missing.contains(t))
+        .collect();
+    // Where the pockets are: a few back teeth, one to three sites between teeth on each.
+    let mut deep: Vec<(u8, usize)> = Vec::new();
+    if let Gums::Periodontitis { .. } = gums {
+        let back: Vec<u8> = MOLARS
+            .iter()
+            .chain(PREMOLARS)
+            .copied()
+            .filter(|t| present.contains(t))
+            .collect();
+        for _ in 0..2 + rng.below(3) {
+            let tooth = *pick(rng, &back);
+            for _ in 0..1 + rng.below(3) {
+                let site = *pick(rng, INTERPROXIMAL);
+                if !deep.contains(&(tooth, site)) {
+                    deep.push((tooth, site));
+                }
+            }
+        }
+    }
+
+    let mut first = Vec::new();
+    for &tooth in &present {
+        let mut p = Probed::default();
+        for site in 0..6 {
+            let between = INTERPROXIMAL.contains(&site);
+            let is_deep = deep.contains(&(tooth, site));
+            p.depth[site] = if is_deep {
+                4 + i64::try_from(rng.below(3)).unwrap_or(0)
+            } else {
+                match (between, rng.below(20)) {
+                    (_, 0) => 1,
+                    (false, 1..=13) | (true, 1..=5) => 2,
+                    (_, 19) if gums != Gums::Healthy => 4,
+                    _ => 3,
+                }
+            };
+            if is_deep && chance(rng, 1, 2) {
+                p.margin[site] = 1 + i64::try_from(rng.below(2)).unwrap_or(0);
+            }
+            p.bleeding[site] = chance(rng, gums.bleeding(is_deep), 100);
+            p.suppuration[site] = is_deep && p.depth[site] >= 6 && chance(rng, 1, 4);
+            p.plaque[site] = chance(rng, if gums == Gums::Healthy { 5 } else { 20 }, 100);
+        }
+        let pockets = deep.iter().any(|(t, _)| *t == tooth);
+        if pockets && MOLARS.contains(&tooth) {
+            if chance(rng, 1, 3) {
+                p.mobility = Some(1 + i64::from(chance(rng, 1, 5)));
+            }
+            for &site in furcation_sites(tooth) {
+                if chance(rng, 1, 2) {
+                    p.furcation[site] = Some(1 + i64::from(chance(rng, 1, 4)));
+                }
+            }
+        }
+        first.push((tooth, p));
+    }
+
+    // A year later: the same mouth, bleeding where it bleeds that day; a shallow site may read
+    // a millimetre either way, and when the disease is progressing some pockets are 2 mm
+    // deeper.
+    let worse: Vec<(u8, usize)> = match gums {
+        Gums::Periodontitis { progressing: true } => {
+            deep.iter().copied().filter(|_| chance(rng, 2, 3)).collect()
+        }
+        _ => Vec::new(),
+    };
+    let mut second = Vec::new();
+    for &(tooth, before) in &first {
+        let mut p = before;
+        for site in 0..6 {
+            let is_deep = deep.contains(&(tooth, site));
+            if worse.contains(&(tooth, site)) {
+                p.depth[site] += 2;
+                p.bleeding[site] = true;
+            } else {
+                if !is_deep && chance(rng, 1, 15) {
+                    p.depth[site] =
+                        (p.depth[site] + if chance(rng, 1, 2) { 1 } else { -1 }).clamp(1, 3);
+                }
+                p.bleeding[site] = chance(rng, gums.bleeding(is_deep), 100);
+            }
+            p.suppuration[site] = p.suppuration[site] && chance(rng, 1, 2);
+            p.plaque[site] = chance(rng, if gums == Gums::Healthy { 5 } else { 20 }, 100);
+        }
+        second.push((tooth, p));
+    }
+
+    let note = |text: &str| Some(format!("Demo perio note (synthetic data): {text}"));
+    let later_note = if worse.is_empty() {
+        "full mouth probed; similar to last year."
+    } else {
+        "full mouth probed; some pockets 2 mm deeper than last year, re-evaluate in three months."
+    };
+    vec![
+        exam(
+            earlier,
+            &first,
+            missing,
+            providers,
+            note("full mouth probed, six sites per tooth."),
+        ),
+        exam(later, &second, missing, providers, note(later_note)),
+    ]
+}
+
+fn exam(
+    on: Date,
+    teeth: &[(u8, Probed)],
+    missing: &[u8],
+    providers: &Providers,
+    note: Option<String>,
+) -> PerioExamDraft {
+    let mut drafts: Vec<PerioToothDraft> = teeth
+        .iter()
+        .map(|(tooth, p)| PerioToothDraft {
+            tooth: tooth.to_string(),
+            mobility: p.mobility,
+            depth: Some(p.depth.iter().map(|d| Some(*d)).collect()),
+            margin: Some(p.margin.iter().map(|m| Some(*m)).collect()),
+            bleeding: Some(p.bleeding.to_vec()),
+            suppuration: Some(p.suppuration.to_vec()),
+            plaque: Some(p.plaque.to_vec()),
+            furcation: p
+                .furcation
+                .iter()
+                .any(Option::is_some)
+                .then(|| p.furcation.to_vec()),
+            ..PerioToothDraft::default()
+        })
+        .collect();
+    drafts.extend(missing.iter().map(|tooth| PerioToothDraft {
+        tooth: tooth.to_string(),
+        skipped: true,
+        ..PerioToothDraft::default()
+    }));
+    drafts.sort_by_key(|d| d.tooth.parse::<u8>().unwrap_or(0));
+    PerioExamDraft {
+        exam_date: Some(iso(on)),
+        provider_id: providers.hygienist.clone(),
+        note,
+        teeth: drafts,
+    }
+}
+
+/// The insurance estimate of a line: a made-up share of the demo code's fee.
+fn estimate(code: &str) -> Option<i64> {
+    let fee = demo_codes()
+        .into_iter()
+        .find(|c| c.code == code)?
+        .default_fee;
+    let percent = match code {
+        "X2710" | "X6210" => 50,
+        _ => 80,
+    };
+    Some(fee * percent / 100)
+}
+
+/// The phases of a demo plan, in the order the work is done.
+const PHASES: &[&str] = &[
+    "Demo phase: gum care",
+    "Demo phase: fillings",
+    "Demo phase: crowns and bridges",
+    "Demo phase: other work",
+];
+
+fn phase_of(code: &str) -> usize {
+    match code {
+        "X1410" => 0,
+        "X2110" | "X2120" | "X2130" => 1,
+        "X2710" | "X3310" | "X6210" => 2,
+        _ => 3,
+    }
+}
+
+/// The patient's plan over all their planned work (or, when superseded, the first plan and
+/// its revision), in phases: gum care, then fillings, then crowns.
+fn plans(
+    rng: &mut SyntheticRng,
+    planned: &[(&str, &String)],
+    patient: &DemoPatient,
+) -> Vec<DemoPlan> {
+    let insured = !chance(rng, 1, 4);
+    let mut phases: Vec<PhaseDraft> = PHASES
+        .iter()
+        .map(|name| PhaseDraft {
+            name: (*name).into(),
+            lines: Vec::new(),
+        })
+        .collect();
+    for (code, id) in planned {
+        phases[phase_of(code)].lines.push(LineDraft {
+            procedure_id: (*id).clone(),
+            insurance_estimate: if insured { estimate(code) } else { None },
+            patient_portion: None,
+        });
+    }
+    phases.retain(|p| !p.lines.is_empty());
+    let outcome = outcome(rng);
+    let mut plan = |title: &str, outcome: PlanOutcome| DemoPlan {
+        draft: PlanDraft {
+            title: format!("Demo treatment plan (synthetic data){title}"),
+            note: Some(PLAN_NOTE.into()),
+            phases: phases.clone(),
+        },
+        outcome,
+        acceptance: (outcome == PlanOutcome::Accepted).then(|| acceptance(rng, patient)),
+    };
+    match outcome {
+        Some(outcome) => vec![plan("", outcome)],
+        None => {
+            let first = plan(", first version", PlanOutcome::Superseded);
+            let revised = plan(", revised", PlanOutcome::Presented);
+            vec![first, revised]
+        }
+    }
+}
+
+/// A plan's fate across the practice: a quarter left as drafts, a fifth presented and
+/// waiting, a third accepted, a tenth declined; `None` (a tenth) for superseded by a revision.
+fn outcome(rng: &mut SyntheticRng) -> Option<PlanOutcome> {
+    match rng.below(20) {
+        0..=4 => Some(PlanOutcome::Draft),
+        5..=8 => Some(PlanOutcome::Presented),
+        9..=15 => Some(PlanOutcome::Accepted),
+        16 | 17 => Some(PlanOutcome::Declined),
+        _ => None,
+    }
+}
+
+/// Accepted in the office by the patient, or a minor's responsible party, with their typed
+/// name or a drawn squiggle.
+fn acceptance(rng: &mut SyntheticRng, patient: &DemoPatient) -> AcceptanceDraft {
+    let (accepted_by, signer) = match &patient.responsible_party {
+        Some(name) => ("responsible_party", name.clone()),
+        None => ("patient", patient.name.clone()),
+    };
+    let signature = if chance(rng, 1, 2) {
+        SignatureDraft::Typed {
+            text: signer.clone(),
+        }
+    } else {
+        SignatureDraft::Drawn {
+            strokes: squiggle(rng),
+        }
+    };
+    AcceptanceDraft {
+        accepted_by: accepted_by.into(),
+        signer_name: signer,
+        channel: "in_office".into(),
+        signature,
+    }
+}
+
+/// Two or three zigzag pen strokes across the 0–1000 signature pad.
+fn squiggle(rng: &mut SyntheticRng) -> Vec<Vec<Vec<i64>>> {
+    let strokes = 2 + rng.below(2);
+    let points = 8 + rng.below(8);
+    let step = 760 / (strokes * points);
+    let mut x = 60 + rng.below(60);
+    let mut out = Vec::new();
+    for _ in 0..strokes {
+        let mut stroke = Vec::new();
+        for i in 0..points {
+            let y = if i % 2 == 0 {
+                350 + rng.below(120)
+            } else {
+                530 + rng.below(120)
+            };
+            stroke.push(vec![
+                i64::try_from(x).unwrap_or(0),
+                i64::try_from(y).unwrap_or(0),
+            ]);
+            x += step;
+        }
+        x += 30;
+        out.push(stroke);
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use enamel_domain::clinical::{PerioExam, PlannedProcedureFacts, compare, freeze};
+
+    use super::*;
+    use crate::demo_chart::entries;
+
+    fn today() -> Date {
+        Date::from_calendar_date(2026, time::Month::March, 15).unwrap()
+    }
+
+    fn providers() -> Providers {
+        Providers {
+            dentist: Some("dentist-id".into()),
+            hygienist: Some("hygienist-id".into()),
+        }
+    }
+
+    fn patient(index: u64) -> DemoPatient {
+        let minor = index % 4 == 3;
+        DemoPatient {
+            id: PatientId::new(),
+            name: "Demo Molar".into(),
+            responsible_party: minor.then(|| "Sample Molar".into()),
+        }
+    }
+
+    /// Records for 300 made-up charts, with ids standing in for the created procedures.
+    fn all() -> Vec<(DemoPatient, Vec<DemoEntry>, Vec<String>, DemoRecord)> {
+        (0..300)
+            .map(|index| {
+                let entries = entries(index, &providers(), today());
+                let ids: Vec<String> = entries
+                    .iter()
+                    .map(|_| uuid::Uuid::new_v4().to_string())
+                    .collect();
+                let p = patient(index);
+                let r = record(index, &p, &entries, &ids, &providers(), today());
+                (p, entries, ids, r)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn perio_exams_are_valid_a_year_apart_and_some_worsen() {
+        let (mut worsened, mut stable) = (0, 0);
+        for (index, (p, entries, ids, r)) in all().iter().enumerate() {
+            let again = record(index as u64, p, entries, ids, &providers(), today());
+            assert_eq!(r, &again, "the same on every run");
+            if p.responsible_party.is_some() {
+                assert!(r.perio.is_empty(), "perio for adults only");
+                continue;
+            }
+            assert_eq!(r.perio.len(), 2);
+            let exams: Vec<PerioExam> = r
+                .perio
+                .iter()
+                .map(|d| {
+                    d.validate(today())
+                        .unwrap_or_else(|e| panic!("{index}: {e:?}"))
+                })
+                .collect();
+            let (older, newer) = (&exams[0], &exams[1]);
+            assert!((today() - newer.exam_date).whole_days() <= 28);
+            let apart = (newer.exam_date - older.exam_date).whole_days();
+            assert!((358..=372).contains(&apart), "{apart}");
+            assert_eq!(newer.teeth.len(), 28);
+            let depths: Vec<i8> = newer
+                .teeth
+                .values()
+                .flat_map(|t| t.depth.iter().flatten().copied())
+                .collect();
+            // Mostly 2–3 mm, nothing past 8.
+            let usual = depths.iter().filter(|d| (2..=3).contains(*d)).count();
+            assert!(
+                usual * 10 >= depths.len() * 8,
+                "{index}: {usual} of {}",
+                depths.len()
+            );
+            assert!(depths.iter().all(|d| (1..=8).contains(d)));
+            if compare(older, newer).iter().any(|s| s.worsened) {
+                worsened += 1;
+            } else {
+                stable += 1;
+            }
+        }
+        assert!(
+            worsened > 10 && stable > worsened * 3,
+            "{worsened} {stable}"
+        );
+    }
+
+    #[test]
+    fn notes_and_plans_are_valid_and_every_plan_status_occurs() {
+        let codes = demo_codes();
+        let mut outcomes = BTreeSet::new();
+        let mut signatures = BTreeSet::new();
+        let (mut diagnoses, mut addenda, mut plans) = (0, 0, 0);
+        for (p, entries, ids, r) in all() {
+            let completed = entries
+                .iter()
+                .filter(|e| e.draft.status.as_deref() == Some("completed"))
+                .count();
+            let progress = r
+                .notes
+                .iter()
+                .filter(|n| n.draft.kind == "progress")
+                .count();
+            assert_eq!(progress, completed);
+            for n in &r.notes {
+                let note = n.draft.validate().unwrap();
+                assert!(note.body.starts_with("Demo "), "synthetic text");
+                if let Some(id) = note.procedure_id() {
+                    assert!(ids.iter().any(|i| i == id));
+                }
+                diagnoses += usize::from(n.draft.kind == "diagnosis");
+                addenda += usize::from(n.addendum.is_some());
+            }
+            let facts: Vec<PlannedProcedureFacts> = entries
+                .iter()
+                .zip(&ids)
+                .filter(|(e, _)| {
+                    e.draft.status.as_deref() == Some("planned") && e.in_error.is_none()
+                })
+                .map(|(e, id)| PlannedProcedureFacts {
+                    id: id.clone(),
+                    code: e.draft.code.clone(),
+                    description: String::new(),
+                    site: String::new(),
+                    fee: codes
+                        .iter()
+                        .find(|c| c.code == e.draft.code)
+                        .unwrap()
+                        .default_fee,
+                })
+                .collect();
+            for plan in &r.plans {
+                plans += 1;
+                let validated = plan.draft.validate().unwrap();
+                freeze(&validated, &facts).unwrap();
+                assert!(
+                    validated
+                        .title
+                        .starts_with("Demo treatment plan (synthetic data)")
+                );
+                outcomes.insert(format!("{:?}", plan.outcome));
+                if let Some(a) = &plan.acceptance {
+                    a.validate().unwrap();
+                    assert_eq!(
+                        a.accepted_by == "responsible_party",
+                        p.responsible_party.is_some()
+                    );
+                    signatures.insert(match a.signature {
+                        SignatureDraft::Typed { .. } => "typed",
+                        SignatureDraft::Drawn { .. } => "drawn",
+                    });
+                }
+            }
+        }
+        assert_eq!(outcomes.len(), 5, "{outcomes:?}");
+        assert_eq!(signatures.len(), 2);
+        assert!(
+            diagnoses > 30 && addenda > 20 && plans > 200,
+            "{diagnoses} {addenda} {plans}"
+        );
+        for (name, kind, body) in TEMPLATES {
+            NoteTemplateDraft {
+                name: (*name).into(),
+                kind: (*kind).into(),
+                body: (*body).into(),
+            }
+            .validate()
+            .unwrap();
+        }
+    }
+}
