@@ -94,6 +94,26 @@ pub(crate) fn page<T: std::str::FromStr>(
     Ok((position(list, cursor)?, limit))
 }
 
+/// One page of `items` (already in id order) after the cursor's id: at most `limit`, and the
+/// cursor of the next page when more follow. For lists a room returns whole (a patient's
+/// entries), paged here by id.
+pub(crate) fn page_by_id<T, I: std::fmt::Display>(
+    list: List,
+    items: Vec<T>,
+    id: impl Fn(&T) -> I,
+    after: Option<&str>,
+    limit: i64,
+) -> (Vec<T>, Option<String>) {
+    let mut rest: Vec<T> = items
+        .into_iter()
+        .filter(|item| after.is_none_or(|a| id(item).to_string().as_str() > a))
+        .collect();
+    let limit = usize::try_from(limit).unwrap_or(1).max(1);
+    let next = (rest.len() > limit).then(|| next(list, id(&rest[limit - 1])));
+    rest.truncate(limit);
+    (rest, next)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -43,6 +43,26 @@ fn procedure_id(raw: &str) -> Result<ProcedureId, ApiError> {
     raw.parse().map_err(|_| ApiError(AppError::NotFound))
 }
 
+/// The answer to a change of a procedure: the procedure now, with its `ETag`, or the error
+/// (a stale version is `412`).
+async fn changed(
+    chart: &enamel_app::Chart<'_>,
+    result: Result<enamel_app::ProcedureView, AppError>,
+) -> Result<Response, ApiError> {
+    match result {
+        Ok(view) => {
+            let numbering = chart.numbering().await?;
+            let version = view.row_version;
+            Ok(procedure_answer(
+                StatusCode::OK,
+                ProcedureJson::of(view, numbering),
+                version,
+            ))
+        }
+        Err(e) => Ok(change_error(e)),
+    }
+}
+
 /// A procedure with its `ETag`.
 fn procedure_answer(status: StatusCode, json: ProcedureJson, version: i64) -> Response {
     (status, [(header::ETAG, etag(version))], Json(json)).into_response()
@@ -174,18 +194,13 @@ pub(crate) async fn list_procedures(
     )?;
     let view = app.chart(&actor).read(id, None).await?;
     let numbering = view.numbering;
-    let mut rest: Vec<_> = view
-        .procedures
-        .into_iter()
-        .filter(|p| {
-            after
-                .as_deref()
-                .is_none_or(|a| p.id.to_string().as_str() > a)
-        })
-        .collect();
-    let limit = usize::try_from(limit).unwrap_or(1);
-    let next = (rest.len() > limit).then(|| cursor::next(List::Procedures, rest[limit - 1].id));
-    rest.truncate(limit);
+    let (rest, next) = cursor::page_by_id(
+        List::Procedures,
+        view.procedures,
+        |p| p.id,
+        after.as_deref(),
+        limit,
+    );
     Ok(Json(ProceduresJson::new(
         rest.into_iter()
             .map(|p| ProcedureJson::of(p, numbering))
@@ -290,18 +305,7 @@ pub(crate) async fn replace_procedure(
         Err(answer) => return Ok(answer.into_response()),
     };
     let chart = app.chart(&actor);
-    match chart.update(id, &draft, expected, &claims).await {
-        Ok(view) => {
-            let numbering = chart.numbering().await?;
-            let version = view.row_version;
-            Ok(procedure_answer(
-                StatusCode::OK,
-                ProcedureJson::of(view, numbering),
-                version,
-            ))
-        }
-        Err(e) => Ok(change_error(e)),
-    }
+    changed(&chart, chart.update(id, &draft, expected, &claims).await).await
 }
 
 /// Marks planned work completed, today or on an earlier practice date. It locks after the
@@ -332,21 +336,10 @@ pub(crate) async fn complete_procedure(
     body::strict_date("completed_on", body.completed_on.as_deref())?;
     let expected = optional_expected_version_for_room(&headers);
     let chart = app.chart(&actor);
-    match chart
+    let result = chart
         .complete(id, body.completed_on.as_deref(), expected)
-        .await
-    {
-        Ok(view) => {
-            let numbering = chart.numbering().await?;
-            let version = view.row_version;
-            Ok(procedure_answer(
-                StatusCode::OK,
-                ProcedureJson::of(view, numbering),
-                version,
-            ))
-        }
-        Err(e) => Ok(change_error(e)),
-    }
+        .await;
+    changed(&chart, result).await
 }
 
 /// Marks an entry entered in error, with the reason (kept as an addendum). The entry stays in
@@ -378,18 +371,8 @@ pub(crate) async fn invalidate_procedure(
     let id = procedure_id(&id)?;
     let expected = optional_expected_version_for_room(&headers);
     let chart = app.chart(&actor);
-    match chart.invalidate(id, &body.reason, expected).await {
-        Ok(view) => {
-            let numbering = chart.numbering().await?;
-            let version = view.row_version;
-            Ok(procedure_answer(
-                StatusCode::OK,
-                ProcedureJson::of(view, numbering),
-                version,
-            ))
-        }
-        Err(e) => Ok(change_error(e)),
-    }
+    let result = chart.invalidate(id, &body.reason, expected).await;
+    changed(&chart, result).await
 }
 
 /// Adds an addendum to a procedure, locked or not: how the record of finished work is

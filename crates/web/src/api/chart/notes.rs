@@ -366,17 +366,7 @@ pub(crate) async fn list_notes(
         (100, MAX_NOTES_PAGE),
     )?;
     let notes = app.chart(&actor).notes(patient).await?;
-    let mut rest: Vec<NoteView> = notes
-        .into_iter()
-        .filter(|n| {
-            after
-                .as_deref()
-                .is_none_or(|a| n.id.to_string().as_str() > a)
-        })
-        .collect();
-    let limit = usize::try_from(limit).unwrap_or(1);
-    let next = (rest.len() > limit).then(|| cursor::next(List::Notes, rest[limit - 1].id));
-    rest.truncate(limit);
+    let (rest, next) = cursor::page_by_id(List::Notes, notes, |x| x.id, after.as_deref(), limit);
     Ok(Json(NotesJson {
         items: rest.into_iter().map(Into::into).collect(),
         next,

@@ -487,17 +487,8 @@ pub(crate) async fn list_perio_exams(
     )?;
     let exams = app.chart(&actor).perio_exams(patient).await?;
     let numbering = numbering(&app, &actor).await?;
-    let mut rest: Vec<PerioExamView> = exams
-        .into_iter()
-        .filter(|e| {
-            after
-                .as_deref()
-                .is_none_or(|a| e.id.to_string().as_str() > a)
-        })
-        .collect();
-    let limit = usize::try_from(limit).unwrap_or(1);
-    let next = (rest.len() > limit).then(|| cursor::next(List::PerioExams, rest[limit - 1].id));
-    rest.truncate(limit);
+    let (rest, next) =
+        cursor::page_by_id(List::PerioExams, exams, |x| x.id, after.as_deref(), limit);
     Ok(Json(PerioExamsJson {
         items: rest
             .into_iter()

@@ -521,17 +521,7 @@ pub(crate) async fn list_plans(
         (100, MAX_PLANS_PAGE),
     )?;
     let plans = app.chart(&actor).plans(patient).await?;
-    let mut rest: Vec<PlanView> = plans
-        .into_iter()
-        .filter(|p| {
-            after
-                .as_deref()
-                .is_none_or(|a| p.id.to_string().as_str() > a)
-        })
-        .collect();
-    let limit = usize::try_from(limit).unwrap_or(1);
-    let next = (rest.len() > limit).then(|| cursor::next(List::Plans, rest[limit - 1].id));
-    rest.truncate(limit);
+    let (rest, next) = cursor::page_by_id(List::Plans, plans, |x| x.id, after.as_deref(), limit);
     Ok(Json(PlansJson {
         items: rest.into_iter().map(Into::into).collect(),
         next,
