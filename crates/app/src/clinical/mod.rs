@@ -7,8 +7,10 @@
 //! its history, `sealing.rs` the stored form.
 
 mod codes;
+mod note_records;
 mod notes;
 mod perio;
+mod plan_records;
 mod plans;
 mod procedures;
 mod read;
@@ -22,7 +24,7 @@ use crate::kernel::Caller;
 use crate::{Actor, App, AppError};
 
 pub use codes::CodeImport;
-pub use notes::{NoteAddendumView, NoteTemplateView, NoteView, SignatureCheck};
+pub use note_records::{NoteAddendumView, NoteTemplateView, NoteView, SignatureCheck};
 pub use perio::{PerioClaims, PerioComparison, PerioExamView};
 pub use plans::{AcceptanceView, PlanView};
 

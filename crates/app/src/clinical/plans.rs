@@ -4,26 +4,28 @@
 //! the practice's record-signing key binds to that hash. Accepted, declined and superseded
 //! plans never change. Roles that see billing but not plans (the front desk) see the totals.
 
-use enamel_crypto::{CryptoError, PracticeKeys, sha256};
+use enamel_crypto::{CryptoError, PracticeKeys};
 use enamel_domain::clinical::{
-    Acceptance, AcceptanceChannel, AcceptanceDraft, AcceptedBy, FrozenLine, Plan, PlanDraft,
-    PlanStatus, PlannedProcedureFacts, ProcedureStatus, Signature, Totals, canonical_bytes, freeze,
-    totals,
+    Acceptance, AcceptanceDraft, FrozenLine, Plan, PlanDraft, PlanStatus, PlannedProcedureFacts,
+    Signature, Totals, freeze, totals,
 };
 use enamel_domain::{Action, AuditAction, Category, Outcome, PatientId, PlanId, RecordKind};
 use enamel_store::specs::TREATMENT_PLANS;
 use enamel_store::{PlanRow, SealedColumn, StoreError};
-use serde::{Deserialize, Serialize};
 
-use super::notes::SignatureCheck;
-use super::sealing::StoredProcedure;
+use super::note_records::SignatureCheck;
+use super::plan_records::{
+    StoredAcceptance, acceptance_bytes, facts_from, frozen_of, frozen_refusal, json, lenient_lines,
+    lines_hash, lines_of, new_salt, open_acceptance, open_plan, plan_of, status_of, stored_of,
+    undecidable,
+};
 use super::{Chart, Sight};
 use crate::access::Access;
 use crate::kernel::seal;
 use crate::{AppError, AuditDraft, Expected};
 
-const DETAILS: SealedColumn = TREATMENT_PLANS.column("details");
-const ACCEPTANCE: SealedColumn = TREATMENT_PLANS.column("acceptance");
+pub(super) const DETAILS: SealedColumn = TREATMENT_PLANS.column("details");
+pub(super) const ACCEPTANCE: SealedColumn = TREATMENT_PLANS.column("acceptance");
 
 /// A plan's acceptance as recorded.
 #[derive(Clone, PartialEq, Eq)]
@@ -73,246 +75,6 @@ impl std::fmt::Debug for PlanView {
             .field("status", &self.status)
             .finish_non_exhaustive()
     }
-}
-
-#[derive(Serialize, Deserialize, Clone)]
-struct StoredLine {
-    procedure_id: String,
-    insurance_estimate: Option<i64>,
-    patient_portion: Option<i64>,
-}
-
-#[derive(Serialize, Deserialize, Clone)]
-struct StoredPhase {
-    name: String,
-    lines: Vec<StoredLine>,
-}
-
-#[derive(Serialize, Deserialize, Clone)]
-struct StoredFrozen {
-    phase: u8,
-    phase_name: String,
-    position: u16,
-    procedure_id: String,
-    code: String,
-    description: String,
-    site: String,
-    fee: i64,
-    insurance_estimate: i64,
-    patient_portion: i64,
-}
-
-/// The sealed document of one plan. Field names are stored: never rename them.
-#[derive(Serialize, Deserialize, Clone)]
-struct StoredPlan {
-    title: String,
-    note: Option<String>,
-    phases: Vec<StoredPhase>,
-    /// Set when presented: the lines as the patient was shown them.
-    frozen: Option<Vec<StoredFrozen>>,
-    /// Set when presented: 32 random bytes (hex) hashed with the lines, so the plain hash
-    /// cannot be matched against guessed plans (codes, fees and teeth are few).
-    #[serde(default)]
-    salt: Option<String>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct StoredAcceptance {
-    accepted_by: String,
-    signer_name: String,
-    channel: String,
-    /// `typed` with `text`, or `drawn` with `strokes`.
-    kind: String,
-    text: Option<String>,
-    strokes: Option<Vec<Vec<(u16, u16)>>>,
-    accepted_ms: i64,
-}
-
-fn stored_of(plan: &Plan) -> StoredPlan {
-    StoredPlan {
-        title: plan.title.clone(),
-        note: plan.note.clone(),
-        phases: plan
-            .phases
-            .iter()
-            .map(|p| StoredPhase {
-                name: p.name.clone(),
-                lines: p
-                    .lines
-                    .iter()
-                    .map(|l| StoredLine {
-                        procedure_id: l.procedure_id.clone(),
-                        insurance_estimate: l.insurance_estimate,
-                        patient_portion: l.patient_portion,
-                    })
-                    .collect(),
-            })
-            .collect(),
-        frozen: None,
-        salt: None,
-    }
-}
-
-fn plan_of(stored: &StoredPlan) -> Plan {
-    Plan {
-        title: stored.title.clone(),
-        note: stored.note.clone(),
-        phases: stored
-            .phases
-            .iter()
-            .map(|p| enamel_domain::clinical::Phase {
-                name: p.name.clone(),
-                lines: p
-                    .lines
-                    .iter()
-                    .map(|l| enamel_domain::clinical::PlanLine {
-                        procedure_id: l.procedure_id.clone(),
-                        insurance_estimate: l.insurance_estimate,
-                        patient_portion: l.patient_portion,
-                    })
-                    .collect(),
-            })
-            .collect(),
-    }
-}
-
-fn frozen_of(lines: &[FrozenLine]) -> Vec<StoredFrozen> {
-    lines
-        .iter()
-        .map(|l| StoredFrozen {
-            phase: l.phase,
-            phase_name: l.phase_name.clone(),
-            position: l.position,
-            procedure_id: l.procedure_id.clone(),
-            code: l.code.clone(),
-            description: l.description.clone(),
-            site: l.site.clone(),
-            fee: l.fee,
-            insurance_estimate: l.insurance_estimate,
-            patient_portion: l.patient_portion,
-        })
-        .collect()
-}
-
-fn lines_of(stored: &[StoredFrozen]) -> Vec<FrozenLine> {
-    stored
-        .iter()
-        .map(|l| FrozenLine {
-            phase: l.phase,
-            phase_name: l.phase_name.clone(),
-            position: l.position,
-            procedure_id: l.procedure_id.clone(),
-            code: l.code.clone(),
-            description: l.description.clone(),
-            site: l.site.clone(),
-            fee: l.fee,
-            insurance_estimate: l.insurance_estimate,
-            patient_portion: l.patient_portion,
-        })
-        .collect()
-}
-
-/// The hash a plan's acceptance is bound to: SHA-256 of its salt and its canonical bytes.
-fn lines_hash(row: &PlanRow, plan: &Plan, lines: &[FrozenLine], salt: &str) -> [u8; 32] {
-    let mut bytes = salt.as_bytes().to_vec();
-    bytes.extend_from_slice(&canonical_bytes(
-        &row.id,
-        &row.patient_id,
-        &plan.title,
-        plan.note.as_deref(),
-        lines,
-    ));
-    sha256(&bytes)
-}
-
-fn new_salt() -> Result<String, AppError> {
-    let secret = enamel_crypto::SecretKey32::generate()?;
-    Ok(secret
-        .expose_secret_danger()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
-}
-
-fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, CryptoError> {
-    serde_json::to_vec(value).map_err(|_| CryptoError::Malformed("a record could not be encoded"))
-}
-
-fn open_plan(keys: &PracticeKeys, row: &PlanRow) -> Result<StoredPlan, CryptoError> {
-    let bytes = seal::open(keys, DETAILS, &row.id, &row.details)?;
-    serde_json::from_slice(&bytes).map_err(|_| CryptoError::Malformed("a stored plan"))
-}
-
-/// What the practice's record-signature over an acceptance covers: the frozen lines' hash and
-/// everything recorded about the acceptance, each length-prefixed after a version tag.
-fn acceptance_bytes(lines_hash: &[u8], acceptance: &Acceptance, accepted_ms: i64) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut field = |bytes: &[u8]| {
-        out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
-        out.extend_from_slice(bytes);
-    };
-    field(b"enamel-plan-acceptance-v1");
-    field(lines_hash);
-    field(acceptance.accepted_by.as_str().as_bytes());
-    field(acceptance.signer_name.as_bytes());
-    field(acceptance.channel.as_str().as_bytes());
-    field(&acceptance.signature.canonical_bytes());
-    field(&accepted_ms.to_be_bytes());
-    out
-}
-
-fn open_acceptance(
-    keys: &PracticeKeys,
-    row: &PlanRow,
-) -> Result<Option<AcceptanceView>, CryptoError> {
-    let Some(sealed) = &row.acceptance else {
-        return Ok(None);
-    };
-    let bad = || CryptoError::Malformed("a stored acceptance");
-    let bytes = seal::open(keys, ACCEPTANCE, &row.id, sealed)?;
-    let s: StoredAcceptance = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    let signature = match (s.kind.as_str(), s.text, s.strokes) {
-        ("typed", Some(text), _) => Signature::Typed(text),
-        ("drawn", _, Some(strokes)) => Signature::Drawn(strokes),
-        _ => return Err(bad()),
-    };
-    Ok(Some(AcceptanceView {
-        acceptance: Acceptance {
-            accepted_by: AcceptedBy::parse(&s.accepted_by).ok_or_else(bad)?,
-            signer_name: s.signer_name,
-            channel: AcceptanceChannel::parse(&s.channel).ok_or_else(bad)?,
-            signature,
-        },
-        accepted_ms: s.accepted_ms,
-        recorded_by: row.decided_by.clone().unwrap_or_default(),
-    }))
-}
-
-/// The planned procedures among `rows`, opened as a plan shows them.
-fn facts_from(
-    keys: &PracticeKeys,
-    rows: &[enamel_store::ProcedureRow],
-) -> Result<Vec<PlannedProcedureFacts>, CryptoError> {
-    let mut out = Vec::new();
-    for row in rows
-        .iter()
-        .filter(|r| r.status == ProcedureStatus::Planned.as_str())
-    {
-        let stored: StoredProcedure = super::sealing::open_details(keys, &row.id, &row.details)?;
-        let procedure = stored.to_procedure(ProcedureStatus::Planned)?;
-        out.push(PlannedProcedureFacts {
-            id: row.id.clone(),
-            code: procedure.code,
-            description: procedure.description,
-            site: procedure.site.to_string(),
-            fee: procedure.fee,
-        });
-    }
-    Ok(out)
-}
-
-fn status_of(row: &PlanRow) -> Result<PlanStatus, CryptoError> {
-    PlanStatus::parse(&row.status).ok_or(CryptoError::Malformed("a stored plan status"))
 }
 
 impl Chart<'_> {
@@ -836,30 +598,4 @@ impl Chart<'_> {
             totals_only,
         }
     }
-}
-
-/// A draft's lines as they would freeze now, leaving out procedures that are no longer planned
-/// (presenting names those).
-fn lenient_lines(plan: &Plan, facts: &[PlannedProcedureFacts]) -> Vec<FrozenLine> {
-    let known: Vec<&str> = facts.iter().map(|f| f.id.as_str()).collect();
-    let mut kept = plan.clone();
-    for phase in &mut kept.phases {
-        phase
-            .lines
-            .retain(|l| known.contains(&l.procedure_id.as_str()));
-    }
-    kept.phases.retain(|p| !p.lines.is_empty());
-    freeze(&kept, facts).unwrap_or_default()
-}
-
-fn frozen_refusal() -> AppError {
-    AppError::Refused(
-        "This plan was presented and its lines are frozen: draft a new plan instead.".into(),
-    )
-}
-
-fn undecidable(status: &str) -> AppError {
-    AppError::Refused(format!(
-        "This plan is {status}: only a presented plan is accepted or declined, and a decided plan never changes."
-    ))
 }

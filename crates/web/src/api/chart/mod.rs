@@ -7,6 +7,8 @@ mod body;
 mod dto;
 pub(crate) mod notes;
 pub(crate) mod perio;
+mod perio_json;
+mod plan_json;
 pub(crate) mod plans;
 
 use axum::Json;
