@@ -7,6 +7,7 @@ mod admin;
 pub(crate) mod chart;
 mod compliance;
 mod patients;
+mod perio;
 mod settings;
 mod signin;
 
@@ -92,10 +93,18 @@ pub(crate) fn routes() -> Router<App> {
             "/patients/{id}/chart/{procedure}/addenda",
             post(chart::addendum),
         )
+        .route("/patients/{id}/perio", get(perio::list).post(perio::start))
+        .route("/patients/{id}/perio/compare", get(perio::compare))
+        .route(
+            "/patients/{id}/perio/{exam}",
+            get(perio::exam).post(perio::save),
+        )
+        .route("/patients/{id}/perio/{exam}/close", post(perio::close))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .route("/static/patients.js", get(patients_js))
         .route("/static/chart.js", get(chart_js))
+        .route("/static/perio.js", get(perio_js))
 }
 
 async fn css() -> Response {
@@ -123,6 +132,13 @@ async fn chart_js() -> Response {
     static_file(
         "text/javascript; charset=utf-8",
         include_str!("../../static/chart.js"),
+    )
+}
+
+async fn perio_js() -> Response {
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/perio.js"),
     )
 }
 
@@ -208,6 +224,22 @@ async fn nav_for(app: &App, actor: &Actor) -> Result<Nav, AppError> {
         can_settings: policy.allows_any(roles, Category::PracticeSettings, Action::View),
         clinician: roles.iter().any(|r| r.is_clinician()),
         time_zone,
+    })
+}
+
+/// Which of a patient's clinical pages the person's role may open (for links; each page's
+/// room decides again). Not audited: it reads only the practice's role matrix.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ClinicalLinks {
+    pub perio: bool,
+}
+
+pub(crate) async fn clinical_links(app: &App, actor: &Actor) -> Result<ClinicalLinks, AppError> {
+    let policy = app.policy(actor.practice_id()).await?;
+    let roles = actor.roles();
+    let may = |category| policy.allows_any(roles, category, Action::View);
+    Ok(ClinicalLinks {
+        perio: may(Category::Charting),
     })
 }
 

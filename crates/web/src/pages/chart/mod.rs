@@ -27,15 +27,16 @@ use enamel_domain::{Action, Category, PatientId, ProcedureId};
 use serde::Deserialize;
 
 use crate::pages::{Staff, csrf_refusal, page_error};
+pub(crate) use form::in_numbering;
 use form::{NewProcedure, RowAction, RowForm, place_new, place_row};
 use page::{Extra, RowState, show};
-use timeline::ChartRights;
+pub(crate) use timeline::ChartRights;
 
 const CONFLICT: &str = "Someone else changed this entry since the chart was opened. Nothing was saved; the chart as it is now is shown.";
 
 /// The chart's rights for this person, from the practice's role matrix (not audited: it
 /// opens nothing).
-async fn rights(app: &App, staff: &Staff) -> Result<ChartRights, AppError> {
+pub(crate) async fn rights(app: &App, staff: &Staff) -> Result<ChartRights, AppError> {
     let policy = app.policy(staff.actor.practice_id()).await?;
     let roles = staff.actor.roles();
     let may = |action| policy.allows_any(roles, Category::Charting, action);
@@ -56,7 +57,7 @@ pub(crate) async fn sees_charts(app: &App, actor: &Actor) -> Result<bool, AppErr
 }
 
 /// An id in a path: anything but a canonical id is simply not found.
-fn patient_id(raw: &str) -> Result<PatientId, AppError> {
+pub(crate) fn patient_id(raw: &str) -> Result<PatientId, AppError> {
     raw.parse().map_err(|_| AppError::NotFound)
 }
 

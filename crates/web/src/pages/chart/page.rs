@@ -15,7 +15,7 @@ use super::form::{NewProcedure, Placed, RowForm};
 use super::odontogram::{self, Charted, Odontogram};
 use super::rights;
 use super::timeline::{self, Row};
-use crate::pages::{Nav, Staff, page_error, render};
+use crate::pages::{ClinicalLinks, Nav, Staff, clinical_links, page_error, render};
 
 /// A code in the select, with its area type for the script that shows the fields it uses.
 struct CodeOption {
@@ -139,6 +139,7 @@ struct ChartPage {
     patient_name: Option<String>,
     /// A refusal or conflict from the room, in its words.
     message: Option<String>,
+    links: ClinicalLinks,
     /// The day shown, when it is not now.
     as_of: Option<String>,
     as_of_value: String,
@@ -276,6 +277,7 @@ async fn try_show(
     let chart = app.chart(&staff.actor);
     let view = chart.read(patient, as_of).await?;
     let rights = rights(app, &staff).await?;
+    let links = clinical_links(app, &staff.actor).await?;
     let changes = as_of.is_none() && !view.billing_view;
     let can_chart = changes && rights.create;
     // The code list is read only for someone who may chart (asking is not audited for them).
@@ -313,6 +315,7 @@ async fn try_show(
             )
         }),
         message: extra.message,
+        links,
         as_of: as_of.map(|d| d.to_string()),
         as_of_value: as_of.map(|d| d.to_string()).unwrap_or_default(),
         as_of_error,
