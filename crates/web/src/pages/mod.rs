@@ -6,6 +6,7 @@ mod account;
 mod admin;
 pub(crate) mod chart;
 mod compliance;
+mod notes;
 mod patients;
 mod perio;
 mod settings;
@@ -100,11 +101,17 @@ pub(crate) fn routes() -> Router<App> {
             get(perio::exam).post(perio::save),
         )
         .route("/patients/{id}/perio/{exam}/close", post(perio::close))
+        .route("/patients/{id}/notes", get(notes::notes).post(notes::write))
+        .route("/patients/{id}/notes/templates", post(notes::add_template))
+        .route("/patients/{id}/notes/{note}", post(notes::edit))
+        .route("/patients/{id}/notes/{note}/sign", post(notes::sign))
+        .route("/patients/{id}/notes/{note}/addenda", post(notes::addendum))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .route("/static/patients.js", get(patients_js))
         .route("/static/chart.js", get(chart_js))
         .route("/static/perio.js", get(perio_js))
+        .route("/static/notes.js", get(notes_js))
 }
 
 async fn css() -> Response {
@@ -139,6 +146,13 @@ async fn perio_js() -> Response {
     static_file(
         "text/javascript; charset=utf-8",
         include_str!("../../static/perio.js"),
+    )
+}
+
+async fn notes_js() -> Response {
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/notes.js"),
     )
 }
 
@@ -232,6 +246,7 @@ async fn nav_for(app: &App, actor: &Actor) -> Result<Nav, AppError> {
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ClinicalLinks {
     pub perio: bool,
+    pub notes: bool,
 }
 
 pub(crate) async fn clinical_links(app: &App, actor: &Actor) -> Result<ClinicalLinks, AppError> {
@@ -240,6 +255,7 @@ pub(crate) async fn clinical_links(app: &App, actor: &Actor) -> Result<ClinicalL
     let may = |category| policy.allows_any(roles, category, Action::View);
     Ok(ClinicalLinks {
         perio: may(Category::Charting),
+        notes: may(Category::ClinicalNotes),
     })
 }
 
