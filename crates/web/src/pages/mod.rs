@@ -9,6 +9,7 @@ mod compliance;
 mod notes;
 mod patients;
 mod perio;
+mod plans;
 mod settings;
 mod signin;
 
@@ -106,12 +107,27 @@ pub(crate) fn routes() -> Router<App> {
         .route("/patients/{id}/notes/{note}", post(notes::edit))
         .route("/patients/{id}/notes/{note}/sign", post(notes::sign))
         .route("/patients/{id}/notes/{note}/addenda", post(notes::addendum))
+        .route("/patients/{id}/plans", get(plans::list).post(plans::create))
+        .route("/patients/{id}/plans/new", get(plans::new_form))
+        .route(
+            "/patients/{id}/plans/{plan}",
+            get(plans::show).post(plans::replace),
+        )
+        .route("/patients/{id}/plans/{plan}/edit", get(plans::edit_form))
+        .route("/patients/{id}/plans/{plan}/present", post(plans::present))
+        .route("/patients/{id}/plans/{plan}/decide", post(plans::decide))
+        .route(
+            "/patients/{id}/plans/{plan}/presentation",
+            get(plans::presentation),
+        )
+        .route("/patients/{id}/plans/{plan}/accept", post(plans::accept))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .route("/static/patients.js", get(patients_js))
         .route("/static/chart.js", get(chart_js))
         .route("/static/perio.js", get(perio_js))
         .route("/static/notes.js", get(notes_js))
+        .route("/static/present.js", get(present_js))
 }
 
 async fn css() -> Response {
@@ -153,6 +169,13 @@ async fn notes_js() -> Response {
     static_file(
         "text/javascript; charset=utf-8",
         include_str!("../../static/notes.js"),
+    )
+}
+
+async fn present_js() -> Response {
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/present.js"),
     )
 }
 
@@ -247,6 +270,7 @@ async fn nav_for(app: &App, actor: &Actor) -> Result<Nav, AppError> {
 pub(crate) struct ClinicalLinks {
     pub perio: bool,
     pub notes: bool,
+    pub plans: bool,
 }
 
 pub(crate) async fn clinical_links(app: &App, actor: &Actor) -> Result<ClinicalLinks, AppError> {
@@ -256,6 +280,7 @@ pub(crate) async fn clinical_links(app: &App, actor: &Actor) -> Result<ClinicalL
     Ok(ClinicalLinks {
         perio: may(Category::Charting),
         notes: may(Category::ClinicalNotes),
+        plans: may(Category::TreatmentPlans) || may(Category::Billing),
     })
 }
 

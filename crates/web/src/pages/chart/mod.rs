@@ -29,6 +29,7 @@ use serde::Deserialize;
 use crate::pages::{Staff, csrf_refusal, page_error};
 pub(crate) use form::in_numbering;
 use form::{NewProcedure, RowAction, RowForm, place_new, place_row};
+pub(crate) use labels::{money, site_words};
 use page::{Extra, RowState, show};
 pub(crate) use timeline::ChartRights;
 
