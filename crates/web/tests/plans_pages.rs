@@ -563,6 +563,15 @@ async fn forged_forms_are_refused_and_the_front_desk_sees_totals_only() {
     let shown = desk.get(&h, &format!("{plan_path}/presentation")).await;
     assert_ne!(shown.status, StatusCode::OK);
 
+    // The face sheet links to the clinical pages each role opens.
+    let sheet = desk.get(&h, &format!("/patients/{patient}")).await;
+    assert!(sheet.text.contains("id=\"open-plans\""));
+    assert!(!sheet.text.contains("id=\"open-perio\"") && !sheet.text.contains("id=\"open-notes\""));
+    let sheet = dentist.get(&h, &format!("/patients/{patient}")).await;
+    for link in ["open-chart", "open-perio", "open-notes", "open-plans"] {
+        assert!(sheet.text.contains(&format!("id=\"{link}\"")), "{link}");
+    }
+
     let officer = Browser::sign_in(&h, Role::ComplianceOfficer).await;
     let refused = officer.get(&h, &plans(&patient)).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);

@@ -268,6 +268,8 @@ async fn nav_for(app: &App, actor: &Actor) -> Result<Nav, AppError> {
 /// room decides again). Not audited: it reads only the practice's role matrix.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ClinicalLinks {
+    /// The chart, or its billing view.
+    pub chart: bool,
     pub perio: bool,
     pub notes: bool,
     pub plans: bool,
@@ -278,6 +280,7 @@ pub(crate) async fn clinical_links(app: &App, actor: &Actor) -> Result<ClinicalL
     let roles = actor.roles();
     let may = |category| policy.allows_any(roles, category, Action::View);
     Ok(ClinicalLinks {
+        chart: may(Category::Charting) || may(Category::Billing),
         perio: may(Category::Charting),
         notes: may(Category::ClinicalNotes),
         plans: may(Category::TreatmentPlans) || may(Category::Billing),

@@ -22,7 +22,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use enamel_app::{Actor, App, AppError, Expected};
+use enamel_app::{App, AppError, Expected};
 use enamel_domain::{Action, Category, PatientId, ProcedureId};
 use serde::Deserialize;
 
@@ -46,15 +46,6 @@ pub(crate) async fn rights(app: &App, staff: &Staff) -> Result<ChartRights, AppE
         edit: may(Action::Edit),
         strike_locked: may(Action::Delete),
     })
-}
-
-/// Whether the person's role sees charts at all (charting, or billing's view of completed
-/// work), for the link on the face sheet.
-pub(crate) async fn sees_charts(app: &App, actor: &Actor) -> Result<bool, AppError> {
-    let policy = app.policy(actor.practice_id()).await?;
-    let roles = actor.roles();
-    Ok(policy.allows_any(roles, Category::Charting, Action::View)
-        || policy.allows_any(roles, Category::Billing, Action::View))
 }
 
 /// An id in a path: anything but a canonical id is simply not found.

@@ -11,8 +11,7 @@ use enamel_domain::{CoveragePriority, PatientStatus, PhoneKind, Sex, SubscriberR
 use serde::Deserialize;
 
 use super::{Rights, display_phone, label_of, patient_id, read, rights, status_label};
-use crate::pages::chart::sees_charts;
-use crate::pages::{Nav, Staff, csrf_refusal, page_error, render};
+use crate::pages::{ClinicalLinks, Nav, Staff, clinical_links, csrf_refusal, page_error, render};
 
 struct CoverageRow {
     priority: String,
@@ -57,6 +56,8 @@ struct FaceSheet {
     can_add_member: bool,
     /// The role sees charts (or this is emergency access, which the chart room decides).
     can_chart: bool,
+    /// Which of the clinical pages the role opens (perio, notes, plans).
+    links: ClinicalLinks,
     household_payer: String,
     row_version: i64,
     updated: String,
@@ -71,7 +72,7 @@ fn face_sheet_page(
     nav: Nav,
     view: PatientView,
     rights: Rights,
-    sees_charts: bool,
+    links: ClinicalLinks,
     flash: Option<String>,
     error: Option<String>,
 ) -> Response {
@@ -200,7 +201,8 @@ fn face_sheet_page(
         can_edit: rights.edit_any,
         can_deactivate: rights.edit_demographics && active,
         can_add_member: rights.create,
-        can_chart: sees_charts || view.emergency,
+        can_chart: links.chart || view.emergency,
+        links,
         row_version: view.row_version,
         updated,
     })
@@ -239,9 +241,9 @@ pub(crate) async fn face_sheet(
         Ok(v) => v,
         Err(e) => return page_error(e),
     };
-    let (rights, sees_charts) = match (
+    let (rights, links) = match (
         rights(&app, &staff.actor).await,
-        sees_charts(&app, &staff.actor).await,
+        clinical_links(&app, &staff.actor).await,
     ) {
         (Ok(r), Ok(c)) => (r, c),
         (Err(e), _) | (_, Err(e)) => return page_error(e),
@@ -250,7 +252,7 @@ pub(crate) async fn face_sheet(
         staff.nav,
         view,
         rights,
-        sees_charts,
+        links,
         done_message(q.done.as_deref()),
         None,
     )
@@ -287,7 +289,7 @@ pub(crate) async fn deactivate(
             let (view, rights, charts) = match (
                 read(&app, &staff.actor, id).await,
                 rights(&app, &staff.actor).await,
-                sees_charts(&app, &staff.actor).await,
+                clinical_links(&app, &staff.actor).await,
             ) {
                 (Ok(v), Ok(r), Ok(c)) => (v, r, c),
                 (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return page_error(e),
