@@ -9,6 +9,7 @@ mod commands;
 mod demo;
 mod demo_chart;
 mod demo_clinical;
+mod demo_perio;
 mod import;
 mod output;
 mod serve;

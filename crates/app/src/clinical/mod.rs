@@ -10,6 +10,7 @@ mod codes;
 mod note_records;
 mod notes;
 mod perio;
+mod plan_reads;
 mod plan_records;
 mod plans;
 mod procedures;

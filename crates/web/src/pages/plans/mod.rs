@@ -14,6 +14,7 @@
 
 mod builder;
 mod page;
+mod present;
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -27,7 +28,8 @@ use serde::Deserialize;
 use crate::pages::chart::patient_id;
 use crate::pages::{Staff, csrf_refusal, page_error};
 use builder::Posted;
-use page::{AcceptForm, BuilderExtra, PlanExtra, PresentExtra};
+use page::{BuilderExtra, PlanExtra};
+use present::{AcceptForm, PresentExtra};
 
 fn plan_id(raw: &str) -> Result<PlanId, AppError> {
     raw.parse().map_err(|_| AppError::NotFound)
@@ -367,7 +369,7 @@ pub(crate) async fn presentation(
                 flash: done_message(q.done.as_deref()),
                 ..PresentExtra::default()
             };
-            page::presentation(&app, &staff, patient, plan, extra).await
+            present::presentation(&app, &staff, patient, plan, extra).await
         }
         Err(e) => page_error(e),
     }
@@ -504,7 +506,7 @@ pub(crate) async fn accept(
         },
         Err(e) => return page_error(e),
     };
-    page::presentation(&app, &staff, patient, plan, extra).await
+    present::presentation(&app, &staff, patient, plan, extra).await
 }
 
 #[cfg(test)]
