@@ -40,6 +40,7 @@ pub use clinical::{
     AcceptanceView, AddendumView, Chart, ChartPatient, ChartSettings, ChartView, CodeImport,
     MAX_CHART_LOCK_HOURS, NoteAddendumView, NoteTemplateView, NoteView, PerioClaims,
     PerioComparison, PerioExamView, PlanView, ProcedureClaims, ProcedureView, SignatureCheck,
+    ToothStateView,
 };
 pub use kernel::System;
 pub use patients::{

@@ -10,7 +10,9 @@ use common::{fixture, raw};
 use enamel_app::{
     AppError, Chart, ChartSettings, Expected, ProcedureClaims, RequestOrigin, SystemReason,
 };
-use enamel_domain::clinical::{Numbering, ProcedureDraft, ProcedureStatus, demo_codes};
+use enamel_domain::clinical::{
+    Numbering, ProcedureDraft, ProcedureStatus, ToothState, ToothStateDraft, demo_codes,
+};
 use enamel_domain::{PatientDraft, PatientId};
 use enamel_store::AuditQuery;
 
@@ -281,6 +283,9 @@ async fn key_rotation_re_seals_locked_work_history_and_addenda() {
     c.add_addendum(done.id, "Recheck in six months.")
         .await
         .unwrap();
+    c.record_tooth_state(p, &state("1", "missing"))
+        .await
+        .unwrap();
     f.app
         .rotate_data_key(f.practice, RequestOrigin::cli())
         .await
@@ -316,7 +321,89 @@ async fn key_rotation_re_seals_locked_work_history_and_addenda() {
     {
         assert_eq!(v.key_version, 2);
     }
+    for s in
+        f.t.db
+            .tooth_states_of(&practice, &p.to_string())
+            .await
+            .unwrap()
+    {
+        assert_eq!(s.key_version, 2);
+    }
     let view = c.read(p, None).await.unwrap();
     assert_eq!(view.procedures[0].procedure.site.to_string(), "30 B");
     assert_eq!(view.procedures[0].addenda.len(), 1);
+    assert_eq!(view.teeth[0].state, ToothState::Missing);
+}
+
+fn state(tooth: &str, state: &str) -> ToothStateDraft {
+    ToothStateDraft {
+        tooth: tooth.into(),
+        state: state.into(),
+    }
+}
+
+#[tokio::test]
+async fn tooth_states_are_recorded_one_change_at_a_time_and_folded_into_the_chart() {
+    let f = fixture().await;
+    let p = patient(&f).await;
+    let c = chart(&f);
+    for (tooth, s) in [
+        ("1", "unerupted"),
+        ("16", "missing"),
+        ("1", "impacted"),
+        ("30", "implant"),
+        ("16", "present"),
+    ] {
+        c.record_tooth_state(p, &state(tooth, s)).await.unwrap();
+    }
+    let now = c.read(p, None).await.unwrap();
+    let teeth: Vec<(String, ToothState)> = now
+        .teeth
+        .iter()
+        .map(|t| (t.tooth.to_string(), t.state))
+        .collect();
+    assert_eq!(
+        teeth,
+        [
+            ("1".to_string(), ToothState::Impacted),
+            ("30".to_string(), ToothState::Implant)
+        ]
+    );
+    // Yesterday the chart had none of it; the history keeps every change.
+    let today = f.app.practice_today(f.practice).await.unwrap();
+    let yesterday = enamel_domain::PracticeDate::new(today.date().previous_day().unwrap());
+    assert!(c.read(p, Some(yesterday)).await.unwrap().teeth.is_empty());
+    assert_eq!(c.tooth_state_history(p).await.unwrap().len(), 5);
+    // Refused by name, nothing written; an unknown patient is audited as failed.
+    let bad = c.record_tooth_state(p, &state("33", "implant")).await;
+    match bad {
+        Err(AppError::Invalid(problems)) => {
+            assert!(problems[0].problem.starts_with("tooth 33 does not exist"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let implant = c.record_tooth_state(p, &state("A", "implant")).await;
+    assert!(matches!(implant, Err(AppError::Invalid(_))), "{implant:?}");
+    assert_eq!(c.tooth_state_history(p).await.unwrap().len(), 5);
+    let nobody = PatientId::new();
+    let missing = c.record_tooth_state(nobody, &state("3", "missing")).await;
+    assert!(matches!(missing, Err(AppError::NotFound)), "{missing:?}");
+    let entries = actions(&f, p).await;
+    let created = entries
+        .iter()
+        .filter(|(a, kind, o)| a == "create" && kind == "tooth_state" && o == "allowed")
+        .count();
+    assert_eq!(created, 5, "one entry per change: {entries:?}");
+    let views = entries
+        .iter()
+        .filter(|(a, kind, _)| a == "view" && kind == "chart")
+        .count();
+    assert_eq!(views, 4, "two chart reads and two histories: {entries:?}");
+    // The tooth and the state are sealed: nothing of them is in the row's plain columns.
+    let row =
+        &f.t.db
+            .tooth_states_of(&f.practice.to_string(), &p.to_string())
+            .await
+            .unwrap()[0];
+    assert!(!String::from_utf8_lossy(&row.details).contains("unerupted"));
 }

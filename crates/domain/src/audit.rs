@@ -70,6 +70,7 @@ text_enum!(
         NoteAddendum => "note_addendum",
         NoteTemplate => "note_template",
         TreatmentPlan => "treatment_plan",
+        ToothState => "tooth_state",
     }
 );
 

@@ -76,6 +76,10 @@ id_type!(
     /// An addendum to a clinical record (a procedure's, a note's).
     AddendumId
 );
+id_type!(
+    /// One recorded change of a tooth's state.
+    ToothStateId
+);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -19,6 +19,7 @@ pub use self::time::{DayRange, Instant, LocalDateTime, PracticeDate, PracticeTz}
 pub use audit::{AccessMethod, AuditAction, AuditSubject, Outcome, RecordKind};
 pub use ids::{
     AddendumId, IdError, NoteId, PatientId, PerioExamId, PlanId, PracticeId, ProcedureId,
+    ToothStateId,
 };
 pub use patient::{
     Address, Coverage, CoverageDraft, CoveragePriority, EmergencyContact, FieldProblem, Patient,

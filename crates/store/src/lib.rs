@@ -26,6 +26,7 @@ mod sealed;
 mod search;
 mod sessions;
 pub mod specs;
+mod tooth_states;
 mod users;
 
 pub use audit::{
@@ -50,6 +51,7 @@ pub use sealed::{KeyVersionCount, SealedRow};
 pub use search::{POSTINGS_COUNTED_UP_TO, TokenSearch, Walk};
 pub use sessions::{ResolvedSession, SessionRow, ThrottleRow};
 pub use specs::{History, RecordSpec, SealedColumn};
+pub use tooth_states::ToothStateRow;
 pub use users::{UserRoleRow, UserRow};
 
 /// Runs `$body`, which only reads, with `$conn` bound to the concrete pool (SQLite's readers).

@@ -112,6 +112,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_treatment_plans.sql"),
         postgres: include_str!("../migrations/postgres/0014_treatment_plans.sql"),
     },
+    Migration {
+        version: 15,
+        name: "0015_tooth_states.sql",
+        sqlite: include_str!("../migrations/sqlite/0015_tooth_states.sql"),
+        postgres: include_str!("../migrations/postgres/0015_tooth_states.sql"),
+    },
 ];
 
 /// File names the SQLite folder must contain (the mirror test compares both folders to this).
@@ -130,6 +136,7 @@ pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &[
     "0012_perio_exams.sql",
     "0013_clinical_notes.sql",
     "0014_treatment_plans.sql",
+    "0015_tooth_states.sql",
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
@@ -322,6 +329,8 @@ impl Db {
             format!("GRANT SELECT, INSERT, UPDATE, DELETE ON note_templates TO {role}"),
             format!("GRANT SELECT, INSERT, UPDATE ON treatment_plans TO {role}"),
             format!("REVOKE DELETE, TRUNCATE ON treatment_plans FROM {role}"),
+            format!("GRANT SELECT, INSERT, UPDATE ON tooth_states TO {role}"),
+            format!("REVOKE DELETE, TRUNCATE ON tooth_states FROM {role}"),
             // The legacy log (0001) is closed: read it, and add its final checkpoint.
             format!("GRANT SELECT ON audit_events, audit_head TO {role}"),
             format!("GRANT SELECT, INSERT ON audit_checkpoints TO {role}"),

@@ -187,6 +187,16 @@ pub const TREATMENT_PLANS: RecordSpec = RecordSpec {
     history: History::Mutable,
 };
 
+/// What each of a patient's teeth is (missing, unerupted, impacted, an implant): one line per
+/// change, the tooth and the state sealed together.
+pub const TOOTH_STATES: RecordSpec = RecordSpec {
+    table: "tooth_states",
+    kind: RecordKind::ToothState,
+    category: Category::Charting,
+    sealed: &["details"],
+    history: History::AppendOnly,
+};
+
 /// Every declared table, in the order rotation walks them.
 pub const ALL: &[RecordSpec] = &[
     PATIENTS,
@@ -200,6 +210,7 @@ pub const ALL: &[RecordSpec] = &[
     CLINICAL_NOTES,
     NOTE_ADDENDA,
     TREATMENT_PLANS,
+    TOOTH_STATES,
 ];
 
 /// Byte columns that hold no PHI and are not sealed: blind-index tokens (keyed HMACs),

@@ -5,7 +5,7 @@
 
 use enamel_store::{
     Db, PatientRow, PracticeRow, ProcedureAddendumRow, ProcedureCodeRow, ProcedureRow,
-    ProcedureVersionRow, StoreError,
+    ProcedureVersionRow, StoreError, ToothStateRow,
 };
 use enamel_testkit::{fresh_db, raw_sql};
 
@@ -469,4 +469,80 @@ async fn a_perio_draft_changes_in_place_and_a_closed_exam_only_by_rotation() {
     );
     assert_eq!(db.perio_exams_of("pa", "p1").await.unwrap().len(), 1);
     assert!(db.patient_has_chart("pa", "p1").await.unwrap());
+}
+
+fn tooth_state(practice: &str, id: &str, patient: &str, at_ms: i64) -> ToothStateRow {
+    ToothStateRow {
+        practice_id: practice.into(),
+        id: id.into(),
+        patient_id: patient.into(),
+        key_version: 1,
+        details: vec![1, 0, 0, 0, 1, 7],
+        created_ms: at_ms,
+        created_by: "u1".into(),
+    }
+}
+
+#[tokio::test]
+async fn tooth_states_are_only_added_in_the_order_recorded_and_re_sealed_by_rotation() {
+    let (_t, db) = migrated().await;
+    let mut tx = db.begin().await.unwrap();
+    // Recorded out of id order: the instant orders them.
+    tx.insert_tooth_state(&tooth_state("pa", "t2", "p1", 5))
+        .await
+        .unwrap();
+    tx.insert_tooth_state(&tooth_state("pa", "t1", "p1", 6))
+        .await
+        .unwrap();
+    tx.insert_tooth_state(&tooth_state("pb", "t3", "p2", 5))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let ids = |rows: Vec<ToothStateRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(db.tooth_states_of("pa", "p1").await.unwrap()),
+        ["t2", "t1"]
+    );
+    assert!(db.tooth_states_of("pb", "p1").await.unwrap().is_empty());
+    // A patient of another practice is not a patient here.
+    let mut tx = db.begin().await.unwrap();
+    assert!(
+        tx.insert_tooth_state(&tooth_state("pa", "t4", "p2", 7))
+            .await
+            .is_err()
+    );
+    drop(tx);
+    for sql in [
+        "UPDATE tooth_states SET created_by = 'u9' WHERE id = 't1'".to_string(),
+        "UPDATE tooth_states SET patient_id = 'p1' WHERE id = 't3'".into(),
+        format!(
+            "UPDATE tooth_states SET details = {} WHERE id = 't1'",
+            bytes_literal(&db, "010000000109")
+        ),
+        format!(
+            "UPDATE tooth_states SET key_version = 2, details = {} WHERE id = 't1'",
+            bytes_literal(&db, "010000000309")
+        ),
+        "DELETE FROM tooth_states WHERE id = 't1'".into(),
+    ] {
+        assert!(raw_sql(&db, &sql).await.is_err(), "allowed: {sql}");
+    }
+    raw_sql(
+        &db,
+        &format!(
+            "UPDATE tooth_states SET key_version = 2, details = {} WHERE id = 't1'",
+            bytes_literal(&db, "010000000209")
+        ),
+    )
+    .await
+    .unwrap();
+    let rows = db.tooth_states_of("pa", "p1").await.unwrap();
+    assert_eq!(
+        (
+            rows[1].key_version,
+            rows[1].details.clone(),
+            rows[1].created_ms
+        ),
+        (2, vec![1, 0, 0, 0, 2, 9], 6)
+    );
 }

@@ -16,6 +16,7 @@ mod plans;
 mod procedures;
 mod read;
 mod sealing;
+mod tooth_states;
 
 use enamel_domain::clinical::{Numbering, Procedure, ProcedureStatus, is_locked};
 use enamel_domain::{Action, Category, PatientId, ProcedureId};
@@ -28,6 +29,7 @@ pub use codes::CodeImport;
 pub use note_records::{NoteAddendumView, NoteTemplateView, NoteView, SignatureCheck};
 pub use perio::{PerioClaims, PerioComparison, PerioExamView};
 pub use plans::{AcceptanceView, PlanView};
+pub use tooth_states::ToothStateView;
 
 /// Hours completed work stays correctable after completion, at most (30 days).
 pub const MAX_CHART_LOCK_HOURS: i64 = 720;
@@ -204,6 +206,9 @@ pub struct ChartView {
     /// The instant the chart shows (now, or the end of a chosen day).
     pub as_of_ms: i64,
     pub procedures: Vec<ProcedureView>,
+    /// The teeth that are not simply present (missing, unerupted, impacted, implants), each
+    /// with the change that made it so, in Universal order.
+    pub teeth: Vec<ToothStateView>,
     /// Set when the caller sees only completed work and fees (billing).
     pub billing_view: bool,
 }

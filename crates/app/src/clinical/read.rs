@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use enamel_crypto::{CryptoError, PracticeKeys};
 use enamel_domain::clinical::{Procedure, ProcedureStatus};
 use enamel_domain::{AuditAction, Outcome, PatientId, PracticeDate, ProcedureId, RecordKind};
-use enamel_store::{ProcedureAddendumRow, ProcedureRow, ProcedureVersionRow, StoreError};
+use enamel_store::{
+    ProcedureAddendumRow, ProcedureRow, ProcedureVersionRow, StoreError, ToothStateRow,
+};
 
-use super::sealing;
 use super::{AddendumView, Chart, ChartView, ProcedureView, Sight};
+use super::{sealing, tooth_states};
 use crate::AppError;
 
 /// The stored rows a chart is made from.
@@ -19,6 +21,7 @@ struct ChartRows {
     procedures: Vec<ProcedureRow>,
     addenda: Vec<ProcedureAddendumRow>,
     versions: Vec<ProcedureVersionRow>,
+    tooth_states: Vec<ToothStateRow>,
 }
 
 impl Chart<'_> {
@@ -63,9 +66,10 @@ impl Chart<'_> {
                 } else {
                     Vec::new()
                 },
+                tooth_states: db.tooth_states_of(&p, &i).await?,
             })
         };
-        let (procedures, who) = self
+        let (procedures, teeth, who) = self
             .app
             .read_audited(practice, entry, fetch, |keys, rows| {
                 let who = if names {
@@ -82,7 +86,16 @@ impl Chart<'_> {
                 } else {
                     None
                 };
-                Ok((self.open_chart(keys, rows, sight, as_of_ms)?, who))
+                let changes = rows
+                    .tooth_states
+                    .iter()
+                    .map(|row| tooth_states::open_change(keys, row))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((
+                    self.open_chart(keys, rows, sight, as_of_ms)?,
+                    tooth_states::fold(changes, as_of_ms),
+                    who,
+                ))
             })
             .await?;
         Ok(ChartView {
@@ -91,6 +104,7 @@ impl Chart<'_> {
             numbering: settings.numbering,
             as_of_ms,
             procedures,
+            teeth,
             billing_view: sight == Sight::Billing,
         })
     }

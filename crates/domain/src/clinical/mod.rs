@@ -35,6 +35,7 @@ mod tests_note;
 mod tests_perio;
 #[cfg(test)]
 mod tests_plan;
+mod tooth_state;
 
 pub use acceptance::{
     Acceptance, AcceptanceChannel, AcceptanceDraft, AcceptedBy, MAX_SIGNATURE_POINTS,
@@ -66,3 +67,4 @@ pub use procedure::{
     completion_date, is_locked, required_text,
 };
 pub use teeth::{Numbering, Quadrant, Surface, SurfaceProblem, Surfaces, Tooth, ToothState};
+pub use tooth_state::{ToothStateChange, ToothStateDraft, current_states};

@@ -345,8 +345,10 @@ impl fmt::Display for Surfaces {
 }
 
 text_enum!(
-    /// What a tooth is, when it is not simply present: the chart's starting state.
+    /// What a tooth is: simply there (`present`, what every tooth is until charted otherwise),
+    /// or not (missing, unerupted, impacted), or replaced by an implant.
     ToothState {
+        Present => "present" ("Present"),
         Missing => "missing" ("Missing"),
         Unerupted => "unerupted" ("Unerupted"),
         Impacted => "impacted" ("Impacted"),
