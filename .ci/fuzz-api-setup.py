@@ -113,12 +113,14 @@ for name in ["READ", "OTHER", "SAVE", "CLOSE"]:
     exam, _ = call("POST", f"/api/v1/patients/{out['FUZZ_PATIENT_READ']}/perio-exams",
                    token=dentist, body={"teeth": [{"tooth": "3", "depth": [3, 2, 3, 3, 2, 3]}]})
     out[f"FUZZ_PERIO_{name}"] = exam["id"]
-# Notes: one signed (read, addenda), one draft to edit, one draft to sign.
-for name in ["READ", "EDIT", "SIGN"]:
+# Notes: one signed to read, one signed to add addenda to (kept apart, so that the note read
+# does not grow by every generated addendum), one draft to edit, one draft to sign.
+for name in ["READ", "ADDENDA", "EDIT", "SIGN"]:
     note, _ = call("POST", f"/api/v1/patients/{out['FUZZ_PATIENT_READ']}/notes", token=dentist,
                    body={"kind": "progress", "body": "Fuzzing fixture: synthetic progress note."})
     out[f"FUZZ_NOTE_{name}"] = note["id"]
-call("POST", f"/api/v1/notes/{out['FUZZ_NOTE_READ']}/sign", token=dentist)
+for name in ["READ", "ADDENDA"]:
+    call("POST", f"/api/v1/notes/{out[f'FUZZ_NOTE_{name}']}/sign", token=dentist)
 # Treatment plans of the read procedure (which stays planned): drafts to read, replace,
 # present and supersede; presented ones to accept and decline.
 for name in ["READ", "REPLACE", "PRESENT", "ACCEPT", "DECLINE", "SUPERSEDE"]:

@@ -1,5 +1,7 @@
 //! The rest of a demo patient's clinical record, written right after their chart (see
-//! `demo_chart`): for adults, two closed perio exams a year apart; signed progress notes for
+//! `demo_chart`): tooth states (an adult's wisdom teeth out or impacted, the missing tooth of
+//! a bridge, now and then an implant; a child's wisdom teeth not erupted); for adults, two
+//! closed perio exams a year apart; signed progress notes for
 //! the completed visits, a signed diagnosis for some and an addendum on a few; and, for most
 //! patients with planned work, a treatment plan over it, left in every status across the
 //! practice (draft, presented, accepted with a typed or a drawn signature, declined,
@@ -13,7 +15,7 @@ use enamel_app::{Chart, Expected};
 use enamel_domain::PatientId;
 use enamel_domain::clinical::{
     AcceptanceDraft, AddendumDraft, LineDraft, NoteDraft, NoteTemplateDraft, PerioExamDraft,
-    PhaseDraft, PlanDraft, PlanStatus, SignatureDraft, demo_codes,
+    PhaseDraft, PlanDraft, PlanStatus, SignatureDraft, ToothStateDraft, demo_codes,
 };
 use enamel_domain::synthetic::SyntheticRng;
 use time::Date;
@@ -24,6 +26,11 @@ use crate::demo_perio::{Gums, perio_exams};
 /// Mixed with the patient's position; not the chart's seed, so adding to the record leaves
 /// the charts as they were.
 const RECORD_SEED: u64 = 2026_0002;
+/// The tooth states' own stream, so adding them left the rest of each record as it was.
+const TEETH_SEED: u64 = 2026_0003;
+const WISDOM_TEETH: &[u8] = &[1, 16, 17, 32];
+/// Where a demo implant may go: lower premolars, which have no furcation to chart.
+const IMPLANT_SITES: &[u8] = &[20, 21, 28, 29];
 
 pub const TEMPLATES: &[(&str, &str, &str)] = &[
     (
@@ -99,9 +106,11 @@ pub struct DemoPlan {
     pub acceptance: Option<AcceptanceDraft>,
 }
 
-/// A patient's perio exams (older first), notes and plans (in the order written).
+/// A patient's tooth states, perio exams (older first), notes and plans (in the order
+/// written).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DemoRecord {
+    pub tooth_states: Vec<ToothStateDraft>,
     pub perio: Vec<PerioExamDraft>,
     pub notes: Vec<DemoNote>,
     pub plans: Vec<DemoPlan>,
@@ -133,6 +142,9 @@ pub async fn add_templates(chart: &Chart<'_>) -> Result<()> {
 /// signed (then its addendum), each plan drafted and taken to its outcome. Two to three writes
 /// per item, one transaction each.
 pub async fn write(chart: &Chart<'_>, patient: PatientId, record: &DemoRecord) -> Result<()> {
+    for state in &record.tooth_states {
+        chart.record_tooth_state(patient, state).await?;
+    }
     for exam in &record.perio {
         let started = chart.start_perio(patient, exam).await?;
         chart.close_perio(started.id, Expected::Any).await?;
@@ -214,6 +226,21 @@ pub fn record(
             .filter_map(|e| e.draft.teeth.as_ref()?.get(1)?.parse().ok())
             .collect();
         out.perio = perio_exams(&mut rng, gums, &missing, providers, today);
+        let mut teeth = SyntheticRng::new(TEETH_SEED.wrapping_mul(1_000_003).wrapping_add(index));
+        out.tooth_states = adult_tooth_states(&mut teeth, entries, &missing);
+        for state in out.tooth_states.iter().filter(|s| s.state == "implant") {
+            for exam in &mut out.perio {
+                for tooth in exam.teeth.iter_mut().filter(|t| t.tooth == state.tooth) {
+                    tooth.implant = true;
+                }
+            }
+        }
+    } else {
+        // A child's wisdom teeth have not come in yet.
+        out.tooth_states = WISDOM_TEETH
+            .iter()
+            .map(|t| tooth_state(*t, "unerupted"))
+            .collect();
     }
 
     // A signed progress note for every completed visit; a diagnosis for some.
@@ -253,6 +280,48 @@ pub fn record(
         .collect();
     if !planned.is_empty() && !chance(&mut rng, 1, 5) {
         out.plans = plans(&mut rng, &planned, patient);
+    }
+    out
+}
+
+fn tooth_state(tooth: u8, state: &str) -> ToothStateDraft {
+    ToothStateDraft {
+        tooth: tooth.to_string(),
+        state: state.into(),
+    }
+}
+
+/// An adult's teeth that are not simply there: most wisdom teeth out and a few impacted, the
+/// missing middle tooth of each bridge, and for one adult in five an implant where a lower
+/// premolar the chart does not use was.
+fn adult_tooth_states(
+    rng: &mut SyntheticRng,
+    entries: &[DemoEntry],
+    pontics: &[u8],
+) -> Vec<ToothStateDraft> {
+    let mut out = Vec::new();
+    for tooth in WISDOM_TEETH {
+        match rng.below(10) {
+            0..=5 => out.push(tooth_state(*tooth, "missing")),
+            6 => out.push(tooth_state(*tooth, "impacted")),
+            _ => {}
+        }
+    }
+    out.extend(pontics.iter().map(|t| tooth_state(*t, "missing")));
+    let charted: Vec<String> = entries
+        .iter()
+        .flat_map(|e| {
+            let d = &e.draft;
+            d.tooth.iter().chain(d.teeth.iter().flatten()).cloned()
+        })
+        .collect();
+    let free: Vec<u8> = IMPLANT_SITES
+        .iter()
+        .copied()
+        .filter(|t| !charted.contains(&t.to_string()))
+        .collect();
+    if !free.is_empty() && chance(rng, 1, 5) {
+        out.push(tooth_state(*pick(rng, &free), "implant"));
     }
     out
 }
@@ -494,6 +563,35 @@ mod tests {
         assert!(
             worsened > 10 && stable > worsened * 3,
             "{worsened} {stable}"
+        );
+    }
+
+    #[test]
+    fn tooth_states_are_valid_every_state_occurs_and_perio_agrees() {
+        let mut seen = BTreeSet::new();
+        for (p, entries, _, r) in all() {
+            for s in &r.tooth_states {
+                let change = s.validate().unwrap_or_else(|e| panic!("{e:?}"));
+                seen.insert(change.state.as_str());
+            }
+            if p.responsible_party.is_some() {
+                assert!(r.tooth_states.iter().all(|s| s.state == "unerupted"));
+                continue;
+            }
+            for s in r.tooth_states.iter().filter(|s| s.state == "implant") {
+                let charted = entries
+                    .iter()
+                    .any(|e| e.draft.tooth.as_ref() == Some(&s.tooth));
+                assert!(!charted, "an implant where the chart has work");
+                for exam in &r.perio {
+                    let t = exam.teeth.iter().find(|t| t.tooth == s.tooth).unwrap();
+                    assert!(t.implant && t.furcation.is_none());
+                }
+            }
+        }
+        assert_eq!(
+            seen.into_iter().collect::<Vec<_>>(),
+            ["impacted", "implant", "missing", "unerupted"]
         );
     }
 

@@ -232,6 +232,14 @@ fn routes() -> Vec<Route> {
         route("GET", "/api/v1/procedure-codes", None, None),
         route("GET", "/api/v1/patients/{patient}/chart", None, None),
         route("GET", "/api/v1/patients/{patient}/procedures", None, None),
+        route(
+            "POST",
+            "/api/v1/patients/{patient}/tooth-states",
+            Some((Charting, Create)),
+            Some(|| json!({"tooth": "1", "state": "missing"})),
+        ),
+        // Charting × view, or billing × view (a claim names the missing teeth).
+        route("GET", "/api/v1/patients/{patient}/tooth-states", None, None),
         route("GET", "/api/v1/procedures/{procedure}", None, None),
         route(
             "PUT",

@@ -20,6 +20,7 @@ pub(crate) enum List {
     PerioExams,
     Notes,
     Plans,
+    ToothStates,
 }
 
 impl List {
@@ -33,6 +34,7 @@ impl List {
             List::PerioExams => "perio1",
             List::Notes => "notes1",
             List::Plans => "plans1",
+            List::ToothStates => "teeth1",
         }
     }
 }

@@ -75,6 +75,10 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .routes(routes!(chart::invalidate_procedure))
         .routes(routes!(chart::add_procedure_addendum))
         .routes(routes!(
+            chart::teeth::list_tooth_states,
+            chart::teeth::record_tooth_state
+        ))
+        .routes(routes!(
             chart::perio::list_perio_exams,
             chart::perio::create_perio_exam
         ))

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::body::NumberingJson;
+use super::teeth::ToothStateChangeJson;
 use crate::api::{instant, maybe_instant};
 
 /// Money is in minor units of the practice's currency.
@@ -156,6 +157,10 @@ pub(crate) struct ChartJson {
     /// True when the caller sees completed work and fees only (billing).
     billing_view: bool,
     procedures: Vec<ProcedureJson>,
+    /// The teeth that are not simply present (missing, unerupted, impacted, implants), in
+    /// Universal order, each with the change that put it in its state. Billing sees them too:
+    /// a claim names the missing teeth.
+    teeth: Vec<ToothStateChangeJson>,
 }
 
 pub(crate) fn numbering_json(n: Numbering) -> NumberingJson {
@@ -181,6 +186,11 @@ impl From<ChartView> for ChartJson {
                 .procedures
                 .into_iter()
                 .map(|p| ProcedureJson::of(p, c.numbering))
+                .collect(),
+            teeth: c
+                .teeth
+                .into_iter()
+                .map(|t| ToothStateChangeJson::of(t, c.numbering))
                 .collect(),
         }
     }

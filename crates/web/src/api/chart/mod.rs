@@ -10,6 +10,7 @@ pub(crate) mod perio;
 mod perio_json;
 mod plan_json;
 pub(crate) mod plans;
+pub(crate) mod teeth;
 
 use axum::Json;
 use axum::extract::{Path, State};
