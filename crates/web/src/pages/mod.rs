@@ -84,6 +84,10 @@ pub(crate) fn routes() -> Router<App> {
             get(chart::chart).post(chart::create),
         )
         .route(
+            "/patients/{id}/chart/tooth-states",
+            post(chart::record_tooth_state),
+        )
+        .route(
             "/patients/{id}/chart/{procedure}/complete",
             post(chart::complete),
         )

@@ -168,7 +168,7 @@ fn input_of(field: &str) -> Option<&'static str> {
 
 /// One sentence: "Tooth is required for this code.", "Surfaces: surface I on tooth 3: tooth 3
 /// is a back tooth (use O or B there)."
-fn sentence(label: &str, problem: &str) -> String {
+pub(crate) fn sentence(label: &str, problem: &str) -> String {
     let verb = ["is ", "are ", "must ", "cannot ", "can "]
         .iter()
         .any(|v| problem.starts_with(v));

@@ -1,7 +1,8 @@
 //! A patient's chart for staff, for speed at the chair: the odontogram (`odontogram`, inline
 //! SVG drawn on the server), the timeline of procedures and conditions (`timeline`), the chart
 //! as it stood on a past day (`?as_of=YYYY-MM-DD`), and the forms that chart a procedure,
-//! complete it, mark it entered in error, or add an addendum (`form`).
+//! complete it, mark it entered in error, or add an addendum (`form`), and the one that records
+//! what a tooth is (missing, unerupted, impacted, an implant: `states`).
 //!
 //! Everything goes through the chart room, `app.chart(&actor)`, which authorizes each request
 //! and writes its audit entry: a page view is the one `view` entry of the chart (the room's
@@ -16,6 +17,7 @@ mod form;
 mod labels;
 mod odontogram;
 mod page;
+mod states;
 mod timeline;
 
 use axum::Form;
@@ -31,6 +33,7 @@ pub(crate) use form::in_numbering;
 use form::{NewProcedure, RowAction, RowForm, place_new, place_row};
 pub(crate) use labels::{money, site_words};
 use page::{Extra, RowState, show};
+pub(crate) use states::record_tooth_state;
 pub(crate) use timeline::ChartRights;
 
 const CONFLICT: &str = "Someone else changed this entry since the chart was opened. Nothing was saved; the chart as it is now is shown.";
@@ -73,6 +76,7 @@ fn done_message(done: Option<&str>) -> Option<String> {
                 "Marked entered in error. It stays in the chart, struck through, with the reason."
             }
             "annotated" => "The addendum is saved.",
+            "tooth-state" => "The tooth state is recorded.",
             _ => return None,
         }
         .to_string(),

@@ -10,8 +10,11 @@
 //!
 //! Colour is never the only sign: each status also has its own pattern (regions) and line
 //! style (marks), and every tooth carries an `aria-label` that says what is charted on it.
+//! A tooth's recorded state (missing, unerupted, impacted, an implant) is drawn in ink with a
+//! shape of its own from the page's `<defs>` (`#m-<state>`), a short text mark where the shape
+//! alone might be misread, and its label in the tooth's name.
 
-use enamel_domain::clinical::{Numbering, ProcedureStatus, Site, Surfaces, Tooth};
+use enamel_domain::clinical::{Numbering, ProcedureStatus, Site, Surfaces, Tooth, ToothState};
 
 use super::labels::{status_words, surface_words, teeth_words};
 
@@ -77,6 +80,35 @@ pub(crate) struct Mark {
     pub status: &'static str,
 }
 
+/// A tooth's recorded state as drawn: the key of its shape (`#m-<key>`), the short text mark
+/// beside it (`U`, `Imp`), whether its surfaces are faded (not in the mouth), and its words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StateMark {
+    pub key: &'static str,
+    pub text: Option<&'static str>,
+    pub faded: bool,
+    pub label: &'static str,
+}
+
+impl StateMark {
+    /// How a state is drawn; a present tooth has no mark.
+    pub(crate) fn of(state: ToothState) -> Option<StateMark> {
+        let (text, faded) = match state {
+            ToothState::Present => return None,
+            ToothState::Missing => (None, true),
+            ToothState::Unerupted => (Some("U"), true),
+            ToothState::Impacted => (Some("Imp"), true),
+            ToothState::Implant => (None, false),
+        };
+        Some(StateMark {
+            key: state.as_str(),
+            text,
+            faded,
+            label: state.label(),
+        })
+    }
+}
+
 /// One tooth as drawn.
 #[derive(Debug, Clone)]
 pub(crate) struct ToothMark {
@@ -96,7 +128,10 @@ pub(crate) struct ToothMark {
     pub regions: Vec<Region>,
     pub ring: Option<Mark>,
     pub cross: Option<Mark>,
-    /// Extracted (an extraction completed here or elsewhere).
+    /// Its recorded state, when it is not simply present.
+    pub state: Option<StateMark>,
+    /// Not in the mouth: recorded missing, or extracted (an extraction completed here or
+    /// elsewhere) with no state recorded.
     pub missing: bool,
     /// Anything charted on it.
     pub charted: bool,
@@ -133,9 +168,12 @@ pub(crate) struct Odontogram {
 }
 
 /// Draws the chart. `charted` in chart order (oldest first): where two entries cover the same
-/// surface, the later one is shown, and both are named in the tooth's label.
+/// surface, the later one is shown, and both are named in the tooth's label. `states`: the
+/// teeth that are not simply present (a supernumerary tooth's state is not drawn on its
+/// neighbour; the page lists it).
 pub(crate) fn draw(
     charted: &[Charted],
+    states: &[(Tooth, ToothState)],
     numbering: Numbering,
     selected: Option<Tooth>,
 ) -> Odontogram {
@@ -143,12 +181,12 @@ pub(crate) fn draw(
         .iter()
         .filter(|c| status_key(c.status).is_some())
         .collect();
-    let permanent: Vec<ToothMark> = Tooth::permanent_dentition()
-        .map(|t| tooth_mark(t, &live, numbering, selected))
-        .collect();
-    let primary: Vec<ToothMark> = Tooth::primary_dentition()
-        .map(|t| tooth_mark(t, &live, numbering, selected))
-        .collect();
+    let mark = |t: Tooth| {
+        let state = states.iter().find(|(s, _)| *s == t).map(|(_, s)| *s);
+        tooth_mark(t, &live, state, numbering, selected)
+    };
+    let permanent: Vec<ToothMark> = Tooth::permanent_dentition().map(mark).collect();
+    let primary: Vec<ToothMark> = Tooth::primary_dentition().map(mark).collect();
     let areas = live
         .iter()
         .filter_map(|c| {
@@ -207,6 +245,7 @@ fn place(tooth: Tooth) -> (u8, bool) {
 fn tooth_mark(
     tooth: Tooth,
     live: &[&Charted],
+    state: Option<ToothState>,
     numbering: Numbering,
     selected: Option<Tooth>,
 ) -> ToothMark {
@@ -289,10 +328,21 @@ fn tooth_mark(
             _ => {}
         }
     }
+    // A recorded state is the last word on what the tooth is (an implant where a tooth was
+    // extracted is no longer missing); the extraction stays drawn as charted work.
+    let state = state.and_then(StateMark::of);
+    if let Some(s) = state {
+        missing = s.key == "missing";
+    }
     let label = tooth.display(numbering);
     let mut aria = format!("tooth {label}");
-    if missing {
-        aria.push_str(", missing");
+    match state {
+        Some(s) => {
+            aria.push_str(", ");
+            aria.push_str(s.label);
+        }
+        None if missing => aria.push_str(", missing"),
+        None => {}
     }
     if said.is_empty() {
         aria.push_str(", nothing charted");
@@ -313,6 +363,7 @@ fn tooth_mark(
         regions,
         ring,
         cross,
+        state,
         missing,
         selected: selected == Some(tooth),
     }
@@ -357,7 +408,7 @@ mod tests {
 
     #[test]
     fn the_rows_run_as_the_dentist_faces_the_patient() {
-        let o = draw(&[], Numbering::Universal, None);
+        let o = draw(&[], &[], Numbering::Universal, None);
         let row = |upper: bool, d: &Dentition| -> Vec<String> {
             let mut teeth: Vec<&ToothMark> = d.teeth.iter().filter(|t| t.upper == upper).collect();
             teeth.sort_by_key(|t| t.col);
@@ -384,6 +435,7 @@ mod tests {
                 filling(14, "DB", ProcedureStatus::Completed),
                 filling(30, "LV", ProcedureStatus::Condition),
             ],
+            &[],
             Numbering::Universal,
             None,
         );
@@ -413,6 +465,7 @@ mod tests {
                 filling(3, "O", ProcedureStatus::Planned),
                 filling(3, "MOD", ProcedureStatus::EnteredInError),
             ],
+            &[],
             Numbering::Universal,
             None,
         );
@@ -446,6 +499,7 @@ mod tests {
                     ]),
                 },
             ],
+            &[],
             Numbering::Fdi,
             Some(Tooth::permanent(3)),
         );
@@ -484,5 +538,48 @@ mod tests {
                 description: "Demo: bridge".into(),
             }]
         );
+    }
+
+    #[test]
+    fn a_recorded_state_is_drawn_and_said_and_outranks_an_extraction() {
+        let tooth = |t: &str| Tooth::parse(t).unwrap();
+        let extraction = Charted {
+            status: ProcedureStatus::Completed,
+            description: "Demo: extraction".into(),
+            site: Site::Tooth(tooth("17")),
+        };
+        let o = draw(
+            &[extraction],
+            &[
+                (tooth("1"), ToothState::Missing),
+                (tooth("17"), ToothState::Implant),
+                (tooth("A"), ToothState::Unerupted),
+                (tooth("32"), ToothState::Impacted),
+                (tooth("52"), ToothState::Missing),
+            ],
+            Numbering::Fdi,
+            None,
+        );
+        let t1 = tooth_of(&o, "1");
+        assert_eq!(t1.state.map(|s| (s.key, s.text)), Some(("missing", None)));
+        assert!(t1.missing);
+        assert_eq!(t1.aria, "tooth 18, Missing, nothing charted");
+        let t17 = tooth_of(&o, "17");
+        assert_eq!(t17.state.map(|s| s.key), Some("implant"));
+        assert!(!t17.missing, "an implant where a tooth was extracted");
+        assert!(t17.cross.is_some(), "the extraction is still drawn");
+        assert_eq!(
+            t17.aria,
+            "tooth 38, Implant, whole tooth: completed Demo: extraction"
+        );
+        let a = tooth_of(&o, "A");
+        assert_eq!(a.state.map(|s| (s.text, s.faded)), Some((Some("U"), true)));
+        assert_eq!(a.aria, "tooth 55, Unerupted, nothing charted");
+        assert_eq!(tooth_of(&o, "32").state.and_then(|s| s.text), Some("Imp"));
+        assert!(
+            tooth_of(&o, "2").state.is_none(),
+            "a supernumerary tooth's state is not its neighbour's"
+        );
+        assert_eq!(StateMark::of(ToothState::Present), None);
     }
 }

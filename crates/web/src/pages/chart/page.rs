@@ -7,13 +7,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use enamel_app::{App, AppError};
 use enamel_domain::clinical::{
-    Arch, Numbering, ProcedureCode, ProcedureStatus, Quadrant, Sextant, Tooth,
+    Arch, Numbering, ProcedureCode, ProcedureStatus, Quadrant, Sextant, Tooth, ToothState,
 };
 use enamel_domain::{PatientId, PracticeDate, parse_iso_date};
 
 use super::form::{NewProcedure, Placed, RowForm};
-use super::odontogram::{self, Charted, Odontogram};
+use super::odontogram::{self, Charted, Odontogram, StateMark};
 use super::rights;
+use super::states::{self, StateForm};
 use super::timeline::{self, Row};
 use crate::pages::{ClinicalLinks, Nav, Staff, clinical_links, page_error, render};
 
@@ -121,6 +122,31 @@ const LEGEND: &[LegendItem] = &[
     },
 ];
 
+/// One line of the tooth states' key: a tooth drawn with the state's mark, and words.
+struct StateLegendItem {
+    mark: StateMark,
+    looks: &'static str,
+}
+
+fn state_legend() -> Vec<StateLegendItem> {
+    ToothState::ALL
+        .iter()
+        .filter_map(|s| {
+            let looks = match s {
+                ToothState::Present => return None,
+                ToothState::Missing => "faded, its outline dashed and crossed out",
+                ToothState::Unerupted => "faded, a dotted rounded outline, marked U",
+                ToothState::Impacted => "faded, a tilted outline, marked Imp",
+                ToothState::Implant => "a screw drawn through the tooth",
+            };
+            Some(StateLegendItem {
+                mark: StateMark::of(*s)?,
+                looks,
+            })
+        })
+        .collect()
+}
+
 /// A timeline row's form that was posted and refused, shown again open with what was typed.
 pub(super) struct RowState {
     pub(super) procedure: String,
@@ -152,6 +178,9 @@ struct ChartPage {
     midline: i32,
     odontogram: Odontogram,
     legend: &'static [LegendItem],
+    state_legend: Vec<StateLegendItem>,
+    /// The teeth that are not simply present: (state, teeth in the practice's numbering).
+    tooth_states: Vec<(&'static str, String)>,
     rows: Vec<Row>,
     any_actions: bool,
     /// The charting form is shown.
@@ -161,6 +190,10 @@ struct ChartPage {
     primary_teeth: Vec<(String, String)>,
     areas: Vec<(&'static str, Vec<(&'static str, String)>)>,
     statuses: Vec<(&'static str, &'static str)>,
+    /// The tooth state form: its states, what was posted, and the tooth it holds.
+    states: Vec<(&'static str, &'static str)>,
+    state_form: StateForm,
+    state_tooth: String,
     form: NewProcedure,
     placed: Placed,
     row_state: Option<RowState>,
@@ -209,6 +242,7 @@ pub(super) struct Extra {
     pub(super) form: NewProcedure,
     pub(super) placed: Placed,
     pub(super) row_state: Option<RowState>,
+    pub(super) state_form: StateForm,
     pub(super) status: StatusCode,
 }
 
@@ -220,6 +254,7 @@ impl Default for Extra {
             form: NewProcedure::default(),
             placed: Placed::default(),
             row_state: None,
+            state_form: StateForm::default(),
             status: StatusCode::OK,
         }
     }
@@ -298,7 +333,15 @@ async fn try_show(
         })
         .collect();
     let selected = Tooth::parse(&extra.form.tooth);
-    let odontogram = odontogram::draw(&charted, numbering, selected);
+    let drawn_states: Vec<(Tooth, ToothState)> =
+        view.teeth.iter().map(|t| (t.tooth, t.state)).collect();
+    let odontogram = odontogram::draw(&charted, &drawn_states, numbering, selected);
+    // The state form holds the tooth it was sent with, else the one the charting form holds.
+    let state_tooth = if extra.state_form.tooth.trim().is_empty() {
+        extra.form.tooth.clone()
+    } else {
+        extra.state_form.tooth.trim().to_uppercase()
+    };
     let rows = timeline::rows(&view.procedures, numbering, &staff.nav, rights, changes);
     let focus = extra.placed.first_input().unwrap_or_default().to_string();
     let status = extra.status;
@@ -330,6 +373,8 @@ async fn try_show(
         midline: odontogram::MIDLINE_X,
         odontogram,
         legend: LEGEND,
+        state_legend: state_legend(),
+        tooth_states: states::listed(&view.teeth, numbering),
         any_actions: rows.iter().any(Row::has_actions),
         rows,
         can_chart,
@@ -338,6 +383,9 @@ async fn try_show(
         primary_teeth: tooth_options(Tooth::primary_dentition(), numbering),
         areas: area_options(),
         statuses: status_options(),
+        states: states::state_options(),
+        state_form: extra.state_form,
+        state_tooth,
         form: extra.form,
         placed: extra.placed,
         row_state: extra.row_state,
