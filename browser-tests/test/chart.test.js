@@ -1,10 +1,13 @@
 // The chart page at the chair, against one `enamel demo` server: a filling charted on two
 // surfaces by keyboard only (Tab to the teeth, arrow keys, Enter, surface letters typed as
 // toggles, the code chosen by typing, the form sent), seen on the odontogram and in the
-// timeline, then completed and given an addendum; and, without JavaScript, a refused surface
-// named next to its field and corrected. Each test signs in a different role, so no test waits
-// for a fresh authenticator code. The harness also checks, after every test, that nothing was
-// kept in web storage and that every page and fetch answer said `Cache-Control: no-store`.
+// timeline, then completed and given an addendum; without JavaScript, a refused surface named
+// next to its field and corrected; and a tooth marked missing by keyboard only (chosen on the
+// odontogram, the state chosen with an arrow key) and drawn so. Each test signs in a different
+// role in the browser (only three roles may chart, so the last one reuses the dental assistant
+// the second used through the API; the harness waits for a fresh authenticator code if it must).
+// The harness also checks, after every test, that nothing was kept in web storage and that every
+// page and fetch answer said `Cache-Control: no-store`.
 
 import assert from 'node:assert/strict';
 
@@ -201,4 +204,56 @@ suite.test('without JavaScript, a refused surface is named next to its field, th
   await expectPath(page, `/patients/${id}/chart`);
   assert.match(await toothLabel(page, '14'), /occlusal and distal: planned Demo: filling, two surfaces/);
   assert.equal(await page.locator('#timeline tbody tr').last().locator('td').nth(3).innerText(), 'Tooth 14 OD');
+});
+
+suite.test('a dental assistant marks a tooth missing by keyboard only, and the odontogram shows it', async (s) => {
+  const { page } = await s.newPage();
+  const csp = watchCsp(page);
+  await s.signIn(page, s.account('dental_assistant'));
+  const id = await somePatient(s, page, 'molar');
+  await s.open(page, `/patients/${id}/chart`);
+  assert.doesNotMatch(await toothLabel(page, '2'), /Missing/);
+
+  // Tab to the teeth, the arrow key to tooth 2, Enter puts it into the forms.
+  await page.locator('#as-of').focus();
+  await tabUntil(page, (f) => f.tooth !== null);
+  await page.keyboard.press('ArrowRight');
+  assert.equal((await focused(page)).tooth, '2');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.locator('#state_tooth').inputValue(), '2', 'the tooth state form holds it too');
+
+  // Tab on to the state, an arrow key to Missing, Tab to the button, Enter.
+  await tabUntil(page, (f) => f.id === 'tooth_state', 20);
+  assert.equal(await page.locator('#tooth_state').inputValue(), 'present');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await page.locator('#tooth_state').inputValue(), 'missing');
+  await page.keyboard.press('Tab');
+  assert.equal((await focused(page)).id, 'tooth-state-submit');
+  const [answer] = await Promise.all([
+    page.waitForResponse(
+      (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/patients/${id}/chart/tooth-states`,
+    ),
+    page.keyboard.press('Enter'),
+  ]);
+  assert.equal(answer.status(), 303);
+  await page.waitForLoadState('load');
+  await expectPath(page, `/patients/${id}/chart`);
+  s.expectDocumentNoStore(`/patients/${id}/chart`);
+  assert.equal((await page.locator('p[role=status]').innerText()).trim(), 'The tooth state is recorded.');
+
+  // Drawn missing: said so in its name, faded, its outline crossed out; and listed.
+  assert.match(await toothLabel(page, '2'), /^tooth 2, Missing, /);
+  const tooth = page.locator('#tooth-2');
+  assert.match(await tooth.getAttribute('class'), /\bstate-missing\b/);
+  assert.equal(await tooth.locator('use.st').getAttribute('href'), '#m-missing');
+  const box = await tooth.locator('use.st').evaluate((u) => {
+    const b = u.getBBox();
+    return { width: b.width, height: b.height };
+  });
+  assert.ok(box.width > 30 && box.height > 30, `the cross covers the tooth: ${JSON.stringify(box)}`);
+  const faded = await tooth.locator('.region').first().evaluate((r) => getComputedStyle(r).opacity);
+  assert.equal(faded, '0.3');
+  assert.match(await page.locator('#tooth-states').innerText(), /Missing: (\d+, )*2\b/);
+  assert.match(await toothLabel(page, '3'), /^tooth 3, (?!Missing)/, 'its neighbour is not');
+  assert.deepEqual(csp, [], 'no Content-Security-Policy complaint');
 });

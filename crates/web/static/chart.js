@@ -2,7 +2,8 @@
 // (the tooth is chosen in its select). With it:
 // - each drawn tooth is a button in a roving tab stop: Tab reaches the teeth once, the arrow
 //   keys move along a row and between the arches, Home/End go to a row's ends, and Enter or
-//   Space (or a click) puts the tooth into the form and moves to the surfaces field;
+//   Space (or a click) puts the tooth into the form (and into the tooth state form) and moves
+//   to the surfaces field;
 // - in the surfaces field, typing a surface letter toggles it (MOD, in canonical order), and
 //   the chosen tooth shows the surfaces being charted;
 // - choosing a code shows only the fields its area type uses.
@@ -13,6 +14,7 @@
   var toothSelect = document.getElementById("tooth");
   var surfaces = document.getElementById("surfaces");
   var code = document.getElementById("code");
+  var stateTooth = document.getElementById("state_tooth");
   if (!form || !toothSelect || !surfaces || !code) { return; }
   var ORDER = "MOIDBFVL";
   var svgs = Array.prototype.slice.call(document.querySelectorAll("svg.teeth[data-interactive=true]"));
@@ -68,6 +70,7 @@
       toothSelect.value = tooth.getAttribute("data-tooth");
       surfaces.value = "";
     }
+    if (stateTooth) { stateTooth.value = tooth.getAttribute("data-tooth"); }
     var details = tooth.closest("details");
     if (details) { details.open = true; }
     showSelected();
