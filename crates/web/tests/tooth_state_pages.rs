@@ -3,8 +3,8 @@
 //! origin; a recorded state is one audit entry and is drawn on the odontogram (its shape, its
 //! words in the tooth's name) and listed under it in the practice's numbering, as of the day
 //! shown; a refused state is named next to its field with nothing written; and only a role
-//! that may chart is offered the form. By keyboard in a real browser:
-//! browser-tests/test/chart.test.js.
+//! that may chart is offered the form (a break-glass reader sees the states, no form). By
+//! keyboard in a real browser: browser-tests/test/chart.test.js.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -425,4 +425,61 @@ async fn only_a_role_that_may_chart_is_offered_the_form() {
         let page = browser.get(&h, &chart(&patient)).await;
         assert!(page.text.contains("id=\"tooth-state-form\""), "{role:?}");
     }
+}
+
+#[tokio::test]
+async fn a_break_glass_reader_sees_the_states_and_no_form() {
+    let h = Harness::new().await;
+    let patient = h.patient().await;
+    let dentist = Browser::sign_in(&h, Role::Dentist).await;
+    let done = dentist
+        .post(
+            &h,
+            &states_path(&patient),
+            &state(&dentist.csrf, "19", "missing"),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    // The practice takes charting from the dental assistant, who then reads by emergency access.
+    let admin = h.login(Role::PracticeAdministrator).await;
+    for action in ["view", "create", "edit"] {
+        let r = h
+            .call(
+                "PUT",
+                "/api/v1/policy",
+                Some(&admin),
+                Some(serde_json::json!({"role": "dental_assistant", "category": "charting", "action": action, "allowed": false})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    }
+    h.clock.advance_ms(6_000); // past the policy cache
+    let token = h.login(Role::DentalAssistant).await;
+    let grant = h
+        .call(
+            "POST",
+            "/api/v1/emergency-access",
+            Some(&token),
+            Some(serde_json::json!({"patient_id": patient, "justification": "Patient arrived with facial swelling; dentist out"})),
+        )
+        .await;
+    assert_eq!(grant.status, StatusCode::CREATED, "{}", grant.text);
+    let assistant = Browser::sign_in(&h, Role::DentalAssistant).await;
+    let page = assistant.get(&h, &chart(&patient)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert_eq!(states_list(&page.text), "Missing: 19");
+    assert!(!page.text.contains("tooth-state-form"));
+    let refused = assistant
+        .post(
+            &h,
+            &states_path(&patient),
+            &state(&assistant.csrf, "19", "present"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        recorded(&h, &patient).await,
+        1,
+        "emergency access changes nothing"
+    );
 }
