@@ -15,6 +15,7 @@
 mod depth_chart;
 mod page;
 mod sheet;
+mod sheet_form;
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -28,7 +29,8 @@ use serde::Deserialize;
 use crate::pages::chart::patient_id;
 use crate::pages::{Staff, csrf_refusal, page_error};
 use page::{ExamExtra, ListExtra};
-use sheet::{Posted, draft, place};
+use sheet::place;
+use sheet_form::{Posted, draft};
 
 fn exam_id(raw: &str) -> Result<PerioExamId, AppError> {
     raw.parse().map_err(|_| AppError::NotFound)
@@ -192,7 +194,7 @@ async fn checked(
     staff: &Staff,
     path: (&str, &str),
     pairs: Vec<(String, String)>,
-) -> Result<((PatientId, PerioExamId), Posted, sheet::Drafted), Response> {
+) -> Result<((PatientId, PerioExamId), Posted, sheet_form::Drafted), Response> {
     let posted = Posted::from_pairs(pairs);
     if let Some(r) = csrf_refusal(staff, &posted.csrf) {
         return Err(r);

@@ -9,7 +9,8 @@ use enamel_domain::clinical::{Numbering, PerioExam, PerioSummary, summarize};
 use enamel_domain::{PatientId, PerioExamId, iso_date};
 
 use super::depth_chart::{self, GUIDES, Guides, Panel};
-use super::sheet::{self, ArchSheet, Placed, Posted};
+use super::sheet::{self, ArchSheet, Placed};
+use super::sheet_form::{self, Posted};
 use crate::pages::chart::{ChartRights, rights};
 use crate::pages::{Nav, Staff, page_error, render};
 
@@ -248,8 +249,8 @@ async fn try_exam(
             )
         }
         _ => (
-            sheet::values_of(&view.exam),
-            sheet::date_text(&view.exam),
+            sheet_form::values_of(&view.exam),
+            sheet_form::date_text(&view.exam),
             view.exam.note.clone().unwrap_or_default(),
             view.exam.provider_id.clone().unwrap_or_default(),
             view.row_version.to_string(),
