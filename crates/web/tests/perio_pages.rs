@@ -493,6 +493,254 @@ async fn problems_are_named_on_their_inputs_and_what_was_typed_is_kept() {
     assert!(!elsewhere.text.contains("d-3-mb"));
 }
 
+/// What a browser sends when the sheet's form is submitted as the page drew it: every named
+/// input of the form, a checkbox only when ticked, and the note.
+fn form_as_drawn(page: &str) -> Vec<(String, String)> {
+    let start = page.find("id=\"perio-form\"").expect("the sheet's form");
+    let end = start + page[start..].find("</form>").expect("the form's end");
+    let form = &page[start..end];
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let marker = format!(" {name}=\"");
+        let at = tag.find(&marker)? + marker.len();
+        Some(tag[at..at + tag[at..].find('"')?].to_string())
+    };
+    let mut pairs = Vec::new();
+    for (at, _) in form.match_indices("<input ") {
+        let tag = &form[at..at + form[at..].find('>').unwrap()];
+        let Some(name) = attr(tag, "name") else {
+            continue;
+        };
+        let value = attr(tag, "value").unwrap_or_default();
+        if attr(tag, "type").as_deref() == Some("checkbox") {
+            if tag.contains(" checked") {
+                pairs.push((name, value));
+            }
+        } else {
+            pairs.push((name, value));
+        }
+    }
+    let note = form.find("name=\"note\"").expect("the note");
+    let open = note + form[note..].find('>').unwrap() + 1;
+    let close = open + form[open..].find("</textarea>").unwrap();
+    pairs.push(("note".into(), form[open..close].to_string()));
+    pairs
+}
+
+/// Suppuration, plaque and calculus recorded through the API survive a save of the sheet: the
+/// page shows them ticked, and the form as drawn sends them back unchanged.
+#[tokio::test]
+#[allow(clippy::disallowed_methods)] // test set-up records data as the API would
+async fn flags_recorded_elsewhere_survive_a_save_through_the_sheet() {
+    let h = Harness::new().await;
+    let patient = h.patient().await;
+    let chart = h
+        .app
+        .system_bypassing_policy(h.practice, SystemReason::DemoData, RequestOrigin::cli())
+        .chart();
+    let view = chart
+        .start_perio(patient.parse().unwrap(), &PerioExamDraft::default())
+        .await
+        .unwrap();
+    let flags = |set: &[usize]| Some((0..6).map(|k| set.contains(&k)).collect::<Vec<_>>());
+    let draft = PerioExamDraft {
+        exam_date: Some("2026-01-05".into()),
+        teeth: vec![
+            PerioToothDraft {
+                tooth: "3".into(),
+                depth: Some(vec![Some(3); 6]),
+                bleeding: flags(&[0]),
+                suppuration: flags(&[1]),
+                plaque: flags(&[0, 1, 5]),
+                calculus: flags(&[3]),
+                ..Default::default()
+            },
+            // Plaque only: no depth, no bleeding recorded.
+            PerioToothDraft {
+                tooth: "5".into(),
+                plaque: flags(&[0]),
+                ..Default::default()
+            },
+        ],
+        ..Default::default()
+    };
+    chart
+        .save_perio(
+            view.id,
+            &draft,
+            Expected::Version(view.row_version),
+            &PerioClaims::default(),
+        )
+        .await
+        .unwrap();
+    let exam = view.id.to_string();
+    let before = stored(&h, &exam).await;
+
+    let hygienist = Browser::sign_in(&h, Role::Hygienist).await;
+    let page = hygienist.get(&h, &exam_page(&patient, &exam)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    for (id, ticked) in [
+        ("s-3-b", true),
+        ("s-3-mb", false),
+        ("p-3-mb", true),
+        ("p-3-dl", true),
+        ("p-3-l", false),
+        ("c-3-ml", true),
+        ("p-5-mb", true),
+    ] {
+        assert_eq!(input(&page.text, id).contains(" checked"), ticked, "{id}");
+    }
+
+    let form = form_as_drawn(&page.text);
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let audited = h.audit().await.len();
+    let saved = hygienist
+        .post(&h, &exam_page(&patient, &exam), &pairs)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+    assert_eq!(h.audit().await.len(), audited + 1, "one update");
+    let after = stored(&h, &exam).await;
+    assert_eq!(after.row_version, before.row_version + 1, "it was saved");
+    for n in [3, 5] {
+        let tooth = enamel_domain::clinical::Tooth::permanent(n);
+        let (was, is) = (before.exam.teeth[&tooth], after.exam.teeth[&tooth]);
+        assert_eq!(is.suppuration, was.suppuration, "tooth {n} suppuration");
+        assert_eq!(is.plaque, was.plaque, "tooth {n} plaque");
+        assert_eq!(is.calculus, was.calculus, "tooth {n} calculus");
+        assert_eq!(is.bleeding, was.bleeding, "tooth {n} bleeding");
+        assert_eq!(is.depth, was.depth, "tooth {n} depth");
+    }
+    assert_eq!(after.exam.teeth.len(), 2);
+}
+
+/// Suppuration, plaque and calculus ticked on the sheet: refused without the token, saved
+/// with it (one entry per request), ticked again when the sheet is read back, and letters
+/// once the exam is closed.
+#[tokio::test]
+async fn suppuration_plaque_and_calculus_go_through_the_sheet_and_back() {
+    let h = Harness::new().await;
+    let patient = h.patient().await;
+    let exam = seed_exam(&h, &patient, "2026-01-05", [3; 6], false).await;
+    let hygienist = Browser::sign_in(&h, Role::Hygienist).await;
+    let page = hygienist.get(&h, &exam_page(&patient, &exam)).await;
+    for kind in ["s", "p", "c"] {
+        assert_eq!(
+            page.text.matches(&format!("data-kind=\"{kind}\"")).count(),
+            192,
+            "{kind}: every site"
+        );
+    }
+    let box_ = input(&page.text, "s-3-mb");
+    assert!(box_.contains("type=\"checkbox\"") && box_.contains("name=\"s-3-mb\""));
+    assert!(box_.contains("aria-label=\"Tooth 3 mesio-buccal suppuration\""));
+    assert!(input(&page.text, "p-14-dl").contains("aria-label=\"Tooth 14 disto-lingual plaque\""));
+    assert!(input(&page.text, "c-30-l").contains("aria-label=\"Tooth 30 lingual calculus\""));
+    assert!(
+        page.text
+            .contains("<th scope=\"row\">Facial suppuration</th>")
+    );
+
+    let csrf = hygienist.csrf.clone();
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("row_version", "2"),
+        ("exam_date", "2026-01-05"),
+        ("d-3-mb", "4"),
+        ("b-3-mb", "on"),
+        ("s-3-mb", "on"),
+        ("p-3-b", "on"),
+        ("p-3-dl", "on"),
+        ("c-3-ml", "on"),
+        // A tooth with calculus only.
+        ("c-19-b", "on"),
+    ];
+    for (token, site) in [("forged", "same-origin"), (csrf.as_str(), "cross-site")] {
+        let before = h.audit().await.len();
+        let mut forged = form.clone();
+        forged[0] = ("csrf", token);
+        let refused = hygienist
+            .post_from(&h, &exam_page(&patient, &exam), &forged, site)
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{site}");
+        assert_eq!(
+            h.audit().await.len(),
+            before,
+            "a refused form reaches no record"
+        );
+    }
+    assert_eq!(stored(&h, &exam).await.row_version, 2);
+
+    let before = h.audit().await.len();
+    let saved = hygienist.post(&h, &exam_page(&patient, &exam), &form).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+    let entries = h.audit().await.split_off(before);
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    assert_eq!(
+        (
+            entries[0].action.as_str(),
+            entries[0].record_type.as_deref()
+        ),
+        ("update", Some("perio_exam"))
+    );
+    let view = stored(&h, &exam).await;
+    let tooth = |n| view.exam.teeth[&enamel_domain::clinical::Tooth::permanent(n)];
+    let (t3, t19) = (tooth(3), tooth(19));
+    assert_eq!(
+        t3.suppuration,
+        Some([true, false, false, false, false, false])
+    );
+    assert_eq!(t3.plaque, Some([false, true, false, false, false, true]));
+    assert_eq!(t3.calculus, Some([false, false, false, true, false, false]));
+    assert_eq!(t3.bleeding, Some([true, false, false, false, false, false]));
+    assert_eq!(
+        t19.calculus,
+        Some([false, true, false, false, false, false])
+    );
+    assert_eq!((t19.bleeding, t19.plaque, t19.depth[1]), (None, None, None));
+
+    let before = h.audit().await.len();
+    let page = hygienist.get(&h, &exam_page(&patient, &exam)).await;
+    assert_eq!(h.audit().await.len(), before + 1, "one entry for the view");
+    for (id, ticked) in [
+        ("s-3-mb", true),
+        ("s-3-b", false),
+        ("p-3-b", true),
+        ("p-3-dl", true),
+        ("p-3-mb", false),
+        ("c-3-ml", true),
+        ("c-19-b", true),
+        ("c-19-mb", false),
+    ] {
+        assert_eq!(input(&page.text, id).contains(" checked"), ticked, "{id}");
+    }
+
+    // Unticked on the sheet, and saved: gone.
+    form[1] = ("row_version", "3");
+    form.retain(|(k, _)| *k != "p-3-dl");
+    let saved = hygienist.post(&h, &exam_page(&patient, &exam), &form).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+    let view = stored(&h, &exam).await;
+    assert_eq!(
+        view.exam.teeth[&enamel_domain::clinical::Tooth::permanent(3)].plaque,
+        Some([false, true, false, false, false, false])
+    );
+
+    // Closed: read-only, each mark a letter in its row.
+    form[1] = ("row_version", "4");
+    let closed = hygienist
+        .post(&h, &format!("{}/close", exam_page(&patient, &exam)), &form)
+        .await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.text);
+    let page = hygienist.get(&h, &exam_page(&patient, &exam)).await;
+    assert!(
+        !page.text.contains("type=\"checkbox\""),
+        "no box on a closed exam"
+    );
+    assert_eq!(page.text.matches("<td class=\"k-s\">S</td>").count(), 1);
+    assert_eq!(page.text.matches("<td class=\"k-p\">P</td>").count(), 1);
+    assert_eq!(page.text.matches("<td class=\"k-c\">C</td>").count(), 2);
+    assert_eq!(page.text.matches("<td class=\"k-b\">B</td>").count(), 1);
+}
+
 #[tokio::test]
 async fn roles_without_charting_never_see_a_perio_exam() {
     let h = Harness::new().await;

@@ -1,7 +1,8 @@
 //! Perio exams for staff, made for a hygienist calling out numbers: the patient's exams
 //! (`GET /patients/{id}/perio`, with "start an exam"), one exam's sheet
-//! (`/patients/{id}/perio/{exam}`: 32 teeth × 6 sites of depth, margin, bleeding and
-//! furcation, and per tooth mobility, missing and implant; saved as a draft, then closed),
+//! (`/patients/{id}/perio/{exam}`: 32 teeth × 6 sites of depth, margin, furcation and the
+//! flags bleeding, suppuration, plaque and calculus, and per tooth mobility, missing and
+//! implant; saved as a draft, then closed),
 //! its depth chart and summary, and two exams compared site by site
 //! (`/patients/{id}/perio/compare?exam=…&with=…`).
 //!

@@ -12,7 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 use enamel_domain::FieldProblem;
 use enamel_domain::clinical::{Numbering, PerioSite, Tooth, entry_order};
 
-use super::sheet_form::{SITE_KINDS, TOOTH_KINDS, input_of, number, site_input, tooth_input};
+use super::sheet_form::{
+    SITE_KINDS, TOOTH_KINDS, input_of, is_flag, number, site_input, tooth_input,
+};
 
 /// Teeth left to right on the screen: upper 1→16, lower 32→17.
 fn screen_teeth(upper: bool) -> Vec<u8> {
@@ -162,17 +164,18 @@ pub(super) struct Cell {
 
 impl Cell {
     pub(super) fn is_check(&self) -> bool {
-        matches!(self.kind, "b" | "x" | "imp")
+        is_flag(self.kind) || matches!(self.kind, "x" | "imp")
     }
 
     pub(super) fn is_blank(&self) -> bool {
         self.id.is_empty()
     }
 
-    /// On a closed exam: the value as text ("B" for a bleeding site, "Missing", "Implant").
+    /// On a closed exam: the value as text ("B" for a bleeding site, "S" suppuration, "P"
+    /// plaque, "C" calculus; "Missing", "Implant").
     pub(super) fn shown(&self) -> String {
         match (self.kind, self.checked) {
-            ("b", true) => "B".into(),
+            (kind, true) if is_flag(kind) => kind.to_uppercase(),
             ("x", true) => "Missing".into(),
             ("imp", true) => "Implant".into(),
             (_, _) if self.is_check() => String::new(),
@@ -291,7 +294,7 @@ pub(super) fn sheet(
                         let id = site_input(kind, *n, site);
                         let value = values.get(&id).cloned().unwrap_or_default();
                         cells.push(Cell {
-                            checked: kind == "b" && !value.is_empty(),
+                            checked: is_flag(kind) && !value.is_empty(),
                             label: site_label(&tooth.display(numbering), site, what),
                             invalid: placed.by_input.contains_key(&id),
                             deep: deep_class(kind, &value),
@@ -356,6 +359,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn flags_are_checkboxes_named_in_words_and_letters_once_closed() {
+        let values = HashMap::from([("s-3-mb".to_string(), "on".to_string())]);
+        let arches = sheet(&values, &Placed::default(), Numbering::Fdi);
+        let cell = |id: &str| {
+            arches[0]
+                .rows
+                .iter()
+                .flat_map(|r| &r.cells)
+                .find(|c| c.id == id)
+                .unwrap()
+        };
+        let s = cell("s-3-mb");
+        assert!(s.is_check() && s.checked && s.order.is_some());
+        assert_eq!(s.label, "Tooth 16 mesio-buccal suppuration");
+        assert_eq!(s.shown(), "S");
+        assert_eq!(cell("p-3-mb").shown(), "");
+        assert_eq!(cell("c-3-mb").label, "Tooth 16 mesio-buccal calculus");
+    }
+
+    #[test]
     fn the_sheet_runs_in_the_calling_out_order_along_its_rows() {
         let arches = sheet(&HashMap::new(), &Placed::default(), Numbering::Universal);
         let order_of = |arch: usize, label: &str| -> Vec<usize> {
@@ -387,6 +410,19 @@ mod tests {
             "front teeth 6–11 have no furcation"
         );
         assert_eq!(arches[0].rows[0].cells[0].id, "mob-1");
+        let labels: Vec<&str> = arches[1].rows.iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(
+            labels[3..10],
+            [
+                "Lingual depth",
+                "Lingual bleeding",
+                "Lingual suppuration",
+                "Lingual plaque",
+                "Lingual calculus",
+                "Lingual margin",
+                "Lingual furcation"
+            ]
+        );
         assert_eq!(arches[1].teeth[0].universal, 32);
     }
 }

@@ -3,21 +3,47 @@
 //! the page finds itself, and the input each of the room's problems belongs to).
 //!
 //! Each value has one input, named by kind, tooth and site: `d-3-mb` (probing depth), `m-3-mb`
-//! (gingival margin), `b-3-mb` (bleeding, a checkbox), `f-3-mb` (furcation, back teeth only);
-//! and per tooth `mob-3` (mobility), `x-3` (missing) and `imp-3` (implant).
+//! (gingival margin), `f-3-mb` (furcation, back teeth only), and the site's flags, each a
+//! checkbox: `b-3-mb` (bleeding), `s-3-mb` (suppuration), `p-3-mb` (plaque) and `c-3-mb`
+//! (calculus); and per tooth `mob-3` (mobility), `x-3` (missing) and `imp-3` (implant).
+//!
+//! Every value the room keeps has its input, so a sheet saved as it was drawn saves the exam
+//! as it was stored (whatever recorded it, the API included).
 
 use std::collections::HashMap;
 
-use enamel_domain::clinical::{PerioExam, PerioExamDraft, PerioSite, PerioToothDraft, Tooth};
+use enamel_domain::clinical::{
+    PerioExam, PerioExamDraft, PerioSite, PerioTooth, PerioToothDraft, Tooth,
+};
 use enamel_domain::iso_date;
 
 /// The kinds of site value, in the order a side's rows are drawn.
-pub(super) const SITE_KINDS: [(&str, &str); 4] = [
+pub(super) const SITE_KINDS: [(&str, &str); 7] = [
     ("d", "depth"),
     ("b", "bleeding"),
+    ("s", "suppuration"),
+    ("p", "plaque"),
+    ("c", "calculus"),
     ("m", "margin"),
     ("f", "furcation"),
 ];
+/// The site flags (checkboxes), by kind: what the sheet shows of each on a closed exam is its
+/// letter, the kind in capitals.
+pub(super) const FLAG_KINDS: [&str; 4] = ["b", "s", "p", "c"];
+
+pub(super) fn is_flag(kind: &str) -> bool {
+    FLAG_KINDS.contains(&kind)
+}
+
+/// A tooth's flags in the order of [`FLAG_KINDS`].
+fn flags_of(chart: &PerioTooth) -> [(&'static str, Option<[bool; 6]>); 4] {
+    [
+        ("b", chart.bleeding),
+        ("s", chart.suppuration),
+        ("p", chart.plaque),
+        ("c", chart.calculus),
+    ]
+}
 pub(super) const TOOTH_KINDS: [(&str, &str); 3] =
     [("mob", "mobility"), ("x", "missing"), ("imp", "implant")];
 
@@ -60,8 +86,10 @@ pub(super) fn values_of(exam: &PerioExam) -> HashMap<String, String> {
             if let Some(f) = chart.furcation[k] {
                 values.insert(site_input("f", n, *site), f.to_string());
             }
-            if chart.bleeds_at(*site) {
-                values.insert(site_input("b", n, *site), "on".into());
+            for (kind, flags) in flags_of(chart) {
+                if flags.is_some_and(|f| f[k]) {
+                    values.insert(site_input(kind, n, *site), "on".into());
+                }
             }
         }
     }
@@ -150,10 +178,12 @@ pub(super) fn draft(posted: &Posted) -> Drafted {
         let depth = numbers("d", "Depth");
         let margin = numbers("m", "Margin");
         let furcation = numbers("f", "Furcation");
-        let bleeding: Vec<bool> = PerioSite::ALL
-            .iter()
-            .map(|s| on(&site_input("b", n, *s)))
-            .collect();
+        let [bleeding, suppuration, plaque, calculus] = FLAG_KINDS.map(|kind| {
+            PerioSite::ALL
+                .iter()
+                .map(|s| on(&site_input(kind, n, *s)))
+                .collect::<Vec<bool>>()
+        });
         let mobility = posted.values.get(&tooth_input("mob", n)).and_then(|text| {
             let parsed = whole_number(text);
             if parsed.is_none() {
@@ -166,9 +196,22 @@ pub(super) fn draft(posted: &Posted) -> Drafted {
         });
         let skipped = on(&tooth_input("x", n));
         let implant = on(&tooth_input("imp", n));
-        let bled = bleeding.iter().any(|b| *b);
         let measured = depth.is_some() || margin.is_some() || furcation.is_some();
-        if !(skipped || implant || mobility.is_some() || measured || bled) {
+        // A flag is recorded on every probed tooth (an unticked site had none), and on any
+        // tooth where it is ticked somewhere.
+        let recorded = |flags: Vec<bool>| -> Option<Vec<bool>> {
+            (flags.iter().any(|f| *f) || (measured && !skipped)).then_some(flags)
+        };
+        let (bleeding, suppuration, plaque, calculus) = (
+            recorded(bleeding),
+            recorded(suppuration),
+            recorded(plaque),
+            recorded(calculus),
+        );
+        let flagged = [&bleeding, &suppuration, &plaque, &calculus]
+            .iter()
+            .any(|f| f.as_ref().is_some_and(|f| f.iter().any(|b| *b)));
+        if !(skipped || implant || mobility.is_some() || measured || flagged) {
             continue;
         }
         teeth.push(n);
@@ -179,11 +222,10 @@ pub(super) fn draft(posted: &Posted) -> Drafted {
             mobility,
             depth,
             margin,
-            // Bleeding is recorded on every probed tooth (unticked sites did not bleed).
-            bleeding: (bled || (measured && !skipped)).then_some(bleeding),
-            suppuration: None,
-            plaque: None,
-            calculus: None,
+            bleeding,
+            suppuration,
+            plaque,
+            calculus,
             furcation,
         });
     }
@@ -222,6 +264,9 @@ pub(super) fn input_of(field: &str, teeth: &[u8]) -> Option<String> {
         "margin" => "m",
         "furcation" => "f",
         "bleeding" => "b",
+        "suppuration" => "s",
+        "plaque" => "p",
+        "calculus" => "c",
         "mobility" => return Some(tooth_input("mob", tooth)),
         "implant" | "tooth" => return Some(tooth_input("x", tooth)),
         _ => return Some(tooth_input("x", tooth)),
@@ -271,12 +316,15 @@ mod tests {
             ("d-14-dl", "x"),
             ("x-1", "on"),
             ("mob-30", "2"),
+            ("s-3-b", "on"),
+            ("c-3-ml", "on"),
+            ("p-5-l", "on"),
         ]);
         assert_eq!(p.expected(), 4);
         let d = draft(&p);
         assert_eq!(
             d.teeth,
-            vec![1, 3, 30],
+            vec![1, 3, 5, 30],
             "a tooth with nothing readable is left out"
         );
         assert_eq!(
@@ -294,12 +342,39 @@ mod tests {
             t3.bleeding.as_deref(),
             Some(&[false, true, false, false, false, false][..])
         );
-        assert!(d.draft.teeth[0].skipped && d.draft.teeth[0].bleeding.is_none());
-        assert_eq!(d.draft.teeth[2].mobility, Some(2));
+        // A probed tooth sends all its flags; unticked sites had none.
+        assert_eq!(
+            t3.suppuration.as_deref(),
+            Some(&[false, true, false, false, false, false][..])
+        );
+        assert_eq!(
+            t3.calculus.as_deref(),
+            Some(&[false, false, false, true, false, false][..])
+        );
+        assert_eq!(t3.plaque.as_deref(), Some(&[false; 6][..]));
+        let t1 = &d.draft.teeth[0];
+        assert!(t1.skipped && t1.bleeding.is_none() && t1.plaque.is_none());
+        // A tooth with a flag only sends that flag.
+        let t5 = &d.draft.teeth[2];
+        assert_eq!(
+            t5.plaque.as_deref(),
+            Some(&[false, false, false, false, true, false][..])
+        );
+        assert!(t5.depth.is_none() && t5.bleeding.is_none() && t5.suppuration.is_none());
+        assert_eq!(d.draft.teeth[3].mobility, Some(2));
+        assert!(
+            d.draft.teeth[3].calculus.is_none(),
+            "nothing probed, nothing ticked"
+        );
 
         assert_eq!(input_of("teeth[1].depth[0]", &d.teeth).unwrap(), "d-3-mb");
         assert_eq!(input_of("teeth[0].depth", &d.teeth).unwrap(), "x-1");
-        assert_eq!(input_of("teeth[2].mobility", &d.teeth).unwrap(), "mob-30");
+        assert_eq!(input_of("teeth[3].mobility", &d.teeth).unwrap(), "mob-30");
+        assert_eq!(
+            input_of("teeth[1].calculus[3]", &d.teeth).unwrap(),
+            "c-3-ml"
+        );
+        assert_eq!(input_of("teeth[0].plaque", &d.teeth).unwrap(), "x-1");
         assert_eq!(input_of("exam_date", &d.teeth).unwrap(), "exam_date");
         assert_eq!(input_of("teeth[9].depth[0]", &d.teeth), None);
         let placed = place(
@@ -315,9 +390,21 @@ mod tests {
         assert_eq!(placed.first_input(), Some("d-14-dl"));
     }
 
+    fn posted_values(values: &HashMap<String, String>) -> Posted {
+        Posted::from_pairs(values.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    }
+
     #[test]
     fn a_stored_exam_fills_the_same_inputs() {
-        let p = posted(&[("d-3-mb", "5"), ("b-3-mb", "on"), ("f-3-b", "1")]);
+        let p = posted(&[
+            ("d-3-mb", "5"),
+            ("b-3-mb", "on"),
+            ("f-3-b", "1"),
+            ("s-3-db", "on"),
+            ("p-3-mb", "on"),
+            ("c-3-l", "on"),
+            ("c-4-dl", "on"),
+        ]);
         let exam = draft(&p)
             .draft
             .validate(time::macros::date!(2026 - 03 - 01))
@@ -327,5 +414,14 @@ mod tests {
         assert_eq!(values["b-3-mb"], "on");
         assert_eq!(values["f-3-b"], "1");
         assert!(!values.contains_key("b-3-b"));
+        for id in ["s-3-db", "p-3-mb", "c-3-l", "c-4-dl"] {
+            assert_eq!(values[id], "on", "{id}");
+        }
+        assert!(!values.contains_key("s-3-mb") && !values.contains_key("p-4-dl"));
+        assert_eq!(
+            draft(&posted_values(&values)).draft,
+            draft(&p).draft,
+            "and back"
+        );
     }
 }
