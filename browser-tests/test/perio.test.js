@@ -6,7 +6,9 @@
 // the last site reaches the buttons, and the exam is closed. The summary and the depth chart
 // then say what was entered, and the closed exam offers no input. The harness also checks,
 // after every test, that nothing was kept in web storage and that every page and fetch answer
-// said `Cache-Control: no-store`.
+// said `Cache-Control: no-store`. A second test marks suppuration (S), plaque (P) and calculus
+// (C) by keyboard at the site the cursor is on, saves, and finds them ticked after a reload
+// and shown as letters once the exam is closed.
 
 import assert from 'node:assert/strict';
 
@@ -171,4 +173,93 @@ suite.test('a hygienist enters a full-mouth perio exam by keyboard only, saves, 
   const cells = await row.locator('td').allInnerTexts();
   assert.match(cells[1], /^Closed /);
   assert.deepEqual(cells.slice(2), ['192', `${Math.round((bleeding * 100) / 192)}%`, String(four), String(six)]);
+});
+
+suite.test('S, P and C mark suppuration, plaque and calculus at the current site, and they are kept', async (s) => {
+  const { page } = await s.newPage();
+  const csp = watchCsp(page);
+  await s.signIn(page, s.account('hygienist'));
+  const found = JSON.parse((await s.pageFetch(page, '/api/v1/patients?name=molar&limit=3')).body);
+  assert.ok(found.results?.length >= 2, 'the demo has two patients named Molar');
+  // Not the first test's patient: this exam is its own.
+  const id = found.results[1].id;
+  await s.open(page, `/patients/${id}/perio`);
+  const [started] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/patients/${id}/perio`),
+    page.locator('#start-exam').click(),
+  ]);
+  assert.equal(started.status(), 303);
+  await page.waitForURL((u) => /\/perio\/[0-9a-f-]{36}$/.test(u.pathname));
+  await page.waitForLoadState('load');
+  const examPath = new URL(page.url()).pathname;
+
+  // The help says what the letters do, where B is.
+  const keys = await page.locator('#perio-keys').innerText();
+  assert.match(keys, /\bS\b.*suppuration/s);
+  assert.match(keys, /\bP\b.*plaque/s);
+  assert.match(keys, /\bC\b.*calculus/s);
+
+  // Each box has a name that says what it is (not only a row colour or position).
+  await page.getByRole('checkbox', { name: 'Tooth 1 disto-buccal suppuration', exact: true }).waitFor();
+  await page.getByRole('checkbox', { name: 'Tooth 1 buccal plaque', exact: true }).waitFor();
+
+  // At the first site: S and P, then its depth (the cursor moves on). At the second: C, P
+  // twice (on, then off again), then its depth.
+  assert.equal(await focusedId(page), 'd-1-db');
+  await page.keyboard.press('s');
+  await page.keyboard.press('Shift+P');
+  assert.equal(await focusedId(page), 'd-1-db', 'a letter does not move the cursor');
+  assert.equal(await page.locator('#d-1-db').inputValue(), '', 'nor type into the depth');
+  await page.keyboard.press('Digit3');
+  assert.equal(await focusedId(page), 'd-1-b');
+  await page.keyboard.press('c');
+  await page.keyboard.press('p');
+  await page.keyboard.press('p');
+  await page.keyboard.press('Digit2');
+  // From a suppuration box itself, S takes its own mark off and on again.
+  await page.locator('#s-1-db').focus();
+  await page.keyboard.press('s');
+  assert.equal(await page.locator('#s-1-db').isChecked(), false);
+  await page.keyboard.press('s');
+  const ticked = async () => ({
+    s1db: await page.locator('#s-1-db').isChecked(),
+    p1db: await page.locator('#p-1-db').isChecked(),
+    c1db: await page.locator('#c-1-db').isChecked(),
+    b1db: await page.locator('#b-1-db').isChecked(),
+    s1b: await page.locator('#s-1-b').isChecked(),
+    p1b: await page.locator('#p-1-b').isChecked(),
+    c1b: await page.locator('#c-1-b').isChecked(),
+  });
+  const expected = { s1db: true, p1db: true, c1db: false, b1db: false, s1b: false, p1b: false, c1b: true };
+  assert.deepEqual(await ticked(), expected);
+
+  await page.locator('#d-1-db').focus();
+  const [saved] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === examPath),
+    page.keyboard.press('Enter'),
+  ]);
+  assert.equal(saved.status(), 303);
+  await page.waitForLoadState('load');
+  await expectPath(page, examPath);
+  assert.equal((await page.locator('p[role=status]').innerText()).trim(), 'Saved. The exam is still a draft.');
+
+  // Read again from the server: still ticked.
+  await s.open(page, examPath);
+  assert.deepEqual(await ticked(), expected);
+  assert.equal(await page.locator('#d-1-db').inputValue(), '3');
+
+  // Closed, the marks are letters in their rows.
+  await s.open(page, examPath);
+  await page.locator('#close-summary').click();
+  const [closed] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`${examPath}/close`)),
+    page.locator('#close-exam').click(),
+  ]);
+  assert.equal(closed.status(), 303);
+  await page.waitForLoadState('load');
+  assert.equal(await page.locator('#perio-sheet input').count(), 0);
+  assert.equal(await page.locator('#sheet-upper tr.row-s td', { hasText: /^S$/ }).count(), 1);
+  assert.equal(await page.locator('#sheet-upper tr.row-p td', { hasText: /^P$/ }).count(), 1);
+  assert.equal(await page.locator('#sheet-upper tr.row-c td', { hasText: /^C$/ }).count(), 1);
+  assert.deepEqual(csp, [], 'no Content-Security-Policy complaint');
 });

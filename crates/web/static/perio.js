@@ -4,7 +4,8 @@
 //   facial 1->16, upper lingual 16->1, lower lingual 17->32, lower facial 32->17; each site
 //   carries its place as data-i); Shift with a digit records 10 more (Shift+2 is 12);
 //   in a margin, a minus first makes it negative; furcations and mobility take one digit;
-// - B marks bleeding at the site the cursor is on, or takes the mark off;
+// - B marks bleeding at the site the cursor is on, or takes the mark off; S, P and C do the
+//   same for suppuration, plaque and calculus;
 // - Tab and Shift+Tab follow the same order (past the last site, Tab goes to "Save draft");
 //   the arrow keys move up, down, left and right around the sheet;
 // - Backspace or Delete clears the site; Enter saves (the form's first button).
@@ -83,10 +84,16 @@
     return best && best.x;
   }
 
-  function bleedingAt(c) {
+  // The letter that marks a site, and the kind of its checkbox (the same letter).
+  var FLAGS = { b: "b", s: "s", p: "p", c: "c" };
+
+  // The `flag` checkbox of the site `c` is on (`b-3-mb` for `d-3-mb`), or none for a value
+  // of the whole tooth.
+  function flagAt(c, flag) {
+    if (kindOf(c) === flag) { return c; }
     var id = c.id.split("-");
     if (id.length !== 3) { return null; }
-    return document.getElementById("b-" + id[1] + "-" + id[2]);
+    return document.getElementById(flag + "-" + id[1] + "-" + id[2]);
   }
 
   function digitOf(e) {
@@ -116,9 +123,11 @@
       c.value = "-";
       return;
     }
-    if (e.key === "b" || e.key === "B") {
-      var b = kind === "b" ? c : bleedingAt(c);
-      if (b) { e.preventDefault(); b.checked = !b.checked; }
+    var flag = e.key.length === 1 ? FLAGS[e.key.toLowerCase()] : undefined;
+    if (flag) {
+      var box = flagAt(c, flag);
+      if (box || text) { e.preventDefault(); }
+      if (box && !box.disabled) { box.checked = !box.checked; }
       return;
     }
     if (text && (e.key === "Backspace" || e.key === "Delete")) {

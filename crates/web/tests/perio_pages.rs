@@ -638,6 +638,10 @@ async fn suppuration_plaque_and_calculus_go_through_the_sheet_and_back() {
         page.text
             .contains("<th scope=\"row\">Facial suppuration</th>")
     );
+    assert!(
+        page.text
+            .contains("<strong>S</strong> does the same for suppuration")
+    );
 
     let csrf = hygienist.csrf.clone();
     let mut form = vec![

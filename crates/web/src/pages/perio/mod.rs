@@ -10,7 +10,7 @@
 //! read (the list, the exam, or the comparison); a save or a close is the room's own entry.
 //! Forms check the anti-forgery token first and post without JavaScript; `static/perio.js`
 //! adds the calling-out keys (a digit records the depth and moves on in the calling-out
-//! order, B marks bleeding). Buttons follow the role matrix (charting create and edit); the
+//! order; B, S, P and C mark bleeding, suppuration, plaque and calculus at the site). Buttons follow the role matrix (charting create and edit); the
 //! room decides again on every request, and refuses any change to a closed exam.
 
 mod depth_chart;
