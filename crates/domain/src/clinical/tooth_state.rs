@@ -77,6 +77,8 @@ pub fn current_states<T>(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     fn draft(tooth: &str, state: &str) -> ToothStateDraft {
