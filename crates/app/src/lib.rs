@@ -38,9 +38,9 @@ pub use error::AppError;
 
 pub use clinical::{
     AcceptanceView, AddendumView, Chart, ChartPatient, ChartSettings, ChartView, CodeImport,
-    MAX_CHART_LOCK_HOURS, NoteAddendumView, NoteTemplateView, NoteView, PerioClaims,
-    PerioComparison, PerioExamView, PlanView, ProcedureClaims, ProcedureView, SignatureCheck,
-    ToothStateView,
+    MAX_CHART_LOCK_HOURS, NoteAddendumView, NoteTemplateView, NoteView, PatientRecords,
+    PerioClaims, PerioComparison, PerioExamView, PlanView, ProcedureClaims, ProcedureView,
+    SignatureCheck, ToothStateView,
 };
 pub use kernel::System;
 pub use patients::{

@@ -215,5 +215,5 @@ async fn drafts_are_the_authors_links_are_the_patients_and_addenda_wait_for_a_si
         panic!("a note was linked to a procedure that is not the patient's")
     };
     assert_eq!(problems[0].field, "procedure_id");
-    assert_eq!(c.notes(p).await.unwrap().len(), 1);
+    assert_eq!(c.notes(p).await.unwrap().records.len(), 1);
 }

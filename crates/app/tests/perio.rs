@@ -152,7 +152,13 @@ async fn two_exams_are_compared_site_by_site_and_worsening_is_flagged() {
     assert_eq!(worse.len(), 1);
     assert_eq!(worse[0].site, PerioSite::MesioBuccal);
     assert_eq!((worse[0].depth_before, worse[0].depth_after), (3, 5));
-    assert_eq!(c.perio_exams(p).await.unwrap().len(), 2);
+    let listed = c.perio_exams(p).await.unwrap();
+    assert_eq!(listed.records.len(), 2);
+    assert_eq!(
+        listed.patient.unwrap().family_name,
+        "Gingiva",
+        "whose exams, under the same entry"
+    );
     // Another patient's exam is not compared with this one.
     let other = patient(&f).await;
     let theirs = c.start_perio(other, &exam("2025-06-01", 3)).await.unwrap();
@@ -182,5 +188,5 @@ async fn impossible_measurements_are_refused_by_field() {
         fields.iter().any(|f| f.starts_with("teeth[1].furcation")),
         "{fields:?}"
     );
-    assert!(chart(&f).perio_exams(p).await.unwrap().is_empty());
+    assert!(chart(&f).perio_exams(p).await.unwrap().records.is_empty());
 }

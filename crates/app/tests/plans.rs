@@ -208,5 +208,5 @@ async fn a_plan_names_only_the_patients_planned_work_and_estimates_within_the_fe
         .await
         .unwrap();
     assert_eq!(d.status, PlanStatus::Declined);
-    assert_eq!(c.plans(p).await.unwrap().len(), 1);
+    assert_eq!(c.plans(p).await.unwrap().records.len(), 1);
 }

@@ -172,7 +172,7 @@ pub async fn run(o: Options) -> Result<String> {
         exams.extend(
             time(per, |_| async {
                 let list = chart.perio_exams(patient).await.context("perio list")?;
-                anyhow::ensure!(list.len() == o.perio_exams + 1);
+                anyhow::ensure!(list.records.len() == o.perio_exams + 1);
                 Ok(())
             })
             .await?

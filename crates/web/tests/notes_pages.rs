@@ -168,6 +168,11 @@ async fn a_dentist_writes_from_a_template_signs_and_adds_an_addendum() {
     assert_eq!(page.headers["cache-control"], "no-store");
     assert!(!page.text.contains("<script>") && !page.text.contains("style="));
     assert!(page.text.contains("No note yet."));
+    // Whose notes they are, read under the page's one entry.
+    assert!(
+        page.text
+            .contains(r#"<span id="patient-name">Molar, Testy (born 1980-02-03)</span>"#)
+    );
 
     // A template for the practice, then chosen for a note (without the script, by reloading).
     let added = dentist

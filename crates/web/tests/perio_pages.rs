@@ -215,6 +215,9 @@ async fn each_page_view_is_one_audit_entry_and_nothing_is_cached() {
         list.text.find(&format!("exam-{older}")).unwrap(),
     );
     assert!(first < second, "newest first");
+    // Whose exams they are, read under the list's one entry.
+    let heading = r#"<span id="patient-name">Molar, Testy (born 1980-02-03)</span>"#;
+    assert!(list.text.contains(heading), "{}", list.text);
     assert!(list.text.contains("id=\"compare-form\""));
     assert!(list.text.contains("id=\"start-form\""));
 
@@ -226,6 +229,7 @@ async fn each_page_view_is_one_audit_entry_and_nothing_is_cached() {
             .contains(r#"<script src="/static/perio.js" defer></script>"#)
     );
     assert_eq!(sheet.text.matches("data-kind=\"d\"").count(), 192);
+    assert!(sheet.text.contains(heading), "the sheet names its patient");
     let mb = input(&sheet.text, "d-3-mb");
     assert!(
         mb.contains("value=\"6\"") && mb.contains("class=\"deep6\""),

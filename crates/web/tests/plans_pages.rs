@@ -140,6 +140,16 @@ async fn a_plan_is_built_presented_and_accepted_with_a_typed_signature() {
     assert_eq!(page.headers["cache-control"], "no-store");
     assert!(!page.text.contains("<script>") && !page.text.contains("style="));
 
+    // The list names whose plans they are under its one entry.
+    let before = h.audit().await.len();
+    let list = dentist.get(&h, &plans(&patient)).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    assert_eq!(h.audit().await.len(), before + 1);
+    assert!(
+        list.text
+            .contains(r#"<span id="patient-name">Molar, Testy (born 1980-02-03)</span>"#)
+    );
+
     // Drafted: one create.
     let names = input_names(&filling, &crown);
     let form = builder_form(&csrf, &names);

@@ -195,6 +195,33 @@ impl std::fmt::Debug for ChartPatient {
     }
 }
 
+/// A patient's records of one kind (perio exams, notes, plans) and whose they are, read under
+/// one audit entry: a page names its patient, so that nobody records on the wrong one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientRecords<T> {
+    /// The patient's name and date of birth, for a caller who may see demographics.
+    pub patient: Option<ChartPatient>,
+    pub records: Vec<T>,
+}
+
+/// Whose record it is, opened from the patient's row when `names` (the caller may see
+/// demographics; asked of the matrix before the read, not audited on its own).
+pub(super) fn heading(
+    keys: &enamel_crypto::PracticeKeys,
+    row: &enamel_store::PatientRow,
+    names: bool,
+) -> Result<Option<ChartPatient>, enamel_crypto::CryptoError> {
+    if !names {
+        return Ok(None);
+    }
+    let record = crate::patients::open_record(keys, row, crate::patients::Reveal::NONE)?;
+    Ok(Some(ChartPatient {
+        family_name: record.family_name,
+        given_name: record.given_name,
+        birth_date: record.birth_date,
+    }))
+}
+
 /// A patient's chart: every procedure and condition the caller may see, in the order they
 /// were charted, and how the practice numbers teeth.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -247,6 +274,12 @@ impl<'a> Chart<'a> {
     ) -> Result<Access, AppError> {
         self.caller
             .access(self.app, category, action, patient)
+            .await
+    }
+
+    /// Whether headings may name `patient` (demographics × view; asking is not audited).
+    async fn may_name(&self, patient: PatientId) -> Result<bool, AppError> {
+        self.may(Category::Demographics, Action::View, Some(patient))
             .await
     }
 

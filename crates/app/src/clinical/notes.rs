@@ -16,11 +16,11 @@ use enamel_domain::{
 use enamel_store::specs::{CLINICAL_NOTES, NOTE_ADDENDA};
 use enamel_store::{NoteAddendumRow, NoteRow, NoteTemplateRow, SealedColumn, StoreError};
 
-use super::Chart;
 use super::note_records::{
     NoteAddendumView, NoteTemplateView, NoteView, SignatureCheck, addendum_bytes, note_bytes,
     open_note, signed_refusal, view_of,
 };
+use super::{Chart, PatientRecords};
 use crate::access::Access;
 use crate::kernel::seal;
 use crate::keyring::PURPOSE_SIGNING;
@@ -430,8 +430,9 @@ impl Chart<'_> {
             .await
     }
 
-    /// A patient's notes, oldest first, with their addenda (clinical notes, view).
-    pub async fn notes(&self, patient: PatientId) -> Result<Vec<NoteView>, AppError> {
+    /// A patient's notes, oldest first, with their addenda, and whose they are (clinical
+    /// notes, view).
+    pub async fn notes(&self, patient: PatientId) -> Result<PatientRecords<NoteView>, AppError> {
         let access = self
             .access(Category::ClinicalNotes, Action::View, Some(patient))
             .await?;
@@ -443,24 +444,27 @@ impl Chart<'_> {
         super::add_reason(&mut entry, "clinical_notes");
         let db = self.app.db();
         let (p, i) = (practice.to_string(), patient.to_string());
+        let names = self.may_name(patient).await?;
         let fetch = async {
-            if !db.patient_exists(&p, &i).await? {
-                return Err(StoreError::NotFound);
-            }
             Ok((
+                db.patient(&p, &i).await?,
                 db.notes_of(&p, &i).await?,
                 db.note_addenda_of(&p, &i).await?,
             ))
         };
         self.app
-            .read_audited(practice, entry, fetch, |keys, (rows, addenda)| {
-                rows.iter()
-                    .map(|row| {
-                        let own: Vec<&NoteAddendumRow> =
-                            addenda.iter().filter(|a| a.note_id == row.id).collect();
-                        view_of(keys, row, &own)
-                    })
-                    .collect()
+            .read_audited(practice, entry, fetch, |keys, (who, rows, addenda)| {
+                Ok(PatientRecords {
+                    patient: super::heading(keys, who, names)?,
+                    records: rows
+                        .iter()
+                        .map(|row| {
+                            let own: Vec<&NoteAddendumRow> =
+                                addenda.iter().filter(|a| a.note_id == row.id).collect();
+                            view_of(keys, row, &own)
+                        })
+                        .collect::<Result<_, _>>()?,
+                })
             })
             .await
     }

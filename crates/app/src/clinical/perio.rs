@@ -12,7 +12,7 @@ use enamel_store::specs::PERIO_EXAMS;
 use enamel_store::{PerioExamRow, SealedColumn, StoreError};
 use serde::{Deserialize, Serialize};
 
-use super::Chart;
+use super::{Chart, ChartPatient, PatientRecords};
 use crate::access::Access;
 use crate::kernel::seal;
 use crate::{AppError, AuditDraft, Expected};
@@ -24,6 +24,9 @@ const DETAILS: SealedColumn = PERIO_EXAMS.column("details");
 pub struct PerioExamView {
     pub id: PerioExamId,
     pub patient_id: PatientId,
+    /// Whose exam it is, when one exam is read by a caller who may see demographics (the
+    /// sheet's heading); `None` in lists (their heading is the list's) and answers to changes.
+    pub patient: Option<ChartPatient>,
     pub exam: PerioExam,
     pub closed: bool,
     pub closed_ms: Option<i64>,
@@ -179,6 +182,7 @@ fn view_of(row: &PerioExamRow, exam: PerioExam) -> PerioExamView {
     PerioExamView {
         id: row.id.parse().unwrap_or_default(),
         patient_id: row.patient_id.parse().unwrap_or_default(),
+        patient: None,
         exam,
         closed: row.status == "closed",
         closed_ms: row.closed_ms,
@@ -409,16 +413,30 @@ impl Chart<'_> {
         if let Some(p) = patient {
             entry = entry.patient(p);
         }
-        let fetch = async { row.ok_or(StoreError::NotFound) };
+        let names = match patient {
+            Some(p) => self.may_name(p).await?,
+            None => false,
+        };
+        let fetch = async {
+            let row = row.ok_or(StoreError::NotFound)?;
+            let who = db.patient(&practice.to_string(), &row.patient_id).await?;
+            Ok((row, who))
+        };
         self.app
-            .read_audited(practice, entry, fetch, |keys, row| {
-                Ok(view_of(row, open_exam(keys, row)?))
+            .read_audited(practice, entry, fetch, |keys, (row, who)| {
+                let mut view = view_of(row, open_exam(keys, row)?);
+                view.patient = super::heading(keys, who, names)?;
+                Ok(view)
             })
             .await
     }
 
-    /// A patient's exams, oldest first (charting, view): one entry for the list.
-    pub async fn perio_exams(&self, patient: PatientId) -> Result<Vec<PerioExamView>, AppError> {
+    /// A patient's exams, oldest first, and whose they are (charting, view): one entry for the
+    /// list.
+    pub async fn perio_exams(
+        &self,
+        patient: PatientId,
+    ) -> Result<PatientRecords<PerioExamView>, AppError> {
         let access = self
             .access(Category::Charting, Action::View, Some(patient))
             .await?;
@@ -430,17 +448,17 @@ impl Chart<'_> {
         super::add_reason(&mut entry, "perio_exams");
         let db = self.app.db();
         let (p, i) = (practice.to_string(), patient.to_string());
-        let fetch = async {
-            if !db.patient_exists(&p, &i).await? {
-                return Err(StoreError::NotFound);
-            }
-            db.perio_exams_of(&p, &i).await
-        };
+        let names = self.may_name(patient).await?;
+        let fetch = async { Ok((db.patient(&p, &i).await?, db.perio_exams_of(&p, &i).await?)) };
         self.app
-            .read_audited(practice, entry, fetch, |keys, rows| {
-                rows.iter()
-                    .map(|row| Ok(view_of(row, open_exam(keys, row)?)))
-                    .collect()
+            .read_audited(practice, entry, fetch, |keys, (who, rows)| {
+                Ok(PatientRecords {
+                    patient: super::heading(keys, who, names)?,
+                    records: rows
+                        .iter()
+                        .map(|row| Ok(view_of(row, open_exam(keys, row)?)))
+                        .collect::<Result<_, CryptoError>>()?,
+                })
             })
             .await
     }

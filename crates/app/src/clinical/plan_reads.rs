@@ -14,7 +14,7 @@ use super::plan_records::{
     plan_of, status_of,
 };
 use super::plans::{AcceptanceView, PlanView};
-use super::{Chart, Sight};
+use super::{Chart, PatientRecords, Sight};
 use crate::AppError;
 use crate::access::Access;
 
@@ -83,8 +83,8 @@ impl Chart<'_> {
             .await
     }
 
-    /// A patient's plans, oldest first (one entry for the list).
-    pub async fn plans(&self, patient: PatientId) -> Result<Vec<PlanView>, AppError> {
+    /// A patient's plans, oldest first, and whose they are (one entry for the list).
+    pub async fn plans(&self, patient: PatientId) -> Result<PatientRecords<PlanView>, AppError> {
         let (access, sight, text) = self.plan_sight(Some(patient)).await?;
         let practice = self.caller.practice_id();
         let mut entry = access
@@ -94,18 +94,24 @@ impl Chart<'_> {
         super::add_reason(&mut entry, "treatment_plans");
         let db = self.app.db();
         let (p, i) = (practice.to_string(), patient.to_string());
+        let names = self.may_name(patient).await?;
         let fetch = async {
-            if !db.patient_exists(&p, &i).await? {
-                return Err(StoreError::NotFound);
-            }
-            Ok((db.plans_of(&p, &i).await?, db.procedures_of(&p, &i).await?))
+            Ok((
+                db.patient(&p, &i).await?,
+                db.plans_of(&p, &i).await?,
+                db.procedures_of(&p, &i).await?,
+            ))
         };
         self.app
-            .read_audited(practice, entry, fetch, |keys, (rows, procedures)| {
+            .read_audited(practice, entry, fetch, |keys, (who, rows, procedures)| {
                 let facts = facts_from(keys, procedures)?;
-                rows.iter()
-                    .map(|row| self.read_plan_row_with(keys, row, sight, text, &facts))
-                    .collect()
+                Ok(PatientRecords {
+                    patient: super::heading(keys, who, names)?,
+                    records: rows
+                        .iter()
+                        .map(|row| self.read_plan_row_with(keys, row, sight, text, &facts))
+                        .collect::<Result<_, _>>()?,
+                })
             })
             .await
     }

@@ -49,13 +49,7 @@ impl Chart<'_> {
             .patient(patient);
         let db = self.app.db();
         let (p, i) = (practice.to_string(), patient.to_string());
-        let names = self
-            .may(
-                enamel_domain::Category::Demographics,
-                enamel_domain::Action::View,
-                Some(patient),
-            )
-            .await?;
+        let names = self.may_name(patient).await?;
         let fetch = async {
             Ok(ChartRows {
                 patient: db.patient(&p, &i).await?,
@@ -72,20 +66,7 @@ impl Chart<'_> {
         let (procedures, teeth, who) = self
             .app
             .read_audited(practice, entry, fetch, |keys, rows| {
-                let who = if names {
-                    let record = crate::patients::open_record(
-                        keys,
-                        &rows.patient,
-                        crate::patients::Reveal::NONE,
-                    )?;
-                    Some(super::ChartPatient {
-                        family_name: record.family_name,
-                        given_name: record.given_name,
-                        birth_date: record.birth_date,
-                    })
-                } else {
-                    None
-                };
+                let who = super::heading(keys, &rows.patient, names)?;
                 let changes = rows
                     .tooth_states
                     .iter()

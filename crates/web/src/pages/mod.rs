@@ -412,3 +412,13 @@ pub(crate) fn query_string(pairs: &[(&str, &str)]) -> String {
 pub(crate) fn when_in(tz: &PracticeTz, ms: i64) -> String {
     tz.local(Instant::from_unix_ms(ms)).to_minute_string()
 }
+
+/// Whose record a clinical page shows, in its heading: "Family, Given (born YYYY-MM-DD)".
+pub(crate) fn patient_heading(patient: Option<&enamel_app::ChartPatient>) -> Option<String> {
+    patient.map(|p| {
+        format!(
+            "{}, {} (born {})",
+            p.family_name, p.given_name, p.birth_date
+        )
+    })
+}

@@ -365,7 +365,7 @@ pub(crate) async fn list_notes(
         page.limit,
         (100, MAX_NOTES_PAGE),
     )?;
-    let notes = app.chart(&actor).notes(patient).await?;
+    let notes = app.chart(&actor).notes(patient).await?.records;
     let (rest, next) = cursor::page_by_id(List::Notes, notes, |x| x.id, after.as_deref(), limit);
     Ok(Json(NotesJson {
         items: rest.into_iter().map(Into::into).collect(),

@@ -326,7 +326,7 @@ pub(crate) async fn list_perio_exams(
         page.limit,
         (100, MAX_EXAMS_PAGE),
     )?;
-    let exams = app.chart(&actor).perio_exams(patient).await?;
+    let exams = app.chart(&actor).perio_exams(patient).await?.records;
     let numbering = numbering(&app, &actor).await?;
     let (rest, next) =
         cursor::page_by_id(List::PerioExams, exams, |x| x.id, after.as_deref(), limit);

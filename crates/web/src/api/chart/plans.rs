@@ -340,7 +340,7 @@ pub(crate) async fn list_plans(
         page.limit,
         (100, MAX_PLANS_PAGE),
     )?;
-    let plans = app.chart(&actor).plans(patient).await?;
+    let plans = app.chart(&actor).plans(patient).await?.records;
     let (rest, next) = cursor::page_by_id(List::Plans, plans, |x| x.id, after.as_deref(), limit);
     Ok(Json(PlansJson {
         items: rest.into_iter().map(Into::into).collect(),

@@ -351,12 +351,7 @@ async fn try_show(
         nav: Some(nav),
         flash: extra.flash,
         patient: patient.to_string(),
-        patient_name: view.patient.as_ref().map(|p| {
-            format!(
-                "{}, {} (born {})",
-                p.family_name, p.given_name, p.birth_date
-            )
-        }),
+        patient_name: crate::pages::patient_heading(view.patient.as_ref()),
         message: extra.message,
         links,
         as_of: as_of.map(|d| d.to_string()),

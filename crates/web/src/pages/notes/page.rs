@@ -180,6 +180,8 @@ struct NotesPage {
     flash: Option<String>,
     csrf: String,
     patient: String,
+    /// Whose notes, for a reader who may see demographics.
+    patient_name: Option<String>,
     message: Option<String>,
     notes: Vec<NoteCard>,
     kinds: Vec<(&'static str, &'static str)>,
@@ -288,8 +290,14 @@ async fn try_show(
         nav: Some(staff.nav.clone()),
         flash: extra.flash,
         patient: patient.to_string(),
+        patient_name: crate::pages::patient_heading(views.patient.as_ref()),
         message: extra.message,
-        notes: views.iter().rev().map(|v| card(v, staff, rights)).collect(),
+        notes: views
+            .records
+            .iter()
+            .rev()
+            .map(|v| card(v, staff, rights))
+            .collect(),
         kinds: NoteKind::ALL
             .iter()
             .map(|k| (k.as_str(), k.label()))

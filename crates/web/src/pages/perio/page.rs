@@ -80,6 +80,8 @@ struct ListPage {
     flash: Option<String>,
     csrf: String,
     patient: String,
+    /// Whose exams, for a reader who may see demographics.
+    patient_name: Option<String>,
     exams: Vec<ExamRow>,
     can_start: bool,
     today: String,
@@ -128,7 +130,9 @@ async fn try_list(
     let views = app.chart(&staff.actor).perio_exams(patient).await?;
     let rights: ChartRights = rights(app, staff).await?;
     let today = app.practice_today(staff.actor.practice_id()).await?;
+    let patient_name = crate::pages::patient_heading(views.patient.as_ref());
     let exams = views
+        .records
         .iter()
         .rev()
         .map(|v| ExamRow {
@@ -144,6 +148,7 @@ async fn try_list(
         nav: Some(staff.nav.clone()),
         flash: extra.flash,
         patient: patient.to_string(),
+        patient_name,
         exams,
         can_start: rights.create,
         today: today.to_string(),
@@ -161,6 +166,8 @@ struct ExamPage {
     flash: Option<String>,
     csrf: String,
     patient: String,
+    /// Whose exam, for a reader who may see demographics.
+    patient_name: Option<String>,
     exam: String,
     exam_date: String,
     today: String,
@@ -263,6 +270,7 @@ async fn try_exam(
         nav: Some(staff.nav.clone()),
         flash: extra.flash,
         patient: patient.to_string(),
+        patient_name: crate::pages::patient_heading(view.patient.as_ref()),
         exam: view.id.to_string(),
         exam_date,
         today: today.to_string(),

@@ -192,6 +192,8 @@ struct ListPage {
     nav: Option<Nav>,
     flash: Option<String>,
     patient: String,
+    /// Whose plans, for a reader who may see demographics.
+    patient_name: Option<String>,
     plans: Vec<PlanRow>,
     can_create: bool,
     totals_only: bool,
@@ -207,8 +209,10 @@ pub(super) async fn list(
     let result = async {
         let views = app.chart(&staff.actor).plans(patient).await?;
         let rights = rights(app, staff).await?;
-        let totals_only = views.iter().any(|v| v.totals_only);
+        let patient_name = crate::pages::patient_heading(views.patient.as_ref());
+        let totals_only = views.records.iter().any(|v| v.totals_only);
         let plans = views
+            .records
             .iter()
             .rev()
             .map(|v| PlanRow {
@@ -227,6 +231,7 @@ pub(super) async fn list(
             nav: Some(staff.nav.clone()),
             flash,
             patient: patient.to_string(),
+            patient_name,
             plans,
             can_create: rights.create,
             totals_only,
