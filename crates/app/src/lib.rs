@@ -11,6 +11,7 @@ mod access;
 mod audit_log;
 mod audit_view;
 pub mod auth;
+mod claims;
 mod clinical;
 mod clock;
 mod error;
@@ -38,7 +39,7 @@ pub use error::AppError;
 
 pub use clinical::{
     AcceptanceView, AddendumView, Chart, ChartPatient, ChartSettings, ChartView, CodeImport,
-    MAX_CHART_LOCK_HOURS, NoteAddendumView, NoteTemplateView, NoteView, PatientRecords,
+    MAX_CHART_LOCK_HOURS, NoteAddendumView, NoteClaims, NoteTemplateView, NoteView, PatientRecords,
     PerioClaims, PerioComparison, PerioExamView, PlanView, ProcedureClaims, ProcedureView,
     SignatureCheck, ToothStateView,
 };

@@ -7,7 +7,9 @@
 mod common;
 
 use common::{fixture, raw};
-use enamel_app::{AppError, Chart, Expected, RequestOrigin, SignatureCheck, SystemReason};
+use enamel_app::{
+    AppError, Chart, Expected, NoteClaims, RequestOrigin, SignatureCheck, SystemReason,
+};
 use enamel_domain::clinical::{AddendumDraft, NoteDraft};
 use enamel_domain::{PatientDraft, PatientId};
 
@@ -52,6 +54,7 @@ async fn a_signed_note_verifies_never_changes_and_gains_signed_addenda() {
             written.id,
             &draft("Synthetic: reviewed text."),
             Expected::Version(1),
+            &NoteClaims::default(),
         )
         .await
         .unwrap();
@@ -60,8 +63,13 @@ async fn a_signed_note_verifies_never_changes_and_gains_signed_addenda() {
     assert!(signed.signed);
     assert_eq!(signed.signature, SignatureCheck::Valid);
     assert!(matches!(
-        c.edit_note(written.id, &draft("Synthetic: rewritten."), Expected::Any)
-            .await,
+        c.edit_note(
+            written.id,
+            &draft("Synthetic: rewritten."),
+            Expected::Any,
+            &NoteClaims::default(),
+        )
+        .await,
         Err(AppError::Refused(_))
     ));
     assert!(matches!(

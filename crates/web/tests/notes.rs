@@ -285,3 +285,88 @@ async fn a_note_changed_in_the_database_is_reported_and_break_glass_only_reads()
         .await;
     assert_eq!(addendum.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_draft_as_read_is_sent_back_whole_and_changed_read_only_members_are_named() {
+    let h = Harness::new().await;
+    let patient = h.patient().await;
+    let hygienist = h.login(Role::Hygienist).await;
+    let id = write(&h, &hygienist, &patient, "progress").await;
+    let path = format!("/api/v1/notes/{id}");
+    let read = h.call("GET", &path, Some(&hygienist), None).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    let put = |body: serde_json::Value, version: &'static str| {
+        let path = path.clone();
+        let token = hygienist.clone();
+        let h = &h;
+        async move {
+            h.call_with(
+                "PUT",
+                &path,
+                Some(&token),
+                Some(body.to_string()),
+                &[("if-match", version), ("content-type", "application/json")],
+            )
+            .await
+        }
+    };
+    // What GET answered goes back whole, with the new text.
+    let mut body = read.json.clone();
+    body["body"] = json!("Synthetic: revised from the read.");
+    let edited = put(body.clone(), "\"1\"").await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
+    assert_eq!(edited.json["body"], "Synthetic: revised from the read.");
+    // The same copy again: its version is now stale (the test clock stands still, so the
+    // instants still agree).
+    let stale = put(body.clone(), "*").await;
+    assert_eq!(
+        stale.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        stale.text
+    );
+    let fields: Vec<&str> = stale.json["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["row_version"], "{}", stale.text);
+    // Each changed member is named; nothing is written.
+    let mut current = edited.json.clone();
+    current["body"] = json!("Synthetic: not saved.");
+    for (member, value) in [
+        ("author_id", json!("someone-else")),
+        ("status", json!("signed")),
+        ("signature", json!("valid")),
+        ("signed_by", json!("someone-else")),
+        ("created_at", json!("2020-01-01T00:00:00Z")),
+        ("patient_id", json!("00000000-0000-0000-0000-000000000000")),
+    ] {
+        let mut changed = current.clone();
+        changed[member] = value;
+        let refused = put(changed, "\"2\"").await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{member}: {}",
+            refused.text
+        );
+        assert_eq!(
+            refused.json["fields"][0]["field"], member,
+            "{}",
+            refused.text
+        );
+    }
+    let mut bad_instant = current.clone();
+    bad_instant["created_at"] = json!("yesterday");
+    let refused = put(bad_instant, "\"2\"").await;
+    assert_eq!(
+        refused.json["fields"][0]["field"], "created_at",
+        "{}",
+        refused.text
+    );
+    let now = h.call("GET", &path, Some(&hygienist), None).await;
+    assert_eq!(now.json["body"], "Synthetic: revised from the read.");
+    assert_eq!(now.json["row_version"], 2);
+}

@@ -26,7 +26,7 @@ use crate::kernel::Caller;
 use crate::{Actor, App, AppError};
 
 pub use codes::CodeImport;
-pub use note_records::{NoteAddendumView, NoteTemplateView, NoteView, SignatureCheck};
+pub use note_records::{NoteAddendumView, NoteClaims, NoteTemplateView, NoteView, SignatureCheck};
 pub use perio::{PerioClaims, PerioComparison, PerioExamView};
 pub use plans::{AcceptanceView, PlanView};
 pub use tooth_states::ToothStateView;
@@ -144,9 +144,7 @@ pub struct ProcedureClaims {
 impl ProcedureClaims {
     /// Each member whose claim differs from `read`.
     fn differences(&self, read: &ProcedureView) -> Vec<enamel_domain::FieldProblem> {
-        fn differs<T: PartialEq>(claim: &Option<T>, actual: &T) -> bool {
-            claim.as_ref().is_some_and(|c| c != actual)
-        }
+        use crate::claims::differs;
         let p = &read.procedure;
         let checks = [
             (
@@ -171,11 +169,7 @@ impl ProcedureClaims {
             ("updated_at", differs(&self.updated_ms, &read.updated_ms)),
             ("updated_by", differs(&self.updated_by, &read.updated_by)),
         ];
-        checks
-            .into_iter()
-            .filter(|(_, differs)| *differs)
-            .map(|(field, _)| enamel_domain::FieldProblem::new(field, crate::READ_ONLY))
-            .collect()
+        crate::claims::refused(checks)
     }
 }
 

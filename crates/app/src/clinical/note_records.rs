@@ -11,6 +11,7 @@ use enamel_store::{NoteAddendumRow, NoteRow};
 
 use super::notes::{ADDENDUM_BODY, BODY};
 use crate::AppError;
+use crate::claims::differs;
 use crate::kernel::seal;
 
 /// Whether a signature holds for what is stored now.
@@ -200,4 +201,43 @@ pub(super) fn view_of(
         addenda,
         row_version: row.row_version,
     })
+}
+
+/// Read-only members a client sent back with a draft's new text (what a `GET` showed):
+/// compared with the note as stored, ignored when equal and refused by name when not.
+/// `None`: not sent; `Some(None)`: sent as `null`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NoteClaims {
+    pub id: Option<String>,
+    pub patient_id: Option<String>,
+    pub status: Option<String>,
+    pub row_version: Option<i64>,
+    pub author_id: Option<String>,
+    pub created_ms: Option<i64>,
+    pub updated_ms: Option<i64>,
+    pub signed_by: Option<Option<String>>,
+    pub signed_ms: Option<Option<i64>>,
+    pub signature: Option<SignatureCheck>,
+}
+
+impl NoteClaims {
+    /// Each member whose claim differs from the draft as stored (a draft's signature check is
+    /// `unsigned`).
+    pub(super) fn differences(&self, row: &NoteRow) -> Vec<enamel_domain::FieldProblem> {
+        crate::claims::refused([
+            ("id", differs(&self.id, &row.id)),
+            ("patient_id", differs(&self.patient_id, &row.patient_id)),
+            ("status", differs(&self.status, &row.status)),
+            ("row_version", differs(&self.row_version, &row.row_version)),
+            ("author_id", differs(&self.author_id, &row.author_id)),
+            ("created_at", differs(&self.created_ms, &row.created_ms)),
+            ("updated_at", differs(&self.updated_ms, &row.updated_ms)),
+            ("signed_by", differs(&self.signed_by, &row.signed_by)),
+            ("signed_at", differs(&self.signed_ms, &row.signed_ms)),
+            (
+                "signature",
+                differs(&self.signature, &SignatureCheck::Unsigned),
+            ),
+        ])
+    }
 }

@@ -17,8 +17,8 @@ use enamel_store::specs::{CLINICAL_NOTES, NOTE_ADDENDA};
 use enamel_store::{NoteAddendumRow, NoteRow, NoteTemplateRow, SealedColumn, StoreError};
 
 use super::note_records::{
-    NoteAddendumView, NoteTemplateView, NoteView, SignatureCheck, addendum_bytes, note_bytes,
-    open_note, signed_refusal, view_of,
+    NoteAddendumView, NoteClaims, NoteTemplateView, NoteView, SignatureCheck, addendum_bytes,
+    note_bytes, open_note, signed_refusal, view_of,
 };
 use super::{Chart, PatientRecords};
 use crate::access::Access;
@@ -188,6 +188,7 @@ impl Chart<'_> {
         id: NoteId,
         draft: &NoteDraft,
         expected: Expected,
+        claims: &NoteClaims,
     ) -> Result<NoteView, AppError> {
         let (current, _access, entry) = self
             .note_for_change(id, Action::Edit, AuditAction::Update)
@@ -206,6 +207,10 @@ impl Chart<'_> {
         }
         if let Err(e) = expected.check(current.row_version) {
             return self.not_made(entry, e).await;
+        }
+        let differences = claims.differences(&current);
+        if !differences.is_empty() {
+            return Err(AppError::Invalid(differences));
         }
         let keys = self.app.keys_of(self.caller.practice_id()).await?;
         let row = NoteRow {

@@ -74,10 +74,8 @@ pub struct PerioClaims {
 
 impl PerioClaims {
     fn differences(&self, row: &PerioExamRow) -> Vec<FieldProblem> {
-        fn differs<T: PartialEq>(claim: &Option<T>, actual: &T) -> bool {
-            claim.as_ref().is_some_and(|c| c != actual)
-        }
-        [
+        use crate::claims::differs;
+        crate::claims::refused([
             ("patient_id", differs(&self.patient_id, &row.patient_id)),
             ("status", differs(&self.status, &row.status)),
             ("row_version", differs(&self.row_version, &row.row_version)),
@@ -87,11 +85,7 @@ impl PerioClaims {
             ("created_by", differs(&self.created_by, &row.created_by)),
             ("updated_at", differs(&self.updated_ms, &row.updated_ms)),
             ("updated_by", differs(&self.updated_by, &row.updated_by)),
-        ]
-        .into_iter()
-        .filter(|(_, d)| *d)
-        .map(|(field, _)| FieldProblem::new(field, crate::READ_ONLY))
-        .collect()
+        ])
     }
 }
 

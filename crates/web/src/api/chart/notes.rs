@@ -6,7 +6,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use enamel_app::{App, AppError, NoteAddendumView, NoteTemplateView, NoteView, SignatureCheck};
+use enamel_app::{
+    App, AppError, NoteAddendumView, NoteClaims, NoteTemplateView, NoteView, SignatureCheck,
+};
 use enamel_domain::clinical::{AddendumDraft, NoteDraft, NoteTemplateDraft};
 use enamel_domain::{NoteId, PatientId};
 use serde::{Deserialize, Serialize};
@@ -46,8 +48,9 @@ impl NoteKindJson {
     }
 }
 
-/// A note to write, or a draft's new text. What a `GET` answers may be sent back on `PUT`;
-/// its read-only members are ignored there (`row_version` is the `If-Match` header's job).
+/// A note to write, or a draft's new text. What a `GET` answers may be sent back on `PUT`:
+/// its read-only members are compared with the draft as stored, ignored when equal and
+/// refused by name when changed (`addenda` is ignored). On `POST` they are refused.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NoteBody {
@@ -71,7 +74,7 @@ pub(crate) struct NoteBody {
         pattern = r"^\s*(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?\s*$"
     )]
     plan_id: Option<String>,
-    // Read-only members of a GET, accepted back and ignored.
+    // Read-only members of a GET: compared on PUT, refused on POST.
     #[serde(default)]
     #[schema(read_only)]
     id: Option<String>,
@@ -115,6 +118,44 @@ impl NoteBody {
             procedure_id: self.procedure_id.clone(),
             plan_id: self.plan_id.clone(),
         }
+    }
+
+    /// The read-only members sent back, for the room to compare.
+    fn claims(&self) -> Result<NoteClaims, ApiError> {
+        let refused = |field: &str| {
+            ApiError(AppError::Invalid(vec![enamel_domain::FieldProblem::new(
+                field.to_string(),
+                "must be an instant written as RFC 3339",
+            )]))
+        };
+        let instant = |field: &str, text: &Option<String>| match text {
+            None => Ok(None),
+            Some(text) => crate::api::parse_instant(text)
+                .map(Some)
+                .ok_or_else(|| refused(field)),
+        };
+        Ok(NoteClaims {
+            id: self.id.clone(),
+            patient_id: self.patient_id.clone(),
+            status: self.status.clone(),
+            row_version: self.row_version,
+            author_id: self.author_id.clone(),
+            created_ms: instant("created_at", &self.created_at)?,
+            updated_ms: instant("updated_at", &self.updated_at)?,
+            signed_by: self.signed_by.clone(),
+            signed_ms: match &self.signed_at {
+                None => None,
+                Some(None) => Some(None),
+                Some(Some(text)) => Some(Some(
+                    crate::api::parse_instant(text).ok_or_else(|| refused("signed_at"))?,
+                )),
+            },
+            signature: self.signature.map(|s| match s {
+                SignatureCheckJson::Unsigned => SignatureCheck::Unsigned,
+                SignatureCheckJson::Valid => SignatureCheck::Valid,
+                SignatureCheckJson::Invalid => SignatureCheck::Invalid,
+            }),
+        })
     }
 
     fn refuse_read_only(&self) -> Result<(), ApiError> {
@@ -173,7 +214,7 @@ pub(crate) struct NoteTemplateBody {
 
 /// Whether a signature holds for what is stored now: `unsigned` (a draft), `valid`, or
 /// `invalid` (the note or its signature was changed after signing: do not rely on it).
-#[derive(Serialize, Deserialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema, Clone, Copy)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum SignatureCheckJson {
     Unsigned,
@@ -422,9 +463,10 @@ pub(crate) async fn edit_note(
         Ok(v) => v,
         Err(answer) => return Ok(answer.into_response()),
     };
+    let claims = body.claims()?;
     match app
         .chart(&actor)
-        .edit_note(id, &body.draft(), expected)
+        .edit_note(id, &body.draft(), expected, &claims)
         .await
     {
         Ok(view) => Ok(note_answer(StatusCode::OK, view)),

@@ -19,7 +19,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use enamel_app::{App, AppError, Expected, NoteView};
+use enamel_app::{App, AppError, Expected, NoteClaims, NoteView};
 use enamel_domain::clinical::{AddendumDraft, NoteDraft, NoteTemplateDraft};
 use enamel_domain::{FieldProblem, NoteId, PatientId};
 use serde::Deserialize;
@@ -266,7 +266,12 @@ pub(crate) async fn edit(
     };
     let result = app
         .chart(&staff.actor)
-        .edit_note(note, &f.draft(), Expected::Version(f.expected()))
+        .edit_note(
+            note,
+            &f.draft(),
+            Expected::Version(f.expected()),
+            &NoteClaims::default(),
+        )
         .await;
     match result {
         Ok(view) if f.signs() => {
