@@ -40,8 +40,8 @@ pub use error::AppError;
 pub use clinical::{
     AcceptanceView, AddendumView, Chart, ChartPatient, ChartSettings, ChartView, CodeImport,
     MAX_CHART_LOCK_HOURS, NoteAddendumView, NoteClaims, NoteTemplateView, NoteView, PatientRecords,
-    PerioClaims, PerioComparison, PerioExamView, PlanView, ProcedureClaims, ProcedureView,
-    SignatureCheck, ToothStateView,
+    PerioClaims, PerioComparison, PerioExamView, PlanClaims, PlanView, ProcedureClaims,
+    ProcedureView, SignatureCheck, ToothStateView,
 };
 pub use kernel::System;
 pub use patients::{

@@ -123,7 +123,13 @@ async fn a_presented_plan_is_frozen_and_its_acceptance_is_bound_to_the_frozen_li
     let read = c.plan(draft.id).await.unwrap();
     assert_eq!(read.lines[0].fee, 19_500, "frozen when presented");
     assert!(matches!(
-        c.replace_plan(draft.id, &plan(&ids), Expected::Any).await,
+        c.replace_plan(
+            draft.id,
+            &plan(&ids),
+            Expected::Any,
+            &enamel_app::PlanClaims::default()
+        )
+        .await,
         Err(AppError::Refused(_))
     ));
     let accepted = c

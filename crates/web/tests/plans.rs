@@ -146,3 +146,86 @@ async fn a_plan_is_built_presented_and_accepted_and_the_front_desk_sees_its_tota
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_draft_plan_as_read_is_sent_back_whole_and_changed_read_only_members_are_named() {
+    let h = Harness::new().await;
+    let patient = h.patient().await;
+    let first = h.procedure(&patient).await;
+    let dentist = h.login(Role::Dentist).await;
+    let made = h
+        .call(
+            "POST",
+            &format!("/api/v1/patients/{patient}/treatment-plans"),
+            Some(&dentist),
+            Some(json!({"title": "Synthetic plan", "phases": [{"name": "One", "lines": [{"procedure_id": first}]}]})),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let path = format!(
+        "/api/v1/treatment-plans/{}",
+        made.json["id"].as_str().unwrap()
+    );
+    let read = h.call("GET", &path, Some(&dentist), None).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    let put = |body: serde_json::Value, version: &'static str| {
+        let (path, token, h) = (path.clone(), dentist.clone(), &h);
+        async move {
+            h.call_with(
+                "PUT",
+                &path,
+                Some(&token),
+                Some(body.to_string()),
+                &[("if-match", version), ("content-type", "application/json")],
+            )
+            .await
+        }
+    };
+    let mut body = read.json.clone();
+    body["title"] = json!("Synthetic plan, revised");
+    let replaced = put(body.clone(), "\"1\"").await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.text);
+    assert_eq!(replaced.json["title"], "Synthetic plan, revised");
+    // The same copy again names its stale version; each changed member is named.
+    let stale = put(body, "*").await;
+    assert_eq!(
+        stale.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        stale.text
+    );
+    assert_eq!(
+        stale.json["fields"][0]["field"], "row_version",
+        "{}",
+        stale.text
+    );
+    let mut current = replaced.json.clone();
+    current["title"] = json!("Synthetic: not saved");
+    for (member, value) in [
+        ("status", json!("accepted")),
+        ("currency", json!("EUR")),
+        ("acceptance_check", json!("valid")),
+        ("totals_only", json!(true)),
+        ("presented_at", json!("2026-01-01T00:00:00Z")),
+        ("created_by", json!("someone-else")),
+        ("id", json!("00000000-0000-0000-0000-000000000000")),
+    ] {
+        let mut changed = current.clone();
+        changed[member] = value;
+        let refused = put(changed, "\"2\"").await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{member}: {}",
+            refused.text
+        );
+        assert_eq!(
+            refused.json["fields"][0]["field"], member,
+            "{}",
+            refused.text
+        );
+    }
+    let now = h.call("GET", &path, Some(&dentist), None).await;
+    assert_eq!(now.json["title"], "Synthetic plan, revised");
+    assert_eq!(now.json["row_version"], 2);
+}

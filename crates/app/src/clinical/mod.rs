@@ -28,6 +28,7 @@ use crate::{Actor, App, AppError};
 pub use codes::CodeImport;
 pub use note_records::{NoteAddendumView, NoteClaims, NoteTemplateView, NoteView, SignatureCheck};
 pub use perio::{PerioClaims, PerioComparison, PerioExamView};
+pub use plan_records::PlanClaims;
 pub use plans::{AcceptanceView, PlanView};
 pub use tooth_states::ToothStateView;
 

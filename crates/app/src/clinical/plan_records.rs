@@ -10,6 +10,7 @@ use enamel_domain::clinical::{
 use enamel_store::PlanRow;
 use serde::{Deserialize, Serialize};
 
+use super::note_records::SignatureCheck;
 use super::plans::{ACCEPTANCE, AcceptanceView, DETAILS};
 use super::sealing::StoredProcedure;
 use crate::AppError;
@@ -283,4 +284,63 @@ pub(super) fn undecidable(status: &str) -> AppError {
     AppError::Refused(format!(
         "This plan is {status}: only a presented plan is accepted or declined, and a decided plan never changes."
     ))
+}
+
+/// Read-only members a client sent back with a draft plan's new phases (what a `GET`
+/// showed): compared with the draft as stored, ignored when equal and refused by name when
+/// not. The lines and totals are computed from the phases, and ignored. `None`: not sent;
+/// `Some(None)`: sent as `null`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanClaims {
+    pub id: Option<String>,
+    pub patient_id: Option<String>,
+    pub status: Option<String>,
+    pub row_version: Option<i64>,
+    pub acceptance_check: Option<SignatureCheck>,
+    pub totals_only: Option<bool>,
+    pub presented_ms: Option<Option<i64>>,
+    pub presented_by: Option<Option<String>>,
+    /// Only whether one was sent, and whether as `null`: a draft has no acceptance.
+    pub acceptance: Option<bool>,
+    pub decided_ms: Option<Option<i64>>,
+    pub decided_by: Option<Option<String>>,
+    pub created_ms: Option<i64>,
+    pub created_by: Option<String>,
+    pub updated_ms: Option<i64>,
+}
+
+impl PlanClaims {
+    /// Each member whose claim differs from the draft as stored, read by someone who may
+    /// change it (so with every line, unsigned). The currency is the API's to compare.
+    pub(super) fn differences(&self, row: &PlanRow) -> Vec<enamel_domain::FieldProblem> {
+        use crate::claims::differs;
+        crate::claims::refused([
+            ("id", differs(&self.id, &row.id)),
+            ("patient_id", differs(&self.patient_id, &row.patient_id)),
+            ("status", differs(&self.status, &row.status)),
+            ("row_version", differs(&self.row_version, &row.row_version)),
+            (
+                "acceptance_check",
+                differs(&self.acceptance_check, &SignatureCheck::Unsigned),
+            ),
+            ("totals_only", differs(&self.totals_only, &false)),
+            (
+                "presented_at",
+                differs(&self.presented_ms, &row.presented_ms),
+            ),
+            (
+                "presented_by",
+                differs(&self.presented_by, &row.presented_by),
+            ),
+            (
+                "acceptance",
+                differs(&self.acceptance, &row.acceptance.is_some()),
+            ),
+            ("decided_at", differs(&self.decided_ms, &row.decided_ms)),
+            ("decided_by", differs(&self.decided_by, &row.decided_by)),
+            ("created_at", differs(&self.created_ms, &row.created_ms)),
+            ("created_by", differs(&self.created_by, &row.created_by)),
+            ("updated_at", differs(&self.updated_ms, &row.updated_ms)),
+        ])
+    }
 }

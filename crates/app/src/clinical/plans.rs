@@ -14,8 +14,8 @@ use enamel_store::{PlanRow, SealedColumn, StoreError};
 
 use super::note_records::SignatureCheck;
 use super::plan_records::{
-    StoredAcceptance, acceptance_bytes, facts_from, frozen_of, frozen_refusal, json, lenient_lines,
-    lines_hash, lines_of, new_salt, open_plan, plan_of, stored_of, undecidable,
+    PlanClaims, StoredAcceptance, acceptance_bytes, facts_from, frozen_of, frozen_refusal, json,
+    lenient_lines, lines_hash, lines_of, new_salt, open_plan, plan_of, stored_of, undecidable,
 };
 use super::{Chart, Sight};
 use crate::access::Access;
@@ -218,6 +218,7 @@ impl Chart<'_> {
         id: PlanId,
         draft: &PlanDraft,
         expected: Expected,
+        claims: &PlanClaims,
     ) -> Result<PlanView, AppError> {
         let (current, entry) = self.plan_for_change(id).await?;
         let plan = draft.validate().map_err(AppError::Invalid)?;
@@ -229,6 +230,10 @@ impl Chart<'_> {
             freeze(&plan, &self.planned_facts(patient).await?).map_err(AppError::Invalid)?;
         if let Err(e) = expected.check(current.row_version) {
             return self.not_made(entry, e).await;
+        }
+        let differences = claims.differences(&current);
+        if !differences.is_empty() {
+            return Err(AppError::Invalid(differences));
         }
         let keys = self.app.keys_of(self.caller.practice_id()).await?;
         let row = PlanRow {

@@ -24,6 +24,21 @@ pub(crate) struct PlanLineJson {
     write_off: i64,
 }
 
+/// A line of the plan as drafted: what `PUT` takes back.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DraftLineJson {
+    procedure_id: String,
+    insurance_estimate: i64,
+    patient_portion: i64,
+}
+
+/// A phase of the plan as drafted: what `PUT` takes back.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DraftPhaseJson {
+    name: String,
+    lines: Vec<DraftLineJson>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub(crate) struct TotalsJson {
     fee: i64,
@@ -89,6 +104,10 @@ pub(crate) struct PlanJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<String>,
     /// A draft's lines as they would freeze now; a presented plan's, as frozen.
+    /// The plan as drafted, phase by phase (what `PUT` takes back); left out for a reader of
+    /// totals only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phases: Option<Vec<DraftPhaseJson>>,
     lines: Vec<PlanLineJson>,
     totals: PlanTotalsJson,
     currency: &'static str,
@@ -114,6 +133,7 @@ pub(crate) struct PlanJson {
 impl From<PlanView> for PlanJson {
     fn from(v: PlanView) -> Self {
         let totals_only = v.totals_only;
+        let phases = (!totals_only).then(|| drafted_phases(&v));
         PlanJson {
             id: v.id.to_string(),
             patient_id: v.patient_id.to_string(),
@@ -121,6 +141,7 @@ impl From<PlanView> for PlanJson {
             row_version: v.row_version,
             title: v.title,
             note: v.note,
+            phases,
             lines: v
                 .lines
                 .iter()
@@ -186,4 +207,27 @@ pub(crate) struct PlansJson {
     pub(super) items: Vec<PlanJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) next: Option<String>,
+}
+
+/// The plan's lines grouped back into its phases, in order.
+fn drafted_phases(v: &PlanView) -> Vec<DraftPhaseJson> {
+    let mut phases: Vec<(u8, DraftPhaseJson)> = Vec::new();
+    for l in &v.lines {
+        let line = DraftLineJson {
+            procedure_id: l.procedure_id.clone(),
+            insurance_estimate: l.insurance_estimate,
+            patient_portion: l.patient_portion,
+        };
+        match phases.last_mut() {
+            Some((phase, p)) if *phase == l.phase => p.lines.push(line),
+            _ => phases.push((
+                l.phase,
+                DraftPhaseJson {
+                    name: l.phase_name.clone(),
+                    lines: vec![line],
+                },
+            )),
+        }
+    }
+    phases.into_iter().map(|(_, p)| p).collect()
 }

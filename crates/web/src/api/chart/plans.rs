@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use enamel_app::{App, AppError, PlanView};
+use enamel_app::{App, AppError, PlanClaims, PlanView, SignatureCheck};
 use enamel_domain::clinical::{
     AcceptanceDraft, LineDraft, PhaseDraft, PlanDraft, PlanStatus, SignatureDraft,
 };
@@ -20,6 +20,7 @@ use super::super::precondition::{
 };
 use super::super::{JsonBody, QueryParams};
 use super::ProcedurePageParams;
+use super::dto::CURRENCY;
 use super::notes::SignatureCheckJson;
 pub(crate) use super::plan_json::{PlanJson, PlansJson};
 use crate::{ApiError, Authenticated};
@@ -61,7 +62,8 @@ pub(crate) struct PhaseBody {
 
 /// A plan: 1 to 10 ordered phases of the patient's planned procedures, each procedure once,
 /// at most 100 in all. On `PUT`, what a `GET` answered may be sent back: the read-only members
-/// are ignored there.
+/// are compared with the draft as stored, ignored when equal and refused by name when changed
+/// (`lines` and `totals`, computed from the phases, are ignored). On `POST` they are refused.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PlanBody {
@@ -153,6 +155,51 @@ impl PlanBody {
                 })
                 .collect(),
         }
+    }
+
+    /// The read-only members sent back, for the room to compare (the currency here: it is
+    /// the API's).
+    fn claims(&self) -> Result<PlanClaims, ApiError> {
+        let refused = |field: &str, problem: &str| {
+            ApiError(AppError::Invalid(vec![enamel_domain::FieldProblem::new(
+                field.to_string(),
+                problem.to_string(),
+            )]))
+        };
+        if self.currency.as_deref().is_some_and(|c| c != CURRENCY) {
+            return Err(refused("currency", enamel_app::READ_ONLY));
+        }
+        let instant = |field: &str, text: &Option<String>| match text {
+            None => Ok(None),
+            Some(text) => crate::api::parse_instant(text)
+                .map(Some)
+                .ok_or_else(|| refused(field, "must be an instant written as RFC 3339")),
+        };
+        let maybe_instant = |field: &str, text: &Option<Option<String>>| match text {
+            None => Ok(None),
+            Some(None) => Ok(Some(None)),
+            Some(text) => instant(field, text).map(Some),
+        };
+        Ok(PlanClaims {
+            id: self.id.clone(),
+            patient_id: self.patient_id.clone(),
+            status: self.status.clone(),
+            row_version: self.row_version,
+            acceptance_check: self.acceptance_check.map(|c| match c {
+                SignatureCheckJson::Unsigned => SignatureCheck::Unsigned,
+                SignatureCheckJson::Valid => SignatureCheck::Valid,
+                SignatureCheckJson::Invalid => SignatureCheck::Invalid,
+            }),
+            totals_only: self.totals_only,
+            presented_ms: maybe_instant("presented_at", &self.presented_at)?,
+            presented_by: self.presented_by.clone(),
+            acceptance: self.acceptance.as_ref().map(Option::is_some),
+            decided_ms: maybe_instant("decided_at", &self.decided_at)?,
+            decided_by: self.decided_by.clone(),
+            created_ms: instant("created_at", &self.created_at)?,
+            created_by: self.created_by.clone(),
+            updated_ms: instant("updated_at", &self.updated_at)?,
+        })
     }
 
     fn refuse_read_only(&self) -> Result<(), ApiError> {
@@ -397,9 +444,10 @@ pub(crate) async fn replace_plan(
         Ok(v) => v,
         Err(answer) => return Ok(answer.into_response()),
     };
+    let claims = body.claims()?;
     Ok(plan_result(
         app.chart(&actor)
-            .replace_plan(id, &body.draft(), expected)
+            .replace_plan(id, &body.draft(), expected, &claims)
             .await,
     ))
 }

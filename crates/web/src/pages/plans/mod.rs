@@ -20,7 +20,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use enamel_app::{App, AppError, Expected};
+use enamel_app::{App, AppError, Expected, PlanClaims};
 use enamel_domain::clinical::{AcceptanceDraft, PlanStatus, SignatureDraft};
 use enamel_domain::{FieldProblem, PatientId, PlanId};
 use serde::Deserialize;
@@ -236,7 +236,7 @@ pub(crate) async fn replace(
     let expected = Expected::Version(posted.expected());
     match app
         .chart(&staff.actor)
-        .replace_plan(plan, &draft, expected)
+        .replace_plan(plan, &draft, expected, &PlanClaims::default())
         .await
     {
         Ok(view) => to(format!(
