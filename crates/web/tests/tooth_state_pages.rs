@@ -324,6 +324,23 @@ async fn a_recorded_state_is_one_entry_drawn_on_the_tooth_and_listed() {
         "Missing: 18 · Impacted: 38 · Implant: 46"
     );
     assert_eq!(recorded(&h, &patient).await, 5, "every change is kept");
+    // ... and shown under the chart, newest first, in the practice's numbering, read under
+    // the page's one entry.
+    let history = page
+        .text
+        .split("id=\"tooth-state-history\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</details>").next())
+        .unwrap_or_default();
+    assert!(history.contains("(5), newest first"), "{history}");
+    let rows: Vec<&str> = history.split("<tr><td>").skip(1).collect();
+    assert_eq!(rows.len(), 5, "{history}");
+    assert!(
+        rows[0].contains("<td>28</td><td>Present</td><td>you</td>"),
+        "{}",
+        rows[0]
+    );
+    assert!(rows[4].contains("<td>Missing</td>"), "{}", rows[4]);
 }
 
 #[tokio::test]

@@ -231,6 +231,8 @@ pub struct ChartView {
     /// The teeth that are not simply present (missing, unerupted, impacted, implants), each
     /// with the change that made it so, in Universal order.
     pub teeth: Vec<ToothStateView>,
+    /// Every change of a tooth's state recorded by then, in the order recorded.
+    pub tooth_state_changes: Vec<ToothStateView>,
     /// Set when the caller sees only completed work and fees (billing).
     pub billing_view: bool,
 }

@@ -63,20 +63,17 @@ impl Chart<'_> {
                 tooth_states: db.tooth_states_of(&p, &i).await?,
             })
         };
-        let (procedures, teeth, who) = self
+        let (procedures, tooth_state_changes, who) = self
             .app
             .read_audited(practice, entry, fetch, |keys, rows| {
                 let who = super::heading(keys, &rows.patient, names)?;
                 let changes = rows
                     .tooth_states
                     .iter()
+                    .filter(|row| row.created_ms <= as_of_ms)
                     .map(|row| tooth_states::open_change(keys, row))
                     .collect::<Result<Vec<_>, _>>()?;
-                Ok((
-                    self.open_chart(keys, rows, sight, as_of_ms)?,
-                    tooth_states::fold(changes, as_of_ms),
-                    who,
-                ))
+                Ok((self.open_chart(keys, rows, sight, as_of_ms)?, changes, who))
             })
             .await?;
         Ok(ChartView {
@@ -85,7 +82,8 @@ impl Chart<'_> {
             numbering: settings.numbering,
             as_of_ms,
             procedures,
-            teeth,
+            teeth: tooth_states::fold(tooth_state_changes.clone()),
+            tooth_state_changes,
             billing_view: sight == Sight::Billing,
         })
     }

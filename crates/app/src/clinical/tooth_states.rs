@@ -77,10 +77,9 @@ pub(super) fn open_change(
 }
 
 /// The teeth that are not simply present, in Universal order, from a patient's changes in the
-/// order recorded, counting those recorded by `as_of_ms`.
-pub(super) fn fold(changes: Vec<ToothStateView>, as_of_ms: i64) -> Vec<ToothStateView> {
-    let by_then = changes.into_iter().filter(|c| c.recorded_ms <= as_of_ms);
-    current_states(by_then, |c| ToothStateChange {
+/// order recorded.
+pub(super) fn fold(changes: Vec<ToothStateView>) -> Vec<ToothStateView> {
+    current_states(changes, |c| ToothStateChange {
         tooth: c.tooth,
         state: c.state,
     })

@@ -223,6 +223,21 @@ pub(crate) struct Staff {
     pub nav: Nav,
 }
 
+impl Staff {
+    /// Who recorded something, as this reader should read it: "you", "the system", or another
+    /// account (by the start of its id: staff names are not on clinical pages).
+    pub(crate) fn who(&self, id: &str) -> String {
+        if Some(id) == self.actor.user_id() {
+            "you".into()
+        } else if id == "system" {
+            "the system".into()
+        } else {
+            let short: String = id.chars().take(8).collect();
+            format!("another staff member (account {short}\u{2026})")
+        }
+    }
+}
+
 impl FromRequestParts<App> for Staff {
     type Rejection = Response;
 

@@ -181,6 +181,8 @@ struct ChartPage {
     state_legend: Vec<StateLegendItem>,
     /// The teeth that are not simply present: (state, teeth in the practice's numbering).
     tooth_states: Vec<(&'static str, String)>,
+    /// Every change of a tooth's state by then, newest first.
+    tooth_state_history: Vec<states::ChangeLine>,
     rows: Vec<Row>,
     any_actions: bool,
     /// The charting form is shown.
@@ -345,6 +347,7 @@ async fn try_show(
     let rows = timeline::rows(&view.procedures, numbering, &staff.nav, rights, changes);
     let focus = extra.placed.first_input().unwrap_or_default().to_string();
     let status = extra.status;
+    let tooth_state_history = states::history(&view.tooth_state_changes, numbering, &staff);
     let nav = staff.nav;
     let page = ChartPage {
         csrf: nav.csrf.clone(),
@@ -370,6 +373,7 @@ async fn try_show(
         legend: LEGEND,
         state_legend: state_legend(),
         tooth_states: states::listed(&view.teeth, numbering),
+        tooth_state_history,
         any_actions: rows.iter().any(Row::has_actions),
         rows,
         can_chart,

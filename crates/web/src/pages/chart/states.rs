@@ -100,6 +100,33 @@ pub(super) fn listed(
         .collect()
 }
 
+/// One recorded change of a tooth's state as the history under the chart shows it.
+pub(crate) struct ChangeLine {
+    pub when: String,
+    pub tooth: String,
+    pub state: &'static str,
+    pub by: String,
+}
+
+/// The changes, newest first: when (on the practice's clock), which tooth in the practice's
+/// numbering, the state it was given, and who recorded it.
+pub(super) fn history(
+    changes: &[ToothStateView],
+    numbering: Numbering,
+    staff: &Staff,
+) -> Vec<ChangeLine> {
+    changes
+        .iter()
+        .rev()
+        .map(|c| ChangeLine {
+            when: staff.nav.when(c.recorded_ms),
+            tooth: c.tooth.display(numbering),
+            state: c.state.label(),
+            by: staff.who(&c.recorded_by),
+        })
+        .collect()
+}
+
 /// `POST /patients/{id}/chart/tooth-states`: records what one tooth now is.
 pub(crate) async fn record_tooth_state(
     State(app): State<App>,

@@ -31,18 +31,6 @@ pub(super) async fn rights(app: &App, staff: &Staff) -> Result<NoteRights, AppEr
     })
 }
 
-/// Who wrote or signed, as the reader should read it: "you", or another account.
-fn who(staff: &Staff, id: &str) -> String {
-    if Some(id) == staff.actor.user_id() {
-        "you".into()
-    } else if id == "system" {
-        "the system".into()
-    } else {
-        let short: String = id.chars().take(8).collect();
-        format!("another staff member (account {short}\u{2026})")
-    }
-}
-
 /// A signature's check as the page tells it: a key for the CSS and the words that carry the
 /// meaning without it.
 pub(super) struct SignatureLine {
@@ -102,7 +90,7 @@ fn card(view: &NoteView, staff: &Staff, rights: NoteRights) -> NoteCard {
     let signed_line = match (&view.signed_by, view.signed_ms) {
         (Some(by), Some(at)) => Some(format!(
             "Signed by {} on {}",
-            who(staff, by),
+            staff.who(by),
             staff.nav.when(at)
         )),
         _ => None,
@@ -114,7 +102,7 @@ fn card(view: &NoteView, staff: &Staff, rights: NoteRights) -> NoteCard {
         signed: view.signed,
         written: format!(
             "Written by {} on {}",
-            who(staff, &view.author_id),
+            staff.who(&view.author_id),
             staff.nav.when(view.created_ms)
         ),
         body: view.note.body.clone(),
@@ -125,7 +113,7 @@ fn card(view: &NoteView, staff: &Staff, rights: NoteRights) -> NoteCard {
             .map(|a| AddendumCard {
                 heading: format!(
                     "Addendum by {} on {}",
-                    who(staff, &a.author_id),
+                    staff.who(&a.author_id),
                     staff.nav.when(a.created_ms)
                 ),
                 body: a.body.clone(),

@@ -105,16 +105,6 @@ fn status_key(status: PlanStatus) -> &'static str {
     status.as_str()
 }
 
-/// Who recorded something: "you" or another account.
-fn who(staff: &Staff, id: &str) -> String {
-    if Some(id) == staff.actor.user_id() {
-        "you".into()
-    } else {
-        let short: String = id.chars().take(8).collect();
-        format!("another staff member (account {short}\u{2026})")
-    }
-}
-
 /// A recorded acceptance as shown: who signed, how, when, and whether its signature holds.
 pub(super) struct AcceptanceShow {
     pub signer: String,
@@ -166,7 +156,7 @@ pub(super) fn acceptance_show(
         accepted_by: a.acceptance.accepted_by.label(),
         channel: a.acceptance.channel.label(),
         when: staff.nav.when(a.accepted_ms),
-        recorded_by: who(staff, &a.recorded_by),
+        recorded_by: staff.who(&a.recorded_by),
         typed,
         strokes,
         check,
@@ -486,13 +476,13 @@ pub(super) struct PlanExtra {
 fn history(view: &PlanView, staff: &Staff) -> Vec<String> {
     let mut lines = vec![format!(
         "Drafted by {} on {}",
-        who(staff, &view.created_by),
+        staff.who(&view.created_by),
         staff.nav.when(view.created_ms)
     )];
     if let (Some(at), Some(by)) = (view.presented_ms, &view.presented_by) {
         lines.push(format!(
             "Presented by {} on {}; its lines are frozen",
-            who(staff, by),
+            staff.who(by),
             staff.nav.when(at)
         ));
     }
@@ -500,7 +490,7 @@ fn history(view: &PlanView, staff: &Staff) -> Vec<String> {
         lines.push(format!(
             "{} (recorded by {}) on {}",
             view.status.label(),
-            who(staff, by),
+            staff.who(by),
             staff.nav.when(at)
         ));
     }
