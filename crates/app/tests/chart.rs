@@ -407,3 +407,31 @@ async fn tooth_states_are_recorded_one_change_at_a_time_and_folded_into_the_char
             .unwrap()[0];
     assert!(!String::from_utf8_lossy(&row.details).contains("unerupted"));
 }
+
+#[tokio::test]
+async fn a_room_within_one_patient_does_not_find_another_patients_records() {
+    let f = fixture().await;
+    with_codes(&f).await;
+    let (a, b) = (patient(&f).await, patient(&f).await);
+    let c = chart(&f);
+    let of_b = c.create(b, &filling("3", "MO")).await.unwrap();
+    let within_a = chart(&f).within(a);
+    let refused = within_a
+        .add_addendum(of_b.id, "Synthetic: wrong patient.")
+        .await;
+    assert!(matches!(refused, Err(AppError::NotFound)), "{refused:?}");
+    let completed = within_a.complete(of_b.id, None, Expected::Any).await;
+    assert!(
+        matches!(completed, Err(AppError::NotFound)),
+        "{completed:?}"
+    );
+    // Nothing happened to B's procedure; within B it is found.
+    let read = c.procedure(of_b.id).await.unwrap();
+    assert_eq!(read.status(), ProcedureStatus::Planned);
+    assert!(read.addenda.is_empty());
+    chart(&f)
+        .within(b)
+        .add_addendum(of_b.id, "Synthetic: right patient.")
+        .await
+        .unwrap();
+}

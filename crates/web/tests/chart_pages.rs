@@ -564,6 +564,26 @@ async fn a_procedure_is_completed_annotated_and_struck_through_the_page() {
         .await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(empty.text.contains("Addendum is required."));
+    // The same form sent with another patient's address finds no such entry there, and
+    // nothing is added.
+    let other = h.patient().await;
+    let audited = h.audit().await.len();
+    let elsewhere = dentist
+        .post(
+            &h,
+            &format!("{}/{id}/addenda", chart(&other)),
+            &[("csrf", &dentist.csrf), ("body", "Synthetic: wrong chart")],
+        )
+        .await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::NOT_FOUND,
+        "{}",
+        elsewhere.text
+    );
+    let miss = h.audit().await.split_off(audited);
+    assert_eq!(miss.len(), 1, "{miss:#?}");
+    assert_eq!(miss[0].outcome.as_str(), "failed");
     let added = dentist
         .post(
             &h,

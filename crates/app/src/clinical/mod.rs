@@ -41,6 +41,8 @@ pub const MAX_CHART_LOCK_HOURS: i64 = 720;
 pub struct Chart<'a> {
     app: &'a App,
     caller: Caller<'a>,
+    /// Set by [`Chart::within`]: records of any other patient are not found.
+    scope: Option<PatientId>,
 }
 
 impl App {
@@ -256,7 +258,35 @@ enum Sight {
 
 impl<'a> Chart<'a> {
     pub(crate) fn new(app: &'a App, caller: Caller<'a>) -> Chart<'a> {
-        Chart { app, caller }
+        Chart {
+            app,
+            caller,
+            scope: None,
+        }
+    }
+
+    /// The same room, for the records of one patient only: a change addressed to a record of
+    /// another patient is not found (and audited as a miss). A page's form names its patient
+    /// in its address; this keeps a form posted with one patient's address and another
+    /// patient's record id from changing a record the page did not show.
+    pub fn within(mut self, patient: PatientId) -> Self {
+        self.scope = Some(patient);
+        self
+    }
+
+    /// A stored record as this room sees it: one of another patient than its scope is not
+    /// found.
+    fn scoped<R>(
+        &self,
+        found: Result<R, enamel_store::StoreError>,
+        patient_of: impl Fn(&R) -> &str,
+    ) -> Result<R, enamel_store::StoreError> {
+        match (found, self.scope) {
+            (Ok(row), Some(p)) if patient_of(&row) != p.to_string() => {
+                Err(enamel_store::StoreError::NotFound)
+            }
+            (found, _) => found,
+        }
     }
 
     fn actor(&self) -> &Actor {

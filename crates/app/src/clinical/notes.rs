@@ -160,7 +160,8 @@ impl Chart<'_> {
         audit_action: AuditAction,
     ) -> Result<(NoteRow, Access, AuditDraft), AppError> {
         let practice = self.caller.practice_id().to_string();
-        match self.app.db().note(&practice, &id.to_string()).await {
+        let found = self.app.db().note(&practice, &id.to_string()).await;
+        match self.scoped(found, |r| &r.patient_id) {
             Ok(row) => {
                 let patient: PatientId = row
                     .patient_id

@@ -280,7 +280,8 @@ impl Chart<'_> {
         action: Action,
     ) -> Result<(PerioExamRow, Access, AuditDraft), AppError> {
         let practice = self.caller.practice_id().to_string();
-        match self.app.db().perio_exam(&practice, &id.to_string()).await {
+        let found = self.app.db().perio_exam(&practice, &id.to_string()).await;
+        match self.scoped(found, |r| &r.patient_id) {
             Ok(row) => {
                 let patient: PatientId = row
                     .patient_id

@@ -167,7 +167,8 @@ impl Chart<'_> {
     /// The stored plan for a change (treatment plans, edit); a miss is audited as `failed`.
     async fn plan_for_change(&self, id: PlanId) -> Result<(PlanRow, AuditDraft), AppError> {
         let practice = self.caller.practice_id().to_string();
-        match self.app.db().plan(&practice, &id.to_string()).await {
+        let found = self.app.db().plan(&practice, &id.to_string()).await;
+        match self.scoped(found, |r| &r.patient_id) {
             Ok(row) => {
                 let patient: PatientId = row
                     .patient_id

@@ -107,11 +107,12 @@ impl Chart<'_> {
     /// included) is `NotFound`.
     async fn stored(&self, id: ProcedureId) -> Result<ProcedureRow, AppError> {
         let practice = self.caller.practice_id();
-        Ok(self
+        let found = self
             .app
             .db()
             .procedure(&practice.to_string(), &id.to_string())
-            .await?)
+            .await;
+        Ok(self.scoped(found, |r| &r.patient_id)?)
     }
 
     /// Opens a row for a change (nothing of it leaves the room). Called only once the caller

@@ -223,6 +223,7 @@ pub(crate) async fn complete(
     let date = f.completed_on.trim();
     let result = app
         .chart(&staff.actor)
+        .within(patient)
         .complete(
             id,
             (!date.is_empty()).then_some(date),
@@ -254,6 +255,7 @@ pub(crate) async fn invalidate(
     };
     let result = app
         .chart(&staff.actor)
+        .within(patient)
         .invalidate(id, &f.reason, Expected::Version(f.expected()))
         .await;
     let posted = Posted {
@@ -279,7 +281,11 @@ pub(crate) async fn addendum(
         Ok(ids) => ids,
         Err(e) => return page_error(e),
     };
-    let result = app.chart(&staff.actor).add_addendum(id, &f.body).await;
+    let result = app
+        .chart(&staff.actor)
+        .within(patient)
+        .add_addendum(id, &f.body)
+        .await;
     let posted = Posted {
         patient,
         procedure: id.to_string(),

@@ -207,6 +207,7 @@ async fn then_sign(
     let id = saved.id.to_string();
     match app
         .chart(&staff.actor)
+        .within(patient)
         .sign_note(saved.id, Expected::Version(saved.row_version))
         .await
     {
@@ -266,6 +267,7 @@ pub(crate) async fn edit(
     };
     let result = app
         .chart(&staff.actor)
+        .within(patient)
         .edit_note(
             note,
             &f.draft(),
@@ -315,6 +317,7 @@ pub(crate) async fn sign(
     let expected = f.row_version.trim().parse().unwrap_or(-1);
     match app
         .chart(&staff.actor)
+        .within(patient)
         .sign_note(note, Expected::Version(expected))
         .await
     {
@@ -353,6 +356,7 @@ pub(crate) async fn addendum(
     };
     match app
         .chart(&staff.actor)
+        .within(patient)
         .add_note_addendum(note, &draft)
         .await
     {

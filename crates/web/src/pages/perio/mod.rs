@@ -234,6 +234,7 @@ pub(crate) async fn save(
     };
     let result = app
         .chart(&staff.actor)
+        .within(ids.0)
         .save_perio(
             ids.1,
             &drafted.draft,
@@ -263,7 +264,7 @@ pub(crate) async fn close(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let chart = app.chart(&staff.actor);
+    let chart = app.chart(&staff.actor).within(ids.0);
     let saved = chart
         .save_perio(
             ids.1,

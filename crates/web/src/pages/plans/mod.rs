@@ -236,6 +236,7 @@ pub(crate) async fn replace(
     let expected = Expected::Version(posted.expected());
     match app
         .chart(&staff.actor)
+        .within(patient)
         .replace_plan(plan, &draft, expected, &PlanClaims::default())
         .await
     {
@@ -311,6 +312,7 @@ pub(crate) async fn present(
     };
     match app
         .chart(&staff.actor)
+        .within(ids.0)
         .present_plan(ids.1, f.expected())
         .await
     {
@@ -343,6 +345,7 @@ pub(crate) async fn decide(
     };
     match app
         .chart(&staff.actor)
+        .within(ids.0)
         .decide_plan(ids.1, outcome, f.expected())
         .await
     {
@@ -477,6 +480,7 @@ pub(crate) async fn accept(
     let result = match f.draft() {
         Ok(draft) => {
             app.chart(&staff.actor)
+                .within(patient)
                 .accept_plan(plan, &draft, expected)
                 .await
         }
