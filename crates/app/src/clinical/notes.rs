@@ -113,14 +113,7 @@ impl Chart<'_> {
             .note_entry(&access, AuditAction::Create, id)
             .patient(patient);
         let practice = self.caller.practice_id();
-        if !self
-            .app
-            .db()
-            .patient_exists(&practice.to_string(), &patient.to_string())
-            .await?
-        {
-            return self.not_made(entry, AppError::NotFound).await;
-        }
+        let entry = self.for_existing_patient(patient, entry).await?;
         let note = draft.validate().map_err(AppError::Invalid)?;
         self.check_link(patient, &note).await?;
         let keys = self.app.keys_of(practice).await?;

@@ -240,14 +240,7 @@ impl Chart<'_> {
             .perio_entry(&access, AuditAction::Create, id)
             .patient(patient);
         let practice = self.caller.practice_id();
-        if !self
-            .app
-            .db()
-            .patient_exists(&practice.to_string(), &patient.to_string())
-            .await?
-        {
-            return self.not_made(entry, AppError::NotFound).await;
-        }
+        let entry = self.for_existing_patient(patient, entry).await?;
         let exam = self.perio_today_checked(draft).await?;
         let keys = self.app.keys_of(practice).await?;
         let now = self.now_ms();

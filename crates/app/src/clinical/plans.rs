@@ -117,14 +117,7 @@ impl Chart<'_> {
             .plan_entry(&access, AuditAction::Create, id)
             .patient(patient);
         let practice = self.caller.practice_id();
-        if !self
-            .app
-            .db()
-            .patient_exists(&practice.to_string(), &patient.to_string())
-            .await?
-        {
-            return self.not_made(entry, AppError::NotFound).await;
-        }
+        let entry = self.for_existing_patient(patient, entry).await?;
         let plan = draft.validate().map_err(AppError::Invalid)?;
         let facts = self.planned_facts(patient).await?;
         let lines = freeze(&plan, &facts).map_err(AppError::Invalid)?;

@@ -67,6 +67,25 @@ impl Current {
 impl Chart<'_> {
     /// Records a change that was tried and not made (a miss, a stale version, a refusal), so
     /// every request leaves its entry; returns `error` for the caller.
+    /// A create's entry back when the practice has the patient; otherwise the miss, audited.
+    pub(super) async fn for_existing_patient(
+        &self,
+        patient: PatientId,
+        entry: AuditDraft,
+    ) -> Result<AuditDraft, AppError> {
+        let practice = self.caller.practice_id().to_string();
+        if self
+            .app
+            .db()
+            .patient_exists(&practice, &patient.to_string())
+            .await?
+        {
+            Ok(entry)
+        } else {
+            self.not_made(entry, AppError::NotFound).await
+        }
+    }
+
     pub(super) async fn not_made<T>(
         &self,
         entry: AuditDraft,
@@ -222,14 +241,7 @@ impl Chart<'_> {
         let id = ProcedureId::new();
         let entry = self.entry(&access, AuditAction::Create, id, patient);
         let practice = self.caller.practice_id();
-        if !self
-            .app
-            .db()
-            .patient_exists(&practice.to_string(), &patient.to_string())
-            .await?
-        {
-            return self.not_made(entry, AppError::NotFound).await;
-        }
+        let entry = self.for_existing_patient(patient, entry).await?;
         let procedure = self.validated(draft).await?;
         let now = self.now_ms();
         let (completed_ms, locks_at_ms) = if procedure.status == ProcedureStatus::Completed {

@@ -103,14 +103,7 @@ impl Chart<'_> {
             .about(RecordKind::ToothState, id)
             .patient(patient);
         let practice = self.caller.practice_id();
-        if !self
-            .app
-            .db()
-            .patient_exists(&practice.to_string(), &patient.to_string())
-            .await?
-        {
-            return self.not_made(entry, AppError::NotFound).await;
-        }
+        let entry = self.for_existing_patient(patient, entry).await?;
         let change = draft.validate().map_err(AppError::Invalid)?;
         let keys = self.app.keys_of(practice).await?;
         let row = ToothStateRow {
