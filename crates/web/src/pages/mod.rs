@@ -2,6 +2,19 @@
 //! Every page goes through the same actor and the same app functions as the JSON API; forms
 //! carry the session's anti-forgery token; a page that is refused says so in plain words.
 
+/// `Debug` that names the type and nothing else, for forms and views that carry what a person
+/// typed (PHI): anything that formats them with `{:?}` (a log line, an error report) shows no
+/// value.
+macro_rules! redacted_debug {
+    ($($name:ident),+ $(,)?) => {$(
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($name), " { .. }"))
+            }
+        }
+    )+};
+}
+
 mod account;
 mod admin;
 pub(crate) mod chart;

@@ -23,12 +23,7 @@ pub(crate) struct NewProcedure {
     pub note: String,
 }
 
-/// Names the form, never what was typed into it (a note is PHI).
-impl std::fmt::Debug for NewProcedure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("NewProcedure { .. }")
-    }
-}
+redacted_debug!(NewProcedure);
 
 fn given(text: &str) -> Option<String> {
     let t = text.trim();
@@ -105,11 +100,7 @@ pub(crate) struct RowAction {
     pub body: String,
 }
 
-impl std::fmt::Debug for RowAction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RowAction { .. }")
-    }
-}
+redacted_debug!(RowAction);
 
 impl RowAction {
     /// The version the page showed; one that cannot be read can never match (a conflict).

@@ -26,12 +26,7 @@ pub(crate) struct StateForm {
     pub state: String,
 }
 
-/// Names the form, never what was posted with it.
-impl std::fmt::Debug for StateForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StateForm { .. }")
-    }
-}
+redacted_debug!(StateForm);
 
 /// The form's inputs: the room's field, the input's id on the page, and its label.
 const INPUTS: &[(&str, &str, &str)] = &[

@@ -87,12 +87,7 @@ pub(crate) struct NoteForm {
     name: String,
 }
 
-/// Names the form, never what was typed into it (a note is PHI).
-impl std::fmt::Debug for NoteForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("NoteForm { .. }")
-    }
-}
+redacted_debug!(NoteForm);
 
 impl NoteForm {
     fn draft(&self) -> NoteDraft {
@@ -294,11 +289,7 @@ pub(crate) struct SignForm {
     row_version: String,
 }
 
-impl std::fmt::Debug for SignForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SignForm { .. }")
-    }
-}
+redacted_debug!(SignForm);
 
 /// `POST /patients/{id}/notes/{note}/sign`: signs a draft as it is stored.
 pub(crate) async fn sign(

@@ -86,11 +86,7 @@ pub(crate) struct StartForm {
     exam_date: String,
 }
 
-impl std::fmt::Debug for StartForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StartForm { .. }")
-    }
-}
+redacted_debug!(StartForm);
 
 /// `POST /patients/{id}/perio`: starts an exam (a draft) and opens its sheet.
 pub(crate) async fn start(

@@ -107,12 +107,7 @@ pub(super) struct Posted {
     pub values: HashMap<String, String>,
 }
 
-/// Names the form, never what was typed into it (a note and measurements are PHI).
-impl std::fmt::Debug for Posted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Posted { .. }")
-    }
-}
+redacted_debug!(Posted);
 
 impl Posted {
     pub(super) fn from_pairs(pairs: Vec<(String, String)>) -> Posted {

@@ -23,12 +23,7 @@ pub(super) struct Posted {
     pub procedures: Vec<String>,
 }
 
-/// Names the form, never what was typed (a plan's title and note are PHI).
-impl std::fmt::Debug for Posted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Posted { .. }")
-    }
-}
+redacted_debug!(Posted);
 
 impl Posted {
     pub(super) fn from_pairs(pairs: Vec<(String, String)>) -> Posted {

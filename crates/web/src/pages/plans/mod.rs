@@ -256,11 +256,7 @@ pub(crate) struct ChangeForm {
     outcome: String,
 }
 
-impl std::fmt::Debug for ChangeForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ChangeForm { .. }")
-    }
-}
+redacted_debug!(ChangeForm);
 
 impl ChangeForm {
     fn expected(&self) -> Expected {
@@ -389,12 +385,7 @@ pub(crate) struct AcceptPosted {
     strokes: String,
 }
 
-/// Names the form, never what was typed or drawn (a signature is PHI).
-impl std::fmt::Debug for AcceptPosted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AcceptPosted { .. }")
-    }
-}
+redacted_debug!(AcceptPosted);
 
 impl AcceptPosted {
     /// The acceptance for the room: a drawn signature when strokes were drawn, else the typed

@@ -25,11 +25,7 @@ pub(super) struct AcceptForm {
     pub errors: HashMap<String, String>,
 }
 
-impl std::fmt::Debug for AcceptForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AcceptForm { .. }")
-    }
-}
+redacted_debug!(AcceptForm);
 
 #[derive(Template)]
 #[template(path = "plan_present.html")]
