@@ -71,6 +71,11 @@ text_enum!(
         NoteTemplate => "note_template",
         TreatmentPlan => "treatment_plan",
         ToothState => "tooth_state",
+        Provider => "provider",
+        Operatory => "operatory",
+        AppointmentType => "appointment_type",
+        Appointment => "appointment",
+        Schedule => "schedule",
     }
 );
 

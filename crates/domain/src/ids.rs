@@ -81,6 +81,23 @@ id_type!(
     ToothStateId
 );
 
+id_type!(
+    /// A provider (dentist or hygienist) on the schedule.
+    ProviderId
+);
+id_type!(
+    /// An operatory: a chair, a column of the schedule.
+    OperatoryId
+);
+id_type!(
+    /// A kind of visit with its default time pattern.
+    AppointmentTypeId
+);
+id_type!(
+    /// An appointment on the schedule.
+    AppointmentId
+);
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -11,15 +11,18 @@ pub mod clinical;
 mod ids;
 mod patient;
 pub mod policy;
+pub mod scheduling;
 pub mod synthetic;
 mod text_enum;
 pub mod time;
 
-pub use self::time::{DayRange, Instant, LocalDateTime, PracticeDate, PracticeTz};
+pub use self::time::{
+    DayRange, Instant, LocalDateTime, LocalTimeGap, PracticeDate, PracticeTz,
+};
 pub use audit::{AccessMethod, AuditAction, AuditSubject, Outcome, RecordKind};
 pub use ids::{
-    AddendumId, IdError, NoteId, PatientId, PerioExamId, PlanId, PracticeId, ProcedureId,
-    ToothStateId,
+    AddendumId, AppointmentId, AppointmentTypeId, IdError, NoteId, OperatoryId, PatientId,
+    PerioExamId, PlanId, PracticeId, ProcedureId, ProviderId, ToothStateId,
 };
 pub use patient::{
     Address, Coverage, CoverageDraft, CoveragePriority, EmergencyContact, FieldProblem, Patient,

@@ -203,6 +203,28 @@ impl PracticeTz {
         self.resolve(jiff_date(date.0).to_datetime(clock))
     }
 
+    /// The one instant the practice's clock shows `time` on `date`, for a booking: unlike
+    /// [`instant_at`](Self::instant_at), a time that a daylight-saving change skips or
+    /// repeats is refused, because an appointment at a time that never comes (or comes twice)
+    /// must be asked about, not moved.
+    pub fn exact_instant(&self, date: PracticeDate, time: Time) -> Result<Instant, LocalTimeGap> {
+        let (h, m, s, _) = time.as_hms_nano();
+        let clock = civil::Time::new(
+            i8::try_from(h).unwrap_or(0),
+            i8::try_from(m).unwrap_or(0),
+            i8::try_from(s).unwrap_or(0),
+            0,
+        )
+        .unwrap_or(civil::Time::midnight());
+        let local = jiff_date(date.0).to_datetime(clock);
+        let ambiguous = self.tz.to_ambiguous_timestamp(local);
+        match ambiguous.offset() {
+            jiff::tz::AmbiguousOffset::Unambiguous { .. } => Ok(self.resolve(local)),
+            jiff::tz::AmbiguousOffset::Gap { .. } => Err(LocalTimeGap::Skipped),
+            jiff::tz::AmbiguousOffset::Fold { .. } => Err(LocalTimeGap::Repeated),
+        }
+    }
+
     fn start_of(&self, day: civil::Date) -> Instant {
         self.resolve(day.to_datetime(civil::Time::midnight()))
     }
@@ -243,6 +265,15 @@ impl Default for PracticeTz {
     fn default() -> Self {
         PracticeTz::utc()
     }
+}
+
+/// Why a wall-clock time names no single instant in the practice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalTimeGap {
+    /// The clocks jump over it (spring forward): it never happens that day.
+    Skipped,
+    /// The clocks pass it twice (fall back).
+    Repeated,
 }
 
 /// A civil date in the practice's time zone.

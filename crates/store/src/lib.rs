@@ -9,6 +9,7 @@
 //!
 //! This crate must never depend on HTTP, on the crypto core, or on the app layer.
 
+mod appointments;
 mod audit;
 mod clinical;
 mod connect;
@@ -22,6 +23,7 @@ mod patients;
 mod perio;
 mod plans;
 mod practices;
+mod schedule_resources;
 mod sealed;
 mod search;
 mod sessions;
@@ -29,6 +31,7 @@ pub mod specs;
 mod tooth_states;
 mod users;
 
+pub use appointments::{AppointmentRow, SlotClaim, SlotClash};
 pub use audit::{
     AuditHead, AuditQuery, CheckpointRow, LEGACY_CURSOR_OFFSET, LEGACY_LOG, TrailEntry,
     legacy_cursor,
@@ -48,6 +51,7 @@ pub use perio::PerioExamRow;
 pub use plans::PlanRow;
 pub use practices::PracticeRow;
 pub use sealed::{KeyVersionCount, SealedRow};
+pub use schedule_resources::{AppointmentTypeRow, OperatoryRow, ProviderRow, Stamp};
 pub use search::{POSTINGS_COUNTED_UP_TO, TokenSearch, Walk};
 pub use sessions::{ResolvedSession, SessionRow, ThrottleRow};
 pub use specs::{History, RecordSpec, SealedColumn};

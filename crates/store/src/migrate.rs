@@ -118,6 +118,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_tooth_states.sql"),
         postgres: include_str!("../migrations/postgres/0015_tooth_states.sql"),
     },
+    Migration {
+        version: 16,
+        name: "0016_scheduling.sql",
+        sqlite: include_str!("../migrations/sqlite/0016_scheduling.sql"),
+        postgres: include_str!("../migrations/postgres/0016_scheduling.sql"),
+    },
 ];
 
 /// File names the SQLite folder must contain (the mirror test compares both folders to this).
@@ -137,6 +143,7 @@ pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &[
     "0013_clinical_notes.sql",
     "0014_treatment_plans.sql",
     "0015_tooth_states.sql",
+    "0016_scheduling.sql",
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
@@ -331,6 +338,17 @@ impl Db {
             format!("REVOKE DELETE, TRUNCATE ON treatment_plans FROM {role}"),
             format!("GRANT SELECT, INSERT, UPDATE ON tooth_states TO {role}"),
             format!("REVOKE DELETE, TRUNCATE ON tooth_states FROM {role}"),
+            // Providers, chairs and visit types are hidden or ended, never deleted, because
+            // appointments keep naming them. A held slot is released by deleting its row.
+            format!(
+                "GRANT SELECT, INSERT, UPDATE ON providers, operatories, appointment_types, \
+                 appointments TO {role}"
+            ),
+            format!(
+                "REVOKE DELETE, TRUNCATE ON providers, operatories, appointment_types, \
+                 appointments FROM {role}"
+            ),
+            format!("GRANT SELECT, INSERT, DELETE ON operatory_slots, provider_slots TO {role}"),
             // The legacy log (0001) is closed: read it, and add its final checkpoint.
             format!("GRANT SELECT ON audit_events, audit_head TO {role}"),
             format!("GRANT SELECT, INSERT ON audit_checkpoints TO {role}"),

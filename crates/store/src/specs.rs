@@ -197,6 +197,16 @@ pub const TOOTH_STATES: RecordSpec = RecordSpec {
     history: History::AppendOnly,
 };
 
+/// Appointments: times, chair, provider and status plain (the schedule is queried by them and
+/// the database refuses double-booking by them), the patient by id, the note sealed.
+pub const APPOINTMENTS: RecordSpec = RecordSpec {
+    table: "appointments",
+    kind: RecordKind::Appointment,
+    category: Category::Schedule,
+    sealed: &["note"],
+    history: History::Mutable,
+};
+
 /// Every declared table, in the order rotation walks them.
 pub const ALL: &[RecordSpec] = &[
     PATIENTS,
@@ -211,6 +221,7 @@ pub const ALL: &[RecordSpec] = &[
     NOTE_ADDENDA,
     TREATMENT_PLANS,
     TOOTH_STATES,
+    APPOINTMENTS,
 ];
 
 /// Byte columns that hold no PHI and are not sealed: blind-index tokens (keyed HMACs),

@@ -37,6 +37,9 @@ mod tests_perio;
 mod tests_plan;
 mod tooth_state;
 
+pub(crate) use fields::{optional_id, required_id, required_line};
+pub(crate) use procedure::free_text;
+
 pub use acceptance::{
     Acceptance, AcceptanceChannel, AcceptanceDraft, AcceptedBy, MAX_SIGNATURE_POINTS,
     MAX_SIGNATURE_STROKES, MAX_SIGNATURE_TEXT_CHARS, MAX_SIGNER_NAME_CHARS, SIGNATURE_CANVAS,
