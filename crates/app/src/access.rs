@@ -193,6 +193,11 @@ impl Actor {
         }
     }
 
+    /// Whether this is an integration acting by an API token (not a person).
+    pub(crate) fn is_integration(&self) -> bool {
+        matches!(self.principal, Principal::Integration { .. })
+    }
+
     /// The id the audit log names: the user id, or `token:<id>` for an integration.
     pub(crate) fn audit_id(&self) -> String {
         match &self.principal {

@@ -41,6 +41,9 @@ pub enum AppError {
     /// what to do first.
     #[error("{0}")]
     Refused(String),
+    /// The time asked for is taken: the chair, or the provider's time in another chair.
+    #[error("{}", .0.message)]
+    ScheduleConflict(Box<crate::ScheduleConflict>),
     /// An `Idempotency-Key` sent again with a different request than the one it first came
     /// with.
     #[error("this idempotency key was used for a different request")]

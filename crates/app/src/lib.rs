@@ -21,6 +21,7 @@ mod patients;
 mod practice_time;
 mod practices;
 mod rotation;
+mod scheduling;
 
 use std::sync::Arc;
 
@@ -54,6 +55,10 @@ pub use patients::{
 pub use practices::NewPractice;
 pub use rotation::{
     FieldKeyVersion, KeyStatus, RETIRE_AFTER_MS, ReencryptReport, ResealBatch, TableVersionCount,
+};
+pub use scheduling::{
+    AppointmentClaims, AppointmentTypeView, AppointmentView, DayFilter, DayView, OperatoryView,
+    ProviderView, RecordClaims, RecordStamp, Schedule, ScheduleConflict,
 };
 
 pub use enamel_store::PracticeRow;

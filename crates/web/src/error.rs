@@ -29,6 +29,7 @@ pub(crate) const PROBLEM_TYPES: &[(&str, &str)] = &[
     ("refused", "Refused"),
     ("idempotency_key_reused", "Idempotency key reused"),
     ("link_invalid", "Link not valid"),
+    ("schedule_conflict", "Time already booked"),
     ("precondition_failed", "Version has changed"),
     ("precondition_required", "Version needed"),
     ("too_large", "Request too large"),
@@ -91,6 +92,33 @@ pub struct Problem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub request_id: Option<String>,
+    /// For `schedule_conflict`: the appointment the requested time collides with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub conflict: Option<ConflictJson>,
+}
+
+/// What a booking or move collided with: the other appointment's id, time and chair (never
+/// its patient).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct ConflictJson {
+    /// `operatory`: the chair is taken; `provider`: the provider is busy in another chair.
+    #[schema(pattern = "^(operatory|provider)$")]
+    pub with: String,
+    /// Absent when the other booking let go of the time again meanwhile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub appointment_id: Option<String>,
+    /// RFC 3339 with the practice's offset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub start: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub end: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub operatory_id: Option<String>,
 }
 
 impl Problem {
@@ -103,6 +131,7 @@ impl Problem {
             code: code.to_string(),
             fields: Vec::new(),
             request_id: None,
+            conflict: None,
         }
     }
 
@@ -240,6 +269,17 @@ fn problem_of(error: AppError) -> ProblemAnswer {
             "The record was changed by someone else; reload it and try again.",
         ),
         AppError::Refused(message) => Problem::new(S::CONFLICT, "refused", message),
+        AppError::ScheduleConflict(c) => {
+            let mut problem = Problem::new(S::CONFLICT, "schedule_conflict", c.message.clone());
+            problem.conflict = Some(ConflictJson {
+                with: if c.chair { "operatory" } else { "provider" }.into(),
+                appointment_id: c.appointment_id.map(|id| id.to_string()),
+                start: c.start.clone(),
+                end: c.end.clone(),
+                operatory_id: c.operatory_id.map(|id| id.to_string()),
+            });
+            problem
+        }
         AppError::IdempotencyKeyReused => Problem::new(
             S::UNPROCESSABLE_ENTITY,
             "idempotency_key_reused",

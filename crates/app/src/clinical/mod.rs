@@ -203,7 +203,7 @@ pub struct PatientRecords<T> {
 
 /// Whose record it is, opened from the patient's row when `names` (the caller may see
 /// demographics; asked of the matrix before the read, not audited on its own).
-pub(super) fn heading(
+pub(crate) fn heading(
     keys: &enamel_crypto::PracticeKeys,
     row: &enamel_store::PatientRow,
     names: bool,

@@ -91,6 +91,10 @@ impl<'a> System<'a> {
         crate::Patients::new(self.app, Caller::System(Box::new(self.access.clone())))
     }
 
+    pub fn schedule(&self) -> crate::Schedule<'a> {
+        crate::Schedule::new(self.app, Caller::System(Box::new(self.access.clone())))
+    }
+
     pub fn chart(&self) -> crate::Chart<'a> {
         crate::Chart::new(self.app, Caller::System(Box::new(self.access.clone())))
     }
