@@ -364,7 +364,89 @@ fn routes() -> Vec<Route> {
             None,
             Some(|| json!({"body": "Synthetic."})),
         ),
+        // The schedule's resources: read by the schedule's or the settings' viewers (either
+        // cell, so not swept by one), changed as practice settings.
+        route("GET", "/api/v1/providers", None, None),
+        route(
+            "POST",
+            "/api/v1/providers",
+            Some((PracticeSettings, Edit)),
+            Some(new_provider),
+        ),
+        route("GET", "/api/v1/providers/{provider}", None, None),
+        route("PUT", "/api/v1/providers/{provider}", None, Some(new_provider)),
+        route("GET", "/api/v1/operatories", None, None),
+        route(
+            "POST",
+            "/api/v1/operatories",
+            Some((PracticeSettings, Edit)),
+            Some(new_operatory),
+        ),
+        route("GET", "/api/v1/operatories/{operatory}", None, None),
+        route(
+            "PUT",
+            "/api/v1/operatories/{operatory}",
+            None,
+            Some(new_operatory),
+        ),
+        route("GET", "/api/v1/appointment-types", None, None),
+        route(
+            "POST",
+            "/api/v1/appointment-types",
+            Some((PracticeSettings, Edit)),
+            Some(new_appointment_type),
+        ),
+        route("GET", "/api/v1/appointment-types/{type}", None, None),
+        route(
+            "PUT",
+            "/api/v1/appointment-types/{type}",
+            None,
+            Some(new_appointment_type),
+        ),
+        // Appointments: the booking's role matrix is in tests/schedule.rs (a booking needs a
+        // chair and a provider of the practice, and a free time).
+        route(
+            "GET",
+            "/api/v1/appointments?date=2027-03-15",
+            Some((Schedule, View)),
+            None,
+        ),
+        route("GET", "/api/v1/asap-list", Some((Schedule, View)), None),
+        route(
+            "POST",
+            "/api/v1/appointments",
+            None,
+            Some(|| json!({"patient_id": "00000000-0000-0000-0000-000000000000"})),
+        ),
+        route("GET", "/api/v1/appointments/{appointment}", None, None),
+        route(
+            "PUT",
+            "/api/v1/appointments/{appointment}",
+            None,
+            Some(|| json!({})),
+        ),
+        route(
+            "POST",
+            "/api/v1/appointments/{appointment}/status",
+            None,
+            Some(|| json!({"status": "arrived"})),
+        ),
     ]
+}
+
+/// A provider with an abbreviation of its own (abbreviations are unique in a practice).
+fn new_provider() -> serde_json::Value {
+    let abbreviation = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    json!({"family_name": "Example", "given_name": "Dana", "abbreviation": abbreviation,
+           "colour": "#3366cc", "specialty": "general"})
+}
+fn new_operatory() -> serde_json::Value {
+    let abbreviation = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    json!({"name": "Operatory", "abbreviation": abbreviation})
+}
+fn new_appointment_type() -> serde_json::Value {
+    json!({"name": format!("Visit {}", uuid::Uuid::new_v4().simple()), "colour": "#00aa00",
+           "pattern": "/XX/"})
 }
 
 /// A path with every `{placeholder}` and query string made alike, for comparing the sweep's

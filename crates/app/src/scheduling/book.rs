@@ -23,6 +23,12 @@ pub struct AppointmentClaims {
     pub status: Option<String>,
     pub source: Option<String>,
     pub end_ms: Option<i64>,
+    /// `Some(None)`: sent as `null`.
+    pub confirmed_via: Option<Option<String>>,
+    pub confirmed_ms: Option<Option<i64>>,
+    pub arrived_ms: Option<Option<i64>>,
+    pub seated_ms: Option<Option<i64>>,
+    pub dismissed_ms: Option<Option<i64>>,
     pub record: RecordClaims,
 }
 
@@ -39,6 +45,23 @@ impl AppointmentClaims {
                 differs(&self.source, &read.source.as_str().to_string()),
             ),
             ("end", differs(&self.end_ms, &read.end.unix_ms())),
+            (
+                "confirmed_via",
+                differs(
+                    &self.confirmed_via,
+                    &read.confirmed_via.map(|v| v.as_str().to_string()),
+                ),
+            ),
+            (
+                "confirmed_at",
+                differs(&self.confirmed_ms, &read.stamps.confirmed_ms),
+            ),
+            ("arrived_at", differs(&self.arrived_ms, &read.stamps.arrived_ms)),
+            ("seated_at", differs(&self.seated_ms, &read.stamps.seated_ms)),
+            (
+                "dismissed_at",
+                differs(&self.dismissed_ms, &read.stamps.dismissed_ms),
+            ),
         ];
         crate::claims::refused(own.into_iter().chain(self.record.checks(&read.stamp)))
     }

@@ -197,6 +197,8 @@ pub struct AppointmentTypeDraft {
     /// Codes from the practice's own list, added to a visit of this type.
     pub procedure_codes: Vec<String>,
     pub hidden: bool,
+    /// The pattern's length, as a `GET` answered it: when sent, it must match.
+    pub duration_min: Option<i64>,
 }
 
 /// A valid appointment type.
@@ -226,6 +228,17 @@ impl AppointmentTypeDraft {
                 None
             }
         };
+        if let (Some(pattern), Some(minutes)) = (&pattern, self.duration_min)
+            && pattern.minutes() != minutes
+        {
+            p.add(
+                "duration_min",
+                format!(
+                    "must match the pattern ({} minutes), or be left out",
+                    pattern.minutes()
+                ),
+            );
+        }
         if self.procedure_codes.len() > MAX_TYPE_CODES {
             p.add("procedure_codes", "may hold at most 20 codes");
         }

@@ -237,7 +237,9 @@ fn operatories_and_types_are_checked() {
         pattern: "//XX//".into(),
         procedure_codes: vec!["T0120".into(), "T0120".into()],
         hidden: false,
+        duration_min: Some(35),
     };
     let problems = kind.validate().unwrap_err();
-    assert_eq!(problems[0].field, "procedure_codes[1]");
+    assert_eq!(problems[0].field, "duration_min");
+    assert_eq!(problems[1].field, "procedure_codes[1]");
 }

@@ -14,6 +14,7 @@ pub(crate) mod openapi;
 pub(crate) mod patients;
 pub(crate) mod practice;
 pub(crate) mod precondition;
+pub(crate) mod schedule;
 mod schemas;
 
 use enamel_app::{App, AppError};
@@ -102,6 +103,40 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .routes(routes!(chart::plans::accept_plan))
         .routes(routes!(chart::plans::decline_plan))
         .routes(routes!(chart::plans::supersede_plan))
+        .routes(routes!(
+            schedule::resources::list_providers,
+            schedule::resources::create_provider
+        ))
+        .routes(routes!(
+            schedule::resources::read_provider,
+            schedule::resources::replace_provider
+        ))
+        .routes(routes!(
+            schedule::resources::list_operatories,
+            schedule::resources::create_operatory
+        ))
+        .routes(routes!(
+            schedule::resources::read_operatory,
+            schedule::resources::replace_operatory
+        ))
+        .routes(routes!(
+            schedule::resources::list_appointment_types,
+            schedule::resources::create_appointment_type
+        ))
+        .routes(routes!(
+            schedule::resources::read_appointment_type,
+            schedule::resources::replace_appointment_type
+        ))
+        .routes(routes!(
+            schedule::list_appointments,
+            schedule::create_appointment
+        ))
+        .routes(routes!(
+            schedule::read_appointment,
+            schedule::replace_appointment
+        ))
+        .routes(routes!(schedule::set_appointment_status))
+        .routes(routes!(schedule::asap_list))
 }
 
 pub(crate) fn invalid(field: &'static str, problem: &'static str) -> ApiError {
