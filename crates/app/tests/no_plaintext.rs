@@ -206,6 +206,77 @@ async fn no_plaintext_phi_in_the_database_files_or_logs() {
         )
         .await
         .unwrap();
+    // The schedule: an appointment's note, booked, moved and read in a day.
+    let schedule = f
+        .app
+        .system_bypassing_policy(
+            f.practice,
+            enamel_app::SystemReason::Import,
+            RequestOrigin::cli(),
+        )
+        .schedule();
+    let dentist = schedule
+        .save_provider(
+            None,
+            &enamel_domain::scheduling::ProviderDraft {
+                family_name: "Synthetic".into(),
+                given_name: "Canine".into(),
+                abbreviation: "DDS1".into(),
+                colour: "#3366cc".into(),
+                specialty: "general".into(),
+                ..Default::default()
+            },
+            Expected::Any,
+            &enamel_app::RecordClaims::default(),
+        )
+        .await
+        .unwrap();
+    let chair = schedule
+        .save_operatory(
+            None,
+            &enamel_domain::scheduling::OperatoryDraft {
+                name: "Chair Alpha".into(),
+                abbreviation: "OP1".into(),
+                ..Default::default()
+            },
+            Expected::Any,
+            &enamel_app::RecordClaims::default(),
+        )
+        .await
+        .unwrap();
+    let booking = |start: &str| enamel_domain::scheduling::AppointmentDraft {
+        patient_id: ids[0].to_string(),
+        operatory_id: chair.id.to_string(),
+        provider_id: dentist.id.to_string(),
+        start: start.into(),
+        duration_min: Some(60),
+        note: Some(format!("{MARKER} appointment note")),
+        ..Default::default()
+    };
+    let appointment = schedule.book(&booking("2027-03-15T09:00")).await.unwrap();
+    schedule
+        .replace(
+            appointment.id,
+            &booking("2027-03-15T10:00"),
+            Expected::Any,
+            &enamel_app::AppointmentClaims::default(),
+        )
+        .await
+        .unwrap();
+    let day = schedule
+        .day(
+            enamel_domain::PracticeDate::new(enamel_domain::parse_iso_date("2027-03-15").unwrap()),
+            enamel_app::DayFilter::default(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        day.appointments[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .starts_with(MARKER)
+    );
     let read = chart.read(ids[0], None).await.unwrap();
     assert!(read.procedures[0].addenda[0].body.starts_with(MARKER));
     f.app
@@ -221,6 +292,10 @@ async fn no_plaintext_phi_in_the_database_files_or_logs() {
     assert_eq!(
         reread.procedures[0].procedure.note,
         read.procedures[0].procedure.note
+    );
+    assert_eq!(
+        schedule.read(appointment.id).await.unwrap().note,
+        Some(format!("{MARKER} appointment note"))
     );
 
     let needle = MARKER.as_bytes();

@@ -15,8 +15,8 @@ use enamel_app::{
     ScheduleConflict, SystemReason,
 };
 use enamel_domain::scheduling::{
-    AppointmentDraft, AppointmentStatus, AppointmentTypeDraft, ConfirmationChannel,
-    OperatoryDraft, ProviderDraft,
+    AppointmentDraft, AppointmentStatus, AppointmentTypeDraft, ConfirmationChannel, OperatoryDraft,
+    ProviderDraft,
 };
 use enamel_domain::{
     AppointmentId, Instant, PatientDraft, PatientId, PracticeDate, PracticeId, PracticeTz,
@@ -383,7 +383,10 @@ async fn a_booking_without_a_length_or_for_an_unknown_patient_is_refused() {
     );
     let fields: Vec<&str> = found.iter().map(|(f, _)| f.as_str()).collect();
     assert_eq!(fields, ["start", "duration_min"], "{found:?}");
-    let pattern = problems(s.book(&s.patterned(&s.op1, "2027-03-15T09:00", "XX-X")).await);
+    let pattern = problems(
+        s.book(&s.patterned(&s.op1, "2027-03-15T09:00", "XX-X"))
+            .await,
+    );
     assert_eq!(pattern[0].0, "pattern");
     let disagree = problems(
         s.book(&AppointmentDraft {
@@ -564,7 +567,9 @@ async fn book_concurrently(
 }
 
 /// Exactly one of `results` is a booking; every other is a clash with it.
-fn one_winner(results: Vec<Result<AppointmentView, AppError>>) -> (AppointmentView, usize) {
+fn one_winner(
+    results: Vec<Result<AppointmentView, AppError>>,
+) -> (AppointmentView, Vec<ScheduleConflict>) {
     let mut won = Vec::new();
     let mut lost = Vec::new();
     for r in results {
@@ -579,18 +584,29 @@ fn one_winner(results: Vec<Result<AppointmentView, AppError>>) -> (AppointmentVi
     for c in &lost {
         assert_eq!(c.appointment_id, Some(winner.id), "{c:?}");
     }
-    (winner, lost.len())
+    (winner, lost)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
 async fn of_64_concurrent_bookings_of_one_chair_exactly_one_succeeds() {
     let s = setup().await;
-    // Starts from 09:00 to 09:25, an hour each: every two of them overlap.
+    // Starts from 09:00 to 09:25, an hour each: every two of them overlap. Half are with the
+    // dentist, half with the hygienist, so between those only the chair decides.
     let drafts: Vec<AppointmentDraft> = (0..64)
-        .map(|i| s.draft(&s.op1, &format!("2027-03-15T09:{:02}", (i % 6) * 5), 60))
+        .map(|i| {
+            let provider = if i % 2 == 0 { &s.dentist } else { &s.hygienist };
+            AppointmentDraft {
+                provider_id: provider.id.to_string(),
+                ..s.draft(&s.op1, &format!("2027-03-15T09:{:02}", (i % 6) * 5), 60)
+            }
+        })
         .collect();
     let (winner, lost) = one_winner(book_concurrently(&s, drafts).await);
-    assert_eq!(lost, 63);
+    assert_eq!(lost.len(), 63);
+    assert!(
+        lost.iter().all(|c| c.chair),
+        "a clash in one chair is the chair's"
+    );
     assert_eq!(s.slots_of(winner.id).await, (12, 12));
     let day = s.day(date!(2027 - 03 - 15)).await;
     assert_eq!(day.len(), 1);
@@ -611,7 +627,13 @@ async fn of_64_concurrent_bookings_of_one_provider_across_two_chairs_exactly_one
         })
         .collect();
     let (winner, lost) = one_winner(book_concurrently(&s, drafts).await);
-    assert_eq!(lost, 63);
+    assert_eq!(lost.len(), 63);
+    // The winner's own chair refuses those in it; the other chair's are the dentist's clash.
+    let by_provider = lost.iter().filter(|c| !c.chair).count();
+    assert_eq!(
+        by_provider, 32,
+        "the other chair's 32 clash on the dentist's time"
+    );
     assert_eq!(s.slots_of(winner.id).await, (6, 6));
     assert_eq!(s.day(date!(2027 - 03 - 15)).await.len(), 1);
 }
@@ -926,7 +948,10 @@ async fn moving_an_appointment_frees_its_old_time_and_a_refused_move_keeps_it() 
         .await
         .unwrap();
     assert_eq!(chair_two.operatory_id, s.op2.id);
-    assert_eq!(chair_two.note, None, "a replacement without a note clears it");
+    assert_eq!(
+        chair_two.note, None,
+        "a replacement without a note clears it"
+    );
     s.book(&AppointmentDraft {
         provider_id: s.hygienist.id.to_string(),
         ..s.draft(&s.op1, "2027-03-15T11:00", 60)
@@ -969,17 +994,16 @@ async fn another_practice_sees_none_of_the_schedule() {
         .await;
     assert!(matches!(moved, Err(AppError::NotFound)), "{moved:?}");
     // Booking with the first practice's chair, provider and patient names none of its own.
-    let borrowed = problems(
-        theirs
-            .book(&s.draft(&s.op1, "2027-03-15T11:00", 60))
-            .await,
-    );
+    let borrowed = problems(theirs.book(&s.draft(&s.op1, "2027-03-15T11:00", 60)).await);
     let fields: Vec<&str> = borrowed.iter().map(|(f, _)| f.as_str()).collect();
     assert!(fields.contains(&"operatory_id"), "{borrowed:?}");
     assert!(fields.contains(&"provider_id"), "{borrowed:?}");
     assert!(
         theirs
-            .day(PracticeDate::new(date!(2027 - 03 - 15)), DayFilter::default())
+            .day(
+                PracticeDate::new(date!(2027 - 03 - 15)),
+                DayFilter::default()
+            )
             .await
             .unwrap()
             .appointments
@@ -1106,4 +1130,108 @@ async fn the_day_is_the_practices_day_with_one_view_entry() {
         .filter(|(a, _, _)| a == "view")
         .count();
     assert_eq!(reads, 0);
+}
+
+/// A move racing an overlapping booking of the same chair. The appointment at 10:00-11:00
+/// moves to 09:00-10:00 while another books 09:30-10:30, which overlaps both the old and the
+/// new time: whichever commits first, the booking is refused as a clash with the moved
+/// appointment and the move goes through. Neither may end in an internal error.
+///
+/// On PostgreSQL the move deletes its old slots and then inserts its new ones in one
+/// transaction, while the booking inserts its slots in ascending order: the booking holds
+/// 09:30-09:55 and waits for the move's deleted 10:00, the move waits for the booking's 09:30,
+/// and the database breaks the deadlock by aborting one of them (`40P01`), which the room
+/// reports as `AppError::Internal`. Many rounds, so that the interleaving occurs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn a_move_racing_an_overlapping_booking_is_a_move_and_a_clash_never_an_error() {
+    let s = setup().await;
+    let other = add_patient(&s.f.app, s.practice, "Sample").await;
+    let mut wrong = Vec::new();
+    for round in 0..40u32 {
+        let day = date!(2027 - 04 - 01)
+            .checked_add(time::Duration::days(i64::from(round)))
+            .unwrap();
+        let a = s
+            .book(&s.draft(&s.op1, &format!("{day}T10:00"), 60))
+            .await
+            .unwrap();
+        let earlier = s.draft(&s.op1, &format!("{day}T09:00"), 60);
+        let overlapping = AppointmentDraft {
+            patient_id: other.to_string(),
+            provider_id: s.hygienist.id.to_string(),
+            ..s.draft(&s.op1, &format!("{day}T09:30"), 60)
+        };
+        let gate = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let (app, practice, g) = (s.f.app.clone(), s.practice, gate.clone());
+        let mover = tokio::spawn(async move {
+            g.wait().await;
+            schedule_of(&app, practice)
+                .replace(a.id, &earlier, Expected::Any, &AppointmentClaims::default())
+                .await
+        });
+        let (app, g) = (s.f.app.clone(), gate.clone());
+        let booker = tokio::spawn(async move {
+            g.wait().await;
+            schedule_of(&app, practice).book(&overlapping).await
+        });
+        let moved = mover.await.unwrap();
+        let booked = booker.await.unwrap();
+        match &moved {
+            Ok(v) if v.start == s.book_start(&format!("{day}T09:00")) => {}
+            other => wrong.push(format!("{day}: the move answered {other:?}")),
+        }
+        match &booked {
+            Err(AppError::ScheduleConflict(c)) if c.appointment_id == Some(a.id) => {}
+            other => wrong.push(format!("{day}: the booking answered {other:?}")),
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of 80 requests went wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+impl Setup {
+    /// The instant a local start means in the practice.
+    fn book_start(&self, local: &str) -> Instant {
+        let tz = PracticeTz::parse("America/New_York").unwrap();
+        enamel_domain::scheduling::parse_start(local, &tz).unwrap()
+    }
+}
+
+/// A patient created in error may be deleted, but one who has an appointment is still named
+/// by it (the database refuses the delete). The refusal must say why, not blame a guarantor
+/// link the patient does not have; or, if such a patient may be deleted, no appointment may
+/// be left naming nobody.
+#[tokio::test]
+async fn deleting_a_patient_with_an_appointment_gives_the_true_reason_or_leaves_no_orphan() {
+    let s = setup().await;
+    let a = s
+        .book(&s.draft(&s.op1, "2027-03-15T09:00", 60))
+        .await
+        .unwrap();
+    let deleted = common::system_patients(&s.f.app, s.practice)
+        .delete(s.patient, Expected::Any, enamel_app::DELETE_REASON)
+        .await;
+    match deleted {
+        Err(AppError::Refused(why)) => {
+            assert!(
+                !why.contains("pays for or is responsible for another patient"),
+                "the patient guarantees nobody, yet the refusal says: {why}"
+            );
+            let read = s.schedule().read(a.id).await.unwrap();
+            assert_eq!(read.status, AppointmentStatus::Scheduled);
+        }
+        Ok(()) => {
+            assert!(matches!(
+                s.schedule().read(a.id).await,
+                Err(AppError::NotFound)
+            ));
+            assert!(s.day(date!(2027 - 03 - 15)).await.is_empty());
+            assert_eq!(s.slots_of(a.id).await, (0, 0));
+        }
+        Err(other) => panic!("neither a refusal nor a delete: {other:?}"),
+    }
 }

@@ -16,9 +16,7 @@ pub mod synthetic;
 mod text_enum;
 pub mod time;
 
-pub use self::time::{
-    DayRange, Instant, LocalDateTime, LocalTimeGap, PracticeDate, PracticeTz,
-};
+pub use self::time::{DayRange, Instant, LocalDateTime, LocalTimeGap, PracticeDate, PracticeTz};
 pub use audit::{AccessMethod, AuditAction, AuditSubject, Outcome, RecordKind};
 pub use ids::{
     AddendumId, AppointmentId, AppointmentTypeId, IdError, NoteId, OperatoryId, PatientId,

@@ -76,10 +76,35 @@ pub async fn fill(
              and treatment plans.",
             patients.len()
         )),
+        Err(e) => {
+            output::error(&format!(
+                "enamel: the demo's made-up charts could not be finished: {e:#}"
+            ));
+            return;
+        }
+    }
+    match book_all(&app, practice, &patients, &providers).await {
+        Ok(booked) => output::line(&format!(
+            "  The made-up schedule is ready: {booked} appointments over the 21 days around today."
+        )),
         Err(e) => output::error(&format!(
-            "enamel: the demo's made-up charts could not be finished: {e:#}"
+            "enamel: the demo's made-up schedule could not be finished: {e:#}"
         )),
     }
+}
+
+/// The schedule around today (see `demo_schedule`).
+async fn book_all(
+    app: &App,
+    practice: PracticeId,
+    patients: &[DemoPatient],
+    providers: &Providers,
+) -> Result<usize> {
+    let system =
+        app.system_bypassing_policy(practice, SystemReason::DemoData, RequestOrigin::cli());
+    let today = app.practice_today(practice).await?;
+    let now = enamel_domain::Instant::from_unix_ms(app.clock().now_ms());
+    crate::demo_schedule::fill(&system.schedule(), providers, patients, today, now).await
 }
 
 async fn chart_all(

@@ -10,6 +10,7 @@ mod demo;
 mod demo_chart;
 mod demo_clinical;
 mod demo_perio;
+mod demo_schedule;
 mod import;
 mod output;
 mod serve;

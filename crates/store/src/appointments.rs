@@ -149,6 +149,35 @@ impl Tx {
         }
     }
 
+    /// Serializes, across PostgreSQL servers, the transactions that change the slots of the
+    /// same chairs or providers (`owners`: `operatory:<id>`, `provider:<id>`), taking a
+    /// transaction-scoped advisory lock per owner in one order. Without it a move (which
+    /// deletes its old slots, then inserts its new ones) and a booking inserting over both
+    /// could each wait for a slot the other holds: PostgreSQL would end one as a deadlock.
+    /// SQLite's single writer serializes them already.
+    pub async fn lock_slot_owners(
+        &mut self,
+        practice_id: &str,
+        owners: &[String],
+    ) -> Result<(), StoreError> {
+        let Tx::Postgres(tx) = self else {
+            return Ok(());
+        };
+        let mut keys: Vec<String> = owners
+            .iter()
+            .map(|o| format!("schedule:{practice_id}:{o}"))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        for key in keys {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(&key)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Takes the slots of `claim`, or reports what holds one of them (`Some`). On a clash
     /// some slots may have been taken: the caller must roll back.
     pub async fn claim_slots(
@@ -156,8 +185,20 @@ impl Tx {
         claim: &SlotClaim<'_>,
     ) -> Result<Option<SlotClash>, StoreError> {
         let tables = [
-            ("operatory_slots", "operatory_id", claim.operatory_id, claim.chair_slots, true),
-            ("provider_slots", "provider_id", claim.provider_id, claim.provider_slots, false),
+            (
+                "operatory_slots",
+                "operatory_id",
+                claim.operatory_id,
+                claim.chair_slots,
+                true,
+            ),
+            (
+                "provider_slots",
+                "provider_id",
+                claim.provider_id,
+                claim.provider_slots,
+                false,
+            ),
         ];
         for (table, owner, owner_id, slots, chair) in tables {
             if slots.is_empty() {

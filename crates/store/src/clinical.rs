@@ -422,6 +422,8 @@ impl Db {
                  UNION ALL SELECT 1 AS one FROM perio_exams WHERE practice_id = $1 AND patient_id = $2 \
                  UNION ALL SELECT 1 AS one FROM clinical_notes WHERE practice_id = $1 AND patient_id = $2 \
                  UNION ALL SELECT 1 AS one FROM treatment_plans WHERE practice_id = $1 AND patient_id = $2 \
+                 UNION ALL SELECT 1 AS one FROM tooth_states WHERE practice_id = $1 AND patient_id = $2 \
+                 UNION ALL SELECT 1 AS one FROM appointments WHERE practice_id = $1 AND patient_id = $2 \
                  LIMIT 1",
             )
             .bind(practice_id)

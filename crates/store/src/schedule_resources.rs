@@ -130,7 +130,8 @@ trait BindExpected: Sized {
     fn bind_expected(self, expected_version: Option<i64>) -> Self;
 }
 
-impl<'q, DB: sqlx::Database> BindExpected for sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
+impl<'q, DB: sqlx::Database> BindExpected
+    for sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
 where
     i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {

@@ -374,7 +374,12 @@ fn routes() -> Vec<Route> {
             Some(new_provider),
         ),
         route("GET", "/api/v1/providers/{provider}", None, None),
-        route("PUT", "/api/v1/providers/{provider}", None, Some(new_provider)),
+        route(
+            "PUT",
+            "/api/v1/providers/{provider}",
+            None,
+            Some(new_provider),
+        ),
         route("GET", "/api/v1/operatories", None, None),
         route(
             "POST",

@@ -61,7 +61,7 @@ const STILL_REFERENCED: &str =
 
 /// Why a patient with a clinical chart cannot be deleted: such a record was not created in
 /// error, and clinical records are kept.
-const HAS_CHART: &str = "This patient has charted procedures, so the record was not created in error. Deactivate the patient instead.";
+const HAS_CHART: &str = "This patient has a chart or appointments, so the record was not created in error. Deactivate the patient instead.";
 
 /// Runs a statement of a change; a refusal rolls the change back and is mapped to the caller's
 /// terms.

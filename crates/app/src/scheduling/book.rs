@@ -56,8 +56,14 @@ impl AppointmentClaims {
                 "confirmed_at",
                 differs(&self.confirmed_ms, &read.stamps.confirmed_ms),
             ),
-            ("arrived_at", differs(&self.arrived_ms, &read.stamps.arrived_ms)),
-            ("seated_at", differs(&self.seated_ms, &read.stamps.seated_ms)),
+            (
+                "arrived_at",
+                differs(&self.arrived_ms, &read.stamps.arrived_ms),
+            ),
+            (
+                "seated_at",
+                differs(&self.seated_ms, &read.stamps.seated_ms),
+            ),
             (
                 "dismissed_at",
                 differs(&self.dismissed_ms, &read.stamps.dismissed_ms),
@@ -159,7 +165,7 @@ impl Schedule<'_> {
         let entry = Self::entry(&access, AuditAction::Create, id, patient);
         let practice_id = self.caller.practice_id();
         let tz = self.app.practice_time(practice_id).await?;
-        let booking = self.validated(draft, &tz).await?;
+        let booking = self.validated(draft, &tz, None).await?;
         let resources = self.resources().await?;
         let problems = resources.problems(&booking, &tz);
         if !problems.is_empty() {
@@ -220,7 +226,9 @@ impl Schedule<'_> {
         let (current, entry) = self.current_for(id, AuditAction::Update).await?;
         let practice_id = self.caller.practice_id();
         let tz = self.app.practice_time(practice_id).await?;
-        let booking = self.validated(draft, &tz).await?;
+        let booking = self
+            .validated(draft, &tz, current.appointment_type_id.as_deref())
+            .await?;
         let resources = self.resources().await?;
         let mut problems = resources.problems(&booking, &tz);
         if booking.patient_id.to_string() != current.patient_id {
@@ -234,7 +242,9 @@ impl Schedule<'_> {
         }
         let read = self
             .app
-            .with_keys(practice_id, |keys| open_appointment(keys, &current, None))
+            .with_keys(practice_id, |keys| {
+                open_appointment(keys, &current, None, true)
+            })
             .await?;
         if let Err(e) = expected.check(current.stamp.row_version) {
             return self.not_made(entry, e).await;
@@ -309,6 +319,7 @@ impl Schedule<'_> {
         &self,
         draft: &AppointmentDraft,
         tz: &PracticeTz,
+        current_type: Option<&str>,
     ) -> Result<Booking, AppError> {
         let types = self.appointment_types().await?;
         let named = draft
@@ -321,6 +332,16 @@ impl Schedule<'_> {
             return Err(super::invalid(
                 "appointment_type_id",
                 "is not an appointment type of this practice",
+            ));
+        }
+        // A hidden type takes no new visits; one already booked with it keeps it.
+        if let Some(Some(k)) = kind
+            && k.appointment_type.hidden
+            && current_type != Some(k.id.to_string().as_str())
+        {
+            return Err(super::invalid(
+                "appointment_type_id",
+                "is hidden: it takes no new appointments",
             ));
         }
         let pattern: Option<&Pattern> = kind.flatten().map(|k| &k.appointment_type.pattern);
@@ -417,7 +438,16 @@ impl Schedule<'_> {
         } else {
             (Vec::new(), Vec::new())
         };
+        let mut owners = vec![
+            format!("operatory:{}", row.operatory_id),
+            format!("provider:{}", row.provider_id),
+        ];
+        if let Some(c) = current {
+            owners.push(format!("operatory:{}", c.operatory_id));
+            owners.push(format!("provider:{}", c.provider_id));
+        }
         let mut tx = self.app.begin_write().await?;
+        tx.lock_slot_owners(&row.practice_id, &owners).await?;
         match current {
             None => tx.insert_appointment(&row).await?,
             Some(c) => {
@@ -443,9 +473,29 @@ impl Schedule<'_> {
                 .await;
         }
         tx.commit(entry.into()).await?;
+        // The answer names the patient as a read would, under the change's own entry (which
+        // names the patient).
         let practice_id = self.caller.practice_id();
+        let patient: Option<PatientId> = row.patient_id.parse().ok();
+        let sight = self.sight(patient).await?;
+        let patient_row = if sight.names {
+            Some(
+                self.app
+                    .db()
+                    .patient(&row.practice_id, &row.patient_id)
+                    .await?,
+            )
+        } else {
+            None
+        };
         self.app
-            .with_keys(practice_id, |keys| open_appointment(keys, &row, None))
+            .with_keys(practice_id, |keys| {
+                let heading = match &patient_row {
+                    Some(p) => crate::clinical::heading(keys, p, true)?,
+                    None => None,
+                };
+                open_appointment(keys, &row, heading, sight.notes)
+            })
             .await
     }
 

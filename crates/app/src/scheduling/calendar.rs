@@ -36,16 +36,27 @@ pub struct DayView {
     pub appointments: Vec<AppointmentView>,
 }
 
-/// Opens one stored appointment; `patient` is its heading when the caller may see it.
+/// What of an appointment a caller sees beyond its time and place: the patient's name (with
+/// demographics × view) and the note (for those who may change the schedule: the people who
+/// act on it; a view-only role such as billing does not need it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Sight {
+    pub names: bool,
+    pub notes: bool,
+}
+
+/// Opens one stored appointment; `patient` is its heading when the caller may see it, and
+/// the note is opened only when `notes`.
 pub(super) fn open_appointment(
     keys: &PracticeKeys,
     row: &AppointmentRow,
     patient: Option<ChartPatient>,
+    notes: bool,
 ) -> Result<AppointmentView, CryptoError> {
     let bad = || CryptoError::Malformed("a stored appointment");
     let note = match &row.note {
-        Some(sealed) => Some(seal::open_string(keys, NOTE, &row.id, sealed)?.to_string()),
-        None => None,
+        Some(sealed) if notes => Some(seal::open_string(keys, NOTE, &row.id, sealed)?.to_string()),
+        _ => None,
     };
     Ok(AppointmentView {
         id: row.id.parse().map_err(|_| bad())?,
@@ -115,9 +126,7 @@ impl Schedule<'_> {
         let access = self
             .access(Category::Schedule, Action::View, Some(patient))
             .await?;
-        let names = self
-            .may(Category::Demographics, Action::View, Some(patient))
-            .await?;
+        let sight = self.sight(Some(patient)).await?;
         let entry = Self::entry(&access, AuditAction::View, id, Some(patient));
         let fetch = async {
             let patient_row = db.patient(&practice, &row.patient_id).await?;
@@ -125,7 +134,12 @@ impl Schedule<'_> {
         };
         self.app
             .read_audited(practice_id, entry, fetch, |keys, (row, patient_row)| {
-                open_appointment(keys, row, heading(keys, patient_row, names)?)
+                open_appointment(
+                    keys,
+                    row,
+                    heading(keys, patient_row, sight.names)?,
+                    sight.notes,
+                )
             })
             .await
     }
@@ -139,7 +153,7 @@ impl Schedule<'_> {
         let practice = practice_id.to_string();
         let tz = self.app.practice_time(practice_id).await?;
         let range = tz.day(date);
-        let names = self.may(Category::Demographics, Action::View, None).await?;
+        let sight = self.sight(None).await?;
         let operatories = self.operatories().await?;
         let providers = self.providers().await?;
         let db = self.app.db();
@@ -170,7 +184,7 @@ impl Schedule<'_> {
             why.push_str(&format!("; provider {p}"));
         }
         add_reason(&mut entry, &why);
-        let appointments = self.open_rows(practice_id, entry, rows, names).await?;
+        let appointments = self.open_rows(practice_id, entry, rows, sight).await?;
         Ok(DayView {
             date,
             tz,
@@ -185,7 +199,7 @@ impl Schedule<'_> {
     pub async fn asap_list(&self) -> Result<Vec<AppointmentView>, AppError> {
         let access = self.access(Category::Schedule, Action::View, None).await?;
         let practice_id = self.caller.practice_id();
-        let names = self.may(Category::Demographics, Action::View, None).await?;
+        let sight = self.sight(None).await?;
         let rows = self
             .app
             .db()
@@ -199,7 +213,18 @@ impl Schedule<'_> {
             .audit(AuditAction::View, Outcome::Allowed)
             .about(RecordKind::Schedule, "asap");
         add_reason(&mut entry, &format!("appointments {}", rows.len()));
-        self.open_rows(practice_id, entry, rows, names).await
+        self.open_rows(practice_id, entry, rows, sight).await
+    }
+
+    /// What this caller sees of an appointment of `patient` (or of any, for a list); asking
+    /// is not audited.
+    pub(super) async fn sight(&self, patient: Option<PatientId>) -> Result<Sight, AppError> {
+        Ok(Sight {
+            names: self
+                .may(Category::Demographics, Action::View, patient)
+                .await?,
+            notes: self.may(Category::Schedule, Action::Edit, patient).await?,
+        })
     }
 
     /// Appends `entry`, then opens the rows (and their patients' names when `names`).
@@ -208,12 +233,12 @@ impl Schedule<'_> {
         practice_id: enamel_domain::PracticeId,
         entry: crate::AuditDraft,
         rows: Vec<AppointmentRow>,
-        names: bool,
+        sight: Sight,
     ) -> Result<Vec<AppointmentView>, AppError> {
         let db = self.app.db();
         let practice = practice_id.to_string();
         let fetch = async {
-            let patients: BTreeMap<String, PatientRow> = if names && !rows.is_empty() {
+            let patients: BTreeMap<String, PatientRow> = if sight.names && !rows.is_empty() {
                 let mut ids: Vec<String> = rows.iter().map(|r| r.patient_id.clone()).collect();
                 ids.sort();
                 ids.dedup();
@@ -236,7 +261,7 @@ impl Schedule<'_> {
                 rows.iter()
                     .map(|row| {
                         let patient = headings.get(row.patient_id.as_str()).cloned().flatten();
-                        open_appointment(keys, row, patient)
+                        open_appointment(keys, row, patient, sight.notes)
                     })
                     .collect()
             })

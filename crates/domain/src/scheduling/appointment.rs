@@ -7,8 +7,8 @@ use time::{OffsetDateTime, Time, UtcOffset};
 use super::Pattern;
 use crate::clinical::{free_text, optional_id, required_id};
 use crate::patient::Problems;
-use crate::{FieldProblem, Instant, LocalTimeGap, PatientId, PracticeDate, PracticeTz};
 use crate::{AppointmentTypeId, OperatoryId, ProviderId};
+use crate::{FieldProblem, Instant, LocalTimeGap, PatientId, PracticeDate, PracticeTz};
 
 /// The longest note on an appointment.
 pub const MAX_APPOINTMENT_NOTE_CHARS: usize = 2000;
@@ -106,21 +106,29 @@ impl AppointmentDraft {
             MAX_APPOINTMENT_NOTE_CHARS,
             &mut p,
         );
-        match (parse(patient), parse(operatory), parse(provider), start, pattern) {
-            (Some(patient_id), Some(operatory_id), Some(provider_id), Some(start), Some(pattern))
-                if p.is_empty() =>
-            {
-                Ok(Booking {
-                    patient_id,
-                    operatory_id,
-                    provider_id,
-                    hygienist_id: parse(hygienist),
-                    appointment_type_id: parse(kind),
-                    start,
-                    pattern,
-                    note,
-                })
-            }
+        match (
+            parse(patient),
+            parse(operatory),
+            parse(provider),
+            start,
+            pattern,
+        ) {
+            (
+                Some(patient_id),
+                Some(operatory_id),
+                Some(provider_id),
+                Some(start),
+                Some(pattern),
+            ) if p.is_empty() => Ok(Booking {
+                patient_id,
+                operatory_id,
+                provider_id,
+                hygienist_id: parse(hygienist),
+                appointment_type_id: parse(kind),
+                start,
+                pattern,
+                note,
+            }),
             _ => Err(p.into_vec()),
         }
     }
@@ -176,8 +184,7 @@ impl AppointmentDraft {
 /// skip or pass twice that night is refused with words saying so; either way the start must
 /// fall on a 5-minute mark.
 pub fn parse_start(raw: &str, tz: &PracticeTz) -> Result<Instant, String> {
-    const SHAPE: &str =
-        "must be a date and time such as 2027-03-09T09:00 (the practice's clock) or 2027-03-09T09:00:00-05:00";
+    const SHAPE: &str = "must be a date and time such as 2027-03-09T09:00 (the practice's clock) or 2027-03-09T09:00:00-05:00";
     let text = raw.trim();
     if text.is_empty() {
         return Err("is required".into());
@@ -252,7 +259,7 @@ fn local_clock(text: &str) -> Option<Time> {
 }
 
 fn check_mark(time: Time) -> Result<(), String> {
-    if time.minute() % 5 != 0 || time.second() != 0 || time.nanosecond() != 0 {
+    if !time.minute().is_multiple_of(5) || time.second() != 0 || time.nanosecond() != 0 {
         return Err("must be on a 5-minute mark (such as 09:00, 09:05 or 09:10)".into());
     }
     Ok(())

@@ -8,11 +8,8 @@ fn new_york() -> PracticeTz {
 }
 
 fn ms(rfc3339: &str) -> i64 {
-    let t = time::OffsetDateTime::parse(
-        rfc3339,
-        &time::format_description::well_known::Rfc3339,
-    )
-    .unwrap();
+    let t = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .unwrap();
     (t.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
@@ -43,7 +40,10 @@ fn a_local_start_is_the_practice_clock_across_the_spring_change() {
 fn a_time_the_clocks_skip_or_repeat_is_refused_in_words() {
     let tz = new_york();
     let skipped = parse_start("2027-03-14T02:30", &tz).unwrap_err();
-    assert!(skipped.contains("02:30 does not exist on 2027-03-14"), "{skipped}");
+    assert!(
+        skipped.contains("02:30 does not exist on 2027-03-14"),
+        "{skipped}"
+    );
     assert!(skipped.contains("clocks go forward"), "{skipped}");
     let repeated = parse_start("2027-11-07T01:30", &tz).unwrap_err();
     assert!(repeated.contains("happens twice"), "{repeated}");
@@ -58,7 +58,10 @@ fn an_offset_that_is_not_the_practices_is_refused() {
     // 02:30-05:00 on the spring-forward day is 03:30 daylight time: a client that thinks it
     // booked 02:30 is told, not moved.
     let problem = parse_start("2027-03-14T02:30:00-05:00", &tz).unwrap_err();
-    assert!(problem.contains("-05:00") && problem.contains("-04:00"), "{problem}");
+    assert!(
+        problem.contains("-05:00") && problem.contains("-04:00"),
+        "{problem}"
+    );
     assert!(parse_start("2027-03-15T13:00:00Z", &tz).is_err());
     assert!(parse_start("2027-03-15T13:00:00Z", &PracticeTz::utc()).is_ok());
 }
@@ -118,7 +121,10 @@ fn a_booking_takes_its_length_from_the_pattern_the_minutes_or_its_type() {
     let typed = Pattern::parse("//XXXX//").unwrap();
     let booking = d.validate(&tz, Some(&typed)).unwrap();
     assert_eq!(booking.pattern, typed);
-    assert_eq!(booking.end().unix_ms() - booking.start.unix_ms(), 40 * 60_000);
+    assert_eq!(
+        booking.end().unix_ms() - booking.start.unix_ms(),
+        40 * 60_000
+    );
 }
 
 #[test]
@@ -139,7 +145,14 @@ fn a_booking_names_every_problem_at_once() {
         .into_iter()
         .map(|p| p.field.to_string())
         .collect();
-    for f in ["patient_id", "operatory_id", "provider_id", "start", "duration_min", "note"] {
+    for f in [
+        "patient_id",
+        "operatory_id",
+        "provider_id",
+        "start",
+        "duration_min",
+        "note",
+    ] {
         assert!(fields.iter().any(|x| x == f), "{f} in {fields:?}");
     }
 }
@@ -153,8 +166,16 @@ fn statuses_move_forward_and_step_back_only_where_the_desk_clicks_too_soon() {
     assert!(!S::Complete.can_become(S::Scheduled));
     assert!(!S::Cancelled.can_become(S::Scheduled));
     assert!(!S::Scheduled.can_become(S::InChair));
-    assert!(S::Complete.refusal(S::Scheduled).contains("no longer changes"));
-    assert!(S::Scheduled.refusal(S::InChair).contains("can become confirmed"));
+    assert!(
+        S::Complete
+            .refusal(S::Scheduled)
+            .contains("no longer changes")
+    );
+    assert!(
+        S::Scheduled
+            .refusal(S::InChair)
+            .contains("can become confirmed")
+    );
     for s in S::ALL {
         assert_eq!(
             s.holds_time(),
@@ -171,8 +192,13 @@ fn the_desk_times_follow_the_status() {
     let s = Stamps::default().after(S::Arrived, 10);
     assert_eq!(s.arrived_ms, Some(10));
     let s = s.after(S::InChair, 20).after(S::Complete, 30);
-    assert_eq!((s.arrived_ms, s.seated_ms, s.dismissed_ms), (Some(10), Some(20), Some(30)));
-    let back = Stamps::default().after(S::Arrived, 10).after(S::Scheduled, 11);
+    assert_eq!(
+        (s.arrived_ms, s.seated_ms, s.dismissed_ms),
+        (Some(10), Some(20), Some(30))
+    );
+    let back = Stamps::default()
+        .after(S::Arrived, 10)
+        .after(S::Scheduled, 11);
     assert_eq!(back.arrived_ms, None);
 }
 

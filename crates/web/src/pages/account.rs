@@ -9,6 +9,7 @@ use enamel_app::{App, AppError};
 use enamel_domain::{Action, AuditAction, Category};
 use serde::Deserialize;
 
+use super::schedule::Cell;
 use super::signin::{CodePage, CsrfForm};
 use super::{Nav, Staff, cookie_header, csrf_refusal, page_error, render};
 use crate::SESSION_COOKIE;
@@ -22,6 +23,9 @@ struct HomePage {
     roles: String,
     idle_minutes: i64,
     permissions: Vec<(String, String)>,
+    /// Today's schedule, for everyone who may see it: the front desk's home.
+    grid: Option<super::schedule::DayGrid>,
+    grid_caption: String,
 }
 
 pub(crate) async fn home(State(app): State<App>, staff: Staff) -> Response {
@@ -41,7 +45,21 @@ pub(crate) async fn home(State(app): State<App>, staff: Staff) -> Response {
             (!allowed.is_empty()).then(|| (c.label().to_string(), allowed.join(", ")))
         })
         .collect();
+    let grid = if staff.nav.can_schedule {
+        let today = match app.practice_today(staff.actor.practice_id()).await {
+            Ok(t) => t,
+            Err(e) => return page_error(e),
+        };
+        match super::schedule::day_grid(&app, &staff, today, 10).await {
+            Ok((_, grid)) => Some(grid),
+            Err(e) => return page_error(e),
+        }
+    } else {
+        None
+    };
     render(&HomePage {
+        grid,
+        grid_caption: "Today's schedule".into(),
         display_name: staff.actor.display_name().to_string(),
         roles: roles
             .iter()

@@ -23,6 +23,7 @@ mod notes;
 mod patients;
 mod perio;
 mod plans;
+pub(crate) mod schedule;
 mod settings;
 mod signin;
 
@@ -138,6 +139,19 @@ pub(crate) fn routes() -> Router<App> {
             get(plans::presentation),
         )
         .route("/patients/{id}/plans/{plan}/accept", post(plans::accept))
+        .route("/schedule", get(schedule::day))
+        .route("/schedule/print", get(schedule::day_sheet))
+        .route("/schedule/asap", get(schedule::asap))
+        .route(
+            "/schedule/book",
+            get(schedule::book_form).post(schedule::book),
+        )
+        .route("/schedule/appointments/{id}", get(schedule::appointment))
+        .route("/schedule/appointments/{id}/status", post(schedule::status))
+        .route(
+            "/schedule/appointments/{id}/move",
+            post(schedule::move_appointment),
+        )
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .route("/static/patients.js", get(patients_js))
@@ -215,6 +229,7 @@ pub(crate) struct Nav {
     pub can_audit: bool,
     pub can_patients: bool,
     pub can_settings: bool,
+    pub can_schedule: bool,
     pub clinician: bool,
     /// The practice's zone: every time on a page is shown on its clock.
     pub time_zone: PracticeTz,
@@ -291,6 +306,7 @@ async fn nav_for(app: &App, actor: &Actor) -> Result<Nav, AppError> {
         can_audit: policy.allows_any(roles, Category::AuditLog, Action::View),
         can_patients: policy.allows_any(roles, Category::Demographics, Action::View),
         can_settings: policy.allows_any(roles, Category::PracticeSettings, Action::View),
+        can_schedule: policy.allows_any(roles, Category::Schedule, Action::View),
         clinician: roles.iter().any(|r| r.is_clinician()),
         time_zone,
     })
@@ -305,6 +321,8 @@ pub(crate) struct ClinicalLinks {
     pub perio: bool,
     pub notes: bool,
     pub plans: bool,
+    /// Booking an appointment (schedule, create).
+    pub book: bool,
 }
 
 pub(crate) async fn clinical_links(app: &App, actor: &Actor) -> Result<ClinicalLinks, AppError> {
@@ -316,6 +334,7 @@ pub(crate) async fn clinical_links(app: &App, actor: &Actor) -> Result<ClinicalL
         perio: may(Category::Charting),
         notes: may(Category::ClinicalNotes),
         plans: may(Category::TreatmentPlans) || may(Category::Billing),
+        book: policy.allows_any(roles, Category::Schedule, Action::Create),
     })
 }
 
@@ -362,6 +381,9 @@ pub(crate) fn page_error(e: AppError) -> Response {
             return Redirect::to("/sign-in").into_response();
         }
         AppError::Refused(why) => (StatusCode::CONFLICT, "This cannot be done", why.clone()),
+        AppError::ScheduleConflict(c) => {
+            (StatusCode::CONFLICT, "That time is taken", c.message.clone())
+        }
         AppError::Conflict => (
             StatusCode::CONFLICT,
             "Changed by someone else",

@@ -35,11 +35,6 @@ fn answer<J: serde::Serialize>(
     response
 }
 
-/// The version a replacement names, or the answer for a missing or impossible `If-Match`.
-fn expected(headers: &HeaderMap) -> Result<Expected, Response> {
-    expected_version_for_room(headers).map_err(IntoResponse::into_response)
-}
-
 /// The practice's providers (dentists and hygienists), by abbreviation.
 #[utoipa::path(get, path = "/api/v1/providers", tag = "schedule",
     responses((status = 200, description = "Every provider of the practice.", body = ProvidersJson)))]
@@ -125,9 +120,9 @@ pub(crate) async fn replace_provider(
 ) -> Result<Response, ApiError> {
     let id = id_of(&raw)?;
     let claims = body.read_only().claims(&raw)?;
-    let expected = match expected(&headers) {
+    let expected = match expected_version_for_room(&headers) {
         Ok(e) => e,
-        Err(answer) => return Ok(answer),
+        Err(answer) => return Ok(answer.into_response()),
     };
     match app
         .schedule(&actor)
@@ -228,9 +223,9 @@ pub(crate) async fn replace_operatory(
 ) -> Result<Response, ApiError> {
     let id = id_of(&raw)?;
     let claims = body.read_only().claims(&raw)?;
-    let expected = match expected(&headers) {
+    let expected = match expected_version_for_room(&headers) {
         Ok(e) => e,
-        Err(answer) => return Ok(answer),
+        Err(answer) => return Ok(answer.into_response()),
     };
     match app
         .schedule(&actor)
@@ -332,9 +327,9 @@ pub(crate) async fn replace_appointment_type(
 ) -> Result<Response, ApiError> {
     let id = id_of(&raw)?;
     let claims = body.read_only().claims(&raw)?;
-    let expected = match expected(&headers) {
+    let expected = match expected_version_for_room(&headers) {
         Ok(e) => e,
-        Err(answer) => return Ok(answer),
+        Err(answer) => return Ok(answer.into_response()),
     };
     match app
         .schedule(&actor)
