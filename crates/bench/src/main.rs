@@ -12,6 +12,8 @@
 //!   each) against the same writers in one practice;
 //! - `seed`: synthetic patients and staff sign-ins in an `enamel init`-ed site, for the HTTPS
 //!   load tests of a running server (crates/bench/load/);
+//! - `schedule`: the schedule's server-side cost (a 12-operatory day of 150 appointments,
+//!   bookings under contention).
 //! - `chart`: the clinical chart's server-side cost (a 200-procedure chart, perio exams, a
 //!   perio save) beside an audited patient read in the same run.
 
@@ -20,6 +22,7 @@ mod chart_bench;
 mod crypto_bench;
 mod logs_bench;
 mod names;
+mod schedule_bench;
 mod seed;
 
 use std::sync::Arc;
@@ -89,6 +92,9 @@ enum Command {
     Seed(seed::Options),
     /// The clinical chart's server-side cost: a 200-procedure chart, perio exams, a perio save.
     Chart(chart_bench::Options),
+    /// The schedule's server-side cost: a 12-operatory day of 150 appointments, and bookings
+    /// under contention.
+    Schedule(schedule_bench::Options),
 }
 
 fn line(text: &str) {
@@ -142,6 +148,10 @@ async fn run(command: Command) -> Result<()> {
         }
         Command::Chart(options) => {
             line(&chart_bench::run(options).await?);
+            Ok(())
+        }
+        Command::Schedule(options) => {
+            line(&schedule_bench::run(options).await?);
             Ok(())
         }
     }

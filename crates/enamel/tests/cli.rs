@@ -195,13 +195,14 @@ async fn the_demo_serves_healthz_over_https_and_its_records_rotate() {
     // entries marked entered in error (195 more); then the rest of each record: 354 closed
     // perio exams (two for each of the 177 adults), 574 signed notes (450 progress, 124
     // diagnoses), 55 note addenda and 266 treatment plans (1,249 more); and 1,112 tooth states
-    // (wisdom teeth, bridge pontics, implants). The charts and records are the same on every
-    // run.
-    assert!(status.contains("4914"), "{status}");
+    // (wisdom teeth, bridge pontics, implants); and 341 appointments (four visits in each of
+    // four operatories on the 21 days around today, and five on the ASAP list), their notes
+    // sealed. The charts, records and number of appointments are the same on every run.
+    assert!(status.contains("5255"), "{status}");
 
     let rotated = s.ok(&["keys", "rotate", "--quiet"]);
     assert!(
-        rotated.contains("4914 records re-encrypted to version 2"),
+        rotated.contains("5255 records re-encrypted to version 2"),
         "{rotated}"
     );
     let status = s.ok(&["keys", "status"]);
