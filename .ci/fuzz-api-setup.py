@@ -131,6 +131,40 @@ for name in ["READ", "REPLACE", "PRESENT", "ACCEPT", "DECLINE", "SUPERSEDE"]:
 for name in ["ACCEPT", "DECLINE"]:
     call("POST", f"/api/v1/treatment-plans/{out[f'FUZZ_PLAN_{name}']}/present", token=dentist)
 
+# The schedule. The demo's chairs and providers are booked around today, so bookings go to a
+# chair and a provider of the fuzzer's own, for a patient of its own (one who is never deleted
+# or deactivated). The records read are the ones booked with; each operation that changes a
+# resource gets one of its own (hiding a chair or ending a provider's days would turn the
+# bookings into refusals), and so does each operation that changes an appointment.
+patient, _ = call("POST", "/api/v1/patients", token=om,
+                  body={"family_name": "Fuzz", "given_name": "Schedule", "birth_date": "1990-01-01"})
+out["FUZZ_PATIENT_SCHEDULE"] = patient["id"]
+for name, abbreviation in [("", "FZD"), ("_REPLACE", "FZD-R")]:
+    provider, _ = call("POST", "/api/v1/providers", token=om, body={
+        "family_name": "Fuzz", "given_name": f"Provider{name.lower()}", "abbreviation": abbreviation,
+        "colour": "#336699", "specialty": "general"})
+    out[f"FUZZ_PROVIDER{name}"] = provider["id"]
+# Bookings and the appointments read and changed by status in one chair; an appointment
+# moved by the fuzzer in another, so that its moves do not take the bookings' time.
+for name, abbreviation in [("", "FZ1"), ("_MOVE", "FZ2"), ("_REPLACE", "FZ3")]:
+    operatory, _ = call("POST", "/api/v1/operatories", token=om, body={
+        "name": f"Fuzz chair{name.lower()}", "abbreviation": abbreviation, "order": 900})
+    out[f"FUZZ_OPERATORY{name}"] = operatory["id"]
+for name in ["", "_REPLACE"]:
+    kind, _ = call("POST", "/api/v1/appointment-types", token=om, body={
+        "name": f"Fuzz: type{name.lower()}", "colour": "#123456", "pattern": "/XX/"})
+    out[f"FUZZ_APPOINTMENT_TYPE{name}"] = kind["id"]
+# Local times without an offset, on a weekday far enough ahead to be clear of the demo's days:
+# no time zone skips or repeats 09:00 to 11:00.
+for name, operatory, start in [("READ", "FUZZ_OPERATORY", "2031-01-07T09:00"),
+                               ("STATUS", "FUZZ_OPERATORY", "2031-01-07T10:00"),
+                               ("REPLACE", "FUZZ_OPERATORY_MOVE", "2031-01-07T11:00")]:
+    appointment, _ = call("POST", "/api/v1/appointments", token=om, body={
+        "patient_id": out["FUZZ_PATIENT_SCHEDULE"], "operatory_id": out[operatory],
+        "provider_id": out["FUZZ_PROVIDER"], "appointment_type_id": out["FUZZ_APPOINTMENT_TYPE"],
+        "start": start, "note": "Fuzzing fixture: synthetic appointment."})
+    out[f"FUZZ_APPOINTMENT_{name}"] = appointment["id"]
+
 # An account the administrator's operations disable, enable, re-role and reset: never one the
 # fuzzer signs in with.
 user, _ = call("POST", "/api/v1/users", token=pa,

@@ -95,6 +95,8 @@ enum Command {
     /// The schedule's server-side cost: a 12-operatory day of 150 appointments, and bookings
     /// under contention.
     Schedule(schedule_bench::Options),
+    /// Overlapping bookings of one chair at once (run in two processes: one may succeed).
+    BookRace(schedule_bench::RaceOptions),
 }
 
 fn line(text: &str) {
@@ -152,6 +154,10 @@ async fn run(command: Command) -> Result<()> {
         }
         Command::Schedule(options) => {
             line(&schedule_bench::run(options).await?);
+            Ok(())
+        }
+        Command::BookRace(options) => {
+            line(&schedule_bench::race(options).await?);
             Ok(())
         }
     }

@@ -263,3 +263,127 @@ pub async fn run(o: Options) -> Result<String> {
     ));
     Ok(out)
 }
+
+#[derive(Debug, clap::Args)]
+pub struct RaceOptions {
+    /// sqlite://FILE or postgres://…; migrated if needed.
+    #[arg(long)]
+    database_url: String,
+    /// Makes a practice with one operatory, provider and patient and prints their ids as JSON
+    /// (`{"practice": …, "patient": …}`) instead of racing.
+    #[arg(long)]
+    setup: bool,
+    #[arg(long)]
+    practice: Option<String>,
+    #[arg(long)]
+    patient: Option<String>,
+    /// Concurrent bookings in this process.
+    #[arg(long, default_value_t = 32)]
+    clients: usize,
+}
+
+/// `book-race`: CLIENTS bookings at once of hours that all overlap (09:00 to 09:55 starts,
+/// an hour each) in the practice's one operatory; prints how many were booked and how many
+/// refused as clashes. Run in two processes at once against one database, exactly one booking
+/// of all of them may succeed (`tests/two_processes.rs`).
+pub async fn race(o: RaceOptions) -> Result<String> {
+    let db = open(&o.database_url).await?;
+    let app = Arc::new(bench_app(db)?);
+    if o.setup {
+        let practice = app
+            .create_practice(
+                &NewPractice {
+                    display_name: "Bench Synthetic Race Dental".into(),
+                    time_zone: PracticeTz::utc(),
+                },
+                RequestOrigin::job(),
+            )
+            .await?;
+        let system =
+            app.system_bypassing_policy(practice, SystemReason::Import, RequestOrigin::job());
+        let schedule = system.schedule();
+        schedule
+            .save_provider(
+                None,
+                &ProviderDraft {
+                    family_name: "Bench".into(),
+                    given_name: "Racer".into(),
+                    abbreviation: "RACE".into(),
+                    colour: "#3366cc".into(),
+                    specialty: "general".into(),
+                    ..Default::default()
+                },
+                Expected::Any,
+                &Default::default(),
+            )
+            .await?;
+        schedule
+            .save_operatory(
+                None,
+                &OperatoryDraft {
+                    name: "Bench race chair".into(),
+                    abbreviation: "RACE".into(),
+                    ..Default::default()
+                },
+                Expected::Any,
+                &Default::default(),
+            )
+            .await?;
+        let patient = system
+            .patients()
+            .create(&PatientDraft {
+                family_name: "Benchmark".into(),
+                given_name: "Racer".into(),
+                birth_date: "1970-01-01".into(),
+                ..Default::default()
+            })
+            .await?;
+        return Ok(serde_json::json!({
+            "practice": practice.to_string(),
+            "patient": patient.to_string(),
+        })
+        .to_string());
+    }
+    let practice: enamel_domain::PracticeId = o
+        .practice
+        .as_deref()
+        .context("--practice")?
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--practice is not an id"))?;
+    let patient = o.patient.context("--patient")?;
+    let system = app.system_bypassing_policy(practice, SystemReason::Import, RequestOrigin::job());
+    let schedule = system.schedule();
+    let operatory = schedule.operatories().await?[0].id.to_string();
+    let provider = schedule.providers().await?[0].id.to_string();
+    let mut tasks = Vec::new();
+    for client in 0..o.clients {
+        let (app, operatory, provider, patient) = (
+            app.clone(),
+            operatory.clone(),
+            provider.clone(),
+            patient.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let system =
+                app.system_bypassing_policy(practice, SystemReason::Import, RequestOrigin::job());
+            let draft = AppointmentDraft {
+                patient_id: patient,
+                operatory_id: operatory,
+                provider_id: provider,
+                start: format!("2027-03-15T09:{:02}", 5 * (client % 12)),
+                duration_min: Some(60),
+                ..Default::default()
+            };
+            system.schedule().book(&draft).await
+        }));
+    }
+    let (mut booked, mut clashed) = (0, 0);
+    for task in tasks {
+        match task.await? {
+            Ok(_) => booked += 1,
+            Err(AppError::ScheduleConflict(_)) => clashed += 1,
+            Err(e) => anyhow::bail!("a booking failed: {e}"),
+        }
+    }
+    Ok(format!("booked {booked} clashed {clashed}"))
+}

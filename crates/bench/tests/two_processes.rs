@@ -63,3 +63,38 @@ async fn two_processes_appending_at_once_keep_one_valid_log() {
             && writers.iter().any(|w| w.starts_with("process-b"))
     );
 }
+
+/// No double-booking across servers: two processes book 32 overlapping hours of one chair at
+/// once each; exactly one of the 64 bookings succeeds and 63 are refused as clashes.
+#[tokio::test]
+async fn two_processes_booking_one_chair_at_once_book_it_once() {
+    let t = enamel_testkit::fresh_db().await;
+    let setup = Command::new(BIN)
+        .args(["book-race", "--database-url", &t.url, "--setup"])
+        .env_remove(enamel_testkit::DATABASE_URL_VAR)
+        .output()
+        .unwrap();
+    assert!(setup.status.success(), "{setup:?}");
+    let ids: serde_json::Value = serde_json::from_slice(&setup.stdout).unwrap();
+    let spawn = || {
+        Command::new(BIN)
+            .args(["book-race", "--database-url", &t.url, "--clients", "32"])
+            .args(["--practice", ids["practice"].as_str().unwrap()])
+            .args(["--patient", ids["patient"].as_str().unwrap()])
+            .env_remove(enamel_testkit::DATABASE_URL_VAR)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(a.status.success() && b.status.success(), "{a:?} {b:?}");
+    let count = |out: &std::process::Output, word: &str| -> usize {
+        let text = String::from_utf8_lossy(&out.stdout);
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let at = words.iter().position(|w| *w == word).unwrap();
+        words[at + 1].parse().unwrap()
+    };
+    assert_eq!(count(&a, "booked") + count(&b, "booked"), 1, "{a:?} {b:?}");
+    assert_eq!(count(&a, "clashed") + count(&b, "clashed"), 63);
+}

@@ -118,27 +118,30 @@ pub(crate) struct AppointmentBody {
     #[serde(default)]
     #[schema(pattern = r"^ *(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})? *$")]
     appointment_type_id: Option<String>,
-    /// On a 5-minute mark of the practice's clock: RFC 3339 with the practice's offset
-    /// (`2027-03-09T09:00:00-05:00`), or the practice's local time without an offset
-    /// (`2027-03-09T09:00`). A local time the clocks skip or repeat that night is refused.
+    /// On a 5-minute mark of the practice's clock, in the years 1900 to 2199: RFC 3339 with the
+    /// practice's offset (`2027-03-09T09:00:00-05:00`, seconds `00`), or the practice's local
+    /// time without an offset (`2027-03-09T09:00`). An offset other than the practice's at that
+    /// time, or a local time the clocks skip or repeat that night, is refused (the pattern
+    /// cannot know the practice's time zone).
     #[schema(
-        max_length = 40,
-        pattern = r"^ *[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2})?(?:Z|[+-][0-9]{2}:[0-9]{2})? *$"
+        pattern = r"^ *(?:(?:19[0-9]{2}|2[01][0-9]{2})-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:(?:19|21)(?:0[48]|[2468][048]|[13579][26])|20(?:[02468][048]|[13579][26]))-02-29)[Tt ](?:[01][0-9]|2[0-3]):[0-5][05](?::00(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?)? *$"
     )]
     start: String,
     /// Minutes, all of them provider time; or give `pattern`, or an appointment type.
     #[serde(default)]
     #[schema(minimum = 5, maximum = 720, multiple_of = 5)]
     duration_min: Option<i64>,
-    /// One character per 5 minutes: `X` provider time, `/` assistant time.
+    /// One character per 5 minutes: `X` provider time, `/` assistant time; at most 144 (12
+    /// hours), spaces ignored. Blank: none.
     #[serde(default)]
-    #[schema(max_length = 144, pattern = r"^[ Xx/]*[Xx/][ Xx/]*$")]
+    #[schema(pattern = r"^ *(?:(?:[Xx/] *){1,144})?$")]
     pattern: Option<String>,
-    /// For the front desk (sealed when stored).
+    /// For the front desk (sealed when stored). Tabs and line breaks are kept; other control
+    /// characters are refused, except among the spaces trimmed from either end.
     #[serde(default)]
     #[schema(
         max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+        pattern = r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     note: Option<String>,
     #[serde(default)]

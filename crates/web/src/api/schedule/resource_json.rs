@@ -135,18 +135,21 @@ impl SpecialtyJson {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ProviderBody {
+    /// One line: tabs and line breaks are read as spaces.
     #[schema(
         max_length = 60,
-        pattern = r"^[^<>{}\\;\x00-\x1f\x7f-\x9f]*[^\s<>{}\\;\x00-\x1f\x7f-\x9f][^<>{}\\;\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^<>{}\\;\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]*[^\s<>{}\\;\x00-\x1f\x7f-\x9f][^<>{}\\;\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]*$"
     )]
     family_name: String,
+    /// One line: tabs and line breaks are read as spaces.
     #[schema(
         max_length = 60,
-        pattern = r"^[^<>{}\\;\x00-\x1f\x7f-\x9f]*[^\s<>{}\\;\x00-\x1f\x7f-\x9f][^<>{}\\;\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^<>{}\\;\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]*[^\s<>{}\\;\x00-\x1f\x7f-\x9f][^<>{}\\;\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]*$"
     )]
     given_name: String,
-    /// The provider's short name on the schedule, unique in the practice.
-    #[schema(pattern = r"^ *[A-Za-z0-9.-](?:[A-Za-z0-9. -]{0,6}[A-Za-z0-9.-])? *$")]
+    /// The provider's short name on the schedule, unique in the practice: 1 to 8 letters,
+    /// digits, spaces, dots or hyphens.
+    #[schema(pattern = r"^ *(?:[^\W_]|[.-])(?:(?:[^\W_]|[ .-]){0,6}(?:[^\W_]|[.-]))? *$")]
     abbreviation: String,
     /// `#rrggbb`.
     #[schema(pattern = r"^ *#[0-9A-Fa-f]{6} *$")]
@@ -158,13 +161,18 @@ pub(crate) struct ProviderBody {
     specialty: SpecialtyJson,
     #[serde(default)]
     is_hygienist: bool,
-    /// First day the provider may be booked (a practice date).
+    /// First day the provider may be booked (a practice date, `YYYY-MM-DD`; blank: none).
     #[serde(default)]
-    #[schema(value_type = Option<String>, format = Date)]
+    #[schema(
+        pattern = r"^ *(?:(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29))? *$"
+    )]
     active_from: Option<String>,
-    /// Last day the provider may be booked; not before `active_from`.
+    /// Last day the provider may be booked (`YYYY-MM-DD`; blank: none); not before
+    /// `active_from`.
     #[serde(default)]
-    #[schema(value_type = Option<String>, format = Date)]
+    #[schema(
+        pattern = r"^ *(?:(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29))? *$"
+    )]
     active_to: Option<String>,
     /// The provider's staff account, when they sign in.
     #[serde(default)]
@@ -265,12 +273,15 @@ impl From<&ProviderView> for ProviderJson {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct OperatoryBody {
+    /// One line: tabs and line breaks are read as spaces.
     #[schema(
         max_length = 40,
-        pattern = r"^[^<>{}\\;\x00-\x1f\x7f-\x9f]*[^\s<>{}\\;\x00-\x1f\x7f-\x9f][^<>{}\\;\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^<>{}\\;\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]*[^\s<>{}\\;\x00-\x1f\x7f-\x9f][^<>{}\\;\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]*$"
     )]
     name: String,
-    #[schema(pattern = r"^ *[A-Za-z0-9.-](?:[A-Za-z0-9. -]{0,6}[A-Za-z0-9.-])? *$")]
+    /// Unique among the practice's operatories: 1 to 8 letters, digits, spaces, dots or
+    /// hyphens.
+    #[schema(pattern = r"^ *(?:[^\W_]|[.-])(?:(?:[^\W_]|[ .-]){0,6}(?:[^\W_]|[.-]))? *$")]
     abbreviation: String,
     /// Its column's place on the schedule, left to right.
     #[serde(default)]
@@ -371,15 +382,18 @@ impl From<&OperatoryView> for OperatoryJson {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AppointmentTypeBody {
+    /// Unique among the practice's appointment types; one line: tabs and line breaks are read
+    /// as spaces.
     #[schema(
         max_length = 60,
-        pattern = r"^[^<>{}\\;\x00-\x1f\x7f-\x9f]*[^\s<>{}\\;\x00-\x1f\x7f-\x9f][^<>{}\\;\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^<>{}\\;\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]*[^\s<>{}\\;\x00-\x1f\x7f-\x9f][^<>{}\\;\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]*$"
     )]
     name: String,
     #[schema(pattern = r"^ *#[0-9A-Fa-f]{6} *$")]
     colour: String,
-    /// One character per 5 minutes: `X` provider time, `/` assistant time (`//XXXX//`).
-    #[schema(max_length = 144, pattern = r"^[ Xx/]*[Xx/][ Xx/]*$")]
+    /// One character per 5 minutes: `X` provider time, `/` assistant time (`//XXXX//`); at
+    /// most 144 (12 hours), spaces ignored.
+    #[schema(pattern = r"^ *(?:[Xx/] *){1,144}$")]
     pattern: String,
     /// Codes from the practice's list (`GET /api/v1/procedure-codes`), each once.
     #[serde(default)]
