@@ -139,17 +139,24 @@ for name in ["ACCEPT", "DECLINE"]:
 patient, _ = call("POST", "/api/v1/patients", token=om,
                   body={"family_name": "Fuzz", "given_name": "Schedule", "birth_date": "1990-01-01"})
 out["FUZZ_PATIENT_SCHEDULE"] = patient["id"]
-for name, abbreviation in [("", "FZD"), ("_REPLACE", "FZD-R")]:
+# A dentist to book with, a hygienist to name beside them, and a provider to replace (its
+# abbreviation, FZD-R, is fixed in .ci/fuzz-api.toml).
+for name, abbreviation, hygienist in [("PROVIDER", "FZD", False), ("HYGIENIST", "FZH", True),
+                                      ("PROVIDER_REPLACE", "FZD-R", False)]:
     provider, _ = call("POST", "/api/v1/providers", token=om, body={
-        "family_name": "Fuzz", "given_name": f"Provider{name.lower()}", "abbreviation": abbreviation,
-        "colour": "#336699", "specialty": "general"})
-    out[f"FUZZ_PROVIDER{name}"] = provider["id"]
+        "family_name": "Fuzz", "given_name": name.replace("_", " ").title(),
+        "abbreviation": abbreviation, "colour": "#336699",
+        "specialty": "hygiene" if hygienist else "general", "is_hygienist": hygienist})
+    out[f"FUZZ_{name}"] = provider["id"]
 # Bookings and the appointments read and changed by status in one chair; an appointment
-# moved by the fuzzer in another, so that its moves do not take the bookings' time.
+# moved by the fuzzer in another, so that its moves do not take the bookings' time; a chair to
+# replace (its abbreviation, FZ3, is fixed in .ci/fuzz-api.toml).
 for name, abbreviation in [("", "FZ1"), ("_MOVE", "FZ2"), ("_REPLACE", "FZ3")]:
     operatory, _ = call("POST", "/api/v1/operatories", token=om, body={
         "name": f"Fuzz chair{name.lower()}", "abbreviation": abbreviation, "order": 900})
     out[f"FUZZ_OPERATORY{name}"] = operatory["id"]
+# A type to book with and one to replace (its name, "Fuzz: type_replace", is fixed in
+# .ci/fuzz-api.toml).
 for name in ["", "_REPLACE"]:
     kind, _ = call("POST", "/api/v1/appointment-types", token=om, body={
         "name": f"Fuzz: type{name.lower()}", "colour": "#123456", "pattern": "/XX/"})
@@ -161,8 +168,9 @@ for name, operatory, start in [("READ", "FUZZ_OPERATORY", "2031-01-07T09:00"),
                                ("REPLACE", "FUZZ_OPERATORY_MOVE", "2031-01-07T11:00")]:
     appointment, _ = call("POST", "/api/v1/appointments", token=om, body={
         "patient_id": out["FUZZ_PATIENT_SCHEDULE"], "operatory_id": out[operatory],
-        "provider_id": out["FUZZ_PROVIDER"], "appointment_type_id": out["FUZZ_APPOINTMENT_TYPE"],
-        "start": start, "note": "Fuzzing fixture: synthetic appointment."})
+        "provider_id": out["FUZZ_PROVIDER"], "hygienist_id": out["FUZZ_HYGIENIST"],
+        "appointment_type_id": out["FUZZ_APPOINTMENT_TYPE"], "start": start,
+        "note": "Fuzzing fixture: synthetic appointment."})
     out[f"FUZZ_APPOINTMENT_{name}"] = appointment["id"]
 
 # An account the administrator's operations disable, enable, re-role and reset: never one the

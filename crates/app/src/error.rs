@@ -44,6 +44,10 @@ pub enum AppError {
     /// The time asked for is taken: the chair, or the provider's time in another chair.
     #[error("{}", .0.message)]
     ScheduleConflict(Box<crate::ScheduleConflict>),
+    /// The booking falls outside its provider's working hours, in a blockout or on a holiday:
+    /// the desk may book it anyway by acknowledging these sentences.
+    #[error("the booking needs a second look")]
+    ScheduleWarning(Vec<String>),
     /// An `Idempotency-Key` sent again with a different request than the one it first came
     /// with.
     #[error("this idempotency key was used for a different request")]

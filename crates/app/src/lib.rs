@@ -57,8 +57,8 @@ pub use rotation::{
     FieldKeyVersion, KeyStatus, RETIRE_AFTER_MS, ReencryptReport, ResealBatch, TableVersionCount,
 };
 pub use scheduling::{
-    AppointmentClaims, AppointmentTypeView, AppointmentView, DayFilter, DayView, OperatoryView,
-    ProviderView, RecordClaims, RecordStamp, Schedule, ScheduleConflict,
+    AppointmentClaims, AppointmentTypeView, AppointmentView, BlockView, DayFilter, DayView,
+    OperatoryView, ProviderView, RecordClaims, RecordStamp, Schedule, ScheduleConflict,
 };
 
 pub use enamel_store::PracticeRow;

@@ -683,6 +683,7 @@ async fn a_database_of_the_single_log_release_upgrades_and_keeps_its_log_as_lega
             "0014_treatment_plans.sql",
             "0015_tooth_states.sql",
             "0016_scheduling.sql",
+            "0017_schedule_blocks.sql",
         ]
     );
 

@@ -76,6 +76,7 @@ text_enum!(
         AppointmentType => "appointment_type",
         Appointment => "appointment",
         Schedule => "schedule",
+        ScheduleBlock => "schedule_block",
     }
 );
 

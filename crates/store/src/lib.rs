@@ -50,7 +50,7 @@ pub use patients::{PatientRow, PatientVersionRow};
 pub use perio::PerioExamRow;
 pub use plans::PlanRow;
 pub use practices::PracticeRow;
-pub use schedule_resources::{AppointmentTypeRow, OperatoryRow, ProviderRow, Stamp};
+pub use schedule_resources::{AppointmentTypeRow, BlockRow, OperatoryRow, ProviderRow, Stamp};
 pub use sealed::{KeyVersionCount, SealedRow};
 pub use search::{POSTINGS_COUNTED_UP_TO, TokenSearch, Walk};
 pub use sessions::{ResolvedSession, SessionRow, ThrottleRow};

@@ -124,6 +124,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_scheduling.sql"),
         postgres: include_str!("../migrations/postgres/0016_scheduling.sql"),
     },
+    Migration {
+        version: 17,
+        name: "0017_schedule_blocks.sql",
+        sqlite: include_str!("../migrations/sqlite/0017_schedule_blocks.sql"),
+        postgres: include_str!("../migrations/postgres/0017_schedule_blocks.sql"),
+    },
 ];
 
 /// File names the SQLite folder must contain (the mirror test compares both folders to this).
@@ -144,6 +150,7 @@ pub const MIGRATIONS_SQLITE_NAMES: &[&str] = &[
     "0014_treatment_plans.sql",
     "0015_tooth_states.sql",
     "0016_scheduling.sql",
+    "0017_schedule_blocks.sql",
 ];
 
 const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
@@ -349,6 +356,8 @@ impl Db {
                  appointments FROM {role}"
             ),
             format!("GRANT SELECT, INSERT, DELETE ON operatory_slots, provider_slots TO {role}"),
+            // A blockout or holiday entered by mistake is removed (each change audited).
+            format!("GRANT SELECT, INSERT, DELETE ON schedule_blocks TO {role}"),
             // The legacy log (0001) is closed: read it, and add its final checkpoint.
             format!("GRANT SELECT ON audit_events, audit_head TO {role}"),
             format!("GRANT SELECT, INSERT ON audit_checkpoints TO {role}"),

@@ -30,6 +30,8 @@ pub struct ProviderRow {
     pub active_from: Option<String>,
     pub active_to: Option<String>,
     pub user_id: Option<String>,
+    /// `monday 08:00-12:00,…`; empty when no hours are kept.
+    pub working_hours: String,
     pub stamp: Stamp,
 }
 
@@ -87,6 +89,7 @@ macro_rules! provider_from_row {
             active_from: $row.try_get("active_from")?,
             active_to: $row.try_get("active_to")?,
             user_id: $row.try_get("user_id")?,
+            working_hours: $row.try_get("working_hours")?,
             stamp: stamp_from_row!($row),
         }
     };
@@ -165,15 +168,15 @@ impl Tx {
             None => {
                 "INSERT INTO providers (practice_id, id, family_name, given_name, abbreviation, \
                  colour, npi, specialty, is_hygienist, active_from, active_to, user_id, \
-                 row_version, created_ms, created_by, updated_ms, updated_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+                 row_version, created_ms, created_by, updated_ms, updated_by, working_hours) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
             }
             Some(_) => {
                 "UPDATE providers SET family_name = $3, given_name = $4, abbreviation = $5, \
                  colour = $6, npi = $7, specialty = $8, is_hygienist = $9, active_from = $10, \
                  active_to = $11, user_id = $12, row_version = $13, updated_ms = $16, \
-                 updated_by = $17 WHERE practice_id = $1 AND id = $2 AND row_version = $18 \
-                 AND created_ms = $14 AND created_by = $15"
+                 updated_by = $17, working_hours = $18 WHERE practice_id = $1 AND id = $2 \
+                 AND row_version = $19 AND created_ms = $14 AND created_by = $15"
             }
         };
         let n = on_tx!(self, c => sqlx::query(sql)
@@ -181,7 +184,8 @@ impl Tx {
             .bind(&r.abbreviation).bind(&r.colour).bind(&r.npi).bind(&r.specialty)
             .bind(i64::from(r.is_hygienist)).bind(&r.active_from).bind(&r.active_to)
             .bind(&r.user_id).bind(s.row_version).bind(s.created_ms).bind(&s.created_by)
-            .bind(s.updated_ms).bind(&s.updated_by).bind_expected(expected_version)
+            .bind(s.updated_ms).bind(&s.updated_by).bind(&r.working_hours)
+            .bind_expected(expected_version)
             .execute(c).await?.rows_affected());
         one_row(n)
     }
@@ -296,6 +300,103 @@ impl Db {
                 out.push(type_from_row!(row));
             }
             Ok(out)
+        })
+    }
+}
+
+/// A blockout or a practice holiday.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockRow {
+    pub practice_id: String,
+    pub id: String,
+    pub kind: String,
+    pub operatory_id: Option<String>,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub label: String,
+    pub created_ms: i64,
+    pub created_by: String,
+}
+
+macro_rules! block_from_row {
+    ($row:expr) => {
+        BlockRow {
+            practice_id: $row.try_get("practice_id")?,
+            id: $row.try_get("id")?,
+            kind: $row.try_get("kind")?,
+            operatory_id: $row.try_get("operatory_id")?,
+            start_ms: $row.try_get("start_ms")?,
+            end_ms: $row.try_get("end_ms")?,
+            label: $row.try_get("label")?,
+            created_ms: $row.try_get("created_ms")?,
+            created_by: $row.try_get("created_by")?,
+        }
+    };
+}
+
+/// Blocks longer than this are not looked for before a range's start (a blockout is at most a
+/// week).
+const LONGEST_BLOCK_MS: i64 = 8 * 24 * 3_600_000;
+
+impl Tx {
+    pub async fn insert_block(&mut self, b: &BlockRow) -> Result<(), StoreError> {
+        on_tx!(self, c => {
+            sqlx::query(
+                "INSERT INTO schedule_blocks (practice_id, id, kind, operatory_id, start_ms, \
+                 end_ms, label, created_ms, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&b.practice_id).bind(&b.id).bind(&b.kind).bind(&b.operatory_id)
+            .bind(b.start_ms).bind(b.end_ms).bind(&b.label).bind(b.created_ms).bind(&b.created_by)
+            .execute(c).await?;
+        });
+        Ok(())
+    }
+
+    /// Removes a block; `NotFound` when the practice has no such block.
+    pub async fn delete_block(&mut self, practice_id: &str, id: &str) -> Result<(), StoreError> {
+        let n = on_tx!(self, c => sqlx::query(
+            "DELETE FROM schedule_blocks WHERE practice_id = $1 AND id = $2",
+        )
+        .bind(practice_id).bind(id)
+        .execute(c).await?.rows_affected());
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+}
+
+impl Db {
+    /// The blocks that overlap `[from_ms, to_ms)`, by start.
+    pub async fn blocks_between(
+        &self,
+        practice_id: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<BlockRow>, StoreError> {
+        on_db!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT * FROM schedule_blocks WHERE practice_id = $1 AND start_ms >= $2 \
+                 AND start_ms < $3 AND end_ms > $4 ORDER BY start_ms, id",
+            )
+            .bind(practice_id).bind(from_ms - LONGEST_BLOCK_MS).bind(to_ms).bind(from_ms)
+            .fetch_all(pool).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(block_from_row!(row));
+            }
+            Ok(out)
+        })
+    }
+
+    pub async fn block(&self, practice_id: &str, id: &str) -> Result<BlockRow, StoreError> {
+        on_db!(self, pool => {
+            let row = sqlx::query("SELECT * FROM schedule_blocks WHERE practice_id = $1 AND id = $2")
+                .bind(practice_id).bind(id)
+                .fetch_optional(pool).await?
+                .ok_or(StoreError::NotFound)?;
+            Ok(block_from_row!(row))
         })
     }
 }

@@ -134,7 +134,7 @@ async fn migrating_twice_is_a_no_op_and_the_schema_is_current() {
     let (_t, db) = migrated().await;
     assert!(db.schema_is_current().await.unwrap());
     assert!(db.migrate(2).await.unwrap().is_empty());
-    assert_eq!(db.schema_version().await.unwrap(), 16);
+    assert_eq!(db.schema_version().await.unwrap(), 17);
 }
 
 #[tokio::test]
@@ -244,7 +244,7 @@ async fn a_migration_numbered_below_the_newest_applied_still_runs() {
     ] {
         enamel_testkit::raw_sql(&db, sql).await.unwrap();
     }
-    assert_eq!(db.schema_version().await.unwrap(), 16);
+    assert_eq!(db.schema_version().await.unwrap(), 17);
     assert!(!db.schema_is_current().await.unwrap());
     assert_eq!(db.migrate(3).await.unwrap(), vec!["0005_practice_time.sql"]);
     assert!(db.schema_is_current().await.unwrap());
@@ -752,7 +752,8 @@ async fn search_tokens_survive_the_rebuild_and_page_in_id_order() {
             "0013_clinical_notes.sql",
             "0014_treatment_plans.sql",
             "0015_tooth_states.sql",
-            "0016_scheduling.sql"
+            "0016_scheduling.sql",
+            "0017_schedule_blocks.sql"
         ]
     );
 

@@ -30,6 +30,7 @@ pub(crate) const PROBLEM_TYPES: &[(&str, &str)] = &[
     ("idempotency_key_reused", "Idempotency key reused"),
     ("link_invalid", "Link not valid"),
     ("schedule_conflict", "Time already booked"),
+    ("schedule_warning", "Booking needs a second look"),
     ("precondition_failed", "Version has changed"),
     ("precondition_required", "Version needed"),
     ("too_large", "Request too large"),
@@ -96,6 +97,10 @@ pub struct Problem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub conflict: Option<ConflictJson>,
+    /// For `schedule_warning`: each reason the booking needs a second look, as a sentence.
+    /// Send the booking again with `acknowledge_warnings: true` to book it anyway.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// What a booking or move collided with: the other appointment's id, time and chair (never
@@ -132,6 +137,7 @@ impl Problem {
             fields: Vec::new(),
             request_id: None,
             conflict: None,
+            warnings: Vec::new(),
         }
     }
 
@@ -269,6 +275,18 @@ fn problem_of(error: AppError) -> ProblemAnswer {
             "The record was changed by someone else; reload it and try again.",
         ),
         AppError::Refused(message) => Problem::new(S::CONFLICT, "refused", message),
+        AppError::ScheduleWarning(sentences) => {
+            let mut problem = Problem::new(
+                S::CONFLICT,
+                "schedule_warning",
+                format!(
+                    "{} Send it again with acknowledge_warnings to book it anyway.",
+                    sentences.join(" ")
+                ),
+            );
+            problem.warnings = sentences;
+            problem
+        }
         AppError::ScheduleConflict(c) => {
             let mut problem = Problem::new(S::CONFLICT, "schedule_conflict", c.message.clone());
             problem.conflict = Some(ConflictJson {

@@ -436,6 +436,18 @@ fn routes() -> Vec<Route> {
             None,
             Some(|| json!({"status": "arrived"})),
         ),
+        // Blockouts are the schedule's, holidays the settings' (tests/schedule_warnings.rs).
+        route("GET", "/api/v1/schedule-blocks?from=2027-03-15", None, None),
+        route(
+            "POST",
+            "/api/v1/schedule-blocks",
+            Some((Schedule, Edit)),
+            Some(|| {
+                json!({"kind": "blockout", "start": "2027-03-15T09:00",
+                       "end": "2027-03-15T10:00", "label": "Staff meeting"})
+            }),
+        ),
+        route("DELETE", "/api/v1/schedule-blocks/{block}", None, None),
     ]
 }
 

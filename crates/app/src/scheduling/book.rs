@@ -3,16 +3,16 @@
 //! status that cannot follow) is one `failed` entry and writes nothing else.
 
 use enamel_domain::scheduling::{
-    AppointmentDraft, AppointmentStatus, Booking, ConfirmationChannel, Pattern, Stamps, start_text,
+    AppointmentDraft, AppointmentStatus, Booking, ConfirmationChannel, Pattern, Stamps,
 };
 use enamel_domain::{
     Action, AppointmentId, AuditAction, Category, FieldProblem, Instant, PatientId, PracticeTz,
 };
-use enamel_store::{AppointmentRow, SlotClaim, SlotClash, Stamp, StoreError};
+use enamel_store::{AppointmentRow, SlotClaim, Stamp, StoreError};
 
 use super::calendar::{NOTE, open_appointment};
-use super::resources::{OperatoryView, ProviderView};
-use super::{AppointmentView, RecordClaims, Schedule, ScheduleConflict};
+use super::checks::Resources;
+use super::{AppointmentView, RecordClaims, Schedule};
 use crate::kernel::seal;
 use crate::{AppError, AuditDraft, Expected};
 
@@ -73,86 +73,6 @@ impl AppointmentClaims {
     }
 }
 
-/// The chairs and providers a booking is checked against.
-struct Resources {
-    operatories: Vec<OperatoryView>,
-    providers: Vec<ProviderView>,
-}
-
-impl Resources {
-    /// Every reference of `booking` that names nothing usable, by field.
-    fn problems(&self, booking: &Booking, tz: &PracticeTz) -> Vec<FieldProblem> {
-        let mut problems = Vec::new();
-        match self
-            .operatories
-            .iter()
-            .find(|o| o.id == booking.operatory_id)
-        {
-            None => problems.push(FieldProblem::new(
-                "operatory_id",
-                "is not an operatory of this practice",
-            )),
-            Some(o) if o.operatory.hidden => problems.push(FieldProblem::new(
-                "operatory_id",
-                "is hidden from the schedule; show it again in the settings first",
-            )),
-            Some(_) => {}
-        }
-        let day = tz.date_of(booking.start).date();
-        match self.providers.iter().find(|p| p.id == booking.provider_id) {
-            None => problems.push(FieldProblem::new(
-                "provider_id",
-                "is not a provider of this practice",
-            )),
-            Some(p) if !p.provider.is_active_on(day) => problems.push(FieldProblem::new(
-                "provider_id",
-                "is not active on that day",
-            )),
-            Some(_) => {}
-        }
-        if let Some(h) = booking.hygienist_id {
-            match self.providers.iter().find(|p| p.id == h) {
-                Some(p) if p.provider.is_hygienist && p.provider.is_active_on(day) => {}
-                Some(_) => problems.push(FieldProblem::new(
-                    "hygienist_id",
-                    "must be a hygienist who is active on that day",
-                )),
-                None => problems.push(FieldProblem::new(
-                    "hygienist_id",
-                    "is not a provider of this practice",
-                )),
-            }
-        }
-        problems
-    }
-
-    fn operatory_name(&self, id: &str) -> String {
-        self.operatories
-            .iter()
-            .find(|o| o.id.to_string() == id)
-            .map(|o| o.operatory.name.clone())
-            .unwrap_or_else(|| "another operatory".into())
-    }
-
-    fn provider_name(&self, id: &str) -> String {
-        self.providers
-            .iter()
-            .find(|p| p.id.to_string() == id)
-            .map(|p| {
-                format!(
-                    "{} {} ({})",
-                    p.provider.given_name, p.provider.family_name, p.provider.abbreviation
-                )
-            })
-            .unwrap_or_else(|| "The provider".into())
-    }
-}
-
-fn hh_mm(tz: &PracticeTz, at: Instant) -> String {
-    let t = tz.local(at).time();
-    format!("{:02}:{:02}", t.hour(), t.minute())
-}
-
 impl Schedule<'_> {
     /// Books an appointment (schedule × create). Its length comes from its pattern, its
     /// minutes, or its type; the chair and the provider's time must be free.
@@ -179,6 +99,9 @@ impl Schedule<'_> {
         {
             return self.not_made(entry, AppError::NotFound).await;
         }
+        let entry = self
+            .heeded(entry, &booking, &tz, &resources, draft.acknowledge_warnings)
+            .await?;
         let now = self.now_ms();
         let by = self.actor().audit_id();
         let row = AppointmentRow {
@@ -253,6 +176,17 @@ impl Schedule<'_> {
         if !differences.is_empty() {
             return Err(AppError::Invalid(differences));
         }
+        // Warned again only when it moves (a note's edit is not a new booking).
+        let moved = booking.start.unix_ms() != current.start_ms
+            || booking.end().unix_ms() != current.end_ms
+            || booking.operatory_id.to_string() != current.operatory_id
+            || booking.provider_id.to_string() != current.provider_id;
+        let entry = if moved {
+            self.heeded(entry, &booking, &tz, &resources, draft.acknowledge_warnings)
+                .await?
+        } else {
+            entry
+        };
         let mut row = self.with_booking(current.clone(), &booking).await?;
         row.stamp = self.next_stamp(&current.stamp);
         self.write(row, Some(&current), entry, &resources, &tz)
@@ -497,63 +431,5 @@ impl Schedule<'_> {
                 open_appointment(keys, &row, heading, sight.notes)
             })
             .await
-    }
-
-    /// What a clash was with, in words (the other appointment's time and chair, never its
-    /// patient).
-    async fn describe(
-        &self,
-        clash: &SlotClash,
-        wanted: &AppointmentRow,
-        resources: &Resources,
-        tz: &PracticeTz,
-    ) -> Result<ScheduleConflict, AppError> {
-        let other = match self
-            .app
-            .db()
-            .appointment(&self.practice(), &clash.appointment_id)
-            .await
-        {
-            Ok(row) => Some(row),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let Some(other) = other else {
-            return Ok(ScheduleConflict {
-                appointment_id: None,
-                chair: clash.chair,
-                start: None,
-                end: None,
-                operatory_id: None,
-                message: "That time was taken by another booking just now. Reload the schedule and choose another time.".into(),
-            });
-        };
-        let (start, end) = (
-            Instant::from_unix_ms(other.start_ms),
-            Instant::from_unix_ms(other.end_ms),
-        );
-        let when = format!(
-            "from {} to {} on {}",
-            hh_mm(tz, start),
-            hh_mm(tz, end),
-            tz.date_of(start)
-        );
-        let chair = resources.operatory_name(&other.operatory_id);
-        let message = if clash.chair {
-            format!("{chair} is already booked {when}. Choose another time or operatory.")
-        } else {
-            format!(
-                "{} is already booked in {chair} {when}. Choose another time or provider.",
-                resources.provider_name(&wanted.provider_id)
-            )
-        };
-        Ok(ScheduleConflict {
-            appointment_id: other.id.parse().ok(),
-            chair: clash.chair,
-            start: Some(start_text(tz, start)),
-            end: Some(start_text(tz, end)),
-            operatory_id: other.operatory_id.parse().ok(),
-            message,
-        })
     }
 }

@@ -9,8 +9,10 @@
 //! and answered with what it clashed with ([`ScheduleConflict`]). `resources.rs` holds the
 //! resources, `book.rs` the changes, `calendar.rs` the reads.
 
+mod blocks;
 mod book;
 mod calendar;
+mod checks;
 mod resources;
 
 use enamel_domain::scheduling::{
@@ -26,6 +28,7 @@ use crate::clinical::ChartPatient;
 use crate::kernel::Caller;
 use crate::{Actor, App, AppError, AuditDraft};
 
+pub use blocks::BlockView;
 pub use book::AppointmentClaims;
 pub use calendar::{DayFilter, DayView};
 pub use resources::{AppointmentTypeView, OperatoryView, ProviderView};
@@ -199,6 +202,7 @@ impl<'a> Schedule<'a> {
             AppError::Refused(_) => Some("refused"),
             AppError::Invalid(_) => Some("invalid"),
             AppError::ScheduleConflict(_) => Some("schedule_conflict"),
+            AppError::ScheduleWarning(_) => Some("schedule_warning"),
             _ => return Err(error),
         };
         let mut entry = AuditDraft {

@@ -62,6 +62,8 @@ pub(super) fn provider_of(row: &ProviderRow) -> Result<ProviderView, AppError> {
             active_from: date(&row.active_from)?,
             active_to: date(&row.active_to)?,
             user_id: row.user_id.clone(),
+            working_hours: enamel_domain::scheduling::hours_of(&row.working_hours)
+                .ok_or_else(bad)?,
         },
         stamp: (&row.stamp).into(),
     })
@@ -124,7 +126,7 @@ fn next_stamp(current: Option<&RecordStamp>, now: i64, by: String) -> Stamp {
 
 impl Schedule<'_> {
     /// Reading the resources: the schedule's viewers and the settings' (not audited: no PHI).
-    async fn may_read_resources(&self) -> Result<(), AppError> {
+    pub(super) async fn may_read_resources(&self) -> Result<(), AppError> {
         if self.may(Category::Schedule, Action::View, None).await?
             || self
                 .may(Category::PracticeSettings, Action::View, None)
@@ -205,6 +207,7 @@ impl Schedule<'_> {
             active_from: provider.active_from.map(iso_date),
             active_to: provider.active_to.map(iso_date),
             user_id: provider.user_id.clone(),
+            working_hours: enamel_domain::scheduling::hours_text(&provider.working_hours),
             stamp: next_stamp(
                 current.as_ref().map(|c| &c.stamp),
                 self.now_ms(),

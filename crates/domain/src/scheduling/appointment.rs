@@ -27,6 +27,9 @@ pub struct AppointmentDraft {
     pub duration_min: Option<i64>,
     pub pattern: Option<String>,
     pub note: Option<String>,
+    /// The desk has seen the warnings (outside working hours, a blockout, a holiday) and books
+    /// anyway; the override is audited.
+    pub acknowledge_warnings: bool,
 }
 
 impl std::fmt::Debug for AppointmentDraft {

@@ -9,6 +9,7 @@
 //! processes; see docs/design/scheduling.md.
 
 mod appointment;
+mod hours;
 mod pattern;
 mod resources;
 mod status;
@@ -17,6 +18,10 @@ mod tests;
 
 pub use appointment::{
     AppointmentDraft, Booking, MAX_APPOINTMENT_NOTE_CHARS, parse_start, start_text,
+};
+pub use hours::{
+    Block, BlockDraft, BlockKind, MAX_HOURS, Warning, WorkingHours, clock_text, hours_of,
+    hours_text, parse_hours, warnings, weekday_text,
 };
 pub use pattern::{MAX_UNITS, Pattern, UNIT_MINUTES, UNIT_MS, slot_of};
 pub use resources::{

@@ -47,6 +47,9 @@ pub struct ProviderDraft {
     pub active_to: Option<String>,
     /// The staff account of this provider, when they sign in.
     pub user_id: Option<String>,
+    /// The week's working hours: (weekday, start, end), such as ("monday", "08:00", "17:00").
+    /// None: the provider is not warned about (no hours kept).
+    pub working_hours: Vec<(String, String, String)>,
 }
 
 /// A valid provider.
@@ -62,6 +65,7 @@ pub struct Provider {
     pub active_from: Option<Date>,
     pub active_to: Option<Date>,
     pub user_id: Option<String>,
+    pub working_hours: Vec<super::WorkingHours>,
 }
 
 impl Provider {
@@ -104,6 +108,15 @@ impl ProviderDraft {
             p.add("active_to", "must not be before active_from");
         }
         let user_id = optional_id(self.user_id.as_deref(), "user_id", "a user", &mut p);
+        let working_hours = match super::parse_hours(&self.working_hours) {
+            Ok(hours) => hours,
+            Err(problems) => {
+                for problem in problems {
+                    p.add(problem.field, problem.problem);
+                }
+                Vec::new()
+            }
+        };
         match (family_name, given_name, abbreviation, colour, specialty) {
             (Some(family_name), Some(given_name), Some(abbreviation), Some(colour), Some(s))
                 if p.is_empty() =>
@@ -119,6 +132,7 @@ impl ProviderDraft {
                     active_from,
                     active_to,
                     user_id,
+                    working_hours,
                 })
             }
             _ => Err(p.into_vec()),

@@ -269,3 +269,148 @@ fn operatories_and_types_are_checked() {
     assert_eq!(problems[0].field, "duration_min");
     assert_eq!(problems[1].field, "procedure_codes[1]");
 }
+
+fn hours(spans: &[(&str, &str, &str)]) -> Vec<WorkingHours> {
+    let owned: Vec<(String, String, String)> = spans
+        .iter()
+        .map(|(d, s, e)| (d.to_string(), s.to_string(), e.to_string()))
+        .collect();
+    parse_hours(&owned).unwrap()
+}
+
+#[test]
+fn working_hours_are_checked_stored_and_read_back() {
+    let week = hours(&[("monday", "08:00", "12:00"), ("monday", "13:00", "17:00")]);
+    let text = hours_text(&week);
+    assert_eq!(text, "monday 08:00-12:00,monday 13:00-17:00");
+    assert_eq!(hours_of(&text).unwrap(), week);
+    assert_eq!(hours_of("").unwrap(), Vec::new());
+    let bad: Vec<(String, String, String)> = [
+        ("funday", "08:00", "12:00"),
+        ("monday", "08:03", "12:00"),
+        ("monday", "12:00", "08:00"),
+        ("tuesday", "08:00", "12:00"),
+        ("tuesday", "11:00", "13:00"),
+    ]
+    .iter()
+    .map(|(d, s, e)| (d.to_string(), s.to_string(), e.to_string()))
+    .collect();
+    let fields: Vec<String> = parse_hours(&bad)
+        .unwrap_err()
+        .into_iter()
+        .map(|p| p.field.to_string())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "working_hours[0].weekday",
+            "working_hours[1].start",
+            "working_hours[2].end",
+            "working_hours[4]"
+        ]
+    );
+}
+
+#[test]
+fn a_booking_outside_hours_in_a_blockout_or_on_a_holiday_is_warned_about() {
+    let tz = new_york();
+    let week = hours(&[("monday", "08:00", "12:00")]);
+    let booking = draft("2027-03-15T11:30").validate(&tz, None).unwrap(); // a Monday, 11:30–12:30
+    let w = warnings(&booking, &tz, "Dana Example (DDS1)", &week, &[]);
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].kind, "outside_hours");
+    assert!(
+        w[0].text
+            .contains("outside Dana Example (DDS1)'s working hours on Mondays (08:00–12:00)"),
+        "{w:?}"
+    );
+    let inside = draft("2027-03-15T09:00").validate(&tz, None).unwrap();
+    assert!(warnings(&inside, &tz, "D", &week, &[]).is_empty());
+    assert!(
+        warnings(&inside, &tz, "D", &[], &[]).is_empty(),
+        "no hours kept: no warning"
+    );
+    let tuesday = draft("2027-03-16T09:00").validate(&tz, None).unwrap();
+    assert!(
+        warnings(&tuesday, &tz, "D", &week, &[])[0]
+            .text
+            .contains("does not work on Tuesdays")
+    );
+    let lunch = BlockDraft {
+        kind: "blockout".into(),
+        start: Some("2027-03-15T09:30".into()),
+        end: Some("2027-03-15T10:30".into()),
+        label: "Staff meeting".into(),
+        ..BlockDraft::default()
+    }
+    .validate(&tz)
+    .unwrap();
+    let w = warnings(&inside, &tz, "D", &[], std::slice::from_ref(&lunch));
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].kind, "blockout");
+    assert_eq!(
+        w[0].text,
+        "The time is blocked out from 09:30 to 10:30 (Staff meeting)."
+    );
+    let elsewhere = Block {
+        operatory_id: Some(crate::OperatoryId::new().to_string()),
+        ..lunch.clone()
+    };
+    assert!(warnings(&inside, &tz, "D", &[], &[elsewhere]).is_empty());
+    let holiday = BlockDraft {
+        kind: "holiday".into(),
+        date: Some("2027-03-15".into()),
+        label: "Synthetic holiday".into(),
+        ..BlockDraft::default()
+    }
+    .validate(&tz)
+    .unwrap();
+    assert_eq!(
+        holiday.end.unix_ms() - holiday.start.unix_ms(),
+        24 * 3_600_000
+    );
+    assert!(
+        warnings(&inside, &tz, "D", &[], &[holiday])[0]
+            .text
+            .contains("2027-03-15 is a practice holiday")
+    );
+}
+
+#[test]
+fn a_block_names_its_problems() {
+    let tz = new_york();
+    let fields = |d: BlockDraft| -> Vec<String> {
+        d.validate(&tz)
+            .unwrap_err()
+            .into_iter()
+            .map(|p| p.field.to_string())
+            .collect()
+    };
+    assert_eq!(
+        fields(BlockDraft {
+            kind: "blockout".into(),
+            start: Some("2027-03-15T10:00".into()),
+            end: Some("2027-03-15T09:00".into()),
+            label: "".into(),
+            ..BlockDraft::default()
+        }),
+        ["label", "end"]
+    );
+    assert_eq!(
+        fields(BlockDraft {
+            kind: "holiday".into(),
+            operatory_id: Some(crate::OperatoryId::new().to_string()),
+            label: "Closed".into(),
+            ..BlockDraft::default()
+        }),
+        ["operatory_id", "date"]
+    );
+    assert_eq!(
+        fields(BlockDraft {
+            kind: "nap".into(),
+            label: "x".into(),
+            ..BlockDraft::default()
+        }),
+        ["kind"]
+    );
+}

@@ -137,6 +137,11 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         ))
         .routes(routes!(schedule::set_appointment_status))
         .routes(routes!(schedule::asap_list))
+        .routes(routes!(
+            schedule::blocks::list_blocks,
+            schedule::blocks::create_block
+        ))
+        .routes(routes!(schedule::blocks::delete_block))
 }
 
 pub(crate) fn invalid(field: &'static str, problem: &'static str) -> ApiError {

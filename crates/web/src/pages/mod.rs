@@ -381,6 +381,11 @@ pub(crate) fn page_error(e: AppError) -> Response {
             return Redirect::to("/sign-in").into_response();
         }
         AppError::Refused(why) => (StatusCode::CONFLICT, "This cannot be done", why.clone()),
+        AppError::ScheduleWarning(sentences) => (
+            StatusCode::CONFLICT,
+            "This booking needs a second look",
+            sentences.join(" "),
+        ),
         AppError::ScheduleConflict(c) => {
             (StatusCode::CONFLICT, "That time is taken", c.message.clone())
         }

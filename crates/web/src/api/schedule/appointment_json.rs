@@ -144,6 +144,10 @@ pub(crate) struct AppointmentBody {
         pattern = r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     note: Option<String>,
+    /// Book anyway when the time is outside the provider's working hours, in a blockout or on
+    /// a practice holiday (answered `409 schedule_warning` otherwise); the override is audited.
+    #[serde(default)]
+    acknowledge_warnings: bool,
     #[serde(default)]
     #[schema(read_only)]
     id: Option<String>,
@@ -171,9 +175,8 @@ pub(crate) struct AppointmentBody {
     #[serde(default, deserialize_with = "crate::api::body::present")]
     #[schema(read_only, value_type = Option<String>, format = DateTime)]
     dismissed_at: Option<Option<String>>,
-    /// Read-only; ignored.
     #[serde(default)]
-    #[schema(read_only, value_type = Option<Object>)]
+    #[schema(schema_with = read_only_patient)]
     patient: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(default)]
     #[schema(read_only)]
@@ -192,6 +195,20 @@ pub(crate) struct AppointmentBody {
     updated_by: Option<String>,
 }
 
+/// `patient` in a body: read-only like the other members a `GET` answers. (utoipa drops
+/// `read_only` from a member declared `value_type = Object`, which left it documented as one a
+/// booking may send, and a booking refuses it.)
+fn read_only_patient() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+        .read_only(true)
+        .description(Some(
+            "Read-only: refused on a booking, ignored on a replacement.",
+        ))
+        .build()
+}
+
 impl AppointmentBody {
     pub(crate) fn draft(&self) -> AppointmentDraft {
         AppointmentDraft {
@@ -204,6 +221,7 @@ impl AppointmentBody {
             duration_min: self.duration_min,
             pattern: self.pattern.clone(),
             note: self.note.clone(),
+            acknowledge_warnings: self.acknowledge_warnings,
         }
     }
 

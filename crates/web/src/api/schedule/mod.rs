@@ -4,6 +4,7 @@
 //! appointment's time and chair (never its patient) in `conflict`.
 
 mod appointment_json;
+pub(crate) mod blocks;
 pub(crate) mod resource_json;
 pub(crate) mod resources;
 

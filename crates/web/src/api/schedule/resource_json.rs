@@ -6,7 +6,9 @@ use enamel_app::{
     AppError, AppointmentTypeView, OperatoryView, ProviderView, READ_ONLY, RecordClaims,
     RecordStamp,
 };
-use enamel_domain::scheduling::{AppointmentTypeDraft, OperatoryDraft, ProviderDraft, Specialty};
+use enamel_domain::scheduling::{
+    AppointmentTypeDraft, OperatoryDraft, ProviderDraft, Specialty, clock_text, weekday_text,
+};
 use enamel_domain::{FieldProblem, iso_date};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -174,6 +176,10 @@ pub(crate) struct ProviderBody {
         pattern = r"^ *(?:(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29))? *$"
     )]
     active_to: Option<String>,
+    /// The week's working hours (empty: none kept, and bookings are not warned about them).
+    #[serde(default)]
+    #[schema(max_items = 21)]
+    working_hours: Vec<HoursJson>,
     /// The provider's staff account, when they sign in.
     #[serde(default)]
     #[schema(pattern = r"^ *(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})? *$")]
@@ -211,6 +217,11 @@ impl ProviderBody {
             active_from: self.active_from.clone(),
             active_to: self.active_to.clone(),
             user_id: self.user_id.clone(),
+            working_hours: self
+                .working_hours
+                .iter()
+                .map(|h| (h.weekday.clone(), h.start.clone(), h.end.clone()))
+                .collect(),
         }
     }
 
@@ -224,6 +235,21 @@ impl ProviderBody {
             updated_by: self.updated_by.clone(),
         }
     }
+}
+
+/// One span of a provider's working week, on the practice's clock:
+/// `{"weekday": "monday", "start": "08:00", "end": "12:00"}`. Spans of one day must not
+/// overlap; the end is after the start.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HoursJson {
+    #[schema(pattern = "^(monday|tuesday|wednesday|thursday|friday|saturday|sunday)$")]
+    weekday: String,
+    /// `HH:MM` on a 5-minute mark.
+    #[schema(pattern = "^ *(?:[01][0-9]|2[0-3]):[0-5][05] *$")]
+    start: String,
+    #[schema(pattern = "^ *(?:[01][0-9]|2[0-3]):[0-5][05] *$")]
+    end: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -245,6 +271,7 @@ pub(crate) struct ProviderJson {
     active_to: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     user_id: Option<String>,
+    working_hours: Vec<HoursJson>,
     #[serde(flatten)]
     stamp: StampJson,
 }
@@ -264,6 +291,15 @@ impl From<&ProviderView> for ProviderJson {
             active_from: p.active_from.map(iso_date),
             active_to: p.active_to.map(iso_date),
             user_id: p.user_id.clone(),
+            working_hours: p
+                .working_hours
+                .iter()
+                .map(|h| HoursJson {
+                    weekday: weekday_text(h.weekday).into(),
+                    start: clock_text(h.start),
+                    end: clock_text(h.end),
+                })
+                .collect(),
             stamp: (&v.stamp).into(),
         }
     }

@@ -34,6 +34,8 @@ pub(crate) struct SlotForm {
     pub duration_min: String,
     pub pattern: String,
     pub note: String,
+    /// "Book anyway": the warnings shown were read.
+    pub acknowledge: String,
 }
 
 redacted_debug!(SlotForm);
@@ -53,6 +55,7 @@ impl SlotForm {
             duration_min: blank(&self.duration_min).map(|m| m.parse().unwrap_or(-1)),
             pattern: blank(&self.pattern),
             note: blank(&self.note),
+            acknowledge_warnings: !self.acknowledge.is_empty(),
         }
     }
 }
@@ -79,6 +82,7 @@ fn sentences(e: &AppError) -> Option<Vec<String>> {
                 .collect(),
         ),
         AppError::ScheduleConflict(c) => Some(vec![c.message.clone()]),
+        AppError::ScheduleWarning(sentences) => Some(sentences.clone()),
         AppError::Refused(why) => Some(vec![why.clone()]),
         AppError::Conflict => Some(vec![
             "Someone else changed this appointment meanwhile. Nothing was saved; here it is as it is now.".into(),
@@ -102,6 +106,8 @@ struct AppointmentPage {
     note: Option<String>,
     patient_link: Option<String>,
     problem: Option<String>,
+    /// The move was warned about: offer to move it anyway.
+    warned: bool,
     can_edit: bool,
     next: Vec<(&'static str, &'static str)>,
     vias: Vec<(&'static str, &'static str)>,
@@ -134,9 +140,12 @@ async fn show(
     staff: Staff,
     view: &AppointmentView,
     typed: Option<SlotForm>,
-    problem: Option<String>,
+    refusal: Option<&AppError>,
     status: StatusCode,
 ) -> Response {
+    let problem = refusal.and_then(sentences).map(|words| words.join(" "));
+    // Only a warning can be overridden (a clash cannot).
+    let warned = matches!(refusal, Some(AppError::ScheduleWarning(_)));
     let schedule = app.schedule(&staff.actor);
     let loaded = async {
         let tz = app.practice_time(staff.actor.practice_id()).await?;
@@ -204,6 +213,7 @@ async fn show(
             .as_ref()
             .map(|_| format!("/patients/{}", view.patient_id)),
         problem,
+        warned,
         can_edit,
         next: next_steps(view.status),
         vias: confirmation_channels(),
@@ -275,18 +285,8 @@ pub(crate) async fn status(
     {
         Ok(_) => to_appointment(id),
         Err(e) => match sentences(&e) {
-            Some(words) => match schedule.read(id).await {
-                Ok(view) => {
-                    show(
-                        &app,
-                        staff,
-                        &view,
-                        None,
-                        Some(words.join(" ")),
-                        StatusCode::CONFLICT,
-                    )
-                    .await
-                }
+            Some(_) => match schedule.read(id).await {
+                Ok(view) => show(&app, staff, &view, None, Some(&e), StatusCode::CONFLICT).await,
                 Err(e) => page_error(e),
             },
             None => page_error(e),
@@ -340,21 +340,13 @@ pub(crate) async fn move_appointment(
         ))
         .into_response(),
         Err(e) => match sentences(&e) {
-            Some(words) => {
+            Some(_) => {
                 let status = if matches!(e, AppError::Invalid(_)) {
                     StatusCode::UNPROCESSABLE_ENTITY
                 } else {
                     StatusCode::CONFLICT
                 };
-                show(
-                    &app,
-                    staff,
-                    &current,
-                    Some(f),
-                    Some(words.join(" ")),
-                    status,
-                )
-                .await
+                show(&app, staff, &current, Some(f), Some(&e), status).await
             }
             None => page_error(e),
         },
@@ -370,6 +362,8 @@ struct BookPage {
     patient_name: String,
     time_zone: String,
     problems: Vec<String>,
+    /// The booking was warned about: offer to book it anyway.
+    warned: bool,
     form: SlotForm,
     operatories: Vec<(String, String)>,
     providers: Vec<(String, String)>,
@@ -404,7 +398,16 @@ pub(crate) async fn book_form(
         operatory_id: q.operatory,
         ..SlotForm::default()
     };
-    booking_page(&app, staff, patient, form, Vec::new(), StatusCode::OK).await
+    booking_page(
+        &app,
+        staff,
+        patient,
+        form,
+        Vec::new(),
+        false,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /schedule/book`.
@@ -424,12 +427,12 @@ pub(crate) async fn book(
         Ok(_) => Redirect::to(&format!("/schedule?date={}", f.date.trim())).into_response(),
         Err(e) => match sentences(&e) {
             Some(words) => {
-                let status = if matches!(e, AppError::Invalid(_)) {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                } else {
-                    StatusCode::CONFLICT
+                let status = match e {
+                    AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                    _ => StatusCode::CONFLICT,
                 };
-                booking_page(&app, staff, patient, f, words, status).await
+                let warned = matches!(e, AppError::ScheduleWarning(_));
+                booking_page(&app, staff, patient, f, words, warned, status).await
             }
             None => page_error(e),
         },
@@ -442,6 +445,7 @@ async fn booking_page(
     patient: PatientId,
     form: SlotForm,
     problems: Vec<String>,
+    warned: bool,
     status: StatusCode,
 ) -> Response {
     if !staff_may(app, &staff, Action::Create).await {
@@ -468,6 +472,7 @@ async fn booking_page(
         patient_name,
         time_zone: tz.name().to_string(),
         problems,
+        warned,
         form,
         operatories: operatories
             .iter()
