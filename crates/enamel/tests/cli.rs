@@ -113,7 +113,9 @@ fn start_printing(mut cmd: Command) -> (Child, String, std::sync::mpsc::Receiver
 fn stop(mut child: Child) {
     let pid = child.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // A stop waits for the demo's background writes (charts, records, the schedule): about a
+    // thousand transactions, longer on a busy machine with PostgreSQL.
+    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if let Some(status) = child.try_wait().unwrap() {
             assert!(status.success(), "the server stopped cleanly: {status}");
