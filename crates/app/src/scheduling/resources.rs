@@ -214,23 +214,16 @@ impl Schedule<'_> {
                 self.actor().audit_id(),
             ),
         };
-        let action = if current.is_some() {
-            AuditAction::Update
-        } else {
-            AuditAction::Create
-        };
-        let entry = access
-            .audit(action, Outcome::Allowed)
-            .about(RecordKind::Provider, id);
-        if let Some(c) = &current {
-            if let Err(e) = expected.check(c.stamp.row_version) {
-                return self.not_made(entry, e).await;
-            }
-            let differences = claims.differences(&c.stamp);
-            if !differences.is_empty() {
-                return Err(AppError::Invalid(differences));
-            }
-        }
+        let entry = self
+            .change_entry(
+                &access,
+                RecordKind::Provider,
+                id,
+                current.as_ref().map(|c| &c.stamp),
+                expected,
+                claims,
+            )
+            .await?;
         let mut tx = self.app.begin_write().await?;
         match tx
             .save_provider(&row, current.as_ref().map(|c| c.stamp.row_version))
@@ -312,23 +305,16 @@ impl Schedule<'_> {
                 self.actor().audit_id(),
             ),
         };
-        let action = if current.is_some() {
-            AuditAction::Update
-        } else {
-            AuditAction::Create
-        };
-        let entry = access
-            .audit(action, Outcome::Allowed)
-            .about(RecordKind::Operatory, id);
-        if let Some(c) = &current {
-            if let Err(e) = expected.check(c.stamp.row_version) {
-                return self.not_made(entry, e).await;
-            }
-            let differences = claims.differences(&c.stamp);
-            if !differences.is_empty() {
-                return Err(AppError::Invalid(differences));
-            }
-        }
+        let entry = self
+            .change_entry(
+                &access,
+                RecordKind::Operatory,
+                id,
+                current.as_ref().map(|c| &c.stamp),
+                expected,
+                claims,
+            )
+            .await?;
         let mut tx = self.app.begin_write().await?;
         match tx
             .save_operatory(&row, current.as_ref().map(|c| c.stamp.row_version))
@@ -405,23 +391,16 @@ impl Schedule<'_> {
                 self.actor().audit_id(),
             ),
         };
-        let action = if current.is_some() {
-            AuditAction::Update
-        } else {
-            AuditAction::Create
-        };
-        let entry = access
-            .audit(action, Outcome::Allowed)
-            .about(RecordKind::AppointmentType, id);
-        if let Some(c) = &current {
-            if let Err(e) = expected.check(c.stamp.row_version) {
-                return self.not_made(entry, e).await;
-            }
-            let differences = claims.differences(&c.stamp);
-            if !differences.is_empty() {
-                return Err(AppError::Invalid(differences));
-            }
-        }
+        let entry = self
+            .change_entry(
+                &access,
+                RecordKind::AppointmentType,
+                id,
+                current.as_ref().map(|c| &c.stamp),
+                expected,
+                claims,
+            )
+            .await?;
         let mut tx = self.app.begin_write().await?;
         match tx
             .save_appointment_type(&row, current.as_ref().map(|c| c.stamp.row_version))
@@ -437,6 +416,37 @@ impl Schedule<'_> {
         }
         tx.commit(entry.into()).await?;
         type_of(&row)
+    }
+
+    /// The entry of a change to a resource: `create`, or `update` of `current` once the
+    /// version it expects and the read-only members sent back agree with it (a stale version
+    /// is audited as not made).
+    async fn change_entry(
+        &self,
+        access: &crate::access::Access,
+        kind: RecordKind,
+        id: impl ToString,
+        current: Option<&RecordStamp>,
+        expected: Expected,
+        claims: &RecordClaims,
+    ) -> Result<crate::AuditDraft, AppError> {
+        let action = match current {
+            Some(_) => AuditAction::Update,
+            None => AuditAction::Create,
+        };
+        let entry = access
+            .audit(action, Outcome::Allowed)
+            .about(kind, id.to_string());
+        if let Some(stamp) = current {
+            if let Err(e) = expected.check(stamp.row_version) {
+                return self.not_made(entry, e).await;
+            }
+            let differences = claims.differences(stamp);
+            if !differences.is_empty() {
+                return Err(AppError::Invalid(differences));
+            }
+        }
+        Ok(entry)
     }
 
     /// The resource `matches` picks out of `all`, or the miss audited and `NotFound`.
