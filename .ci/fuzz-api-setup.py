@@ -172,6 +172,11 @@ for name, operatory, start in [("READ", "FUZZ_OPERATORY", "2031-01-07T09:00"),
         "appointment_type_id": out["FUZZ_APPOINTMENT_TYPE"], "start": start,
         "note": "Fuzzing fixture: synthetic appointment."})
     out[f"FUZZ_APPOINTMENT_{name}"] = appointment["id"]
+# A blockout for the fuzzer to remove.
+block, _ = call("POST", "/api/v1/schedule-blocks", token=om, body={
+    "kind": "blockout", "start": "2031-02-03T09:00", "end": "2031-02-03T10:00",
+    "label": "Fuzz blockout"})
+out["FUZZ_BLOCK"] = block["id"]
 
 # An account the administrator's operations disable, enable, re-role and reset: never one the
 # fuzzer signs in with.

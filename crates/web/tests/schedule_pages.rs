@@ -20,6 +20,7 @@ struct Chair {
 }
 
 /// One operatory and its provider, who works Mondays 08:00–12:00.
+#[allow(clippy::disallowed_methods)] // test set-up, as an administrator would through the API
 async fn chair(h: &Harness) -> Chair {
     let schedule = h
         .app
@@ -62,6 +63,7 @@ async fn chair(h: &Harness) -> Chair {
 }
 
 /// Booked through the room (2027-03-15 is a Monday; the practice is on UTC).
+#[allow(clippy::disallowed_methods)] // test set-up, as the desk would through the API
 async fn booked(h: &Harness, c: &Chair, patient: &str, start: &str) -> String {
     h.app
         .system_bypassing_policy(h.practice, SystemReason::Import, RequestOrigin::cli())

@@ -16,6 +16,10 @@ use crate::api::{maybe_instant, parse_instant};
 /// Where an appointment stands.
 #[derive(Deserialize, Serialize, ToSchema, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
+// Named apart in the document: the patients' `StatusJson` has the same Rust name, and of two
+// schemas with one name the document keeps only the last (the patients' status was documented
+// as an appointment's, and their search refused with 400 what the document offered).
+#[schema(as = AppointmentStatusJson)]
 pub(crate) enum StatusJson {
     Scheduled,
     Confirmed,
